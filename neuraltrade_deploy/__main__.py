@@ -1,0 +1,3 @@
+from neuraltrade_deploy.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""The typed deploy plan that deploy.yaml is loaded into.
+
+Everything downstream (engine, AWS adapters, smoke checks) takes these types,
+never raw YAML. Durations are float seconds; `defaults` are already merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+TrafficMode = Literal["weighted", "replicas"]
+
+
+@dataclass(frozen=True)
+class Step:
+    weight: int  # 1..100, strictly increasing within a plan
+    bake: float  # seconds
+
+
+@dataclass(frozen=True)
+class SmokeCheck:
+    name: str
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)  # values may hold ${VAR}; expanded at run time
+    expect_status: int = 200
+    expect_body_contains: str | None = None
+    timeout: float = 5.0
+    max_latency: float | None = None
+    retries: int = 2
+    follow_redirects: bool = False
+
+
+@dataclass(frozen=True)
+class Traffic:
+    mode: TrafficMode
+    stable_target_group: str  # ARN or name, as written
+    canary_target_group: str | None  # required in weighted mode
+    listener_rule: str | None = None  # exactly one of listener_rule / listener
+    listener: str | None = None
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    healthy: float = 600.0
+    promote: float = 1200.0
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    name: str  # the key under `services:` (what --service takes)
+    cluster: str
+    service: str  # the stable ECS service
+    canary_service: str  # defaults to "<service>-canary"
+    task_definition: Path  # absolute, resolved relative to deploy.yaml
+    container: str
+    traffic: Traffic
+    alarms: tuple[str, ...]  # defaults.alarms + service alarms, de-duplicated, order kept
+    steps: tuple[Step, ...]
+    poll_interval: float
+    timeouts: Timeouts = Timeouts()
+    smoke_canary: tuple[SmokeCheck, ...] = ()
+    smoke_production: tuple[SmokeCheck, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The deployment record's key: one record (and one lock) per stable service."""
+        return f"{self.cluster}/{self.service}"
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    path: Path  # the deploy.yaml this came from
+    version: int
+    region: str | None
+    state_table: str
+    services: dict[str, ServiceConfig]

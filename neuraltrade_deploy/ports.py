@@ -1,0 +1,186 @@
+"""The small protocols the engine talks to, and the project's own types they speak.
+
+`neuraltrade_deploy/aws/` implements these on boto3; tests and `--dry-run`
+implement them in memory. Nothing here imports boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# ---------------------------------------------------------------- ECS
+
+
+@dataclass(frozen=True)
+class EcsDeployment:
+    """One entry of DescribeServices' `deployments`."""
+
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: str
+    desired: int
+    running: int
+    pending: int = 0
+    rollout_state: str | None = None  # IN_PROGRESS | COMPLETED | FAILED
+    rollout_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadBalancerBinding:
+    target_group_arn: str
+    container_name: str
+    container_port: int
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What DescribeServices says of one service. `status` is MISSING when it does not exist."""
+
+    cluster: str
+    name: str
+    status: str  # ACTIVE | DRAINING | INACTIVE | MISSING
+    arn: str = ""
+    task_definition: str = ""
+    desired: int = 0
+    running: int = 0
+    pending: int = 0
+    deployments: tuple[EcsDeployment, ...] = ()
+    load_balancers: tuple[LoadBalancerBinding, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    deployment_controller: str = "ECS"  # ECS | CODE_DEPLOY | EXTERNAL
+    deployment_strategy: str | None = None  # ROLLING | BLUE_GREEN | CANARY | LINEAR (ECS native)
+    # launchType / capacityProviderStrategy / platformVersion / networkConfiguration,
+    # exactly as DescribeServices gave them: what a canary copies from the stable.
+    launch: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.status in ("ACTIVE", "DRAINING")
+
+    @property
+    def primary(self) -> EcsDeployment | None:
+        for deployment in self.deployments:
+            if deployment.status == "PRIMARY":
+                return deployment
+        return None
+
+
+class EcsGateway(Protocol):
+    def describe_services(self, cluster: str, names: Sequence[str]) -> dict[str, ServiceState]:
+        """One DescribeServices call; every asked name is in the result (MISSING if absent)."""
+        ...
+
+    def register_task_definition(self, body: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+        """Registers a revision and returns its ARN."""
+        ...
+
+    def create_service(
+        self,
+        *,
+        template: ServiceState,
+        name: str,
+        task_definition: str,
+        desired: int,
+        target_group_arn: str,
+        tags: Mapping[str, str],
+    ) -> ServiceState:
+        """Creates `name` as a copy of `template` (launch settings, network, container and port
+        of its load balancer binding), attached to `target_group_arn`."""
+        ...
+
+    def scale_service(self, cluster: str, name: str, desired: int) -> None: ...
+
+    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None: ...
+
+    def delete_service(self, cluster: str, name: str) -> None:
+        """Deletes the service (force). A service already gone is not an error."""
+        ...
+
+
+# ---------------------------------------------------------------- ELBv2
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    healthy: int
+    total: int
+    # "10.0.1.5:3000 unhealthy (Target.FailedHealthChecks)" for each target not healthy
+    problems: tuple[str, ...] = ()
+
+
+class TrafficRouter(Protocol):
+    """The configured listener rule (or listener default action) of one service."""
+
+    def read_weights(self) -> dict[str, int]:
+        """Target group ARN -> weight of the forward action as it is now."""
+        ...
+
+    def set_weights(self, weights: Mapping[str, int]) -> None:
+        """One ModifyRule/ModifyListener call; conditions, priority and stickiness kept."""
+        ...
+
+    def target_health(self, target_group_arn: str) -> TargetHealth: ...
+
+
+# ---------------------------------------------------------------- CloudWatch
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    name: str
+    state: str  # OK | ALARM | INSUFFICIENT_DATA
+    reason: str = ""
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class AlarmReading:
+    """All configured alarms in one DescribeAlarms. `error` set means unreadable: a failed gate."""
+
+    states: Mapping[str, AlarmState] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def firing(self) -> tuple[str, ...]:
+        return tuple(n for n, s in self.states.items() if s.state == "ALARM")
+
+
+class AlarmReader(Protocol):
+    def read(self, names: Sequence[str]) -> AlarmReading:
+        """Never raises for AWS failures: they come back as `error`."""
+        ...
+
+    def fired_since(self, names: Sequence[str], since: float) -> tuple[str, ...]:
+        """Alarms among `names` that entered ALARM at or after `since` (epoch seconds),
+        from DescribeAlarmHistory. Raises AwsError when the history cannot be read."""
+        ...
+
+
+# ---------------------------------------------------------------- state table
+
+
+class RecordStore(Protocol):
+    """The deployment records in DynamoDB, one item per stable service (key cluster/service).
+
+    Records are plain JSON-able dicts here; `record.py` turns them into DeploymentRecord.
+    """
+
+    def load(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, item: Mapping[str, Any], *, expected_version: int | None) -> None:
+        """Writes the whole item if the stored `version` equals `expected_version`
+        (None: only if no item exists). Raises StaleRecord otherwise."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Epoch seconds."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Sleeps; may return early when the process is interrupted."""
+        ...
