@@ -1,0 +1,155 @@
+"""How a command takes a service: the lock rules, starting or taking up a deployment,
+and what each phase needs observed. Pure, like decide."""
+
+from __future__ import annotations
+
+from neuraltrade_deploy.config.model import ServiceConfig
+from neuraltrade_deploy.core.model import Action, Intent, Needs, RegisterTaskDefinition
+from neuraltrade_deploy.errors import ConfigError, Conflict
+from neuraltrade_deploy.ports import ServiceState
+from neuraltrade_deploy.record import PROMOTE_PHASES, DeploymentRecord, Owner, Phase
+
+DEPLOYMENT_TAG = "nt-deploy:deployment-id"
+
+
+def holder_conflict(record: DeploymentRecord | None, owner: Owner, now: float) -> str | None:
+    """Who holds the service, if anyone else does and their lease is still good."""
+    if record is None or record.final or record.owner is None:
+        return None
+    if record.owner.id == owner.id or record.lease_until < now:
+        return None
+    left = record.lease_until - now
+    return (f"{record.key} is held by {record.owner.describe()} "
+            f"(deployment {record.deployment_id}, {record.phase.value}, lease {left:.0f}s left)")
+
+
+def begin(
+    plan: ServiceConfig,
+    intent: Intent,
+    record: DeploymentRecord | None,
+    stable: ServiceState,
+    now: float,
+    owner: Owner,
+    lease: float,
+    new_id: str,
+) -> DeploymentRecord | None:
+    """The record this command works on, owned by us; None: nothing to do (rollback with
+    nothing in progress). Raises Conflict (4) or ConfigError (2); changes nothing."""
+    active = record is not None and not record.final
+    if intent.command == "rollback":
+        if record is None or not active:
+            return None
+        taken = take(record, owner, now, lease).with_changes(rollback_exit=0)
+        if record.phase is Phase.ROLLING_BACK:
+            return taken
+        reason = intent.reason or "rollback requested"
+        return taken.moved(Phase.ROLLING_BACK, now, reason, rollback_reason=reason)
+    held = holder_conflict(record, owner, now)
+    if held:
+        raise Conflict(held, hint="wait for it, or run `nt-deploy rollback` to stop it")
+    if record is None or not active:
+        if intent.command == "promote":
+            raise Conflict(f"nothing to promote for {plan.key}: no deployment in progress",
+                           hint="start one with `nt-deploy canary --image IMG --weight 10`")
+        return start(plan, intent, stable, now, owner, lease, new_id)
+    return take_up(plan, intent, record, owner, now, lease)
+
+
+def start(plan: ServiceConfig, intent: Intent, stable: ServiceState, now: float,
+          owner: Owner, lease: float, new_id: str) -> DeploymentRecord:
+    if not intent.image:
+        raise ConfigError("--image: required to start a deployment (none is in progress)")
+    target = first_weight(plan, intent)
+    record = DeploymentRecord(
+        key=plan.key, deployment_id=new_id, image=intent.image,
+        stable_task_definition=stable.task_definition, canary_service=plan.canary_service,
+        phase=Phase.STARTING, target_weight=target, step=step_of(plan, target),
+        stable_desired=stable.desired, owner=owner, lease_until=now + lease,
+        created_at=now, updated_at=now,
+    )
+    return record.moved(Phase.STARTING, now, f"{intent.command} {intent.image} started")
+
+
+def take_up(plan: ServiceConfig, intent: Intent, record: DeploymentRecord, owner: Owner,
+            now: float, lease: float) -> DeploymentRecord:
+    """A later command continuing a deployment in progress (SPEC rule 10 applies)."""
+    if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
+        raise Conflict(f"{plan.key}: a rollback is unfinished ({record.phase.value})",
+                       hint="run `nt-deploy rollback` to finish it")
+    if intent.image and intent.image != record.image:
+        raise Conflict(f"{plan.key}: deployment {record.deployment_id} of {record.image} "
+                       f"is in progress; --image {intent.image} differs",
+                       hint="promote or roll back the one in progress first")
+    taken = take(record, owner, now, lease)
+    if record.phase in PROMOTE_PHASES:
+        if intent.command == "canary":
+            raise Conflict(f"{plan.key}: a promote is in progress ({record.phase.value})",
+                           hint="run `nt-deploy promote` to finish it, or `nt-deploy rollback`")
+        return taken
+    if intent.command == "promote":
+        target = 100
+    elif intent.command == "deploy":
+        target = next((s.weight for s in plan.steps if s.weight > record.weight), 100)
+    else:
+        target = first_weight(plan, intent)
+    if target < record.weight:
+        raise ConfigError(f"--weight: {target} is below the {record.weight}% already reached; "
+                          "weights only go up (use `nt-deploy rollback` to go back)")
+    if record.phase is Phase.PAUSED or target != record.target_weight:
+        return taken.moved(Phase.CANARY_WAITING, now, f"{intent.command} to {target}%",
+                           target_weight=target, step=step_of(plan, target))
+    return taken
+
+
+def take(record: DeploymentRecord, owner: Owner, now: float, lease: float) -> DeploymentRecord:
+    return record.with_changes(owner=owner, lease_until=now + lease)
+
+
+def first_weight(plan: ServiceConfig, intent: Intent) -> int:
+    if intent.command == "canary":
+        if intent.weight is None:
+            raise ConfigError("--weight: required (a whole number from 1 to 100)")
+        return intent.weight
+    if intent.command == "promote":
+        return 100
+    return plan.steps[0].weight
+
+
+def step_of(plan: ServiceConfig, weight: int) -> int:
+    for index, step in enumerate(plan.steps):
+        if step.weight >= weight:
+            return index
+    return len(plan.steps)
+
+
+def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    """The fewest reads each phase needs: during a bake, DescribeServices and one
+    DescribeAlarms (plus the record write) are all a poll costs."""
+    weighted = plan.traffic.mode == "weighted"
+    phase = record.phase
+    if phase is Phase.ROLLING_BACK:
+        return Needs(weights=weighted, stable_targets=record.stable_touched)
+    alarms = bool(plan.alarms)
+    if phase is Phase.CANARY_WAITING:
+        return Needs(alarms=alarms, canary_targets=weighted)
+    if phase is Phase.CANARY_SMOKE:
+        return Needs(alarms=alarms, smoke="canary")
+    if phase is Phase.SHIFTING:
+        return Needs(alarms=alarms, weights=weighted)
+    if phase is Phase.BAKING:
+        return Needs(alarms=alarms, smoke="production" if record.smoke_due else None)
+    if phase is Phase.PROMOTING_STABLE:
+        return Needs(alarms=alarms, stable_targets=True)
+    if phase is Phase.PROMOTING_RETURN:
+        smoke = "production" if record.smoke_due and record.weight == 0 else None
+        return Needs(alarms=alarms, weights=weighted and record.weight != 0, smoke=smoke)
+    if phase in (Phase.STARTING, Phase.CLEANUP):
+        return Needs(alarms=alarms)
+    return Needs()
+
+
+def absorb(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:
+    """What an action's result adds to the record (only registration returns one)."""
+    if isinstance(action, RegisterTaskDefinition) and isinstance(result, str):
+        return record.with_changes(task_definition=result)
+    return record

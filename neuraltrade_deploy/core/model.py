@@ -1,0 +1,152 @@
+"""What the pure core takes and returns: the command's intent, a snapshot of AWS,
+the actions (end states, so running one twice is harmless) and the outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from neuraltrade_deploy.ports import AlarmReading, ServiceState, TargetHealth
+from neuraltrade_deploy.record import DeploymentRecord
+
+Command = Literal["canary", "deploy", "promote", "rollback"]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the user asked this process to do."""
+
+    command: Command
+    image: str | None = None
+    weight: int | None = None  # canary --weight
+    bake: float | None = None  # canary --bake overrides the step's bake
+    no_wait: bool = False
+    reason: str = ""
+    on_interrupt: Literal["rollback", "leave"] = "rollback"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The forward action as read from the load balancer."""
+
+    canary: int
+    stable: int
+    foreign: tuple[str, ...] = ()  # target groups that are neither ours
+
+    @property
+    def valid(self) -> bool:
+        return not self.foreign and self.canary + self.stable == 100
+
+
+@dataclass(frozen=True)
+class SmokeOutcome:
+    target: str
+    passed: bool
+    summary: str
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A snapshot of what the phase needs; None means "not read this tick"."""
+
+    stable: ServiceState
+    canary: ServiceState | None = None
+    alarms: AlarmReading | None = None
+    fired_since: tuple[str, ...] | None = None  # alarms that entered ALARM since the step began
+    history_error: str | None = None
+    weights: Weights | None = None
+    canary_targets: TargetHealth | None = None
+    stable_targets: TargetHealth | None = None
+    smoke: SmokeOutcome | None = None
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the engine must read before deciding; kept minimal (cost per poll)."""
+
+    alarms: bool = False
+    weights: bool = False
+    canary_targets: bool = False
+    stable_targets: bool = False
+    smoke: str | None = None  # "canary" | "production"
+
+
+# ------------------------------------------------------------------ actions
+
+
+@dataclass(frozen=True)
+class RegisterTaskDefinition:
+    image: str
+
+    def describe(self) -> str:
+        return f"register a task definition revision with image {self.image}"
+
+
+@dataclass(frozen=True)
+class CreateCanary:
+    name: str
+    task_definition: str
+    desired: int
+    target_group: str  # "canary" or "stable" (replicas mode): which configured TG
+
+    def describe(self) -> str:
+        return (f"create canary service {self.name} on {self.task_definition} "
+                f"with {self.desired} task(s) in the {self.target_group} target group")
+
+
+@dataclass(frozen=True)
+class ScaleCanary:
+    name: str
+    desired: int
+
+    def describe(self) -> str:
+        return f"set canary service {self.name} desired count to {self.desired}"
+
+
+@dataclass(frozen=True)
+class SetWeights:
+    canary: int
+
+    @property
+    def stable(self) -> int:
+        return 100 - self.canary
+
+    def describe(self) -> str:
+        return f"set listener weights stable {self.stable}% / canary {self.canary}%"
+
+
+@dataclass(frozen=True)
+class UpdateStable:
+    task_definition: str
+
+    def describe(self) -> str:
+        return f"update the stable service to {self.task_definition}"
+
+
+@dataclass(frozen=True)
+class DeleteCanary:
+    name: str
+
+    def describe(self) -> str:
+        return f"delete canary service {self.name}"
+
+
+Action = RegisterTaskDefinition | CreateCanary | ScaleCanary | SetWeights | UpdateStable | DeleteCanary
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The command is over: its exit status and the one line that says why."""
+
+    status: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    record: DeploymentRecord
+    actions: tuple[Action, ...] = ()
+    outcome: Outcome | None = None
+    event: str = "waiting"  # fixed snake_case name of what was decided
+    reasons: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,294 @@
+"""The shell around decide(): observe -> decide -> persist -> act -> sleep, until the
+core says the command is over. Progress lives in the record, so a killed process,
+a later CI job or a rollback from another machine all continue from the same truth."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from neuraltrade_deploy.config.model import ServiceConfig
+from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG, absorb, begin, needs
+from neuraltrade_deploy.core.decide import decide
+from neuraltrade_deploy.core.model import (
+    Action,
+    CreateCanary,
+    Decision,
+    DeleteCanary,
+    Intent,
+    Needs,
+    Observation,
+    Outcome,
+    RegisterTaskDefinition,
+    ScaleCanary,
+    SetWeights,
+    SmokeOutcome,
+    UpdateStable,
+    Weights,
+)
+from neuraltrade_deploy.errors import (
+    AwsError,
+    Conflict,
+    NtDeployError,
+    Preempted,
+    RollbackIncomplete,
+    StaleRecord,
+)
+from neuraltrade_deploy.ports import (
+    AlarmReader,
+    Clock,
+    EcsGateway,
+    RecordStore,
+    ServiceState,
+    TrafficRouter,
+)
+from neuraltrade_deploy.preflight import preflight
+from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
+
+SmokeRunner = Callable[[str], SmokeOutcome]
+TaskDefinitionBuilder = Callable[[str], Mapping[str, Any]]
+ActionListener = Callable[[Action], None]
+
+
+@dataclass
+class Ports:
+    """Everything the engine touches outside itself."""
+
+    ecs: EcsGateway
+    router: TrafficRouter
+    alarms: AlarmReader
+    store: RecordStore
+    clock: Clock
+    smoke: SmokeRunner
+    build_task_definition: TaskDefinitionBuilder
+    stable_target_group: str
+    canary_target_group: str | None
+    on_action: list[ActionListener] = field(default_factory=list)
+
+
+def read_weights(ports: Ports) -> Weights:
+    raw = ports.router.read_weights()
+    ours = {ports.stable_target_group, ports.canary_target_group}
+    return Weights(
+        canary=raw.get(ports.canary_target_group or "", 0),
+        stable=raw.get(ports.stable_target_group, 0),
+        foreign=tuple(sorted(arn for arn, w in raw.items() if arn not in ours and w > 0)),
+    )
+
+
+class Engine:
+    """Runs one command for one service until decide() returns an outcome."""
+
+    def __init__(self, plan: ServiceConfig, intent: Intent, ports: Ports, owner: Owner,
+                 *, lease: float | None = None, deployment_id: str | None = None) -> None:
+        self.plan = plan
+        self.intent = intent
+        self.ports = ports
+        self.owner = owner
+        self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
+        self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
+        self.interrupted = False
+        self.stored_version: int | None = None
+        self.record: DeploymentRecord | None = None
+        self.phase_changed = False
+        self.log = structlog.get_logger("nt_deploy.engine").bind(service=plan.name)
+
+    # ------------------------------------------------------------ run
+
+    def run(self) -> Outcome:
+        clock = self.ports.clock
+        stored = self.load()
+        stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, clock.now())
+        record = begin(self.plan, self.intent, stored, stable, clock.now(), self.owner,
+                       self.lease, self.deployment_id)
+        if record is None:
+            return Outcome(0, f"nothing in progress for {self.plan.key}; nothing to roll back")
+        resumed = stored is not None and not stored.final and self.intent.command != "rollback"
+        self.log = self.log.bind(deployment_id=record.deployment_id)
+        self.log.info("deployment_taken", command=self.intent.command, phase=record.phase.value,
+                      image=record.image, resumed=resumed)
+        record = self.persist(record)
+        return self.loop(record, check_history=resumed)
+
+    def loop(self, record: DeploymentRecord, *, check_history: bool) -> Outcome:
+        first = check_history
+        while True:
+            try:
+                decision = self.tick(record, first)
+            except AwsError as err:
+                record = self.abort(self.record or record, err)
+                first = False
+                continue
+            first = False
+            record = decision.record
+            if decision.outcome is not None:
+                return decision.outcome
+            if not self.phase_changed:
+                self.ports.clock.sleep(self.plan.poll_interval)
+
+    def tick(self, record: DeploymentRecord, first: bool) -> Decision:
+        now = self.ports.clock.now()
+        wanted = needs(self.plan, record)
+        obs = self.observe(record, wanted, check_history=first)
+        decision = decide(self.plan, self.intent, record, obs, now)
+        self.log_decision(decision, record)
+        self.phase_changed = decision.record.phase is not record.phase
+        done = decision.outcome is not None
+        new = decision.record.with_changes(
+            owner=None if done else self.owner,
+            lease_until=0.0 if done else now + self.lease,
+            updated_at=now,
+        )
+        new = self.persist(new)
+        for action in decision.actions:
+            result = self.act(action, obs)
+            after = absorb(new, action, result)
+            if after != new:
+                new = self.persist(after)
+        return Decision(new, decision.actions, decision.outcome, decision.event, decision.reasons)
+
+
+    def abort(self, record: DeploymentRecord, err: AwsError) -> DeploymentRecord:
+        """AWS failing beyond retries in the middle of a deployment: take the safe way
+        out (rollback, traffic first). A failure while rolling back is exit 5."""
+        self.log.error("aws_error", error=str(err), phase=record.phase.value)
+        if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
+            self.release_quietly(record)
+            raise RollbackIncomplete(
+                f"rollback of {record.key} incomplete: {err}",
+                hint="run `nt-deploy rollback` again; `nt-deploy status` shows what is left",
+            ) from err
+        now = self.ports.clock.now()
+        moved = record.moved(Phase.ROLLING_BACK, now, f"aborted: {err}",
+                             rollback_reason=f"aborted after an AWS error: {err}",
+                             rollback_exit=1)
+        try:
+            return self.persist(moved.with_changes(lease_until=now + self.lease))
+        except NtDeployError:
+            raise err from None
+
+    # ------------------------------------------------------------ observe / act
+
+    def observe(self, record: DeploymentRecord, wanted: Needs, *, check_history: bool
+                ) -> Observation:
+        ports, plan = self.ports, self.plan
+        services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
+        history_error, fired = None, None
+        if check_history and plan.alarms:
+            since = record.step_started_at or record.created_at
+            try:
+                fired = ports.alarms.fired_since(plan.alarms, since)
+            except NtDeployError as err:
+                history_error = str(err)
+        return Observation(
+            stable=services[plan.service],
+            canary=services[record.canary_service],
+            alarms=ports.alarms.read(plan.alarms) if wanted.alarms else None,
+            fired_since=fired,
+            history_error=history_error,
+            weights=read_weights(ports) if wanted.weights else None,
+            canary_targets=(ports.router.target_health(ports.canary_target_group)
+                            if wanted.canary_targets and ports.canary_target_group else None),
+            stable_targets=(ports.router.target_health(ports.stable_target_group)
+                            if wanted.stable_targets else None),
+            smoke=ports.smoke(wanted.smoke) if wanted.smoke else None,
+            interrupted=self.interrupted,
+        )
+
+    def act(self, action: Action, obs: Observation) -> object:
+        for listener in self.ports.on_action:
+            listener(action)
+        self.log.info("action", action=type(action).__name__, what=action.describe())
+        return perform(self.plan, self.ports, action, obs.stable, self.current_id())
+
+    def current_id(self) -> str:
+        return self.record.deployment_id if self.record else self.deployment_id
+
+    # ------------------------------------------------------------ record
+
+    def load(self) -> DeploymentRecord | None:
+        item = self.ports.store.load(self.plan.key)
+        if item is None:
+            return None
+        record = DeploymentRecord.from_item(item)
+        self.stored_version = record.version
+        self.record = record
+        return record
+
+    def persist(self, record: DeploymentRecord) -> DeploymentRecord:
+        """Conditional on the version we last read or wrote: the fence."""
+        new = record.with_changes(version=(self.stored_version or 0) + 1)
+        try:
+            self.ports.store.put(new.to_item(), expected_version=self.stored_version)
+        except StaleRecord as err:
+            raise self.lost(err) from err
+        self.stored_version = new.version
+        self.record = new
+        return new
+
+    def lost(self, err: StaleRecord) -> NtDeployError:
+        item = self.ports.store.load(self.plan.key)
+        other = DeploymentRecord.from_item(item) if item else None
+        who = other.owner.describe() if other and other.owner else "another process"
+        if self.record is None or (self.stored_version is None and other is not None):
+            return Conflict(f"{self.plan.key}: {who} started a deployment at the same moment",
+                            hint="wait for it, or run `nt-deploy rollback`")
+        self.log.warning("preempted", by=who)
+        return Preempted(f"{self.plan.key}: deployment taken over by {who}; stopped without acting",
+                         hint="`nt-deploy status` shows what it is doing")
+
+    def release_quietly(self, record: DeploymentRecord) -> None:
+        try:
+            self.persist(record.with_changes(owner=None, lease_until=0.0))
+        except NtDeployError:
+            pass
+
+    def log_decision(self, decision: Decision, before: DeploymentRecord) -> None:
+        record = decision.record
+        fields: dict[str, Any] = {
+            "phase": record.phase.value, "step": record.step, "weight": record.weight,
+            "target_weight": record.target_weight,
+        }
+        if decision.reasons:
+            fields["reasons"] = list(decision.reasons)
+        if decision.actions:
+            fields["actions"] = [a.describe() for a in decision.actions]
+        level = "warning" if decision.event in ("rollback_started", "rollback_failed") else "info"
+        if decision.event in ("baking", "waiting_for_canary", "waiting_for_stable",
+                              "rollback_waiting") and record.phase is before.phase:
+            level = "debug" if not decision.actions else "info"
+        getattr(self.log, level)(decision.event, **fields)
+
+
+def perform(plan: ServiceConfig, ports: Ports, action: Action, stable: ServiceState,
+            deployment_id: str) -> object:
+    """Carries out one action; every one is an end state, so repeating it is harmless."""
+    ecs = ports.ecs
+    if isinstance(action, RegisterTaskDefinition):
+        body = ports.build_task_definition(action.image)
+        tags = {DEPLOYMENT_TAG: deployment_id, "nt-deploy:managed-by": "nt-deploy",
+                "nt-deploy:image": action.image[:256]}
+        return ecs.register_task_definition(body, tags)
+    if isinstance(action, CreateCanary):
+        group = ports.canary_target_group if action.target_group == "canary" else None
+        return ecs.create_service(
+            template=stable, name=action.name, task_definition=action.task_definition,
+            desired=action.desired, target_group_arn=group or ports.stable_target_group,
+            tags={DEPLOYMENT_TAG: deployment_id, "nt-deploy:managed-by": "nt-deploy"},
+        )
+    if isinstance(action, ScaleCanary):
+        ecs.scale_service(plan.cluster, action.name, action.desired)
+    elif isinstance(action, SetWeights):
+        weights = {ports.stable_target_group: action.stable}
+        if ports.canary_target_group:
+            weights[ports.canary_target_group] = action.canary
+        ports.router.set_weights(weights)
+    elif isinstance(action, UpdateStable):
+        ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
+    elif isinstance(action, DeleteCanary):
+        ecs.delete_service(plan.cluster, action.name)
+    return None

@@ -1,0 +1,133 @@
+"""The deployment record: one per stable service, the single truth every process shares.
+
+Progress lives here, not in a call stack: timestamps (never countdowns), the last
+weight *verified* on the load balancer, and the phase. Every write bumps
+`version`, and every write is conditional on the version read, so the record is
+also a fence: a pre-empted process finds out at its next write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+
+class Phase(str, Enum):
+    STARTING = "STARTING"  # lock taken, task definition being registered
+    CANARY_WAITING = "CANARY_WAITING"  # canary scaled for the target weight; waiting for health
+    CANARY_SMOKE = "CANARY_SMOKE"  # canary healthy, canary smoke checks before any weight
+    SHIFTING = "SHIFTING"  # gates, then weights set and read back
+    BAKING = "BAKING"  # weight verified; production smoke, then bake with alarms watched
+    PAUSED = "PAUSED"  # a step was reached and baked; no process is watching
+    PROMOTING_STABLE = "PROMOTING_STABLE"  # 100% on canary; stable rolling to the new revision
+    PROMOTING_RETURN = "PROMOTING_RETURN"  # stable healthy on new revision; traffic back to it
+    CLEANUP = "CLEANUP"  # traffic on stable; canary being removed
+    PROMOTED = "PROMOTED"
+    ROLLING_BACK = "ROLLING_BACK"
+    ROLLED_BACK = "ROLLED_BACK"
+    FAILED = "FAILED"  # rollback could not complete; holds the service until a rollback does
+
+
+FINAL_PHASES = frozenset({Phase.PROMOTED, Phase.ROLLED_BACK})
+PROMOTE_PHASES = frozenset({Phase.PROMOTING_STABLE, Phase.PROMOTING_RETURN, Phase.CLEANUP})
+
+HISTORY_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: float
+    phase: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who holds the lock: enough for a person to find the job."""
+
+    id: str  # unique per process: host:pid:random
+    host: str = ""
+    pid: int = 0
+    job_url: str = ""
+    command: str = ""
+
+    def describe(self) -> str:
+        where = self.job_url or f"{self.host} pid {self.pid}"
+        return f"{self.command or 'nt-deploy'} on {where}"
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    key: str  # cluster/service
+    deployment_id: str
+    image: str
+    stable_task_definition: str  # what the stable ran before: what rollback returns to
+    canary_service: str
+    phase: Phase
+    task_definition: str = ""  # the new revision, once registered
+    step: int = -1  # index in the plan of the step being worked on (-1: none)
+    target_weight: int = 0  # the weight this deployment is moving to now
+    weight: int = 0  # the last weight verified on the load balancer
+    step_started_at: float | None = None  # when `weight` was verified (bake starts)
+    phase_started_at: float = 0.0  # timeouts count from here
+    canary_smoke_passed: bool = False
+    smoke_due: str | None = None  # "canary" | "production": checks owed before going on
+    stable_touched: bool = False  # promote changed the stable service's task definition
+    stable_desired: int = 0  # stable desired count when the deployment began
+    rollback_reason: str | None = None
+    rollback_exit: int = 0  # exit status the rollback ends with (0 on request, 3 gate, 130)
+    owner: Owner | None = None
+    lease_until: float = 0.0
+    version: int = 0
+    history: tuple[HistoryEntry, ...] = field(default_factory=tuple)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    @property
+    def final(self) -> bool:
+        return self.phase in FINAL_PHASES
+
+    @property
+    def in_progress(self) -> bool:
+        return not self.final
+
+    def moved(self, phase: Phase, now: float, reason: str, **changes: Any) -> DeploymentRecord:
+        """The record in a new phase, with the move written into its history."""
+        entry = HistoryEntry(at=now, phase=phase.value, reason=reason)
+        history = (*self.history, entry)[-HISTORY_LIMIT:]
+        return replace(
+            self, phase=phase, phase_started_at=now, history=history, **changes
+        )
+
+    def with_changes(self, **changes: Any) -> DeploymentRecord:
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------ storage form
+
+    def to_item(self) -> dict[str, Any]:
+        item = asdict(self)
+        item["phase"] = self.phase.value
+        item["history"] = [asdict(h) for h in self.history]
+        item["owner"] = asdict(self.owner) if self.owner else None
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> DeploymentRecord:
+        data = dict(item)
+        known = set(cls.__dataclass_fields__)
+        data = {k: v for k, v in data.items() if k in known}
+        data["phase"] = Phase(data["phase"])
+        data["history"] = tuple(HistoryEntry(**h) for h in data.get("history") or ())
+        owner = data.get("owner")
+        data["owner"] = Owner(**owner) if owner else None
+        for name in ("step", "target_weight", "weight", "version", "stable_desired",
+                     "rollback_exit"):
+            if name in data and data[name] is not None:
+                data[name] = int(data[name])
+        for name in ("phase_started_at", "lease_until", "created_at", "updated_at"):
+            if name in data and data[name] is not None:
+                data[name] = float(data[name])
+        if data.get("step_started_at") is not None:
+            data["step_started_at"] = float(data["step_started_at"])
+        return cls(**data)

@@ -1,0 +1,266 @@
+"""An in-memory AWS that behaves like ECS + ELBv2 + CloudWatch + DynamoDB do for
+nt-deploy: the fakes of the unit tests, and the world `--dry-run` plays the plan on
+(seeded from what AWS looks like now), so a dry run prints the actions the same
+decide() would take, and changes nothing."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from neuraltrade_deploy.errors import AwsError, StaleRecord
+from neuraltrade_deploy.ports import (
+    AlarmReading,
+    AlarmState,
+    EcsDeployment,
+    LoadBalancerBinding,
+    ServiceState,
+    TargetHealth,
+)
+
+
+class Crash(BaseException):
+    """A process killed mid-command (kill -9): no handler runs, nothing is cleaned up."""
+
+
+@dataclass
+class Faults:
+    """Counts mutating calls across the fakes; crashes (or fails) at chosen ones."""
+
+    crash_at: int | None = None  # crash right after the n-th mutating call succeeded
+    fail_calls: set[str] = field(default_factory=set)  # ops that raise AwsError
+    mutations: int = 0
+    calls: list[str] = field(default_factory=list)
+
+    def call(self, op: str) -> None:
+        self.calls.append(op)
+        if op in self.fail_calls:
+            raise AwsError(f"{op}: simulated AWS failure", code="InternalFailure")
+
+    def mutated(self, op: str) -> None:
+        self.mutations += 1
+        if self.crash_at is not None and self.mutations == self.crash_at:
+            raise Crash(f"crash after mutating call #{self.mutations} ({op})")
+
+
+@dataclass
+class SimService:
+    name: str
+    task_definition: str
+    desired: int
+    target_group: str
+    tags: dict[str, str] = field(default_factory=dict)
+    deployments: list[EcsDeployment] = field(default_factory=list)
+    status: str = "ACTIVE"
+    controller: str = "ECS"
+
+
+class SimEcs:
+    """Services converge one observation at a time (`polls_to_converge`); revisions whose
+    image is in `broken_images` never run and their rollout FAILS after `fail_after` polls."""
+
+    def __init__(self, cluster: str, faults: Faults, *, polls_to_converge: int = 1,
+                 fail_after: int = 3) -> None:
+        self.cluster = cluster
+        self.faults = faults
+        self.services: dict[str, SimService] = {}
+        self.task_definitions: dict[str, dict[str, Any]] = {}
+        self.broken_images: set[str] = set()
+        self.polls_to_converge = polls_to_converge
+        self.fail_after = fail_after
+        self.ages: dict[str, int] = {}
+        self.revision = itertools.count(1)
+        self.ids = itertools.count(1)
+
+    # -------------------------------------------------------- world set-up
+
+    def add_service(self, name: str, task_definition: str, desired: int, target_group: str,
+                    **kw: Any) -> None:
+        svc = SimService(name, task_definition, desired, target_group, **kw)
+        svc.deployments = [EcsDeployment(f"ecs-svc/{next(self.ids)}", "PRIMARY", task_definition,
+                                         desired, desired, 0, "COMPLETED")]
+        self.services[name] = svc
+
+    def image_of(self, arn: str) -> str:
+        body = self.task_definitions.get(arn, {})
+        containers = body.get("containerDefinitions") or [{}]
+        return str(containers[0].get("image", ""))
+
+    def broken(self, arn: str) -> bool:
+        image = self.image_of(arn)
+        return any(b and b in image for b in self.broken_images)
+
+    # -------------------------------------------------------- EcsGateway
+
+    def describe_services(self, cluster: str, names: Sequence[str]) -> dict[str, ServiceState]:
+        self.faults.call("DescribeServices")
+        for svc in self.services.values():
+            self.advance(svc)
+        return {name: self.state(name) for name in names}
+
+    def state(self, name: str) -> ServiceState:
+        svc = self.services.get(name)
+        if svc is None or svc.status == "INACTIVE":
+            return ServiceState(self.cluster, name, "MISSING")
+        running = sum(d.running for d in svc.deployments)
+        return ServiceState(
+            cluster=self.cluster, name=name, status=svc.status, arn=f"arn:sim:{name}",
+            task_definition=svc.task_definition, desired=svc.desired, running=running,
+            deployments=tuple(svc.deployments),
+            load_balancers=(LoadBalancerBinding(svc.target_group, "app", 3000),),
+            tags=dict(svc.tags), deployment_controller=svc.controller,
+            launch={"launchType": "FARGATE"},
+        )
+
+    def advance(self, svc: SimService) -> None:
+        kept: list[EcsDeployment] = []
+        for dep in svc.deployments:
+            age = self.ages.get(dep.id, 0) + 1
+            self.ages[dep.id] = age
+            if dep.status == "PRIMARY":
+                dep = self.advance_primary(svc, dep, age)
+            elif age >= self.polls_to_converge:
+                continue  # an old deployment drained
+            kept.append(dep)
+        svc.deployments = kept
+
+    def advance_primary(self, svc: SimService, dep: EcsDeployment, age: int) -> EcsDeployment:
+        desired = svc.desired
+        if self.broken(dep.task_definition):
+            state = "FAILED" if age >= self.fail_after else "IN_PROGRESS"
+            reason = "ECS deployment circuit breaker: tasks failed to start." if state == "FAILED" else None
+            return replace(dep, desired=desired, running=0, rollout_state=state,
+                           rollout_reason=reason)
+        if age >= self.polls_to_converge:
+            others = [d for d in svc.deployments if d.status != "PRIMARY"]
+            state = "COMPLETED" if not others or age > self.polls_to_converge else "IN_PROGRESS"
+            return replace(dep, desired=desired, running=desired, rollout_state=state)
+        return replace(dep, desired=desired, rollout_state="IN_PROGRESS")
+
+    def register_task_definition(self, body: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+        self.faults.call("RegisterTaskDefinition")
+        arn = f"arn:sim:task-definition/{body.get('family', 'app')}:{next(self.revision) + 100}"
+        self.task_definitions[arn] = copy.deepcopy(dict(body))
+        self.faults.mutated("RegisterTaskDefinition")
+        return arn
+
+    def create_service(self, *, template: ServiceState, name: str, task_definition: str,
+                       desired: int, target_group_arn: str, tags: Mapping[str, str]
+                       ) -> ServiceState:
+        self.faults.call("CreateService")
+        svc = SimService(name, task_definition, desired, target_group_arn, dict(tags))
+        svc.deployments = [EcsDeployment(f"ecs-svc/{next(self.ids)}", "PRIMARY",
+                                         task_definition, desired, 0, 0, "IN_PROGRESS")]
+        self.services[name] = svc
+        self.faults.mutated("CreateService")
+        return self.state(name)
+
+    def scale_service(self, cluster: str, name: str, desired: int) -> None:
+        self.faults.call("UpdateService")
+        self.services[name].desired = desired
+        self.faults.mutated("UpdateService")
+
+    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None:
+        self.faults.call("UpdateService")
+        svc = self.services[name]
+        if svc.task_definition != task_definition:
+            svc.task_definition = task_definition
+            old = [replace(d, status="ACTIVE") for d in svc.deployments]
+            new = EcsDeployment(f"ecs-svc/{next(self.ids)}", "PRIMARY", task_definition,
+                                svc.desired, 0, 0, "IN_PROGRESS")
+            svc.deployments = [new, *old]
+        self.faults.mutated("UpdateService")
+
+    def delete_service(self, cluster: str, name: str) -> None:
+        self.faults.call("DeleteService")
+        svc = self.services.get(name)
+        if svc is not None:
+            svc.status = "INACTIVE"
+            svc.deployments = []
+        self.faults.mutated("DeleteService")
+
+    # -------------------------------------------------------- targets
+
+    def healthy_in(self, target_group: str) -> int:
+        total = 0
+        for svc in self.services.values():
+            if svc.status == "ACTIVE" and svc.target_group == target_group:
+                total += sum(d.running for d in svc.deployments if not self.broken(d.task_definition))
+        return total
+
+
+class SimRouter:
+    def __init__(self, ecs: SimEcs, faults: Faults, weights: Mapping[str, int]) -> None:
+        self.ecs = ecs
+        self.faults = faults
+        self.weights = dict(weights)
+        self.history: list[dict[str, int]] = [dict(weights)]
+
+    def read_weights(self) -> dict[str, int]:
+        self.faults.call("DescribeRules")
+        return dict(self.weights)
+
+    def set_weights(self, weights: Mapping[str, int]) -> None:
+        self.faults.call("ModifyRule")
+        if sum(weights.values()) != 100:
+            raise ValueError(f"weights must add up to 100: {dict(weights)}")
+        self.weights = dict(weights)
+        self.history.append(dict(weights))
+        self.faults.mutated("ModifyRule")
+
+    def target_health(self, target_group_arn: str) -> TargetHealth:
+        self.faults.call("DescribeTargetHealth")
+        healthy = self.ecs.healthy_in(target_group_arn)
+        return TargetHealth(healthy=healthy, total=healthy)
+
+
+class SimAlarms:
+    def __init__(self, faults: Faults, names: Sequence[str] = ()) -> None:
+        self.faults = faults
+        self.states: dict[str, AlarmState] = {n: AlarmState(n, "OK") for n in names}
+        self.history: list[tuple[str, float, str]] = []
+        self.unreadable: str | None = None
+        self.history_unreadable: str | None = None
+
+    def set(self, name: str, state: str, at: float, reason: str = "") -> None:
+        self.states[name] = AlarmState(name, state, reason, at)
+        self.history.append((name, at, state))
+
+    def read(self, names: Sequence[str]) -> AlarmReading:
+        self.faults.call("DescribeAlarms")
+        if self.unreadable:
+            return AlarmReading(error=self.unreadable)
+        found = {n: self.states[n] for n in names if n in self.states}
+        return AlarmReading(states=found, missing=tuple(n for n in names if n not in found))
+
+    def fired_since(self, names: Sequence[str], since: float) -> tuple[str, ...]:
+        self.faults.call("DescribeAlarmHistory")
+        if self.history_unreadable:
+            raise AwsError(self.history_unreadable, code="AccessDenied")
+        fired = {n for n, at, state in self.history if state == "ALARM" and at >= since}
+        return tuple(n for n in names if n in fired)
+
+
+class MemoryStore:
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        self.faults.call("GetItem")
+        item = self.items.get(key)
+        return copy.deepcopy(item) if item is not None else None
+
+    def put(self, item: Mapping[str, Any], *, expected_version: int | None) -> None:
+        self.faults.call("PutItem")
+        key = str(item["key"])
+        current = self.items.get(key)
+        if expected_version is None and current is not None:
+            raise StaleRecord(f"{key}: record already exists")
+        if expected_version is not None and (current is None or current["version"] != expected_version):
+            raise StaleRecord(f"{key}: version is not {expected_version}")
+        self.items[key] = copy.deepcopy(dict(item))
+        self.faults.mutated("PutItem")

@@ -1,0 +1,129 @@
+"""A whole NeuralTrade service in memory: plan, fakes, engine runner and the
+SPEC invariants as one function, for the unit tests of the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from neuraltrade_deploy.clock import FakeClock
+from neuraltrade_deploy.config.model import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
+from neuraltrade_deploy.core.model import (
+    Action, Intent, Outcome, SetWeights, SmokeOutcome, UpdateStable,
+)
+from neuraltrade_deploy.engine import Engine, Ports
+from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
+from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+
+STABLE_TG = "arn:tg/nt-api-stable"
+CANARY_TG = "arn:tg/nt-api-canary"
+OLD_TD = "arn:sim:task-definition/neuraltrade-api-production:1"
+ALARMS = ("neuraltrade-api-error-rate-production", "neuraltrade-api-latency-production")
+
+
+def make_plan(**changes: object) -> ServiceConfig:
+    plan = ServiceConfig(
+        name="api", cluster="neuraltrade-production", service="neuraltrade-api-production",
+        canary_service="neuraltrade-api-production-canary",
+        task_definition=Path("task-definitions/api.json"), container="api",
+        traffic=Traffic(mode="weighted", stable_target_group=STABLE_TG,
+                        canary_target_group=CANARY_TG, listener_rule="arn:rule/1"),
+        alarms=ALARMS,
+        steps=(Step(10, 300.0), Step(50, 300.0), Step(100, 300.0)),
+        poll_interval=5.0, timeouts=Timeouts(healthy=600.0, promote=1200.0),
+        smoke_canary=(SmokeCheck(name="health", url="http://canary/health"),),
+        smoke_production=(SmokeCheck(name="health", url="https://api/health"),),
+    )
+    return replace(plan, **changes)  # type: ignore[arg-type]
+
+
+@dataclass
+class World:
+    plan: ServiceConfig = field(default_factory=make_plan)
+    faults: Faults = field(default_factory=Faults)
+    clock: FakeClock = field(default_factory=FakeClock)
+    smoke_fail: dict[str, str] = field(default_factory=dict)  # target -> failure summary
+    smoke_runs: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    procs: int = 0
+
+    def __post_init__(self) -> None:
+        self.ecs = SimEcs(self.plan.cluster, self.faults)
+        self.ecs.add_service(self.plan.service, OLD_TD, 4, STABLE_TG)
+        self.router = SimRouter(self.ecs, self.faults, {STABLE_TG: 100})
+        self.alarms = SimAlarms(self.faults, self.plan.alarms)
+        self.store = MemoryStore(self.faults)
+
+    def smoke(self, target: str) -> SmokeOutcome:
+        self.smoke_runs.append(target)
+        if target in self.smoke_fail:
+            return SmokeOutcome(target, False, self.smoke_fail[target])
+        return SmokeOutcome(target, True, f"{target} smoke checks passed")
+
+    def ports(self) -> Ports:
+        return Ports(
+            ecs=self.ecs, router=self.router, alarms=self.alarms, store=self.store,
+            clock=self.clock, smoke=self.smoke,
+            build_task_definition=lambda image: {
+                "family": "neuraltrade-api-production",
+                "containerDefinitions": [{"name": "api", "image": image}]},
+            stable_target_group=STABLE_TG, canary_target_group=CANARY_TG,
+            on_action=[self.check_action],
+        )
+
+    def engine(self, intent: Intent, **kw: object) -> Engine:
+        self.procs += 1
+        owner = Owner(id=f"proc-{self.procs}", host="test", pid=self.procs, command=intent.command)
+        return Engine(self.plan, intent, self.ports(), owner, **kw)  # type: ignore[arg-type]
+
+    def run(self, command: str, **intent: object) -> Outcome:
+        return self.engine(Intent(command=command, **intent)).run()  # type: ignore[arg-type]
+
+    # -------------------------------------------------------- invariants
+
+    def check_action(self, action: Action) -> None:
+        """SPEC rules 1 and 3, checked at the moment each action is taken."""
+        self.actions.append(action)
+        record = self.record()
+        if isinstance(action, SetWeights) and action.canary > 0:
+            if self.ecs.healthy_in(CANARY_TG) < 1:
+                self.violations.append(f"weight {action.canary} sent to an unhealthy canary")
+            if record is None or not record.canary_smoke_passed:
+                self.violations.append(f"weight {action.canary} before canary smoke passed")
+        if isinstance(action, UpdateStable) and action.task_definition != OLD_TD:
+            if self.router.weights.get(CANARY_TG) != 100:
+                self.violations.append("stable updated while the canary had < 100%")
+
+    def record(self) -> DeploymentRecord | None:
+        item = self.store.items.get(self.plan.key)
+        return DeploymentRecord.from_item(item) if item else None
+
+    def invariants(self) -> list[str]:
+        """SPEC rules 2 and 4, over the world as it is now."""
+        problems = list(self.violations)
+        for weights in self.router.history:
+            if set(weights) - {STABLE_TG, CANARY_TG} or sum(weights.values()) != 100:
+                problems.append(f"bad weights {weights}")
+        record = self.record()
+        if record is not None and record.phase is Phase.ROLLED_BACK:
+            problems += self.rolled_back_problems()
+        if record is not None and record.final and record.owner is not None:
+            problems.append("lock still held after the deployment ended")
+        return problems
+
+    def rolled_back_problems(self) -> list[str]:
+        problems = []
+        if self.router.weights.get(STABLE_TG) != 100:
+            problems.append(f"not 100% stable after rollback: {self.router.weights}")
+        stable = self.ecs.services[self.plan.service]
+        if stable.task_definition != OLD_TD:
+            problems.append(f"stable on {stable.task_definition} after rollback")
+        canary = self.ecs.services.get(self.plan.canary_service)
+        if canary is not None and canary.status == "ACTIVE":
+            problems.append("canary service still there after rollback")
+        return problems
+
+    def settled_stable(self) -> bool:
+        stable = self.ecs.state(self.plan.service)
+        return stable.primary is not None and stable.primary.task_definition == OLD_TD

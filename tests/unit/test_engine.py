@@ -1,0 +1,287 @@
+"""The engine with in-memory fakes and a fake clock: whole plans in milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuraltrade_deploy.errors import Conflict, ConfigError, GateFailed, Preempted
+from neuraltrade_deploy.record import Phase
+
+from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
+
+IMAGE = "neuraltrade/api:2.0.0"
+
+
+def test_deploy_runs_10_50_100_then_promotes_in_fake_time() -> None:
+    world = World()
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 0, outcome.message
+    record = world.record()
+    assert record is not None and record.phase is Phase.PROMOTED
+    weights = [w[CANARY_TG] for w in world.router.history[1:]]
+    assert weights == [10, 50, 100, 0]
+    stable = world.ecs.services[world.plan.service]
+    assert stable.task_definition == record.task_definition != OLD_TD
+    assert world.ecs.services[world.plan.canary_service].status == "INACTIVE"
+    assert world.clock.t - 1_800_000_000 >= 900  # three 5-minute bakes, in fake time
+    assert world.smoke_runs.count("canary") == 1
+    assert world.smoke_runs.count("production") == 4  # after each shift, and after promote
+    assert world.invariants() == []
+
+
+def test_canary_step_bakes_then_pauses_and_releases_the_lock() -> None:
+    world = World()
+    outcome = world.run("canary", image=IMAGE, weight=10)
+    assert outcome.status == 0
+    record = world.record()
+    assert record is not None and record.phase is Phase.PAUSED and record.weight == 10
+    assert record.owner is None
+    assert world.router.weights == {STABLE_TG: 90, CANARY_TG: 10}
+    assert world.ecs.services[world.plan.canary_service].desired == 1  # ceil(4 * 10%)
+    assert world.ecs.services[world.plan.service].task_definition == OLD_TD  # rule 3
+
+
+def test_later_jobs_take_the_deployment_up_and_promote() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    assert world.run("canary", weight=50).status == 0
+    assert world.ecs.services[world.plan.canary_service].desired == 2
+    assert world.run("promote").status == 0
+    record = world.record()
+    assert record is not None and record.phase is Phase.PROMOTED
+    assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}
+    assert "DescribeAlarmHistory" in world.faults.calls  # rule 10 checked on take-up
+    assert world.invariants() == []
+
+
+def test_alarm_during_bake_rolls_back_within_one_poll() -> None:
+    world = World()
+    engine = world.engine(__import__("neuraltrade_deploy.core.model", fromlist=["Intent"])
+                          .Intent(command="canary", image=IMAGE, weight=10))
+    original_sleep = world.clock.sleep
+    fired: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        original_sleep(seconds)
+        record = world.record()
+        if record and record.phase is Phase.BAKING and not fired:
+            world.alarms.set("neuraltrade-api-latency-production", "ALARM", world.clock.t, "p99 > 500ms")
+            fired.append(world.clock.t)
+
+    world.clock.sleep = sleep  # type: ignore[method-assign]
+    outcome = engine.run()
+    assert outcome.status == 3
+    assert "neuraltrade-api-latency-production" in outcome.message
+    assert world.router.weights[STABLE_TG] == 100
+    assert world.invariants() == []
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+
+
+def test_alarm_already_firing_refuses_to_start_and_changes_nothing() -> None:
+    world = World()
+    world.alarms.set("neuraltrade-api-error-rate-production", "ALARM", world.clock.t)
+    with pytest.raises(GateFailed):
+        world.run("canary", image=IMAGE, weight=10)
+    assert world.store.items == {}
+    assert world.faults.mutations == 0
+
+
+def test_alarm_fired_between_jobs_rolls_back_when_taken_up() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    world.clock.t += 60
+    world.alarms.set("neuraltrade-api-error-rate-production", "ALARM", world.clock.t)
+    world.clock.t += 60
+    world.alarms.set("neuraltrade-api-error-rate-production", "OK", world.clock.t)
+    outcome = world.run("canary", weight=50)
+    assert outcome.status == 3 and "entered ALARM" in outcome.message
+    assert world.invariants() == []
+
+
+def test_unreadable_alarm_history_is_a_failed_gate() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    world.alarms.history_unreadable = "AccessDenied: cloudwatch:DescribeAlarmHistory"
+    outcome = world.run("promote")
+    assert outcome.status == 3 and "history unreadable" in outcome.message
+    assert world.invariants() == []
+
+
+def test_unreadable_alarms_during_bake_roll_back() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    world.alarms.unreadable = "AccessDenied"
+    world.alarms.history_unreadable = None
+    # taking up with unreadable alarms: refused before anything changes
+    with pytest.raises(GateFailed):
+        world.run("canary", weight=50)
+
+
+def test_broken_canary_never_gets_weight_and_rolls_back() -> None:
+    world = World()
+    world.ecs.broken_images.add("2.0.0")
+    outcome = world.run("canary", image=IMAGE, weight=10)
+    assert outcome.status == 3 and "FAILED" in outcome.message
+    assert all(w.get(CANARY_TG, 0) == 0 for w in world.router.history)
+    assert world.invariants() == []
+
+
+def test_canary_that_never_gets_healthy_times_out() -> None:
+    world = World()
+    world.ecs.broken_images.add("2.0.0")
+    world.ecs.fail_after = 10**9  # no circuit breaker verdict: only the timeout catches it
+    outcome = world.run("canary", image=IMAGE, weight=10)
+    assert outcome.status == 3 and "not healthy within" in outcome.message
+    assert all(w.get(CANARY_TG, 0) == 0 for w in world.router.history)
+    assert world.invariants() == []
+
+
+def test_failing_canary_smoke_means_no_production_weight() -> None:
+    world = World(smoke_fail={"canary": "smoke check 'health' (canary) failed: got 503"})
+    outcome = world.run("canary", image=IMAGE, weight=10)
+    assert outcome.status == 3 and "'health'" in outcome.message
+    assert all(w.get(CANARY_TG, 0) == 0 for w in world.router.history)
+    assert world.invariants() == []
+
+
+def test_failing_production_smoke_after_shift_rolls_back() -> None:
+    world = World(smoke_fail={"production": "smoke check 'health' (production) failed"})
+    outcome = world.run("canary", image=IMAGE, weight=10)
+    assert outcome.status == 3
+    assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}
+    assert world.invariants() == []
+
+
+def test_failed_stable_rollout_during_promote_rolls_back_to_old_revision() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=100).status == 0
+    world.ecs.broken_images.add("2.0.0")  # the new revision fails on the stable service
+    outcome = world.run("promote")
+    assert outcome.status == 3
+    stable = world.ecs.services[world.plan.service]
+    assert stable.task_definition == OLD_TD
+    assert world.invariants() == []
+
+
+def test_second_deployment_is_refused_while_the_lease_is_held() -> None:
+    world = World()
+    first = world.engine(__import__("neuraltrade_deploy.core.model", fromlist=["Intent"])
+                         .Intent(command="canary", image=IMAGE, weight=10))
+    seen: list[Exception] = []
+
+    def sleep(seconds: float) -> None:
+        world.clock.t += seconds
+        if not seen:
+            try:
+                world.run("canary", image="neuraltrade/api:3.0.0", weight=10)
+            except Conflict as err:
+                seen.append(err)
+
+    world.clock.sleep = sleep  # type: ignore[method-assign]
+    assert first.run().status == 0
+    assert seen and "held by" in str(seen[0])
+
+
+def test_promote_with_nothing_in_progress_is_a_conflict() -> None:
+    with pytest.raises(Conflict):
+        World().run("promote")
+
+
+def test_other_image_while_one_is_in_progress_is_a_conflict() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    with pytest.raises(Conflict):
+        world.run("canary", image="neuraltrade/api:9.9.9", weight=50)
+
+
+def test_weight_below_the_one_reached_is_bad_input() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=50).status == 0
+    with pytest.raises(ConfigError):
+        world.run("canary", weight=10)
+
+
+def test_rollback_with_nothing_in_progress_says_so() -> None:
+    outcome = World().run("rollback")
+    assert outcome.status == 0 and "nothing" in outcome.message
+
+
+def test_rollback_after_a_paused_step_restores_everything() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=50).status == 0
+    outcome = world.run("rollback", reason="manual")
+    assert outcome.status == 0 and "manual" in outcome.message
+    assert world.invariants() == []
+    assert world.run("rollback").status == 0  # idempotent
+
+
+def test_rollback_preempts_a_running_canary() -> None:
+    world = World()
+    from neuraltrade_deploy.core.model import Intent
+
+    first = world.engine(Intent(command="canary", image=IMAGE, weight=10))
+    rolled: list[int] = []
+
+    def sleep(seconds: float) -> None:
+        world.clock.t += seconds
+        record = world.record()
+        if record and record.phase is Phase.BAKING and not rolled:
+            rolled.append(world.run("rollback", reason="stop").status)
+
+    world.clock.sleep = sleep  # type: ignore[method-assign]
+    with pytest.raises(Preempted):
+        first.run()
+    assert rolled == [0]
+    assert world.invariants() == []
+
+
+def test_interrupt_restores_traffic_and_exits_130() -> None:
+    world = World()
+    from neuraltrade_deploy.core.model import Intent
+
+    engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
+
+    def sleep(seconds: float) -> None:
+        world.clock.t += seconds
+        record = world.record()
+        if record and record.phase is Phase.BAKING:
+            engine.interrupted = True
+
+    world.clock.sleep = sleep  # type: ignore[method-assign]
+    outcome = engine.run()
+    assert outcome.status == 130
+    assert world.invariants() == []
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+
+
+def test_interrupt_with_leave_keeps_the_deployment() -> None:
+    world = World()
+    from neuraltrade_deploy.core.model import Intent
+
+    engine = world.engine(Intent(command="canary", image=IMAGE, weight=10, on_interrupt="leave"))
+
+    def sleep(seconds: float) -> None:
+        world.clock.t += seconds
+        record = world.record()
+        if record and record.phase is Phase.BAKING:
+            engine.interrupted = True
+
+    world.clock.sleep = sleep  # type: ignore[method-assign]
+    outcome = engine.run()
+    assert outcome.status == 130
+    record = world.record()
+    assert record is not None and record.phase is Phase.BAKING and record.owner is None
+    assert world.router.weights[CANARY_TG] == 10
+
+
+def test_a_bake_poll_costs_at_most_three_calls() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10, no_wait=True).status == 0
+    world.faults.calls.clear()
+    assert world.run("canary", weight=10, bake=600.0).status == 0
+    polls = world.clock.sleeps.count(5.0)
+    assert polls >= 100
+    per_poll = len(world.faults.calls) / polls
+    assert per_poll <= 3.2, world.faults.calls[:40]
