@@ -1,0 +1,86 @@
+"""Kill the engine after every single mutating call (kill -9: no handler runs), then
+resume it, or roll back: SPEC's invariants hold at the end either way."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuraltrade_deploy.record import Phase
+from neuraltrade_deploy.simulation import Crash, Faults
+
+from .simworld import CANARY_TG, STABLE_TG, World
+
+IMAGE = "neuraltrade/api:2.0.0"
+
+
+def mutations_of_a_full_deploy() -> int:
+    world = World()
+    assert world.run("deploy", image=IMAGE).status == 0
+    return world.faults.mutations
+
+
+FULL = mutations_of_a_full_deploy()
+
+
+def crashed_world(k: int, command: str = "deploy", **intent: object) -> World:
+    world = World(faults=Faults(crash_at=k))
+    with pytest.raises(Crash):
+        world.run(command, image=IMAGE, **intent)
+    world.faults.crash_at = None
+    return world
+
+
+def test_the_sweep_covers_every_mutating_call_of_a_deploy() -> None:
+    assert FULL >= 20  # records, registration, service, weights, promote, cleanup
+
+
+@pytest.mark.parametrize("k", range(1, FULL + 1))
+def test_rollback_after_a_crash_at_any_point_converges(k: int) -> None:
+    world = crashed_world(k)
+    outcome = world.run("rollback", reason=f"after crash {k}")
+    assert outcome.status == 0, outcome.message
+    record = world.record()
+    if record is not None and record.phase is Phase.PROMOTED:
+        return  # the crash came after the last write: nothing in progress to undo
+    assert world.invariants() == []
+    assert record is None or record.phase is Phase.ROLLED_BACK
+
+
+@pytest.mark.parametrize("k", range(1, FULL + 1))
+def test_rerunning_the_deploy_after_a_crash_finishes_it(k: int) -> None:
+    world = crashed_world(k)
+    world.clock.t += 600  # the dead process's lease runs out
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 0, outcome.message
+    record = world.record()
+    assert record is not None and record.phase is Phase.PROMOTED
+    assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}
+    canary = world.ecs.services[world.plan.canary_service]
+    assert canary.status == "INACTIVE"
+    assert world.invariants() == []
+
+
+@pytest.mark.parametrize("k", range(1, 12))
+def test_a_rollback_killed_at_any_point_is_finished_by_the_next_one(k: int) -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=50).status == 0
+    world.faults.crash_at = world.faults.mutations + k
+    try:
+        world.run("rollback", reason="first try")
+    except Crash:
+        pass
+    world.faults.crash_at = None
+    assert world.run("rollback", reason="second try").status == 0
+    assert world.invariants() == []
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+
+
+def test_a_dead_holder_blocks_other_commands_until_its_lease_ends() -> None:
+    world = crashed_world(8)
+    from neuraltrade_deploy.errors import Conflict
+
+    with pytest.raises(Conflict):
+        world.run("deploy", image=IMAGE)
+    world.clock.t += 600
+    assert world.run("deploy", image=IMAGE).status == 0
