@@ -4,6 +4,7 @@ a later CI job or a rollback from another machine all continue from the same tru
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -83,8 +84,16 @@ def read_weights(ports: Ports) -> Weights:
 class Engine:
     """Runs one command for one service until decide() returns an outcome."""
 
-    def __init__(self, plan: ServiceConfig, intent: Intent, ports: Ports, owner: Owner,
-                 *, lease: float | None = None, deployment_id: str | None = None) -> None:
+    def __init__(
+        self,
+        plan: ServiceConfig,
+        intent: Intent,
+        ports: Ports,
+        owner: Owner,
+        *,
+        lease: float | None = None,
+        deployment_id: str | None = None,
+    ) -> None:
         self.plan = plan
         self.intent = intent
         self.ports = ports
@@ -103,14 +112,27 @@ class Engine:
         clock = self.ports.clock
         stored = self.load()
         stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, clock.now())
-        record = begin(self.plan, self.intent, stored, stable, clock.now(), self.owner,
-                       self.lease, self.deployment_id)
+        record = begin(
+            self.plan,
+            self.intent,
+            stored,
+            stable,
+            clock.now(),
+            self.owner,
+            self.lease,
+            self.deployment_id,
+        )
         if record is None:
             return Outcome(0, f"nothing in progress for {self.plan.key}; nothing to roll back")
         resumed = stored is not None and not stored.final and self.intent.command != "rollback"
         self.log = self.log.bind(deployment_id=record.deployment_id)
-        self.log.info("deployment_taken", command=self.intent.command, phase=record.phase.value,
-                      image=record.image, resumed=resumed)
+        self.log.info(
+            "deployment_taken",
+            command=self.intent.command,
+            phase=record.phase.value,
+            image=record.image,
+            resumed=resumed,
+        )
         record = self.persist(record)
         return self.loop(record, check_history=resumed)
 
@@ -151,7 +173,6 @@ class Engine:
                 new = self.persist(after)
         return Decision(new, decision.actions, decision.outcome, decision.event, decision.reasons)
 
-
     def abort(self, record: DeploymentRecord, err: AwsError) -> DeploymentRecord:
         """AWS failing beyond retries in the middle of a deployment: take the safe way
         out (rollback, traffic first). A failure while rolling back is exit 5."""
@@ -163,9 +184,13 @@ class Engine:
                 hint="run `nt-deploy rollback` again; `nt-deploy status` shows what is left",
             ) from err
         now = self.ports.clock.now()
-        moved = record.moved(Phase.ROLLING_BACK, now, f"aborted: {err}",
-                             rollback_reason=f"aborted after an AWS error: {err}",
-                             rollback_exit=1)
+        moved = record.moved(
+            Phase.ROLLING_BACK,
+            now,
+            f"aborted: {err}",
+            rollback_reason=f"aborted after an AWS error: {err}",
+            rollback_exit=1,
+        )
         try:
             return self.persist(moved.with_changes(lease_until=now + self.lease))
         except NtDeployError:
@@ -173,8 +198,9 @@ class Engine:
 
     # ------------------------------------------------------------ observe / act
 
-    def observe(self, record: DeploymentRecord, wanted: Needs, *, check_history: bool
-                ) -> Observation:
+    def observe(
+        self, record: DeploymentRecord, wanted: Needs, *, check_history: bool
+    ) -> Observation:
         ports, plan = self.ports, self.plan
         services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
         history_error, fired = None, None
@@ -191,10 +217,16 @@ class Engine:
             fired_since=fired,
             history_error=history_error,
             weights=read_weights(ports) if wanted.weights else None,
-            canary_targets=(ports.router.target_health(ports.canary_target_group)
-                            if wanted.canary_targets and ports.canary_target_group else None),
-            stable_targets=(ports.router.target_health(ports.stable_target_group)
-                            if wanted.stable_targets else None),
+            canary_targets=(
+                ports.router.target_health(ports.canary_target_group)
+                if wanted.canary_targets and ports.canary_target_group
+                else None
+            ),
+            stable_targets=(
+                ports.router.target_health(ports.stable_target_group)
+                if wanted.stable_targets
+                else None
+            ),
             smoke=ports.smoke(wanted.smoke) if wanted.smoke else None,
             interrupted=self.interrupted,
         )
@@ -235,22 +267,26 @@ class Engine:
         other = DeploymentRecord.from_item(item) if item else None
         who = other.owner.describe() if other and other.owner else "another process"
         if self.record is None or (self.stored_version is None and other is not None):
-            return Conflict(f"{self.plan.key}: {who} started a deployment at the same moment",
-                            hint="wait for it, or run `nt-deploy rollback`")
+            return Conflict(
+                f"{self.plan.key}: {who} started a deployment at the same moment",
+                hint="wait for it, or run `nt-deploy rollback`",
+            )
         self.log.warning("preempted", by=who)
-        return Preempted(f"{self.plan.key}: deployment taken over by {who}; stopped without acting",
-                         hint="`nt-deploy status` shows what it is doing")
+        return Preempted(
+            f"{self.plan.key}: deployment taken over by {who}; stopped without acting",
+            hint="`nt-deploy status` shows what it is doing",
+        )
 
     def release_quietly(self, record: DeploymentRecord) -> None:
-        try:
+        with contextlib.suppress(NtDeployError):
             self.persist(record.with_changes(owner=None, lease_until=0.0))
-        except NtDeployError:
-            pass
 
     def log_decision(self, decision: Decision, before: DeploymentRecord) -> None:
         record = decision.record
         fields: dict[str, Any] = {
-            "phase": record.phase.value, "step": record.step, "weight": record.weight,
+            "phase": record.phase.value,
+            "step": record.step,
+            "weight": record.weight,
             "target_weight": record.target_weight,
         }
         if decision.reasons:
@@ -258,26 +294,36 @@ class Engine:
         if decision.actions:
             fields["actions"] = [a.describe() for a in decision.actions]
         level = "warning" if decision.event in ("rollback_started", "rollback_failed") else "info"
-        if decision.event in ("baking", "waiting_for_canary", "waiting_for_stable",
-                              "rollback_waiting") and record.phase is before.phase:
+        if (
+            decision.event
+            in ("baking", "waiting_for_canary", "waiting_for_stable", "rollback_waiting")
+            and record.phase is before.phase
+        ):
             level = "debug" if not decision.actions else "info"
         getattr(self.log, level)(decision.event, **fields)
 
 
-def perform(plan: ServiceConfig, ports: Ports, action: Action, stable: ServiceState,
-            deployment_id: str) -> object:
+def perform(
+    plan: ServiceConfig, ports: Ports, action: Action, stable: ServiceState, deployment_id: str
+) -> object:
     """Carries out one action; every one is an end state, so repeating it is harmless."""
     ecs = ports.ecs
     if isinstance(action, RegisterTaskDefinition):
         body = ports.build_task_definition(action.image)
-        tags = {DEPLOYMENT_TAG: deployment_id, "nt-deploy:managed-by": "nt-deploy",
-                "nt-deploy:image": action.image[:256]}
+        tags = {
+            DEPLOYMENT_TAG: deployment_id,
+            "nt-deploy:managed-by": "nt-deploy",
+            "nt-deploy:image": action.image[:256],
+        }
         return ecs.register_task_definition(body, tags)
     if isinstance(action, CreateCanary):
         group = ports.canary_target_group if action.target_group == "canary" else None
         return ecs.create_service(
-            template=stable, name=action.name, task_definition=action.task_definition,
-            desired=action.desired, target_group_arn=group or ports.stable_target_group,
+            template=stable,
+            name=action.name,
+            task_definition=action.task_definition,
+            desired=action.desired,
+            target_group_arn=group or ports.stable_target_group,
             tags={DEPLOYMENT_TAG: deployment_id, "nt-deploy:managed-by": "nt-deploy"},
         )
     if isinstance(action, ScaleCanary):

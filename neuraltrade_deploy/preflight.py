@@ -17,8 +17,14 @@ if TYPE_CHECKING:
     from neuraltrade_deploy.engine import Ports
 
 
-def preflight(plan: ServiceConfig, intent: Intent, record: DeploymentRecord | None,
-              ports: Ports, owner: Owner, now: float) -> ServiceState:
+def preflight(
+    plan: ServiceConfig,
+    intent: Intent,
+    record: DeploymentRecord | None,
+    ports: Ports,
+    owner: Owner,
+    now: float,
+) -> ServiceState:
     """Returns the stable service as it is now. Rollback skips every gate but the
     existence of the stable service: it always goes ahead."""
     names = [plan.service, record.canary_service if record else plan.canary_service]
@@ -26,7 +32,8 @@ def preflight(plan: ServiceConfig, intent: Intent, record: DeploymentRecord | No
     stable = services[plan.service]
     if not stable.exists:
         raise ResourceNotFound(
-            f"services.{plan.name}.service: {plan.service} not found in cluster {plan.cluster}")
+            f"services.{plan.name}.service: {plan.service} not found in cluster {plan.cluster}"
+        )
     if intent.command == "rollback":
         return stable
     problem = steering_problem(stable)
@@ -44,15 +51,21 @@ def preflight(plan: ServiceConfig, intent: Intent, record: DeploymentRecord | No
 def check_alarms(plan: ServiceConfig, ports: Ports, starting: bool) -> None:
     reading = ports.alarms.read(plan.alarms)
     if reading.missing:
-        raise ConfigError(f"services.{plan.name}.alarms: alarm(s) {', '.join(reading.missing)} "
-                          "do not exist (an alarm that does not exist protects nothing)")
+        raise ConfigError(
+            f"services.{plan.name}.alarms: alarm(s) {', '.join(reading.missing)} "
+            "do not exist (an alarm that does not exist protects nothing)"
+        )
     if reading.error:
-        raise GateFailed(f"alarm states unreadable: {reading.error}; not starting",
-                         hint="check cloudwatch:DescribeAlarms permissions")
+        raise GateFailed(
+            f"alarm states unreadable: {reading.error}; not starting",
+            hint="check cloudwatch:DescribeAlarms permissions",
+        )
     if starting and reading.firing:
-        raise GateFailed(f"alarm(s) already in ALARM: {', '.join(reading.firing)}; "
-                         "not starting (nothing was changed)",
-                         hint="wait until they are OK, then run the command again")
+        raise GateFailed(
+            f"alarm(s) already in ALARM: {', '.join(reading.firing)}; "
+            "not starting (nothing was changed)",
+            hint="wait until they are OK, then run the command again",
+        )
 
 
 def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
@@ -61,7 +74,8 @@ def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
         raise Conflict(
             f"services.{plan.name}.canary_service: {plan.canary_service} exists and was not "
             f"created by nt-deploy (no {DEPLOYMENT_TAG} tag)",
-            hint="delete it (an old canary script's?) or set canary_service to another name")
+            hint="delete it (an old canary script's?) or set canary_service to another name",
+        )
 
 
 def check_rule(plan: ServiceConfig, ports: Ports) -> None:
@@ -74,4 +88,5 @@ def check_rule(plan: ServiceConfig, ports: Ports) -> None:
         where = plan.traffic.listener_rule or plan.traffic.listener
         raise ConfigError(
             f"services.{plan.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
-            "which is neither the stable nor the canary target group")
+            "which is neither the stable nor the canary target group"
+        )

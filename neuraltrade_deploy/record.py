@@ -96,9 +96,7 @@ class DeploymentRecord:
         """The record in a new phase, with the move written into its history."""
         entry = HistoryEntry(at=now, phase=phase.value, reason=reason)
         history = (*self.history, entry)[-HISTORY_LIMIT:]
-        return replace(
-            self, phase=phase, phase_started_at=now, history=history, **changes
-        )
+        return replace(self, phase=phase, phase_started_at=now, history=history, **changes)
 
     def with_changes(self, **changes: Any) -> DeploymentRecord:
         return replace(self, **changes)
@@ -121,8 +119,14 @@ class DeploymentRecord:
         data["history"] = tuple(HistoryEntry(**h) for h in data.get("history") or ())
         owner = data.get("owner")
         data["owner"] = Owner(**owner) if owner else None
-        for name in ("step", "target_weight", "weight", "version", "stable_desired",
-                     "rollback_exit"):
+        for name in (
+            "step",
+            "target_weight",
+            "weight",
+            "version",
+            "stable_desired",
+            "rollback_exit",
+        ):
             if name in data and data[name] is not None:
                 data[name] = int(data[name])
         for name in ("phase_started_at", "lease_until", "created_at", "updated_at"):

@@ -62,13 +62,15 @@ class SimEcs:
     """Services converge one observation at a time (`polls_to_converge`); revisions whose
     image is in `broken_images` never run and their rollout FAILS after `fail_after` polls."""
 
-    def __init__(self, cluster: str, faults: Faults, *, polls_to_converge: int = 1,
-                 fail_after: int = 3) -> None:
+    def __init__(
+        self, cluster: str, faults: Faults, *, polls_to_converge: int = 1, fail_after: int = 3
+    ) -> None:
         self.cluster = cluster
         self.faults = faults
         self.services: dict[str, SimService] = {}
         self.task_definitions: dict[str, dict[str, Any]] = {}
         self.broken_images: set[str] = set()
+        self.broken_on: set[tuple[str, str]] = set()  # (service, task definition ARN)
         self.polls_to_converge = polls_to_converge
         self.fail_after = fail_after
         self.ages: dict[str, int] = {}
@@ -77,11 +79,21 @@ class SimEcs:
 
     # -------------------------------------------------------- world set-up
 
-    def add_service(self, name: str, task_definition: str, desired: int, target_group: str,
-                    **kw: Any) -> None:
+    def add_service(
+        self, name: str, task_definition: str, desired: int, target_group: str, **kw: Any
+    ) -> None:
         svc = SimService(name, task_definition, desired, target_group, **kw)
-        svc.deployments = [EcsDeployment(f"ecs-svc/{next(self.ids)}", "PRIMARY", task_definition,
-                                         desired, desired, 0, "COMPLETED")]
+        svc.deployments = [
+            EcsDeployment(
+                f"ecs-svc/{next(self.ids)}",
+                "PRIMARY",
+                task_definition,
+                desired,
+                desired,
+                0,
+                "COMPLETED",
+            )
+        ]
         self.services[name] = svc
 
     def image_of(self, arn: str) -> str:
@@ -89,7 +101,9 @@ class SimEcs:
         containers = body.get("containerDefinitions") or [{}]
         return str(containers[0].get("image", ""))
 
-    def broken(self, arn: str) -> bool:
+    def broken(self, arn: str, service: str = "") -> bool:
+        if (service, arn) in self.broken_on:
+            return True
         image = self.image_of(arn)
         return any(b and b in image for b in self.broken_images)
 
@@ -107,11 +121,17 @@ class SimEcs:
             return ServiceState(self.cluster, name, "MISSING")
         running = sum(d.running for d in svc.deployments)
         return ServiceState(
-            cluster=self.cluster, name=name, status=svc.status, arn=f"arn:sim:{name}",
-            task_definition=svc.task_definition, desired=svc.desired, running=running,
+            cluster=self.cluster,
+            name=name,
+            status=svc.status,
+            arn=f"arn:sim:{name}",
+            task_definition=svc.task_definition,
+            desired=svc.desired,
+            running=running,
             deployments=tuple(svc.deployments),
             load_balancers=(LoadBalancerBinding(svc.target_group, "app", 3000),),
-            tags=dict(svc.tags), deployment_controller=svc.controller,
+            tags=dict(svc.tags),
+            deployment_controller=svc.controller,
             launch={"launchType": "FARGATE"},
         )
 
@@ -129,11 +149,16 @@ class SimEcs:
 
     def advance_primary(self, svc: SimService, dep: EcsDeployment, age: int) -> EcsDeployment:
         desired = svc.desired
-        if self.broken(dep.task_definition):
+        if self.broken(dep.task_definition, svc.name):
             state = "FAILED" if age >= self.fail_after else "IN_PROGRESS"
-            reason = "ECS deployment circuit breaker: tasks failed to start." if state == "FAILED" else None
-            return replace(dep, desired=desired, running=0, rollout_state=state,
-                           rollout_reason=reason)
+            reason = (
+                "ECS deployment circuit breaker: tasks failed to start."
+                if state == "FAILED"
+                else None
+            )
+            return replace(
+                dep, desired=desired, running=0, rollout_state=state, rollout_reason=reason
+            )
         if age >= self.polls_to_converge:
             others = [d for d in svc.deployments if d.status != "PRIMARY"]
             state = "COMPLETED" if not others or age > self.polls_to_converge else "IN_PROGRESS"
@@ -147,13 +172,29 @@ class SimEcs:
         self.faults.mutated("RegisterTaskDefinition")
         return arn
 
-    def create_service(self, *, template: ServiceState, name: str, task_definition: str,
-                       desired: int, target_group_arn: str, tags: Mapping[str, str]
-                       ) -> ServiceState:
+    def create_service(
+        self,
+        *,
+        template: ServiceState,
+        name: str,
+        task_definition: str,
+        desired: int,
+        target_group_arn: str,
+        tags: Mapping[str, str],
+    ) -> ServiceState:
         self.faults.call("CreateService")
         svc = SimService(name, task_definition, desired, target_group_arn, dict(tags))
-        svc.deployments = [EcsDeployment(f"ecs-svc/{next(self.ids)}", "PRIMARY",
-                                         task_definition, desired, 0, 0, "IN_PROGRESS")]
+        svc.deployments = [
+            EcsDeployment(
+                f"ecs-svc/{next(self.ids)}",
+                "PRIMARY",
+                task_definition,
+                desired,
+                0,
+                0,
+                "IN_PROGRESS",
+            )
+        ]
         self.services[name] = svc
         self.faults.mutated("CreateService")
         return self.state(name)
@@ -169,8 +210,15 @@ class SimEcs:
         if svc.task_definition != task_definition:
             svc.task_definition = task_definition
             old = [replace(d, status="ACTIVE") for d in svc.deployments]
-            new = EcsDeployment(f"ecs-svc/{next(self.ids)}", "PRIMARY", task_definition,
-                                svc.desired, 0, 0, "IN_PROGRESS")
+            new = EcsDeployment(
+                f"ecs-svc/{next(self.ids)}",
+                "PRIMARY",
+                task_definition,
+                svc.desired,
+                0,
+                0,
+                "IN_PROGRESS",
+            )
             svc.deployments = [new, *old]
         self.faults.mutated("UpdateService")
 
@@ -188,7 +236,11 @@ class SimEcs:
         total = 0
         for svc in self.services.values():
             if svc.status == "ACTIVE" and svc.target_group == target_group:
-                total += sum(d.running for d in svc.deployments if not self.broken(d.task_definition))
+                total += sum(
+                    d.running
+                    for d in svc.deployments
+                    if not self.broken(d.task_definition, svc.name)
+                )
         return total
 
 
@@ -260,7 +312,9 @@ class MemoryStore:
         current = self.items.get(key)
         if expected_version is None and current is not None:
             raise StaleRecord(f"{key}: record already exists")
-        if expected_version is not None and (current is None or current["version"] != expected_version):
+        if expected_version is not None and (
+            current is None or current["version"] != expected_version
+        ):
             raise StaleRecord(f"{key}: version is not {expected_version}")
         self.items[key] = copy.deepcopy(dict(item))
         self.faults.mutated("PutItem")

@@ -16,11 +16,15 @@ def steering_problem(service: ServiceState) -> str | None:
     """Why nt-deploy refuses to steer `service`, or None when it may."""
     controller = (service.deployment_controller or "ECS").upper()
     if controller in FOREIGN_CONTROLLERS:
-        return (f"{service.name} cannot be steered by nt-deploy: "
-                f"{FOREIGN_CONTROLLERS[controller]}; use a service with the ECS controller "
-                "and the ROLLING strategy")
+        return (
+            f"{service.name} cannot be steered by nt-deploy: "
+            f"{FOREIGN_CONTROLLERS[controller]}; use a service with the ECS controller "
+            "and the ROLLING strategy"
+        )
     strategy = (service.deployment_strategy or "ROLLING").upper()
     if strategy in NATIVE_STRATEGIES:
-        return (f"{service.name} cannot be steered by nt-deploy: ECS itself runs a "
-                f"{strategy} deployment strategy on it; switch it to ROLLING")
+        return (
+            f"{service.name} cannot be steered by nt-deploy: ECS itself runs a "
+            f"{strategy} deployment strategy on it; switch it to ROLLING"
+        )
     return None

@@ -24,7 +24,9 @@ class SmokeCheck:
     name: str
     url: str
     method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)  # values may hold ${VAR}; expanded at run time
+    headers: dict[str, str] = field(
+        default_factory=dict
+    )  # values may hold ${VAR}; expanded at run time
     expect_status: int = 200
     expect_body_contains: str | None = None
     timeout: float = 5.0

@@ -19,8 +19,10 @@ def holder_conflict(record: DeploymentRecord | None, owner: Owner, now: float) -
     if record.owner.id == owner.id or record.lease_until < now:
         return None
     left = record.lease_until - now
-    return (f"{record.key} is held by {record.owner.describe()} "
-            f"(deployment {record.deployment_id}, {record.phase.value}, lease {left:.0f}s left)")
+    return (
+        f"{record.key} is held by {record.owner.describe()} "
+        f"(deployment {record.deployment_id}, {record.phase.value}, lease {left:.0f}s left)"
+    )
 
 
 def begin(
@@ -49,42 +51,71 @@ def begin(
         raise Conflict(held, hint="wait for it, or run `nt-deploy rollback` to stop it")
     if record is None or not active:
         if intent.command == "promote":
-            raise Conflict(f"nothing to promote for {plan.key}: no deployment in progress",
-                           hint="start one with `nt-deploy canary --image IMG --weight 10`")
+            raise Conflict(
+                f"nothing to promote for {plan.key}: no deployment in progress",
+                hint="start one with `nt-deploy canary --image IMG --weight 10`",
+            )
         return start(plan, intent, stable, now, owner, lease, new_id)
     return take_up(plan, intent, record, owner, now, lease)
 
 
-def start(plan: ServiceConfig, intent: Intent, stable: ServiceState, now: float,
-          owner: Owner, lease: float, new_id: str) -> DeploymentRecord:
+def start(
+    plan: ServiceConfig,
+    intent: Intent,
+    stable: ServiceState,
+    now: float,
+    owner: Owner,
+    lease: float,
+    new_id: str,
+) -> DeploymentRecord:
     if not intent.image:
         raise ConfigError("--image: required to start a deployment (none is in progress)")
     target = first_weight(plan, intent)
     record = DeploymentRecord(
-        key=plan.key, deployment_id=new_id, image=intent.image,
-        stable_task_definition=stable.task_definition, canary_service=plan.canary_service,
-        phase=Phase.STARTING, target_weight=target, step=step_of(plan, target),
-        stable_desired=stable.desired, owner=owner, lease_until=now + lease,
-        created_at=now, updated_at=now,
+        key=plan.key,
+        deployment_id=new_id,
+        image=intent.image,
+        stable_task_definition=stable.task_definition,
+        canary_service=plan.canary_service,
+        phase=Phase.STARTING,
+        target_weight=target,
+        step=step_of(plan, target),
+        stable_desired=stable.desired,
+        owner=owner,
+        lease_until=now + lease,
+        created_at=now,
+        updated_at=now,
     )
     return record.moved(Phase.STARTING, now, f"{intent.command} {intent.image} started")
 
 
-def take_up(plan: ServiceConfig, intent: Intent, record: DeploymentRecord, owner: Owner,
-            now: float, lease: float) -> DeploymentRecord:
+def take_up(
+    plan: ServiceConfig,
+    intent: Intent,
+    record: DeploymentRecord,
+    owner: Owner,
+    now: float,
+    lease: float,
+) -> DeploymentRecord:
     """A later command continuing a deployment in progress (SPEC rule 10 applies)."""
     if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
-        raise Conflict(f"{plan.key}: a rollback is unfinished ({record.phase.value})",
-                       hint="run `nt-deploy rollback` to finish it")
+        raise Conflict(
+            f"{plan.key}: a rollback is unfinished ({record.phase.value})",
+            hint="run `nt-deploy rollback` to finish it",
+        )
     if intent.image and intent.image != record.image:
-        raise Conflict(f"{plan.key}: deployment {record.deployment_id} of {record.image} "
-                       f"is in progress; --image {intent.image} differs",
-                       hint="promote or roll back the one in progress first")
+        raise Conflict(
+            f"{plan.key}: deployment {record.deployment_id} of {record.image} "
+            f"is in progress; --image {intent.image} differs",
+            hint="promote or roll back the one in progress first",
+        )
     taken = take(record, owner, now, lease)
     if record.phase in PROMOTE_PHASES:
         if intent.command == "canary":
-            raise Conflict(f"{plan.key}: a promote is in progress ({record.phase.value})",
-                           hint="run `nt-deploy promote` to finish it, or `nt-deploy rollback`")
+            raise Conflict(
+                f"{plan.key}: a promote is in progress ({record.phase.value})",
+                hint="run `nt-deploy promote` to finish it, or `nt-deploy rollback`",
+            )
         return taken
     if intent.command == "promote":
         target = 100
@@ -93,11 +124,18 @@ def take_up(plan: ServiceConfig, intent: Intent, record: DeploymentRecord, owner
     else:
         target = first_weight(plan, intent)
     if target < record.weight:
-        raise ConfigError(f"--weight: {target} is below the {record.weight}% already reached; "
-                          "weights only go up (use `nt-deploy rollback` to go back)")
+        raise ConfigError(
+            f"--weight: {target} is below the {record.weight}% already reached; "
+            "weights only go up (use `nt-deploy rollback` to go back)"
+        )
     if record.phase is Phase.PAUSED or target != record.target_weight:
-        return taken.moved(Phase.CANARY_WAITING, now, f"{intent.command} to {target}%",
-                           target_weight=target, step=step_of(plan, target))
+        return taken.moved(
+            Phase.CANARY_WAITING,
+            now,
+            f"{intent.command} to {target}%",
+            target_weight=target,
+            step=step_of(plan, target),
+        )
     return taken
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.health import baking_health, bake_for, canary_count, rollout_health
+from neuraltrade_deploy.core.health import bake_for, baking_health, canary_count, rollout_health
 from neuraltrade_deploy.core.model import (
     Action,
     CreateCanary,
@@ -34,8 +34,9 @@ def decide(
     if record.phase is Phase.FAILED:
         return Decision(record, outcome=Outcome(5, failed_message(record)), event="rollback_failed")
     if record.final or record.phase is Phase.PAUSED:
-        return Decision(record, outcome=Outcome(0, f"deployment is {record.phase.value}"),
-                        event="nothing_to_do")
+        return Decision(
+            record, outcome=Outcome(0, f"deployment is {record.phase.value}"), event="nothing_to_do"
+        )
     gate = gates(plan, intent, record, obs, now)
     if gate is not None:
         return gate
@@ -51,27 +52,33 @@ def gates(
     """Interrupts, alarms and alarm history: any of them ends the forward path."""
     if obs.interrupted:
         if intent.on_interrupt == "leave":
-            message = (f"interrupted: deployment {record.deployment_id} left in "
-                       f"{record.phase.value} at {record.weight}% (--on-interrupt leave)")
+            message = (
+                f"interrupted: deployment {record.deployment_id} left in "
+                f"{record.phase.value} at {record.weight}% (--on-interrupt leave)"
+            )
             return Decision(record, outcome=Outcome(130, message), event="interrupted_left")
         return start_rollback(plan, record, obs, now, "interrupted (SIGINT/SIGTERM)", 130)
     alarms = obs.alarms
     if alarms is not None:
         if alarms.error:
-            return start_rollback(plan, record, obs, now,
-                                  f"alarm states unreadable: {alarms.error}", 3)
+            return start_rollback(
+                plan, record, obs, now, f"alarm states unreadable: {alarms.error}", 3
+            )
         if alarms.missing:
-            return start_rollback(plan, record, obs, now,
-                                  f"alarm(s) no longer exist: {', '.join(alarms.missing)}", 3)
+            return start_rollback(
+                plan, record, obs, now, f"alarm(s) no longer exist: {', '.join(alarms.missing)}", 3
+            )
         if alarms.firing:
             return start_rollback(plan, record, obs, now, firing_reason(obs), 3)
     if obs.history_error:
-        return start_rollback(plan, record, obs, now,
-                              f"alarm history unreadable: {obs.history_error}", 3)
+        return start_rollback(
+            plan, record, obs, now, f"alarm history unreadable: {obs.history_error}", 3
+        )
     if obs.fired_since:
         names = ", ".join(obs.fired_since)
-        return start_rollback(plan, record, obs, now,
-                              f"alarm(s) {names} entered ALARM since the step began", 3)
+        return start_rollback(
+            plan, record, obs, now, f"alarm(s) {names} entered ALARM since the step began", 3
+        )
     return None
 
 
@@ -93,26 +100,34 @@ def start_rollback(
     exit_status: int,
 ) -> Decision:
     """Into ROLLING_BACK, and in the same decision the first rollback actions (traffic)."""
-    moved = record.moved(Phase.ROLLING_BACK, now, reason,
-                         rollback_reason=reason, rollback_exit=exit_status)
+    moved = record.moved(
+        Phase.ROLLING_BACK, now, reason, rollback_reason=reason, rollback_exit=exit_status
+    )
     decision = rolling_back(plan, moved, obs, now)
-    return Decision(decision.record, decision.actions, decision.outcome,
-                    "rollback_started", (reason, *decision.reasons))
+    return Decision(
+        decision.record,
+        decision.actions,
+        decision.outcome,
+        "rollback_started",
+        (reason, *decision.reasons),
+    )
 
 
 # ------------------------------------------------------------------ forward path
 
 
-def starting(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-             obs: Observation, now: float) -> Decision:
+def starting(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     if not record.task_definition:
         return Decision(record, (RegisterTaskDefinition(record.image),), event="registering")
     moved = record.moved(Phase.CANARY_WAITING, now, f"registered {record.task_definition}")
     return Decision(moved, event="registered")
 
 
-def canary_waiting(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-                   obs: Observation, now: float) -> Decision:
+def canary_waiting(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     want = canary_count(record.stable_desired, record.target_weight)
     weighted = plan.traffic.mode == "weighted"
     canary = obs.canary
@@ -142,19 +157,22 @@ def canary_waiting(plan: ServiceConfig, intent: Intent, record: DeploymentRecord
     return Decision(record, actions, event="waiting_for_canary", reasons=(health.reason,))
 
 
-def canary_smoke(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-                 obs: Observation, now: float) -> Decision:
+def canary_smoke(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     if obs.smoke is None:
         return Decision(record, event="waiting_for_smoke")
     if not obs.smoke.passed:
         return start_rollback(plan, record, obs, now, obs.smoke.summary, 3)
-    moved = record.moved(Phase.SHIFTING, now, obs.smoke.summary,
-                         canary_smoke_passed=True, smoke_due=None)
+    moved = record.moved(
+        Phase.SHIFTING, now, obs.smoke.summary, canary_smoke_passed=True, smoke_due=None
+    )
     return Decision(moved, event="canary_smoke_passed", reasons=(obs.smoke.summary,))
 
 
-def shifting(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-             obs: Observation, now: float) -> Decision:
+def shifting(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     target = record.target_weight
     if target > 0 and not record.canary_smoke_passed:  # SPEC rule 1, whatever the record says
         moved = record.moved(Phase.CANARY_SMOKE, now, "canary smoke owed", smoke_due="canary")
@@ -167,16 +185,27 @@ def shifting(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
         weights is None or not weights.valid or weights.canary != target
     ):
         seen = "unread" if weights is None else f"{weights.stable}/{weights.canary}"
-        return Decision(record, (SetWeights(target),), event="shifting",
-                        reasons=(f"weights stable/canary {seen}, want {100 - target}/{target}",))
+        return Decision(
+            record,
+            (SetWeights(target),),
+            event="shifting",
+            reasons=(f"weights stable/canary {seen}, want {100 - target}/{target}",),
+        )
     due = "production" if plan.smoke_production else None
-    moved = record.moved(Phase.BAKING, now, f"weight {target}% verified",
-                         weight=target, step_started_at=now, smoke_due=due)
+    moved = record.moved(
+        Phase.BAKING,
+        now,
+        f"weight {target}% verified",
+        weight=target,
+        step_started_at=now,
+        smoke_due=due,
+    )
     return Decision(moved, event="weight_verified", reasons=(f"canary {target}%",))
 
 
-def baking(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-           obs: Observation, now: float) -> Decision:
+def baking(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     if record.smoke_due:
         if obs.smoke is None:
             return Decision(record, event="waiting_for_smoke")
@@ -193,38 +222,54 @@ def baking(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
     return step_done(plan, intent, record, obs, now)
 
 
-def step_done(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-              obs: Observation, now: float) -> Decision:
+def step_done(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     if intent.command == "canary":
         moved = record.moved(Phase.PAUSED, now, f"{record.weight}% reached and baked")
-        message = (f"canary at {record.weight}% ({record.image}); next: "
-                   "`nt-deploy canary --weight N`, `nt-deploy promote` or `nt-deploy rollback`")
+        message = (
+            f"canary at {record.weight}% ({record.image}); next: "
+            "`nt-deploy canary --weight N`, `nt-deploy promote` or `nt-deploy rollback`"
+        )
         return Decision(moved, outcome=Outcome(0, message), event="step_baked")
     if intent.command == "deploy":
         for index, step in enumerate(plan.steps):
             if step.weight > record.weight:
-                moved = record.moved(Phase.CANARY_WAITING, now, f"next step {step.weight}%",
-                                     step=index, target_weight=step.weight)
+                moved = record.moved(
+                    Phase.CANARY_WAITING,
+                    now,
+                    f"next step {step.weight}%",
+                    step=index,
+                    target_weight=step.weight,
+                )
                 return Decision(moved, event="step_baked")
     if record.weight < 100:
-        moved = record.moved(Phase.CANARY_WAITING, now, "promote: canary to 100%",
-                             step=len(plan.steps), target_weight=100)
+        moved = record.moved(
+            Phase.CANARY_WAITING,
+            now,
+            "promote: canary to 100%",
+            step=len(plan.steps),
+            target_weight=100,
+        )
         return Decision(moved, event="step_baked")
-    moved = record.moved(Phase.PROMOTING_STABLE, now, "100% on a healthy canary",
-                         stable_touched=True)
+    moved = record.moved(
+        Phase.PROMOTING_STABLE, now, "100% on a healthy canary", stable_touched=True
+    )
     return Decision(moved, (UpdateStable(record.task_definition),), event="promoting")
 
 
-def promoting_stable(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-                     obs: Observation, now: float) -> Decision:
+def promoting_stable(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     canary = baking_health(obs.canary, record.task_definition)
     if canary.state == "failed":
         return start_rollback(plan, record, obs, now, canary.reason, 3)
     actions: tuple[Action, ...] = ()
     if obs.stable.task_definition != record.task_definition:
         actions = (UpdateStable(record.task_definition),)
-    health = rollout_health(obs.stable, record.task_definition, obs.stable.desired,
-                            obs.stable_targets, "stable")
+    health = rollout_health(
+        obs.stable, record.task_definition, obs.stable.desired, obs.stable_targets, "stable"
+    )
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason, 3)
     if health.healthy and not actions:
@@ -237,14 +282,17 @@ def promoting_stable(plan: ServiceConfig, intent: Intent, record: DeploymentReco
     return Decision(record, actions, event="waiting_for_stable", reasons=(health.reason,))
 
 
-def promoting_return(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-                     obs: Observation, now: float) -> Decision:
+def promoting_return(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     if record.weight != 0:
         weights = obs.weights
         if plan.traffic.mode == "weighted" and (
             weights is None or not weights.valid or weights.canary != 0
         ):
-            return Decision(record, (SetWeights(0),), event="shifting", reasons=("return to stable",))
+            return Decision(
+                record, (SetWeights(0),), event="shifting", reasons=("return to stable",)
+            )
         due = "production" if plan.smoke_production else None
         record = record.with_changes(weight=0, step_started_at=now, smoke_due=due)
         return Decision(record, event="weight_verified", reasons=("stable 100%",))
@@ -257,14 +305,18 @@ def promoting_return(plan: ServiceConfig, intent: Intent, record: DeploymentReco
     return Decision(moved, event="cleanup")
 
 
-def cleanup(plan: ServiceConfig, intent: Intent, record: DeploymentRecord,
-            obs: Observation, now: float) -> Decision:
+def cleanup(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     removal = remove_canary(record, obs)
     if removal:
         return Decision(record, removal, event="canary_removing")
     moved = record.moved(Phase.PROMOTED, now, "canary removed")
-    return Decision(moved, outcome=Outcome(0, f"promoted {record.image} ({record.task_definition})"),
-                    event="promoted")
+    return Decision(
+        moved,
+        outcome=Outcome(0, f"promoted {record.image} ({record.task_definition})"),
+        event="promoted",
+    )
 
 
 HANDLERS: dict[Phase, Handler] = {
@@ -290,8 +342,9 @@ def remove_canary(record: DeploymentRecord, obs: Observation) -> tuple[Action, .
     return (*scale, DeleteCanary(record.canary_service))
 
 
-def rolling_back(plan: ServiceConfig, record: DeploymentRecord, obs: Observation,
-                 now: float) -> Decision:
+def rolling_back(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
     """Each call looks at what is there, so a rollback picks up wherever it stopped.
     Traffic first; the stable back on its old revision (if promote touched it) before
     traffic moves to it; then the canary goes."""
@@ -300,8 +353,13 @@ def rolling_back(plan: ServiceConfig, record: DeploymentRecord, obs: Observation
         actions: tuple[Action, ...] = ()
         if obs.stable.task_definition != record.stable_task_definition:
             actions = (UpdateStable(record.stable_task_definition),)
-        health = rollout_health(obs.stable, record.stable_task_definition, obs.stable.desired,
-                                obs.stable_targets, "stable")
+        health = rollout_health(
+            obs.stable,
+            record.stable_task_definition,
+            obs.stable.desired,
+            obs.stable_targets,
+            "stable",
+        )
         if actions or not health.healthy:
             return rollback_waiting(plan, record, now, actions, health.reason)
         reasons.append(health.reason)
@@ -309,8 +367,9 @@ def rolling_back(plan: ServiceConfig, record: DeploymentRecord, obs: Observation
     if plan.traffic.mode == "weighted" and (
         weights is None or not weights.valid or weights.canary != 0
     ):
-        return Decision(record, (SetWeights(0),), event="traffic_to_stable",
-                        reasons=(*reasons, "stable 100%"))
+        return Decision(
+            record, (SetWeights(0),), event="traffic_to_stable", reasons=(*reasons, "stable 100%")
+        )
     if record.weight != 0:
         record = record.with_changes(weight=0)
     removal = remove_canary(record, obs)
@@ -322,8 +381,9 @@ def rolling_back(plan: ServiceConfig, record: DeploymentRecord, obs: Observation
     return Decision(moved, outcome=Outcome(record.rollback_exit, message), event="rolled_back")
 
 
-def rollback_waiting(plan: ServiceConfig, record: DeploymentRecord, now: float,
-                     actions: tuple[Action, ...], why: str) -> Decision:
+def rollback_waiting(
+    plan: ServiceConfig, record: DeploymentRecord, now: float, actions: tuple[Action, ...], why: str
+) -> Decision:
     limit = plan.timeouts.promote + plan.timeouts.healthy
     if now - record.phase_started_at > limit:
         left = f"stable service not healthy on {record.stable_task_definition}: {why}"
@@ -334,5 +394,7 @@ def rollback_waiting(plan: ServiceConfig, record: DeploymentRecord, now: float,
 
 def failed_message(record: DeploymentRecord) -> str:
     last = record.history[-1].reason if record.history else "unknown"
-    return (f"rollback incomplete for {record.key}: {last}. Fix it by hand, then run "
-            "`nt-deploy rollback` again; `nt-deploy status` lists what is left")
+    return (
+        f"rollback incomplete for {record.key}: {last}. Fix it by hand, then run "
+        "`nt-deploy rollback` again; `nt-deploy status` lists what is left"
+    )

@@ -91,8 +91,10 @@ class CreateCanary:
     target_group: str  # "canary" or "stable" (replicas mode): which configured TG
 
     def describe(self) -> str:
-        return (f"create canary service {self.name} on {self.task_definition} "
-                f"with {self.desired} task(s) in the {self.target_group} target group")
+        return (
+            f"create canary service {self.name} on {self.task_definition} "
+            f"with {self.desired} task(s) in the {self.target_group} target group"
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ class DeleteCanary:
         return f"delete canary service {self.name}"
 
 
-Action = RegisterTaskDefinition | CreateCanary | ScaleCanary | SetWeights | UpdateStable | DeleteCanary
+Action = (
+    RegisterTaskDefinition | CreateCanary | ScaleCanary | SetWeights | UpdateStable | DeleteCanary
+)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,19 @@ from __future__ import annotations
 from neuraltrade_deploy.record import Phase
 
 P = Phase
-FORWARD = frozenset({P.STARTING, P.CANARY_WAITING, P.CANARY_SMOKE, P.SHIFTING, P.BAKING,
-                     P.PAUSED, P.PROMOTING_STABLE, P.PROMOTING_RETURN, P.CLEANUP})
+FORWARD = frozenset(
+    {
+        P.STARTING,
+        P.CANARY_WAITING,
+        P.CANARY_SMOKE,
+        P.SHIFTING,
+        P.BAKING,
+        P.PAUSED,
+        P.PROMOTING_STABLE,
+        P.PROMOTING_RETURN,
+        P.CLEANUP,
+    }
+)
 
 TRANSITIONS: dict[Phase, frozenset[Phase]] = {
     P.STARTING: frozenset({P.CANARY_WAITING, P.ROLLING_BACK}),

@@ -9,7 +9,12 @@ from pathlib import Path
 from neuraltrade_deploy.clock import FakeClock
 from neuraltrade_deploy.config.model import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
 from neuraltrade_deploy.core.model import (
-    Action, Intent, Outcome, SetWeights, SmokeOutcome, UpdateStable,
+    Action,
+    Intent,
+    Outcome,
+    SetWeights,
+    SmokeOutcome,
+    UpdateStable,
 )
 from neuraltrade_deploy.engine import Engine, Ports
 from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
@@ -23,14 +28,22 @@ ALARMS = ("neuraltrade-api-error-rate-production", "neuraltrade-api-latency-prod
 
 def make_plan(**changes: object) -> ServiceConfig:
     plan = ServiceConfig(
-        name="api", cluster="neuraltrade-production", service="neuraltrade-api-production",
+        name="api",
+        cluster="neuraltrade-production",
+        service="neuraltrade-api-production",
         canary_service="neuraltrade-api-production-canary",
-        task_definition=Path("task-definitions/api.json"), container="api",
-        traffic=Traffic(mode="weighted", stable_target_group=STABLE_TG,
-                        canary_target_group=CANARY_TG, listener_rule="arn:rule/1"),
+        task_definition=Path("task-definitions/api.json"),
+        container="api",
+        traffic=Traffic(
+            mode="weighted",
+            stable_target_group=STABLE_TG,
+            canary_target_group=CANARY_TG,
+            listener_rule="arn:rule/1",
+        ),
         alarms=ALARMS,
         steps=(Step(10, 300.0), Step(50, 300.0), Step(100, 300.0)),
-        poll_interval=5.0, timeouts=Timeouts(healthy=600.0, promote=1200.0),
+        poll_interval=5.0,
+        timeouts=Timeouts(healthy=600.0, promote=1200.0),
         smoke_canary=(SmokeCheck(name="health", url="http://canary/health"),),
         smoke_production=(SmokeCheck(name="health", url="https://api/health"),),
     )
@@ -63,12 +76,18 @@ class World:
 
     def ports(self) -> Ports:
         return Ports(
-            ecs=self.ecs, router=self.router, alarms=self.alarms, store=self.store,
-            clock=self.clock, smoke=self.smoke,
+            ecs=self.ecs,
+            router=self.router,
+            alarms=self.alarms,
+            store=self.store,
+            clock=self.clock,
+            smoke=self.smoke,
             build_task_definition=lambda image: {
                 "family": "neuraltrade-api-production",
-                "containerDefinitions": [{"name": "api", "image": image}]},
-            stable_target_group=STABLE_TG, canary_target_group=CANARY_TG,
+                "containerDefinitions": [{"name": "api", "image": image}],
+            },
+            stable_target_group=STABLE_TG,
+            canary_target_group=CANARY_TG,
             on_action=[self.check_action],
         )
 
@@ -91,9 +110,9 @@ class World:
                 self.violations.append(f"weight {action.canary} sent to an unhealthy canary")
             if record is None or not record.canary_smoke_passed:
                 self.violations.append(f"weight {action.canary} before canary smoke passed")
-        if isinstance(action, UpdateStable) and action.task_definition != OLD_TD:
-            if self.router.weights.get(CANARY_TG) != 100:
-                self.violations.append("stable updated while the canary had < 100%")
+        promoting = isinstance(action, UpdateStable) and action.task_definition != OLD_TD
+        if promoting and self.router.weights.get(CANARY_TG) != 100:
+            self.violations.append("stable updated while the canary had < 100%")
 
     def record(self) -> DeploymentRecord | None:
         item = self.store.items.get(self.plan.key)

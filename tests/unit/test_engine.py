@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from neuraltrade_deploy.errors import Conflict, ConfigError, GateFailed, Preempted
+from neuraltrade_deploy.errors import ConfigError, Conflict, GateFailed, Preempted
 from neuraltrade_deploy.record import Phase
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
@@ -56,8 +56,11 @@ def test_later_jobs_take_the_deployment_up_and_promote() -> None:
 
 def test_alarm_during_bake_rolls_back_within_one_poll() -> None:
     world = World()
-    engine = world.engine(__import__("neuraltrade_deploy.core.model", fromlist=["Intent"])
-                          .Intent(command="canary", image=IMAGE, weight=10))
+    engine = world.engine(
+        __import__("neuraltrade_deploy.core.model", fromlist=["Intent"]).Intent(
+            command="canary", image=IMAGE, weight=10
+        )
+    )
     original_sleep = world.clock.sleep
     fired: list[float] = []
 
@@ -65,7 +68,9 @@ def test_alarm_during_bake_rolls_back_within_one_poll() -> None:
         original_sleep(seconds)
         record = world.record()
         if record and record.phase is Phase.BAKING and not fired:
-            world.alarms.set("neuraltrade-api-latency-production", "ALARM", world.clock.t, "p99 > 500ms")
+            world.alarms.set(
+                "neuraltrade-api-latency-production", "ALARM", world.clock.t, "p99 > 500ms"
+            )
             fired.append(world.clock.t)
 
     world.clock.sleep = sleep  # type: ignore[method-assign]
@@ -166,8 +171,11 @@ def test_failed_stable_rollout_during_promote_rolls_back_to_old_revision() -> No
 
 def test_second_deployment_is_refused_while_the_lease_is_held() -> None:
     world = World()
-    first = world.engine(__import__("neuraltrade_deploy.core.model", fromlist=["Intent"])
-                         .Intent(command="canary", image=IMAGE, weight=10))
+    first = world.engine(
+        __import__("neuraltrade_deploy.core.model", fromlist=["Intent"]).Intent(
+            command="canary", image=IMAGE, weight=10
+        )
+    )
     seen: list[Exception] = []
 
     def sleep(seconds: float) -> None:

@@ -1,0 +1,203 @@
+"""The transition table is data; these check it, and that decide() keeps to it."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import pytest
+
+from neuraltrade_deploy.core.phases import FORWARD, INITIAL, TRANSITIONS
+from neuraltrade_deploy.record import FINAL_PHASES, DeploymentRecord, Phase
+from neuraltrade_deploy.simulation import Crash, MemoryStore
+
+from .simworld import OLD_TD, World
+
+IMAGE = "neuraltrade/api:2.0.0"
+
+
+def reachable(start: Phase) -> set[Phase]:
+    seen, todo = {start}, deque([start])
+    while todo:
+        for nxt in TRANSITIONS[todo.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_every_phase_is_in_the_table_and_reachable_from_the_start() -> None:
+    assert set(TRANSITIONS) == set(Phase)
+    assert reachable(INITIAL) == set(Phase)
+
+
+def test_every_non_final_phase_has_a_way_out_to_a_final_phase() -> None:
+    for phase in Phase:
+        if phase in FINAL_PHASES:
+            assert TRANSITIONS[phase] == frozenset()
+        else:
+            assert reachable(phase) & FINAL_PHASES, phase
+
+
+def test_rollback_is_one_move_away_from_every_forward_phase() -> None:
+    for phase in FORWARD:
+        assert Phase.ROLLING_BACK in TRANSITIONS[phase], phase
+
+
+class RecordingStore(MemoryStore):
+    """Notes every phase change the engine writes."""
+
+    moves: set[tuple[Phase, Phase]] = set()
+
+    def put(self, item: Any, *, expected_version: int | None) -> None:
+        before = self.items.get(str(item["key"]))
+        super().put(item, expected_version=expected_version)
+        new = Phase(item["phase"])
+        if before is not None and not DeploymentRecord.from_item(before).final:
+            old = Phase(before["phase"])
+            if old is not new:
+                RecordingStore.moves.add((old, new))
+
+
+def world() -> World:
+    w = World()
+    w.store = RecordingStore(w.faults)
+    return w
+
+
+def scenario_happy() -> None:
+    w = world()
+    w.run("canary", image=IMAGE, weight=10)
+    w.run("canary", weight=50)
+    w.run("promote")
+    world().run("deploy", image=IMAGE)
+
+
+def scenario_gates() -> None:
+    world().run("canary", image=IMAGE, weight=10, bake=0.0)
+    w = world()
+    w.ecs.broken_images.add("2.0.0")
+    w.run("canary", image=IMAGE, weight=10)
+    world_smoke = world()
+    world_smoke.smoke_fail["canary"] = "canary smoke failed"
+    world_smoke.run("canary", image=IMAGE, weight=10)
+    w = world()
+    w.smoke_fail["production"] = "production smoke failed while baking"
+    w.run("canary", image=IMAGE, weight=10)
+    w = world()
+    w.run("canary", image=IMAGE, weight=10)
+    w.run("rollback")
+
+
+def scenario_promote_failures() -> None:
+    w = world()
+    w.run("canary", image=IMAGE, weight=100)
+    smoke = w.smoke
+
+    def fails_after_return(target: str) -> Any:
+        record = w.record()
+        if record is not None and record.phase is Phase.PROMOTING_RETURN:
+            w.smoke_fail["production"] = "production smoke failed after promote"
+        return smoke(target)
+
+    w.smoke = fails_after_return  # type: ignore[method-assign]
+    assert w.run("promote").status == 3  # PROMOTING_RETURN -> ROLLING_BACK
+    assert w.invariants() == []
+    w = world()
+    w.run("canary", image=IMAGE, weight=100)
+    w.ecs.broken_images.add("2.0.0")
+    w.run("promote")  # PROMOTING_STABLE -> ROLLING_BACK
+
+
+def scenario_alarm_while_shifting_and_starting() -> None:
+    w = world()
+    w.run("canary", image=IMAGE, weight=10)
+    w.clock.t += 1
+    w.alarms.set("neuraltrade-api-latency-production", "ALARM", w.clock.t)
+    w.run("canary", weight=50)  # history gate at take-up, in CANARY_WAITING
+    for k in (1, 2):  # crash in STARTING, then roll back from there
+        w = world()
+        w.faults.crash_at = k
+        with pytest.raises(Crash):
+            w.run("canary", image=IMAGE, weight=10)
+        w.faults.crash_at = None
+        w.run("rollback")
+    w = world()  # killed just after CLEANUP was written, then rolled back from there
+    w.run("canary", image=IMAGE, weight=100)
+    put = w.store.put
+
+    def put_then_die(item: Any, *, expected_version: int | None) -> None:
+        put(item, expected_version=expected_version)
+        if item["phase"] == Phase.CLEANUP.value:
+            raise Crash("killed in CLEANUP")
+
+    w.store.put = put_then_die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        w.run("promote")
+    w.store.put = put  # type: ignore[method-assign]
+    assert w.run("rollback").status == 0
+    assert w.invariants() == []
+
+
+def scenario_shift_gates() -> None:
+    w = world()
+    sleep = w.clock.sleep
+
+    def alarm_when_shifting(seconds: float) -> None:
+        sleep(seconds)
+        record = w.record()
+        if record and record.phase is Phase.SHIFTING:
+            w.alarms.set("neuraltrade-api-latency-production", "ALARM", w.clock.t)
+
+    w.clock.sleep = alarm_when_shifting  # type: ignore[method-assign]
+    w.router.set_weights = lambda weights: None  # type: ignore[assignment,method-assign]
+    w.run("canary", image=IMAGE, weight=10)  # the weights never verify; the alarm ends it
+
+
+def scenario_rollback_fails_then_is_finished() -> None:
+    w = world()
+    w.run("canary", image=IMAGE, weight=100)
+    record = w.record()
+    assert record is not None
+    stable = w.plan.service  # neither revision gets healthy on the stable service
+    w.ecs.broken_on.update({(stable, record.task_definition), (stable, OLD_TD)})
+    assert w.run("promote").status == 5
+    w.ecs.broken_on.clear()
+    assert w.run("rollback").status == 0
+
+
+def scenario_smoke_owed_when_shifting() -> None:
+    from neuraltrade_deploy.core.decide import decide
+    from neuraltrade_deploy.core.model import Intent, Observation
+
+    w = world()
+    w.run("canary", image=IMAGE, weight=10, no_wait=True)
+    record = w.record()
+    assert record is not None
+    odd = record.with_changes(phase=Phase.SHIFTING, canary_smoke_passed=False, target_weight=50)
+    stable = w.ecs.state(w.plan.service)
+    decision = decide(
+        w.plan, Intent(command="canary", weight=50), odd, Observation(stable=stable), w.clock.t
+    )
+    assert decision.record.phase is Phase.CANARY_SMOKE
+    RecordingStore.moves.add((Phase.SHIFTING, decision.record.phase))
+
+
+SCENARIOS = [
+    scenario_happy,
+    scenario_gates,
+    scenario_promote_failures,
+    scenario_alarm_while_shifting_and_starting,
+    scenario_shift_gates,
+    scenario_rollback_fails_then_is_finished,
+    scenario_smoke_owed_when_shifting,
+]
+
+
+def test_decide_only_makes_moves_in_the_table_and_exercises_all_of_them() -> None:
+    RecordingStore.moves = set()
+    for scenario in SCENARIOS:
+        scenario()
+    table = {(a, b) for a, nexts in TRANSITIONS.items() for b in nexts}
+    assert RecordingStore.moves - table == set(), "moves outside the table"
+    assert table - RecordingStore.moves == set(), "moves never exercised"
