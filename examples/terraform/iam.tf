@@ -1,0 +1,171 @@
+# Goes in environments/production. Its ARN (output deploy_role_arn) becomes the
+# repository variable NT_DEPLOY_ROLE_ARN that .github/workflows/deploy.yml assumes.
+#
+# The role has exactly what nt-deploy calls. tests/unit/test_examples.py checks
+# that every ECS/ELBv2/CloudWatch/DynamoDB call in neuraltrade_deploy/aws/ is
+# allowed here.
+
+# Created once per account; look it up rather than hard-code its ARN.
+data "aws_iam_openid_connect_provider" "github" {
+  url = "https://token.actions.githubusercontent.com"
+}
+
+data "aws_iam_policy_document" "nt_deploy_trust" {
+  statement {
+    sid     = "GitHubDeployWorkflow"
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [data.aws_iam_openid_connect_provider.github.arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    # Only this repository. Jobs with an environment present
+    # "repo:<repo>:environment:<name>"; the others (canary-10, abandon) present the
+    # branch they were dispatched from. Exact matches, no wildcards: a workflow run
+    # from any other branch, or from a fork, is refused.
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values = concat(
+        ["repo:${var.github_repository}:ref:refs/heads/${var.github_deploy_branch}"],
+        [for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"],
+      )
+    }
+  }
+}
+
+resource "aws_iam_role" "nt_deploy" {
+  name                 = "${var.project}-nt-deploy-${var.environment}"
+  description          = "GitHub Actions deploy workflow: nt-deploy canary deployments"
+  assume_role_policy   = data.aws_iam_policy_document.nt_deploy_trust.json
+  max_session_duration = 7200 # the workflow asks for 2h so rollback outlives a slow job
+
+  tags = local.common_tags
+}
+
+data "aws_iam_policy_document" "nt_deploy" {
+  # Task definitions: these two actions take no resource ARN in IAM.
+  statement {
+    sid = "TaskDefinitions"
+    actions = [
+      "ecs:RegisterTaskDefinition",
+      "ecs:DescribeTaskDefinition",
+    ]
+    resources = ["*"]
+  }
+
+  # Tags on the task definitions and canary services nt-deploy creates. Tagging at
+  # creation needs ecs:TagResource too.
+  statement {
+    sid       = "TagWhatNtDeployCreates"
+    actions   = ["ecs:TagResource"]
+    resources = concat(local.task_definition_arns, local.canary_service_arns)
+  }
+
+  statement {
+    sid       = "Cluster"
+    actions   = ["ecs:DescribeClusters"]
+    resources = [local.ecs_cluster_arn]
+  }
+
+  # Read and update both services: scale the canary, roll the stable one in promote.
+  statement {
+    sid = "Services"
+    actions = [
+      "ecs:DescribeServices",
+      "ecs:UpdateService",
+    ]
+    resources = concat(local.stable_service_arns, local.canary_service_arns)
+  }
+
+  # Create and delete only canaries: nt-deploy never deletes a stable service.
+  statement {
+    sid = "CanaryServices"
+    actions = [
+      "ecs:CreateService",
+      "ecs:DeleteService",
+    ]
+    resources = local.canary_service_arns
+  }
+
+  statement {
+    sid       = "PassTaskRoles"
+    actions   = ["iam:PassRole"]
+    resources = var.pass_role_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+
+  # ELBv2 Describe* calls take no resource ARN in IAM.
+  statement {
+    sid = "ReadLoadBalancers"
+    actions = [
+      "elasticloadbalancing:DescribeRules",
+      "elasticloadbalancing:DescribeListeners",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetHealth",
+      "elasticloadbalancing:DescribeLoadBalancers",
+    ]
+    resources = ["*"]
+  }
+
+  # Reweighting: only the weighted rules...
+  statement {
+    sid       = "ShiftTrafficOnRules"
+    actions   = ["elasticloadbalancing:ModifyRule"]
+    resources = concat([aws_lb_listener_rule.api.arn], var.extra_listener_rule_arns)
+  }
+
+  # ...and the listeners whose default action is weighted, if deploy.yaml uses `listener:`.
+  dynamic "statement" {
+    for_each = length(var.weighted_listener_arns) > 0 ? [1] : []
+    content {
+      sid       = "ShiftTrafficOnListeners"
+      actions   = ["elasticloadbalancing:ModifyListener"]
+      resources = var.weighted_listener_arns
+    }
+  }
+
+  # Read-only. "*" because composite alarms can be read only with an unscoped
+  # permission, and deploy.yaml may name any alarm.
+  statement {
+    sid = "ReadAlarms"
+    actions = [
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:DescribeAlarmHistory",
+    ]
+    resources = ["*"]
+  }
+
+  # The deployment records and lock. CreateTable/TagResource are for `nt-deploy init`.
+  statement {
+    sid = "StateTable"
+    actions = [
+      "dynamodb:DescribeTable",
+      "dynamodb:CreateTable",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:TagResource",
+    ]
+    resources = [aws_dynamodb_table.deployments.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "nt_deploy" {
+  name   = "nt-deploy"
+  role   = aws_iam_role.nt_deploy.id
+  policy = data.aws_iam_policy_document.nt_deploy.json
+}

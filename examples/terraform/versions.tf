@@ -1,0 +1,11 @@
+# Same constraints as the seed's environments/production/main.tf.
+terraform {
+  required_version = ">= 1.6.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+}
