@@ -16,8 +16,10 @@ class SystemClock:
         return time.time()
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self._wake.wait(seconds)
+        """Returns early once after `wake()`; later sleeps are whole again (a rollback
+        that follows an interrupt still waits between its polls)."""
+        if seconds > 0 and self._wake.wait(seconds):
+            self._wake.clear()
 
     def wake(self) -> None:
         self._wake.set()

@@ -69,6 +69,7 @@ class Ports:
     stable_target_group: str
     canary_target_group: str | None
     on_action: list[ActionListener] = field(default_factory=list)
+    owner_alive: Callable[[Owner], bool] = lambda owner: True
 
 
 def read_weights(ports: Ports) -> Weights:
@@ -111,6 +112,13 @@ class Engine:
     def run(self) -> Outcome:
         clock = self.ports.clock
         stored = self.load()
+        if (
+            stored is not None
+            and stored.owner is not None
+            and not self.ports.owner_alive(stored.owner)
+        ):
+            self.log.info("holder_gone", holder=stored.owner.describe())
+            stored = stored.with_changes(lease_until=0.0)
         stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, clock.now())
         record = begin(
             self.plan,

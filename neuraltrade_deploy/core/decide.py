@@ -133,11 +133,15 @@ def canary_waiting(
     canary = obs.canary
     timed_out = now - record.phase_started_at > plan.timeouts.healthy
     if canary is None or not canary.exists:
+        if record.weight > 0:
+            return start_rollback(plan, record, obs, now, "canary service is gone", 3)
         if timed_out:
             return start_rollback(plan, record, obs, now, "canary service never appeared", 3)
         group = "canary" if weighted else "stable"
         create = CreateCanary(record.canary_service, record.task_definition, want, group)
-        return Decision(record, (create,), event="canary_creating")
+        # ECS refuses a service on a target group no listener uses: attach it at weight 0
+        attach: tuple[Action, ...] = (SetWeights(0),) if weighted else ()
+        return Decision(record, (*attach, create), event="canary_creating")
     actions: tuple[Action, ...] = ()
     if canary.desired != want:
         actions = (ScaleCanary(record.canary_service, want),)

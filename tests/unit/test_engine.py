@@ -19,7 +19,7 @@ def test_deploy_runs_10_50_100_then_promotes_in_fake_time() -> None:
     record = world.record()
     assert record is not None and record.phase is Phase.PROMOTED
     weights = [w[CANARY_TG] for w in world.router.history[1:]]
-    assert weights == [10, 50, 100, 0]
+    assert weights == [0, 10, 50, 100, 0]  # attached at 0 before the canary service exists
     stable = world.ecs.services[world.plan.service]
     assert stable.task_definition == record.task_definition != OLD_TD
     assert world.ecs.services[world.plan.canary_service].status == "INACTIVE"

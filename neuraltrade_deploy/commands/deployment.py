@@ -1,0 +1,106 @@
+"""canary, deploy, promote and rollback: one engine run for one service."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+
+import structlog
+
+from neuraltrade_deploy.clock import SystemClock
+from neuraltrade_deploy.commands.common import GlobalOptions
+from neuraltrade_deploy.core.model import Intent, Outcome
+from neuraltrade_deploy.engine import Engine
+from neuraltrade_deploy.errors import ExitStatus, GateFailed, Interrupted, RollbackIncomplete
+from neuraltrade_deploy.record import Owner
+from neuraltrade_deploy.taskdef import parse_vars
+from neuraltrade_deploy.wiring import aws_ports, this_owner
+
+log = structlog.get_logger("nt_deploy")
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    options: GlobalOptions
+    intent: Intent
+    service: str | None = None
+    variables: tuple[str, ...] = field(default_factory=tuple)
+    dry_run: bool = False
+
+
+def run_deployment(request: DeploymentRequest) -> int:
+    """Runs the engine to its outcome and turns it into an exit status."""
+    options = request.options
+    config, plan = options.service(request.service)
+    variables = parse_vars(request.variables)
+    clock = SystemClock()
+    ports = aws_ports(
+        config, plan, options.aws, clock=clock, variables=variables, environ=options.environ
+    )
+    ports.owner_alive = owner_alive
+    owner = this_owner(request.intent.command, options.environ)
+    if request.dry_run:
+        from neuraltrade_deploy.commands.dryrun import dry_run
+
+        return report(dry_run(plan, request.intent, ports, owner))
+    engine = Engine(plan, request.intent, ports, owner)
+    with interrupts(engine, clock):
+        return report(engine.run())
+
+
+def report(outcome: Outcome) -> int:
+    """The outcome as an exit status; failures go through the one error boundary."""
+    if outcome.status == ExitStatus.OK:
+        log.info("done", message=outcome.message)
+        return 0
+    if outcome.status == ExitStatus.INTERRUPTED:
+        raise Interrupted(outcome.message)
+    if outcome.status == ExitStatus.ROLLBACK_INCOMPLETE:
+        raise RollbackIncomplete(outcome.message)
+    if outcome.status == ExitStatus.GATE_FAILED:
+        raise GateFailed(
+            outcome.message, hint="the deployment was rolled back; fix the cause and deploy again"
+        )
+    from neuraltrade_deploy.errors import NtDeployError
+
+    raise NtDeployError(outcome.message)
+
+
+@contextmanager
+def interrupts(engine: Engine, clock: SystemClock) -> Iterator[None]:
+    """SIGINT/SIGTERM (a cancelled CI job) set a flag and wake the sleeping tick; the
+    engine then restores traffic and removes the canary before exiting 130."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if not engine.interrupted:
+            log.warning(
+                "interrupted", signal=signal.Signals(signum).name, action=engine.intent.on_interrupt
+            )
+        engine.interrupted = True
+        clock.wake()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def owner_alive(owner: Owner) -> bool:
+    """A holder on this very machine whose process is gone holds nothing (kill -9)."""
+    import socket
+
+    if owner.host != socket.gethostname() or owner.pid <= 0:
+        return True
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

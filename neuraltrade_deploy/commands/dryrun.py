@@ -1,0 +1,95 @@
+"""--dry-run: the same engine and the same decide(), played on an in-memory copy of
+what AWS looks like now, with a clock that does not wait. Only reads reach AWS; the
+actions are printed, not performed. The plan assumes every gate passes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import click
+
+from neuraltrade_deploy.clock import FakeClock
+from neuraltrade_deploy.config.model import ServiceConfig
+from neuraltrade_deploy.core.model import Action, Intent, Outcome, SmokeOutcome
+from neuraltrade_deploy.engine import Engine, Ports
+from neuraltrade_deploy.preflight import preflight
+from neuraltrade_deploy.record import DeploymentRecord, Owner
+from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+
+
+def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
+    now = real.clock.now()
+    item = real.store.load(plan.key)
+    stored = DeploymentRecord.from_item(item) if item else None
+    preflight(plan, intent, stored, real, owner, now)  # the real gates, read-only
+    sim = simulated(plan, real, item, now)
+    start = now
+    printed: list[str] = []
+
+    def show(action: Action) -> None:
+        offset = sim.clock.now() - start
+        line = f"  +{format_offset(offset)}  would {action.describe()}"
+        printed.append(line)
+        click.echo(line)
+
+    sim.on_action.append(show)
+    click.echo(f"dry run of `nt-deploy {intent.command}` for {plan.key} (nothing will change):")
+    outcome = Engine(plan, intent, sim, owner).run()
+    click.echo(f"  ends with: {outcome.message} (exit {outcome.status})")
+    return Outcome(0, f"dry run: {len(printed)} action(s) planned, nothing was changed")
+
+
+def simulated(
+    plan: ServiceConfig, real: Ports, item: Mapping[str, object] | None, now: float
+) -> Ports:
+    faults = Faults()
+    ecs = SimEcs(plan.cluster, faults)
+    services = real.ecs.describe_services(plan.cluster, [plan.service, plan.canary_service])
+    stable = services[plan.service]
+    ecs.add_service(
+        plan.service,
+        stable.task_definition,
+        stable.desired,
+        real.stable_target_group,
+        tags=dict(stable.tags),
+        controller=stable.deployment_controller,
+    )
+    canary = services[plan.canary_service]
+    if canary.exists:
+        group = real.canary_target_group or real.stable_target_group
+        ecs.add_service(
+            plan.canary_service,
+            canary.task_definition,
+            canary.desired,
+            group,
+            tags=dict(canary.tags),
+        )
+    weights = (
+        real.router.read_weights()
+        if plan.traffic.mode == "weighted"
+        else {real.stable_target_group: 100}
+    )
+    alarms = SimAlarms(faults, plan.alarms)
+    reading = real.alarms.read(plan.alarms) if plan.alarms else None
+    if reading is not None:
+        for name, state in reading.states.items():
+            alarms.states[name] = state
+    store = MemoryStore(faults)
+    if item is not None:
+        store.items[plan.key] = dict(item)
+    return Ports(
+        ecs=ecs,
+        router=SimRouter(ecs, faults, weights),
+        alarms=alarms,
+        store=store,
+        clock=FakeClock(now),
+        smoke=lambda target: SmokeOutcome(target, True, f"{target} smoke checks (not run)"),
+        build_task_definition=real.build_task_definition,
+        stable_target_group=real.stable_target_group,
+        canary_target_group=real.canary_target_group,
+    )
+
+
+def format_offset(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"

@@ -1,0 +1,181 @@
+"""nt-deploy status: what is true now, read from AWS, and what a rollback would do."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from neuraltrade_deploy.commands.common import GlobalOptions
+from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.decide import rolling_back
+from neuraltrade_deploy.core.model import Observation
+from neuraltrade_deploy.engine import read_weights
+from neuraltrade_deploy.record import DeploymentRecord, Phase
+from neuraltrade_deploy.wiring import aws_ports
+
+
+@dataclass(frozen=True)
+class StatusRequest:
+    options: GlobalOptions
+    service: str | None = None
+    as_json: bool = False
+
+
+def status(request: StatusRequest) -> int:
+    options = request.options
+    config = options.load()
+    names = [request.service] if request.service else list(config.services)
+    from neuraltrade_deploy.config.loader import select_service
+
+    views = {name: service_view(config, select_service(config, name), options) for name in names}
+    if request.as_json:
+        click.echo(json.dumps({"services": views}, indent=2, sort_keys=True, default=str))
+    else:
+        for view in views.values():
+            click.echo(render(view))
+    return 0
+
+
+def service_view(
+    config: DeployConfig, plan: ServiceConfig, options: GlobalOptions
+) -> dict[str, Any]:
+    from neuraltrade_deploy.clock import SystemClock
+
+    clock = SystemClock()
+    ports = aws_ports(config, plan, options.aws, clock=clock, variables={}, environ=options.environ)
+    item = ports.store.load(plan.key)
+    record = DeploymentRecord.from_item(item) if item else None
+    canary_name = record.canary_service if record else plan.canary_service
+    services = ports.ecs.describe_services(plan.cluster, [plan.service, canary_name])
+    stable, canary = services[plan.service], services[canary_name]
+    weighted = plan.traffic.mode == "weighted"
+    weights = read_weights(ports) if weighted else None
+    stable_targets = ports.router.target_health(ports.stable_target_group)
+    canary_targets = (
+        ports.router.target_health(ports.canary_target_group)
+        if weighted and ports.canary_target_group
+        else None
+    )
+    alarms = ports.alarms.read(plan.alarms) if plan.alarms else None
+    obs = Observation(
+        stable=stable,
+        canary=canary,
+        weights=weights,
+        stable_targets=stable_targets,
+        canary_targets=canary_targets,
+    )
+    view: dict[str, Any] = {
+        "service": plan.name,
+        "key": plan.key,
+        "weights": (
+            {"stable": weights.stable, "canary": weights.canary}
+            if weights
+            else {"canary_share": share(stable.running, canary.running if canary.exists else 0)}
+        ),
+        "stable": {
+            "task_definition": stable.task_definition,
+            "desired": stable.desired,
+            "running": stable.running,
+            "healthy_targets": stable_targets.healthy,
+        },
+        "canary": (
+            {
+                "name": canary.name,
+                "task_definition": canary.task_definition,
+                "desired": canary.desired,
+                "running": canary.running,
+                "healthy_targets": canary_targets.healthy if canary_targets else None,
+            }
+            if canary.exists
+            else None
+        ),
+        "alarms": (
+            {"error": alarms.error}
+            if alarms and alarms.error
+            else {n: s.state for n, s in alarms.states.items()}
+            if alarms
+            else {}
+        ),
+        "deployment": record_view(record, clock.now()) if record else None,
+        "rollback_would": rollback_plan(plan, record, obs, clock.now()),
+    }
+    return view
+
+
+def share(stable_running: int, canary_running: int) -> int:
+    total = stable_running + canary_running
+    return round(100 * canary_running / total) if total else 0
+
+
+def record_view(record: DeploymentRecord, now: float) -> dict[str, Any]:
+    owner = record.owner
+    return {
+        "deployment_id": record.deployment_id,
+        "phase": record.phase.value,
+        "image": record.image,
+        "task_definition": record.task_definition,
+        "stable_task_definition": record.stable_task_definition,
+        "step": record.step,
+        "weight": record.weight,
+        "target_weight": record.target_weight,
+        "step_started_at": record.step_started_at,
+        "holder": owner.describe() if owner and record.lease_until >= now else None,
+        "lease_seconds_left": max(0, round(record.lease_until - now)) if owner else 0,
+        "rollback_reason": record.rollback_reason,
+        "history": [
+            {"at": h.at, "phase": h.phase, "reason": h.reason} for h in record.history[-8:]
+        ],
+    }
+
+
+def rollback_plan(
+    plan: ServiceConfig, record: DeploymentRecord | None, obs: Observation, now: float
+) -> list[str]:
+    """The actions the very next rollback tick would take, from the same decide()."""
+    if record is None or record.final:
+        return []
+    moving = (
+        record
+        if record.phase is Phase.ROLLING_BACK
+        else record.moved(Phase.ROLLING_BACK, now, "status", rollback_reason="status")
+    )
+    decision = rolling_back(plan, moving, obs, now)
+    steps = [a.describe() for a in decision.actions]
+    return steps or [f"nothing more: {decision.event}"]
+
+
+def render(view: dict[str, Any]) -> str:
+    lines = [f"{view['service']} ({view['key']})"]
+    dep = view["deployment"]
+    if dep and dep["phase"] not in ("PROMOTED", "ROLLED_BACK"):
+        lines.append(
+            f"  deployment {dep['deployment_id']}: {dep['phase']} at {dep['weight']}% "
+            f"(target {dep['target_weight']}%), image {dep['image']}"
+        )
+        lines.append(f"  held by: {dep['holder'] or 'nobody (between jobs)'}")
+    elif dep:
+        lines.append(f"  no deployment in progress (last: {dep['deployment_id']} {dep['phase']})")
+    else:
+        lines.append("  no deployment in progress")
+    lines.append(f"  weights: {view['weights']}")
+    st = view["stable"]
+    lines.append(
+        f"  stable: {st['task_definition']} {st['running']}/{st['desired']} running, "
+        f"{st['healthy_targets']} healthy targets"
+    )
+    canary = view["canary"]
+    lines.append(
+        "  canary: "
+        + (
+            f"{canary['task_definition']} {canary['running']}/{canary['desired']} running"
+            if canary
+            else "none"
+        )
+    )
+    lines.append(f"  alarms: {view['alarms'] or 'none configured'}")
+    if view["rollback_would"]:
+        lines.append("  a rollback now would: " + "; ".join(view["rollback_would"]))
+    return "\n".join(lines)

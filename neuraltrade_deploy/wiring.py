@@ -1,0 +1,122 @@
+"""Builds what the engine talks to from deploy.yaml and the global options. The only
+module outside `aws/` that reaches into it, and only inside functions, so that
+`nt-deploy --help` never imports boto3."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from neuraltrade_deploy import logs
+from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.model import SmokeOutcome
+from neuraltrade_deploy.record import Owner
+from neuraltrade_deploy.taskdef import load_task_definition, secret_values
+
+if TYPE_CHECKING:
+    from neuraltrade_deploy.aws.clients import AwsClients
+    from neuraltrade_deploy.clock import SystemClock
+    from neuraltrade_deploy.engine import Ports
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    profile: str | None = None
+    region: str | None = None
+
+
+def clients_for(config: DeployConfig, options: AwsOptions) -> AwsClients:
+    from neuraltrade_deploy.aws.clients import AwsClients
+
+    return AwsClients(options.profile, options.region or config.region)
+
+
+def task_definition_builder(
+    plan: ServiceConfig, variables: Mapping[str, str], environ: Mapping[str, str]
+) -> Any:
+    """Loads the task definition once now (bad input is exit 2 before anything changes)
+    and returns the builder the engine calls with the deployment's image."""
+
+    def build(image: str | None) -> dict[str, Any]:
+        body = load_task_definition(
+            plan.task_definition,
+            container=plan.container,
+            image=image,
+            variables=variables,
+            environ=environ,
+        )
+        logs.add_secrets(secret_values(body))
+        return body
+
+    build(None)
+    return build
+
+
+def smoke_runner(plan: ServiceConfig, environ: Mapping[str, str]) -> Any:
+    from neuraltrade_deploy.smoke import run_checks
+
+    def run(target: str) -> SmokeOutcome:
+        checks = plan.smoke_canary if target == "canary" else plan.smoke_production
+        if not checks:
+            return SmokeOutcome(target, True, f"no {target} smoke checks configured")
+        report = run_checks(checks, environ=environ, target=target)
+        summary = report.summary() if not report.passed else f"{target} smoke checks passed"
+        return SmokeOutcome(target, report.passed, summary)
+
+    return run
+
+
+def aws_ports(
+    config: DeployConfig,
+    plan: ServiceConfig,
+    options: AwsOptions,
+    *,
+    clock: SystemClock,
+    variables: Mapping[str, str],
+    environ: Mapping[str, str],
+) -> Ports:
+    from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
+    from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
+    from neuraltrade_deploy.aws.ecs import EcsGatewayAws
+    from neuraltrade_deploy.aws.elbv2 import WeightedRouter, resolve_traffic
+    from neuraltrade_deploy.engine import Ports
+
+    build = task_definition_builder(plan, variables, environ)
+    clients = clients_for(config, options)
+    resolved = resolve_traffic(clients, plan.traffic, where=f"services.{plan.name}.traffic")
+    return Ports(
+        ecs=EcsGatewayAws(clients),
+        router=WeightedRouter(clients, resolved),
+        alarms=AlarmReaderAws(clients),
+        store=DynamoRecordStore(clients, config.state_table),
+        clock=clock,
+        smoke=smoke_runner(plan, environ),
+        build_task_definition=build,
+        stable_target_group=resolved.stable_tg_arn,
+        canary_target_group=resolved.canary_tg_arn,
+    )
+
+
+def this_owner(command: str, environ: Mapping[str, str]) -> Owner:
+    """Who we are, as the lock shows it: host and pid, and the CI job when there is one."""
+    host = socket.gethostname()
+    pid = os.getpid()
+    return Owner(
+        id=f"{host}:{pid}:{uuid.uuid4().hex[:8]}",
+        host=host,
+        pid=pid,
+        job_url=ci_job_url(environ),
+        command=f"nt-deploy {command}",
+    )
+
+
+def ci_job_url(environ: Mapping[str, str]) -> str:
+    if environ.get("GITHUB_ACTIONS") and environ.get("GITHUB_RUN_ID"):
+        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
+        repo = environ.get("GITHUB_REPOSITORY", "")
+        return f"{server}/{repo}/actions/runs/{environ['GITHUB_RUN_ID']}"
+    return environ.get("CI_JOB_URL", "") or environ.get("BUILD_URL", "")
