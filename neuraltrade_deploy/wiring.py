@@ -41,6 +41,12 @@ def task_definition_builder(
     """Loads the task definition once now (bad input is exit 2 before anything changes)
     and returns the builder the engine calls with the deployment's image."""
 
+    # A value that is part of a resource name we log anyway ("production" in
+    # "neuraltrade-api-production") is no secret; masking it would garble every line.
+    public = " ".join(
+        [plan.cluster, plan.service, plan.canary_service, plan.container, *plan.alarms]
+    )
+
     def build(image: str | None) -> dict[str, Any]:
         body = load_task_definition(
             plan.task_definition,
@@ -49,7 +55,7 @@ def task_definition_builder(
             variables=variables,
             environ=environ,
         )
-        logs.add_secrets(secret_values(body))
+        logs.add_secrets(v for v in secret_values(body) if v not in public)
         return body
 
     build(None)

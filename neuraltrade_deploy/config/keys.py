@@ -1,0 +1,254 @@
+"""Every key deploy.yaml v1 knows, with its kind, default and description: the one table.
+
+The loader validates against it (unknown keys, types, ranges, defaults) and
+`schema.py` turns it into the JSON schema, so the two cannot disagree about
+which keys exist. Rules that relate several keys (weights increasing, one of
+listener_rule/listener, ...) live in rules.py and, where JSON Schema can say
+them, in `schema.py`'s per-section rules too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_ELB_ARN = r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:"
+_ECS_NAME = r"[A-Za-z0-9_-]{1,255}"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string; `pattern` (Python and ECMAScript compatible) says what is valid."""
+
+    valid: str  # human words for what is valid, used in messages and schema
+    pattern: str | None = None
+    min_length: int = 1
+    max_length: int | None = None
+    secret: bool = False  # never echo the value in a message (smoke headers)
+
+
+@dataclass(frozen=True)
+class Integer:
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class Boolean:
+    pass
+
+
+@dataclass(frozen=True)
+class Duration:
+    positive: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: Kind
+    min_items: int = 0
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A mapping whose keys the user chooses (service names, header names)."""
+
+    key: Text
+    value: Kind
+    min_items: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    """A mapping with fixed keys: those of SECTIONS[name]."""
+
+    name: str
+
+
+Kind = Text | Integer | Boolean | Duration | Choice | ListOf | MapOf | Section
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: Kind
+    description: str
+    required: bool = False
+    default: object = None  # as it would be written in YAML; None: no default
+
+
+DURATION = Duration()
+POSITIVE_DURATION = Duration(positive=True)
+
+SERVICE_NAME = Text(
+    "lowercase letters, digits, '-' and '_', starting with a letter or digit",
+    r"^[a-z0-9][a-z0-9_-]*$",
+    max_length=64,
+)
+ECS_NAME = Text("up to 255 letters, digits, '-' and '_'", f"^{_ECS_NAME}$")
+TARGET_GROUP = Text(
+    "a target group name (up to 32 letters, digits and '-') or ARN",
+    rf"^(?:{_ELB_ARN}targetgroup/[A-Za-z0-9-]+/[0-9a-zA-Z]+|"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$",
+)
+ALARM_NAME = Text("a CloudWatch alarm name (1 to 255 characters)", max_length=255)
+DEFAULT_STEPS = (
+    {"weight": 10, "bake": "5m"},
+    {"weight": 50, "bake": "5m"},
+    {"weight": 100, "bake": "5m"},
+)
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+
+SECTIONS: dict[str, dict[str, Field]] = {
+    "top": {
+        "version": Field(Integer(1, 1), "Format version of this file; only 1 exists.", True),
+        "region": Field(
+            Text("an AWS region name such as us-east-1", r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$"),
+            "AWS region; optional, otherwise the AWS default chain (AWS_REGION, profile).",
+        ),
+        "state": Field(Section("state"), "Where deployment records and locks live.", True),
+        "defaults": Field(Section("defaults"), "Apply to every service unless it overrides them."),
+        "services": Field(
+            MapOf(SERVICE_NAME, Section("service"), min_items=1),
+            "The services nt-deploy deploys, by the name `--service` takes.",
+            True,
+        ),
+    },
+    "state": {
+        "table": Field(
+            Text(
+                "a DynamoDB table name: 3 to 255 letters, digits, '_', '-' and '.'",
+                r"^[A-Za-z0-9_.-]{3,255}$",
+            ),
+            "DynamoDB table for deployment records and the per-service lock"
+            " (`nt-deploy init` creates it).",
+            True,
+        ),
+    },
+    "defaults": {
+        "poll_interval": Field(
+            POSITIVE_DURATION, "How often alarms and health are read while waiting.", default="5s"
+        ),
+        "steps": Field(
+            ListOf(Section("step"), min_items=1),
+            "The canary plan: production weight and bake time per step.",
+            default=list(DEFAULT_STEPS),
+        ),
+        "alarms": Field(
+            ListOf(ALARM_NAME),
+            "CloudWatch alarms; any of them in ALARM means automatic rollback.",
+            default=[],
+        ),
+    },
+    "step": {
+        "weight": Field(
+            Integer(1, 100),
+            "Percent of production traffic on the canary; strictly increasing.",
+            True,
+        ),
+        "bake": Field(
+            DURATION, "How long to watch alarms at this weight before the next step.", True
+        ),
+    },
+    "service": {
+        "cluster": Field(
+            Text(
+                "an ECS cluster name or ARN",
+                rf"^(?:{_ECS_NAME}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{{12}}:cluster/{_ECS_NAME})$",
+            ),
+            "The ECS cluster of the service.",
+            True,
+        ),
+        "service": Field(ECS_NAME, "The stable ECS service (made by Terraform).", True),
+        "canary_service": Field(
+            ECS_NAME, 'The canary ECS service nt-deploy creates; default "<service>-canary".'
+        ),
+        "task_definition": Field(
+            Text("a path to a task definition JSON file"),
+            "Task definition file, relative to deploy.yaml.",
+            True,
+        ),
+        "container": Field(ECS_NAME, "The container whose image --image sets.", True),
+        "traffic": Field(Section("traffic"), "How production traffic reaches the canary.", True),
+        "alarms": Field(ListOf(ALARM_NAME), "Alarms added to defaults.alarms for this service."),
+        "steps": Field(ListOf(Section("step"), min_items=1), "Replaces defaults.steps."),
+        "poll_interval": Field(POSITIVE_DURATION, "Replaces defaults.poll_interval."),
+        "timeouts": Field(Section("timeouts"), "How long to wait for ECS."),
+        "smoke": Field(Section("smoke"), "HTTP smoke checks."),
+    },
+    "traffic": {
+        "mode": Field(
+            Choice(("weighted", "replicas")),
+            "weighted: canary_target_group gets the weight on the listener rule; replicas: the"
+            " canary joins the stable target group and its share follows the task counts.",
+            default="weighted",
+        ),
+        "listener_rule": Field(
+            Text(
+                "a listener rule ARN (listener rules have no names)",
+                rf"^{_ELB_ARN}listener-rule/app/[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$",
+            ),
+            "The listener rule whose forward action carries the weights; or give `listener`.",
+        ),
+        "listener": Field(
+            Text("a listener ARN", rf"^{_ELB_ARN}listener/app/[^/\s]+/[^/\s]+/[^/\s]+$"),
+            "The listener whose default action carries the weights; or give `listener_rule`.",
+        ),
+        "stable_target_group": Field(TARGET_GROUP, "Target group of the stable service.", True),
+        "canary_target_group": Field(
+            TARGET_GROUP, "Target group of the canary service; required in weighted mode."
+        ),
+    },
+    "timeouts": {
+        "healthy": Field(
+            POSITIVE_DURATION,
+            "Canary tasks running and healthy in their target group.",
+            default="10m",
+        ),
+        "promote": Field(
+            POSITIVE_DURATION,
+            "Stable service rolled out to the new task definition.",
+            default="20m",
+        ),
+    },
+    "smoke": {
+        "canary": Field(
+            ListOf(Section("check")),
+            "Run before the canary takes any production traffic.",
+            default=[],
+        ),
+        "production": Field(
+            ListOf(Section("check")),
+            "Run after every traffic shift, and after promote.",
+            default=[],
+        ),
+    },
+    "check": {
+        "name": Field(Text("a non-empty name, unique within the list"), "Names the check.", True),
+        "url": Field(
+            Text("an http:// or https:// URL", r"^https?://[^\s/?#]+(?:[/?#]\S*)?$"),
+            "URL to request.",
+            True,
+        ),
+        "method": Field(Choice(HTTP_METHODS), "HTTP method.", default="GET"),
+        "headers": Field(
+            MapOf(
+                Text("an HTTP header name", r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"),
+                Text("a header value on one line", r"^[^\r\n]*$", min_length=0, secret=True),
+            ),
+            "Request headers; ${VAR} is filled from the environment and never logged.",
+            default={},
+        ),
+        "expect_status": Field(Integer(100, 599), "Expected HTTP status.", default=200),
+        "expect_body_contains": Field(
+            Text("a non-empty string"), "Text the response body must contain; optional."
+        ),
+        "timeout": Field(POSITIVE_DURATION, "Timeout of one attempt.", default="5s"),
+        "max_latency": Field(POSITIVE_DURATION, "Slowest acceptable response; optional."),
+        "retries": Field(Integer(0, 10), "Attempts after the first failure.", default=2),
+        "follow_redirects": Field(Boolean(), "Follow HTTP redirects.", default=False),
+    },
+}

@@ -1,0 +1,163 @@
+"""deploy.yaml to DeployConfig: read it all, report every problem at once, or build the plan.
+
+Two passes keep the builders simple: the first reads every key against the
+table in keys.py and checks the rules that relate keys, recording problems;
+only when there are none does the second build the frozen dataclasses, so it
+may assume every value is present and valid.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+try:  # libyaml's parser: the same documents, ten times faster
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+from neuraltrade_deploy.config.model import (
+    DeployConfig,
+    ServiceConfig,
+    SmokeCheck,
+    Step,
+    Timeouts,
+    Traffic,
+)
+from neuraltrade_deploy.config.reader import Problems, read_section, show
+from neuraltrade_deploy.config.rules import (
+    check_service,
+    check_steps,
+    check_unique_services,
+    task_definition_path,
+)
+from neuraltrade_deploy.errors import ConfigError
+
+DEFAULT_FILE = "deploy.yaml"
+
+
+def load_config(path: Path | None = None, *, cwd: Path | None = None) -> DeployConfig:
+    """The plan in deploy.yaml (`cwd/deploy.yaml` unless a path is given), defaults merged."""
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    file = base / (path if path is not None else DEFAULT_FILE)
+    if file.is_dir():
+        file = file / DEFAULT_FILE
+    problems = Problems(str(path) if path is not None else DEFAULT_FILE)
+    raw = _parse(file, problems)
+    top = _read_top(raw, problems)
+    defaults = top.get("defaults") or read_section({}, "defaults", "defaults", problems) or {}
+    folder = Path(os.path.abspath(file)).parent
+    services = top.get("services", {})
+    check_steps(defaults.get("steps"), "defaults.steps", problems)
+    for name, service in services.items():  # read from raw, so raw["services"] is a mapping
+        check_service(raw["services"][name], service, folder, f"services.{name}", problems)
+    check_unique_services(services, problems)
+    problems.raise_if_any()
+    return DeployConfig(
+        path=Path(os.path.abspath(file)),
+        version=top["version"],
+        region=top.get("region"),
+        state_table=top["state"]["table"],
+        services={name: _service(name, s, defaults, folder) for name, s in services.items()},
+    )
+
+
+def select_service(config: DeployConfig, name: str | None) -> ServiceConfig:
+    """The service `--service` names; it may be left out only when there is exactly one."""
+    names = ", ".join(config.services)
+    if name is None:
+        if len(config.services) == 1:
+            return next(iter(config.services.values()))
+        raise ConfigError(
+            f"{config.path.name} has {len(config.services)} services ({names});"
+            " pick one with --service NAME (or NT_DEPLOY_SERVICE)"
+        )
+    if name not in config.services:
+        raise ConfigError(f"no service {name!r} in {config.path.name}; valid services: {names}")
+    return config.services[name]
+
+
+class _UniqueKeyLoader(_SafeLoader):
+    """SafeLoader that refuses a repeated key: PyYAML would silently keep only the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _parse(file: Path, problems: Problems) -> Any:
+    """The YAML document; a file that cannot be read or parsed is one problem, raised at once."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        _fail(
+            problems,
+            "",
+            "file not found",
+            "pass --config PATH, or run nt-deploy from the folder that holds deploy.yaml",
+        )
+    except (OSError, ValueError) as err:  # ValueError: not UTF-8, a NUL in the path
+        _fail(problems, "", f"cannot be read ({err})", "expected a UTF-8 text file")
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        _fail(
+            problems, where, f"invalid YAML: {err.problem or err.context}", "fix the syntax there"
+        )
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError, OverflowError) as err:
+        # PyYAML raises plain ValueError for impossible dates such as 2024-02-30.
+        _fail(problems, "", f"invalid YAML: {show(str(err))}", "fix the syntax of the file")
+
+
+def _fail(problems: Problems, where: str, what: str, valid: str) -> NoReturn:
+    problems.add(where, what, valid)
+    raise ConfigError(problems.lines)
+
+
+def _read_top(raw: object, problems: Problems) -> dict[str, Any]:
+    if raw is None:
+        _fail(problems, "", "the file is empty", "expected at least version, state and services")
+    top = read_section(raw, "top", "", problems)
+    if top is None:  # not a mapping: nothing further can be read
+        problems.raise_if_any()
+    return top or {}
+
+
+def _service(
+    name: str, got: dict[str, Any], defaults: dict[str, Any], folder: Path
+) -> ServiceConfig:
+    alarms = dict.fromkeys([*defaults["alarms"], *got.get("alarms", [])])
+    traffic = got["traffic"]
+    return ServiceConfig(
+        name=name,
+        cluster=got["cluster"],
+        service=got["service"],
+        canary_service=got.get("canary_service") or f"{got['service']}-canary",
+        task_definition=task_definition_path(folder, got["task_definition"]),
+        container=got["container"],
+        traffic=Traffic(
+            mode=traffic["mode"],
+            stable_target_group=traffic["stable_target_group"],
+            canary_target_group=traffic.get("canary_target_group"),
+            listener_rule=traffic.get("listener_rule"),
+            listener=traffic.get("listener"),
+        ),
+        alarms=tuple(alarms),
+        steps=tuple(Step(**step) for step in got.get("steps", defaults["steps"])),
+        poll_interval=got.get("poll_interval", defaults["poll_interval"]),
+        timeouts=Timeouts(**got["timeouts"]),
+        smoke_canary=tuple(SmokeCheck(**check) for check in got["smoke"]["canary"]),
+        smoke_production=tuple(SmokeCheck(**check) for check in got["smoke"]["production"]),
+    )
