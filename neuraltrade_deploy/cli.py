@@ -395,11 +395,9 @@ def smoke(ctx: click.Context, /, service: str | None, target: str | None, **give
 @cli.command()
 def schema() -> int:
     """Print the JSON Schema of deploy.yaml (for editors)."""
-    import json
+    from neuraltrade_deploy.config.schema import schema_text
 
-    from neuraltrade_deploy.config.schema import json_schema
-
-    click.echo(json.dumps(json_schema(), indent=2))
+    click.echo(schema_text(), nl=False)
     return 0
 
 
@@ -436,8 +434,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def fail(err: NtDeployError) -> int:
     from neuraltrade_deploy.errors import ConfigError
+    from neuraltrade_deploy.github import annotate_error
 
     lines = err.problems if isinstance(err, ConfigError) else [err.message]
+    annotate_error("\n".join(lines), os.environ)
     for line in lines:
         click.echo(f"nt-deploy: {line}", err=True)
     if err.hint:

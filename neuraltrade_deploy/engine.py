@@ -50,6 +50,19 @@ from neuraltrade_deploy.ports import (
 from neuraltrade_deploy.preflight import preflight
 from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
 
+
+@dataclass(frozen=True)
+class Tick:
+    """One turn of the loop, for whoever watches (progress lines, CI summaries, the demo)."""
+
+    plan: ServiceConfig
+    intent: Intent
+    record: DeploymentRecord  # as persisted after this tick
+    decision: Decision
+    observation: Observation
+    now: float
+
+
 SmokeRunner = Callable[[str], SmokeOutcome]
 TaskDefinitionBuilder = Callable[[str], Mapping[str, Any]]
 ActionListener = Callable[[Action], None]
@@ -70,6 +83,7 @@ class Ports:
     canary_target_group: str | None
     on_action: list[ActionListener] = field(default_factory=list)
     owner_alive: Callable[[Owner], bool] = lambda owner: True
+    observers: list[Callable[[Tick], None]] = field(default_factory=list)
 
 
 def read_weights(ports: Ports) -> Weights:
@@ -179,7 +193,12 @@ class Engine:
             after = absorb(new, action, result)
             if after != new:
                 new = self.persist(after)
-        return Decision(new, decision.actions, decision.outcome, decision.event, decision.reasons)
+        done_tick = Decision(
+            new, decision.actions, decision.outcome, decision.event, decision.reasons
+        )
+        for observer in self.ports.observers:
+            observer(Tick(self.plan, self.intent, new, done_tick, obs, now))
+        return done_tick
 
     def abort(self, record: DeploymentRecord, err: AwsError) -> DeploymentRecord:
         """AWS failing beyond retries in the middle of a deployment: take the safe way

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,11 +12,20 @@ from types import FrameType
 
 import structlog
 
+from neuraltrade_deploy import logs
 from neuraltrade_deploy.clock import SystemClock
 from neuraltrade_deploy.commands.common import GlobalOptions
 from neuraltrade_deploy.core.model import Intent, Outcome
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.errors import ExitStatus, GateFailed, Interrupted, RollbackIncomplete
+from neuraltrade_deploy.engine import Engine, Ports
+from neuraltrade_deploy.errors import (
+    ExitStatus,
+    GateFailed,
+    Interrupted,
+    NtDeployError,
+    RollbackIncomplete,
+)
+from neuraltrade_deploy.github import StepSummary
+from neuraltrade_deploy.progress import ProgressPrinter
 from neuraltrade_deploy.record import Owner
 from neuraltrade_deploy.taskdef import parse_vars
 from neuraltrade_deploy.wiring import aws_ports, this_owner
@@ -48,8 +58,24 @@ def run_deployment(request: DeploymentRequest) -> int:
 
         return report(dry_run(plan, request.intent, ports, owner))
     engine = Engine(plan, request.intent, ports, owner)
+    summary = watch(ports, options, request.intent.command)
     with interrupts(engine, clock):
-        return report(engine.run())
+        try:
+            outcome = engine.run()
+        except NtDeployError as err:
+            summary.finish(int(err.exit_status), err.message)
+            raise
+    summary.finish(outcome.status, outcome.message)
+    return report(outcome)
+
+
+def watch(ports: Ports, options: GlobalOptions, command: str) -> StepSummary:
+    """Progress lines (or calm CI events) and the GitHub Actions summary."""
+    console = not logs.wants_json(options.log_format, sys.stderr)
+    ports.observers.append(ProgressPrinter(console=console))
+    summary = StepSummary(options.environ, command)
+    ports.observers.append(summary)
+    return summary
 
 
 def report(outcome: Outcome) -> int:
@@ -65,8 +91,6 @@ def report(outcome: Outcome) -> int:
         raise GateFailed(
             outcome.message, hint="the deployment was rolled back; fix the cause and deploy again"
         )
-    from neuraltrade_deploy.errors import NtDeployError
-
     raise NtDeployError(outcome.message)
 
 

@@ -1,0 +1,75 @@
+"""GitHub Actions niceties, only when GITHUB_ACTIONS is set: a Markdown summary of the
+deployment in $GITHUB_STEP_SUMMARY, outputs in $GITHUB_OUTPUT for later jobs, and an
+`::error::` annotation when a command fails."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from neuraltrade_deploy.engine import Tick
+from neuraltrade_deploy.record import DeploymentRecord
+
+
+def enabled(environ: Mapping[str, str]) -> bool:
+    return environ.get("GITHUB_ACTIONS", "").lower() == "true"
+
+
+def annotate_error(message: str, environ: Mapping[str, str]) -> None:
+    if enabled(environ):
+        text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        print(f"::error title=nt-deploy::{text}", file=sys.stdout, flush=True)
+
+
+class StepSummary:
+    """Watches the engine; at the end writes the summary and the outputs."""
+
+    def __init__(self, environ: Mapping[str, str], command: str) -> None:
+        self.environ = environ
+        self.command = command
+        self.last: Tick | None = None
+
+    def __call__(self, tick: Tick) -> None:
+        self.last = tick
+
+    def finish(self, status: int, message: str) -> None:
+        if not enabled(self.environ) or self.last is None:
+            return
+        record = self.last.record
+        outputs = {
+            "deployment-id": record.deployment_id,
+            "task-definition": record.task_definition,
+            "phase": record.phase.value,
+            "weight": str(record.weight),
+            "exit-status": str(status),
+        }
+        append(self.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
+        append(
+            self.environ.get("GITHUB_STEP_SUMMARY"), summary(self.command, record, status, message)
+        )
+
+
+def summary(command: str, record: DeploymentRecord, status: int, message: str) -> str:
+    icon = "✅" if status == 0 else "❌"
+    rows = [
+        ("service", record.key),
+        ("deployment", record.deployment_id),
+        ("image", record.image),
+        ("task definition", record.task_definition or "-"),
+        ("phase", record.phase.value),
+        ("canary weight", f"{record.weight}%"),
+        ("exit status", str(status)),
+    ]
+    table = "\n".join(f"| {k} | `{v}` |" for k, v in rows)
+    history = "\n".join(f"- {h.phase}: {h.reason}" for h in record.history[-10:])
+    return (
+        f"### {icon} nt-deploy {command}\n\n{message}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"<details><summary>history</summary>\n\n{history}\n\n</details>\n\n"
+    )
+
+
+def append(path: str | None, text: str) -> None:
+    if path:
+        with Path(path).open("a", encoding="utf-8") as handle:
+            handle.write(text)
