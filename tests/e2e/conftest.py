@@ -34,8 +34,9 @@ def local_aws() -> Iterator[LocalAws]:
 
 @pytest.fixture()
 def smoke_server() -> Iterator[Any]:
-    with serve({"/health": Reply(200, '{"status":"ok"}'),
-                "/canary/health": Reply(200, '{"status":"ok"}')}) as server:
+    with serve(
+        {"/health": Reply(200, '{"status":"ok"}'), "/canary/health": Reply(200, '{"status":"ok"}')}
+    ) as server:
         yield server
 
 
@@ -47,8 +48,7 @@ class Result:
 
     @property
     def message(self) -> str:
-        return "\n".join(line for line in self.stderr.splitlines()
-                         if line.startswith("nt-deploy:"))
+        return "\n".join(line for line in self.stderr.splitlines() if line.startswith("nt-deploy:"))
 
 
 @dataclass
@@ -67,16 +67,27 @@ class Deployer:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "neuraltrade_deploy", *args]
 
-    def run(self, *args: str, timeout: float = 90, extra_env: Mapping[str, str] = ()
-            ) -> Result:  # type: ignore[assignment]
+    def run(self, *args: str, timeout: float = 90, extra_env: Mapping[str, str] = ()) -> Result:  # type: ignore[assignment]
         env = {**self.env, **dict(extra_env)}
-        done = subprocess.run(self.command(*args), cwd=self.folder, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            self.command(*args),
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return Result(done.returncode, done.stdout, done.stderr)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.command(*args), cwd=self.folder, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            self.command(*args),
+            cwd=self.folder,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     # ------------------------------------------------------------ reading the world
 
@@ -92,8 +103,9 @@ class Deployer:
         return self.weights().get(self.api.canary_target_group_arn, 0)
 
     def service(self, name: str) -> dict[str, Any] | None:
-        found = self.aws.client("ecs").describe_services(cluster=self.api.cluster,
-                                                         services=[name])["services"]
+        found = self.aws.client("ecs").describe_services(cluster=self.api.cluster, services=[name])[
+            "services"
+        ]
         return found[0] if found and found[0]["status"] != "INACTIVE" else None
 
     def stable(self) -> dict[str, Any]:
@@ -109,7 +121,8 @@ class Deployer:
             item = self.aws.client("dynamodb").get_item(
                 TableName=self.world.state_table,
                 Key={"pk": {"S": f"{self.api.cluster}/{self.api.service_name}"}},
-                ConsistentRead=True)
+                ConsistentRead=True,
+            )
         except self.aws.client("dynamodb").exceptions.ResourceNotFoundException:
             return None
         if "Item" not in item:
@@ -124,8 +137,9 @@ class Deployer:
         return str(record["phase"]) if record else None
 
     def set_alarm(self, name: str, state: str) -> None:
-        self.aws.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state,
-                                                      StateReason=f"test sets {state}")
+        self.aws.client("cloudwatch").set_alarm_state(
+            AlarmName=name, StateValue=state, StateReason=f"test sets {state}"
+        )
 
     def wait_for(self, predicate: Any, timeout: float = 30, what: str = "") -> float:
         start = time.monotonic()
@@ -137,8 +151,9 @@ class Deployer:
 
     # ------------------------------------------------------------ SPEC's invariants
 
-    def invariants(self, *, after_rollback: bool = False, original_td: str | None = None
-                   ) -> list[str]:
+    def invariants(
+        self, *, after_rollback: bool = False, original_td: str | None = None
+    ) -> list[str]:
         problems = []
         weights = self.weights()
         ours = {self.api.stable_target_group_arn, self.api.canary_target_group_arn}
@@ -164,11 +179,18 @@ def deployer(local_aws: LocalAws, tmp_path: Path, smoke_server: Any) -> Iterator
     local_aws.reset()
     local_aws.emulator.clear_broken()
     world = local_aws.provision(create_state_table=True)
-    smoke = {"api": {
-        "canary": [{"name": "canary-health", "url": smoke_server.url("/canary/health")}],
-        "production": [{"name": "health", "url": smoke_server.url("/health"),
-                        "expect_body_contains": '"status":"ok"'}],
-    }}
+    smoke = {
+        "api": {
+            "canary": [{"name": "canary-health", "url": smoke_server.url("/canary/health")}],
+            "production": [
+                {
+                    "name": "health",
+                    "url": smoke_server.url("/health"),
+                    "expect_body_contains": '"status":"ok"',
+                }
+            ],
+        }
+    }
     world.write_deploy_yaml(tmp_path, bake="1s", poll_interval="200ms", smoke=smoke)
     env = local_aws.env(os.environ)
     env.update({"CI": "true", "PYTHONPATH": str(Path(__file__).resolve().parents[2])})

@@ -34,7 +34,8 @@ def test_canary_10_then_50_then_promote(deployer: Deployer) -> None:
     stable = deployer.stable()
     assert stable["taskDefinition"] != original
     image = deployer.aws.client("ecs").describe_task_definition(
-        taskDefinition=stable["taskDefinition"])["taskDefinition"]["containerDefinitions"][0]
+        taskDefinition=stable["taskDefinition"]
+    )["taskDefinition"]["containerDefinitions"][0]
     assert image["image"] == IMAGE
     assert deployer.phase() == "PROMOTED"
     assert deployer.invariants() == []
@@ -148,7 +149,8 @@ def test_bad_weight_and_bad_config_are_2_with_nothing_created(deployer: Deployer
         assert result.status == 2, result.stderr
         assert "--weight" in result.stderr
     (deployer.folder / "deploy.yaml").write_text(
-        (deployer.folder / "deploy.yaml").read_text().replace("poll_interval", "pol_interval"))
+        (deployer.folder / "deploy.yaml").read_text().replace("poll_interval", "pol_interval")
+    )
     result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
     assert result.status == 2 and "pol_interval" in result.stderr
     assert "Traceback" not in result.stderr

@@ -52,8 +52,9 @@ def test_smoke_header_secret_reaches_the_server_but_never_the_logs(
     checks[0]["headers"] = {"Authorization": "Bearer ${SMOKE_TOKEN}"}
     path.write_text(yaml.safe_dump(document))
     secret = "s3cr3t-token-value-42"
-    result = deployer.run("smoke", "--target", "production", "-v",
-                          extra_env={"SMOKE_TOKEN": secret})
+    result = deployer.run(
+        "smoke", "--target", "production", "-v", extra_env={"SMOKE_TOKEN": secret}
+    )
     assert result.status == 0, result.stderr
     sent = smoke_server.requests_to("/health")[-1].get_header("Authorization")
     assert sent == f"Bearer {secret}"
