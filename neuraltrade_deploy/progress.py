@@ -21,7 +21,12 @@ def describe(tick: Tick) -> str:
     steps = len(plan.steps)
     step = min(record.step + 1, steps) if record.step >= 0 else 0
     parts = [plan.name, f"step {step}/{steps}", f"canary {record.weight}%"]
-    if record.target_weight != record.weight and record.phase is not Phase.ROLLING_BACK:
+    if (
+        record.target_weight != record.weight
+        and record.in_progress
+        and record.phase
+        not in (Phase.ROLLING_BACK, Phase.PROMOTING_RETURN, Phase.CLEANUP, Phase.FAILED)
+    ):
         parts[-1] += f" -> {record.target_weight}%"
     if record.phase is Phase.BAKING and record.step_started_at is not None:
         left = record.step_started_at + bake_for(plan, tick.intent, record.weight) - tick.now

@@ -10,13 +10,19 @@ import pytest
 from neuraltrade_deploy.record import Phase
 from neuraltrade_deploy.simulation import Crash, Faults
 
-from .simworld import CANARY_TG, STABLE_TG, World
+from neuraltrade_deploy.config.model import Step
+
+from .simworld import CANARY_TG, STABLE_TG, World, make_plan
 
 IMAGE = "neuraltrade/api:2.0.0"
 
 
+# Two polls per bake: every kind of crash point (mid-bake included) without 60 identical ones.
+SHORT = make_plan(steps=(Step(10, 10.0), Step(50, 10.0), Step(100, 10.0)))
+
+
 def mutations_of_a_full_deploy() -> int:
-    world = World()
+    world = World(plan=SHORT)
     assert world.run("deploy", image=IMAGE).status == 0
     return world.faults.mutations
 
@@ -25,7 +31,7 @@ FULL = mutations_of_a_full_deploy()
 
 
 def crashed_world(k: int, command: str = "deploy", **intent: object) -> World:
-    world = World(faults=Faults(crash_at=k))
+    world = World(plan=SHORT, faults=Faults(crash_at=k))
     with pytest.raises(Crash):
         world.run(command, image=IMAGE, **intent)
     world.faults.crash_at = None
@@ -64,7 +70,7 @@ def test_rerunning_the_deploy_after_a_crash_finishes_it(k: int) -> None:
 
 @pytest.mark.parametrize("k", range(1, 12))
 def test_a_rollback_killed_at_any_point_is_finished_by_the_next_one(k: int) -> None:
-    world = World()
+    world = World(plan=SHORT)
     assert world.run("canary", image=IMAGE, weight=50).status == 0
     world.faults.crash_at = world.faults.mutations + k
     with contextlib.suppress(Crash):
