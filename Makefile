@@ -1,0 +1,28 @@
+# Two commands do all the set-up on a fresh machine (Python 3.10+ with venv):
+#   make demo   - installs nt-deploy with the local AWS world and runs the demo
+#   make test   - installs nt-deploy with the test tools and runs the whole suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+$(VENV)/.installed-%: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$*]'
+	touch $@
+
+.PHONY: demo test lint bench sweep
+demo: $(VENV)/.installed-demo
+	$(VENV)/bin/nt-deploy demo
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check neuraltrade_deploy tests
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/bench.py
+
+sweep: $(VENV)/.installed-test
+	NT_DEPLOY_FULL_SWEEP=1 $(PY) -m pytest tests/faults -m slow -s
