@@ -7,10 +7,9 @@ import contextlib
 
 import pytest
 
+from neuraltrade_deploy.config.model import Step
 from neuraltrade_deploy.record import Phase
 from neuraltrade_deploy.simulation import Crash, Faults
-
-from neuraltrade_deploy.config.model import Step
 
 from .simworld import CANARY_TG, STABLE_TG, World, make_plan
 

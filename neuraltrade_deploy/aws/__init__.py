@@ -1,0 +1,11 @@
+"""The AWS boundary: the only package that imports boto3/botocore.
+
+- `clients.AwsClients`: one session, cached clients, retries, hooks for fault injection.
+- `ecs.EcsGatewayAws`, `elbv2.WeightedRouter` (+ `resolve_traffic`),
+  `cloudwatch.AlarmReaderAws`, `dynamodb.DynamoRecordStore`: the ports.py protocols.
+- `checks.check_resources`: `nt-deploy validate --aws`.
+- `errors.translate` / `is_transient` / `retrying`: failures as the project's errors.
+
+Nothing is imported here, so importing a submodule costs only what it needs, and the CLI
+imports this package lazily: `nt-deploy --help` never loads boto3.
+"""

@@ -1,0 +1,244 @@
+"""`nt-deploy validate --aws`: does everything deploy.yaml names exist, and can we steer it?
+
+Every problem is one line starting with the deploy.yaml key it is about, so a user fixes
+the file in one pass. Lines starting with WARNING_PREFIX are worth knowing but do not make
+the config invalid (no state table yet, a deployment in progress, an alarm firing now).
+A call the credentials may not make becomes a line too, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
+from neuraltrade_deploy.aws.dynamodb import INIT_HINT, DynamoRecordStore
+from neuraltrade_deploy.aws.ecs import EcsGatewayAws
+from neuraltrade_deploy.aws.elbv2 import (
+    find_listener,
+    find_rule,
+    find_target_group,
+    forward_action,
+    forward_weights,
+    listener_arn_of_rule,
+)
+from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
+from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
+from neuraltrade_deploy.ports import ServiceState
+from neuraltrade_deploy.steering import steering_problem
+
+WARNING_PREFIX = "warning: "
+TG_FIELDS = ("stable_target_group", "canary_target_group")
+
+
+def is_warning(line: str) -> bool:
+    return line.startswith(WARNING_PREFIX)
+
+
+def check_resources(clients: AwsClients, config: DeployConfig) -> list[str]:
+    """All problems found, in deploy.yaml order; an empty list means all is there."""
+    checker = _Checker(clients)
+    active_clusters = checker.clusters(config)
+    for name, service in config.services.items():
+        where = f"services.{name}"
+        with checker.reporting(f"{where}.traffic", "the load balancer"):
+            checker.traffic(service, where)
+        if service.cluster in active_clusters:
+            with checker.reporting(f"{where}.service", "the ECS services"):
+                checker.services(service, where)
+    with checker.reporting("alarms", "the alarms"):
+        checker.alarms(config)
+    with checker.reporting("state.table", "the state table"):
+        if not DynamoRecordStore(clients, config.state_table).table_exists():
+            checker.warn(f'state.table: table "{config.state_table}" does not exist; {INIT_HINT}')
+    return checker.problems
+
+
+class _Checker:
+    def __init__(self, clients: AwsClients) -> None:
+        self.clients = clients
+        self.problems: list[str] = []
+        self.stable_tg: dict[str, str] = {}  # service key -> stable target group ARN
+
+    def add(self, line: str) -> None:
+        self.problems.append(line)
+
+    def warn(self, line: str) -> None:
+        self.problems.append(WARNING_PREFIX + line)
+
+    @contextmanager
+    def reporting(self, key: str, what: str) -> Iterator[None]:
+        """An AWS failure (no permission, say) inside becomes a problem line of its own."""
+        try:
+            yield
+        except AWS_FAILURES as err:
+            self.add(f"{key}: cannot check {what}: {translate(err, action=f'reading {what}')}")
+
+    def clusters(self, config: DeployConfig) -> set[str]:
+        names = sorted({s.cluster for s in config.services.values()})
+        active: set[str] = set()
+        with self.reporting("services", "the ECS clusters"):
+            try:
+                response = self.clients.ecs.describe_clusters(clusters=names)
+            except AWS_FAILURES as err:
+                raise translate(err, action="DescribeClusters") from err
+            clusters = response.get("clusters", [])
+            active = {c["clusterName"] for c in clusters if c.get("status") == "ACTIVE"}
+            for name, service in config.services.items():
+                if service.cluster not in active:
+                    self.add(f'services.{name}.cluster: cluster "{service.cluster}" does not exist')
+        return active
+
+    def services(self, service: ServiceConfig, where: str) -> None:
+        ecs = EcsGatewayAws(self.clients)
+        states = ecs.describe_services(service.cluster, [service.service, service.canary_service])
+        stable, canary = states[service.service], states[service.canary_service]
+        if not stable.exists:
+            self.add(
+                f'{where}.service: service "{service.service}" does not exist in cluster '
+                f'"{service.cluster}"'
+            )
+        else:
+            problem = steering_problem(stable)
+            if problem:
+                self.add(f"{where}.service: {problem}")
+            self._stable_binding(stable, where)
+        if canary.exists:
+            self._canary_owner(canary, where)
+
+    def _stable_binding(self, stable: ServiceState, where: str) -> None:
+        bound = sorted(b.target_group_arn for b in stable.load_balancers)
+        wanted = self.stable_tg.get(where)
+        if wanted and wanted not in bound:
+            self.add(
+                f'{where}.traffic.stable_target_group: the stable service "{stable.name}" is not '
+                f"attached to it (its target groups: {', '.join(map(_tg_name, bound)) or 'none'})"
+            )
+
+    def _canary_owner(self, canary: ServiceState, where: str) -> None:
+        deployment = canary.tags.get(DEPLOYMENT_TAG)
+        if deployment:
+            self.warn(
+                f'{where}.canary_service: "{canary.name}" exists, made by nt-deploy for '
+                f"deployment {deployment}: a deployment is in progress or was interrupted "
+                "(see `nt-deploy status`)"
+            )
+        else:
+            self.add(
+                f'{where}.canary_service: service "{canary.name}" exists and is not '
+                f"nt-deploy's (no {DEPLOYMENT_TAG} tag); nt-deploy will not adopt it: "
+                "delete it or choose another canary_service"
+            )
+
+    def traffic(self, service: ServiceConfig, where: str) -> None:
+        traffic, key = service.traffic, f"{where}.traffic"
+        groups: dict[str, Mapping[str, Any]] = {}
+        for field in TG_FIELDS:
+            ref = getattr(traffic, field)
+            found = find_target_group(self.clients, ref) if ref else None
+            if found is not None:
+                groups[field] = found
+            elif ref:
+                self.add(f'{key}.{field}: target group "{ref}" does not exist')
+        if "stable_target_group" in groups:
+            self.stable_tg[where] = str(groups["stable_target_group"]["TargetGroupArn"])
+        found_all = len(groups) == sum(1 for f in TG_FIELDS if getattr(traffic, f))
+        self._routing(service, groups, key, check_forward=found_all)
+
+    def _routing(
+        self,
+        service: ServiceConfig,
+        groups: Mapping[str, Mapping[str, Any]],
+        key: str,
+        *,
+        check_forward: bool,
+    ) -> None:
+        """The rule (or listener): exists, forwards only to our target groups, and sits on
+        the load balancer our target groups belong to."""
+        traffic = service.traffic
+        field = "listener_rule" if traffic.listener_rule else "listener"
+        actions, listener_arn = self._rule(f"{key}.{field}", traffic.listener_rule)
+        listener_arn = listener_arn or traffic.listener
+        if listener_arn is None:
+            return
+        listener = find_listener(self.clients, listener_arn)
+        if listener is None:
+            self.add(f'{key}.{field}: listener "{listener_arn}" does not exist')
+            return
+        if field == "listener":
+            actions = list(listener.get("DefaultActions", []))
+        lb_arn = str(listener["LoadBalancerArn"])
+        for tg_field, group in groups.items():
+            elsewhere = group.get("LoadBalancerArns") or []
+            # A target group serves one load balancer at most; one on none yet is fine.
+            if elsewhere and lb_arn not in elsewhere:
+                self.add(
+                    f'{key}.{tg_field}: target group "{group["TargetGroupName"]}" belongs to '
+                    f'load balancer "{", ".join(map(_lb_name, elsewhere))}", not to '
+                    f'"{_lb_name(lb_arn)}" of the {field.replace("_", " ")}'
+                )
+        if actions is not None and check_forward and traffic.mode == "weighted":
+            self._forward(actions, groups, f"{key}.{field}")
+
+    def _rule(self, key: str, rule_arn: str | None) -> tuple[list[Any] | None, str | None]:
+        """(the rule's actions, its listener's ARN); (None, None) when there is no rule."""
+        if not rule_arn:
+            return None, None
+        try:
+            listener_arn = listener_arn_of_rule(rule_arn)
+        except ValueError as err:
+            self.add(f"{key}: {err}")
+            return None, None
+        rule = find_rule(self.clients, rule_arn)
+        if rule is None:
+            self.add(f'{key}: listener rule "{rule_arn}" does not exist')
+            return None, None
+        return list(rule.get("Actions", [])), listener_arn
+
+    def _forward(
+        self, actions: Sequence[Any], groups: Mapping[str, Mapping[str, Any]], key: str
+    ) -> None:
+        try:
+            weights = forward_weights(forward_action(actions))
+        except AWS_FAILURES as err:
+            self.add(f"{key}: {err}")
+            return
+        ours = {str(g["TargetGroupArn"]) for g in groups.values()}
+        foreign = sorted(arn for arn, weight in weights.items() if weight and arn not in ours)
+        if foreign:
+            self.add(
+                f"{key}: forwards traffic to {', '.join(map(_tg_name, foreign))}, which is "
+                "neither the stable nor the canary target group; nt-deploy would take that "
+                "traffic away from it"
+            )
+
+    def alarms(self, config: DeployConfig) -> None:
+        names = list(dict.fromkeys(a for s in config.services.values() for a in s.alarms))
+        if not names:
+            return
+        reading = AlarmReaderAws(self.clients).read(names)
+        if reading.error:
+            self.add(f"alarms: cannot read the alarms: {reading.error}")
+            return
+        for name, service in config.services.items():
+            for alarm in service.alarms:
+                if alarm in reading.missing:
+                    self.add(f'services.{name}.alarms: alarm "{alarm}" does not exist')
+                elif alarm in reading.firing:
+                    self.warn(
+                        f'services.{name}.alarms: alarm "{alarm}" is in ALARM now; '
+                        "a deployment would not start"
+                    )
+
+
+def _tg_name(arn: str) -> str:
+    _, sep, rest = arn.partition(":targetgroup/")
+    return rest.split("/", 1)[0] if sep else arn
+
+
+def _lb_name(arn: str) -> str:
+    parts = arn.partition(":loadbalancer/")[2].split("/")
+    return parts[1] if len(parts) >= 3 else arn

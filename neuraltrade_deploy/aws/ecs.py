@@ -1,0 +1,237 @@
+"""ports.EcsGateway on boto3. (Who may steer a service, SPEC rule 12, is decided from the
+ServiceState this maps, in `neuraltrade_deploy/steering.py`.)
+
+The canary service is a copy of the stable one: same launch settings and network, the same
+container and port bound to the canary target group. It is not registered in the stable
+service's Cloud Map / Service Connect namespaces on purpose: traffic must reach it only
+through the listener weights nt-deploy sets (SPEC rule 1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.errors import error_code, translate
+from neuraltrade_deploy.errors import AwsError, ConfigError, ResourceNotFound
+from neuraltrade_deploy.ports import EcsDeployment, LoadBalancerBinding, ServiceState
+
+# DescribeServices keys that CreateService takes unchanged: what a canary copies.
+LAUNCH_KEYS = (
+    "launchType",
+    "capacityProviderStrategy",
+    "platformVersion",
+    "networkConfiguration",
+    "placementConstraints",
+    "placementStrategy",
+    "healthCheckGracePeriodSeconds",
+    "schedulingStrategy",
+    "enableECSManagedTags",
+    "propagateTags",
+    "enableExecuteCommand",
+    "availabilityZoneRebalancing",
+)
+DESCRIBE_BATCH = 10  # DescribeServices takes at most 10 names
+GONE_CODES = frozenset({"ServiceNotFoundException", "ServiceNotActiveException"})
+
+
+class EcsGatewayAws:
+    """ports.EcsGateway: every call translates AWS failures into the project's errors."""
+
+    def __init__(self, clients: AwsClients) -> None:
+        self._clients = clients
+
+    def describe_services(self, cluster: str, names: Sequence[str]) -> dict[str, ServiceState]:
+        result: dict[str, ServiceState] = {}
+        for start in range(0, len(names), DESCRIBE_BATCH):
+            batch = list(names[start : start + DESCRIBE_BATCH])
+            try:
+                response = self._clients.ecs.describe_services(
+                    cluster=cluster, services=batch, include=["TAGS"]
+                )
+            except Exception as err:
+                raise translate(err, action=f"DescribeServices in cluster {cluster}") from err
+            found = [service_state(cluster, raw) for raw in response.get("services", [])]
+            failures = {_short_name(f.get("arn", "")): f for f in response.get("failures", [])}
+            for name in batch:
+                state = next((s for s in found if name in (s.name, s.arn)), None)
+                result[name] = state or _missing(cluster, name, failures.get(_short_name(name)))
+        return result
+
+    def register_task_definition(self, body: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+        merged = {t["key"]: t["value"] for t in body.get("tags", [])}
+        merged.update(tags)
+        request = dict(body)
+        if merged:
+            request["tags"] = [{"key": k, "value": v} for k, v in merged.items()]
+        family = request.get("family", "?")
+        try:
+            response = self._clients.ecs.register_task_definition(**request)
+        except Exception as err:
+            raise translate(err, action=f"RegisterTaskDefinition of family {family}") from err
+        return str(response["taskDefinition"]["taskDefinitionArn"])
+
+    def create_service(
+        self,
+        *,
+        template: ServiceState,
+        name: str,
+        task_definition: str,
+        desired: int,
+        target_group_arn: str,
+        tags: Mapping[str, str],
+    ) -> ServiceState:
+        request = create_service_request(
+            template=template,
+            name=name,
+            task_definition=task_definition,
+            desired=desired,
+            target_group_arn=target_group_arn,
+            tags=tags,
+        )
+        try:
+            response = self._clients.ecs.create_service(**request)
+        except Exception as err:
+            action = f"CreateService {name} in cluster {template.cluster}"
+            raise translate(err, action=action) from err
+        return service_state(template.cluster, response["service"])
+
+    def scale_service(self, cluster: str, name: str, desired: int) -> None:
+        self._update(cluster, name, desiredCount=desired)
+
+    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None:
+        self._update(cluster, name, taskDefinition=task_definition, forceNewDeployment=False)
+
+    def delete_service(self, cluster: str, name: str) -> None:
+        try:
+            self._clients.ecs.delete_service(cluster=cluster, service=name, force=True)
+        except Exception as err:
+            if error_code(err) in GONE_CODES:
+                return
+            raise translate(err, action=f"DeleteService {name} in cluster {cluster}") from err
+
+    def describe_task_definition_image(self, arn: str, container: str) -> str:
+        """The image `container` runs in task definition `arn` (what `status` shows)."""
+        try:
+            response = self._clients.ecs.describe_task_definition(taskDefinition=arn)
+        except Exception as err:
+            raise translate(err, action=f"DescribeTaskDefinition {arn}") from err
+        for definition in response["taskDefinition"].get("containerDefinitions", []):
+            if definition.get("name") == container:
+                return str(definition.get("image", ""))
+        raise ResourceNotFound(f'task definition {arn} has no container named "{container}"')
+
+    def _update(self, cluster: str, name: str, **changes: Any) -> None:
+        try:
+            self._clients.ecs.update_service(cluster=cluster, service=name, **changes)
+        except Exception as err:
+            raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
+
+
+def create_service_request(
+    *,
+    template: ServiceState,
+    name: str,
+    task_definition: str,
+    desired: int,
+    target_group_arn: str,
+    tags: Mapping[str, str],
+) -> dict[str, Any]:
+    """The CreateService request for a canary copied from `template` (the stable service)."""
+    if not template.load_balancers:
+        raise ConfigError(
+            f'service "{template.name}" has no target group binding, so there is no container '
+            "name and port to copy to the canary; nt-deploy needs a service behind the ALB"
+        )
+    binding = template.load_balancers[0]
+    request: dict[str, Any] = {k: v for k, v in template.launch.items() if k in LAUNCH_KEYS}
+    if request.get("capacityProviderStrategy"):
+        request.pop("launchType", None)  # the API takes one or the other
+    for key in ("placementConstraints", "placementStrategy", "capacityProviderStrategy"):
+        if not request.get(key):
+            request.pop(key, None)
+    request.update(
+        cluster=template.cluster,
+        serviceName=name,
+        taskDefinition=task_definition,
+        desiredCount=desired,
+        loadBalancers=[
+            {
+                "targetGroupArn": target_group_arn,
+                "containerName": binding.container_name,
+                "containerPort": binding.container_port,
+            }
+        ],
+        # The circuit breaker marks a rollout FAILED, which the engine reads; rolling back
+        # is the engine's job, so ECS must not do it behind our back.
+        deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": False},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        },
+        deploymentController={"type": "ECS"},
+        propagateTags="SERVICE",
+        tags=[{"key": k, "value": v} for k, v in tags.items()],
+        # Same token on botocore's own retries of this call: a retried create after a
+        # timeout does not fail as "not idempotent".
+        clientToken=uuid.uuid4().hex,
+    )
+    if not request["tags"]:
+        del request["tags"]
+    return request
+
+
+def service_state(cluster: str, raw: Mapping[str, Any]) -> ServiceState:
+    """A DescribeServices/CreateService `service` as the project's ServiceState."""
+    return ServiceState(
+        cluster=cluster,
+        name=str(raw.get("serviceName", "")),
+        status=str(raw.get("status", "ACTIVE")),
+        arn=str(raw.get("serviceArn", "")),
+        task_definition=str(raw.get("taskDefinition", "")),
+        desired=int(raw.get("desiredCount", 0)),
+        running=int(raw.get("runningCount", 0)),
+        pending=int(raw.get("pendingCount", 0)),
+        deployments=tuple(_deployment(d) for d in raw.get("deployments", [])),
+        load_balancers=tuple(
+            LoadBalancerBinding(
+                target_group_arn=lb["targetGroupArn"],
+                container_name=lb.get("containerName", ""),
+                container_port=int(lb.get("containerPort", 0)),
+            )
+            for lb in raw.get("loadBalancers", [])
+            if lb.get("targetGroupArn")
+        ),
+        tags={t["key"]: t.get("value", "") for t in raw.get("tags", []) if "key" in t},
+        deployment_controller=str(raw.get("deploymentController", {}).get("type", "ECS")),
+        deployment_strategy=raw.get("deploymentConfiguration", {}).get("strategy"),
+        launch={k: raw[k] for k in LAUNCH_KEYS if k in raw},
+    )
+
+
+def _deployment(raw: Mapping[str, Any]) -> EcsDeployment:
+    return EcsDeployment(
+        id=str(raw.get("id", "")),
+        status=str(raw.get("status", "")),
+        task_definition=str(raw.get("taskDefinition", "")),
+        desired=int(raw.get("desiredCount", 0)),
+        running=int(raw.get("runningCount", 0)),
+        pending=int(raw.get("pendingCount", 0)),
+        rollout_state=raw.get("rolloutState"),
+        rollout_reason=raw.get("rolloutStateReason"),
+    )
+
+
+def _missing(cluster: str, name: str, failure: Mapping[str, Any] | None) -> ServiceState:
+    """MISSING for a service ECS does not know; any other failure reason is an error."""
+    reason = (failure or {}).get("reason", "MISSING")
+    if reason != "MISSING":
+        detail = (failure or {}).get("detail", "")
+        raise AwsError(f"DescribeServices {name} in cluster {cluster}: {reason} {detail}".strip())
+    return ServiceState(cluster=cluster, name=_short_name(name), status="MISSING")
+
+
+def _short_name(name_or_arn: str) -> str:
+    return name_or_arn.rsplit("/", 1)[-1]

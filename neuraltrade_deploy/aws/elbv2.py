@@ -1,0 +1,252 @@
+"""ports.TrafficRouter on the ALB: the forward action of one listener rule (or listener).
+
+Only the forward action's target groups and weights are ever changed, in one ModifyRule /
+ModifyListener call: conditions and priority are not sent (so they stay as they are),
+stickiness and every other action (authenticate-*, with their Order) are sent back as read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
+from neuraltrade_deploy.config.model import Traffic
+from neuraltrade_deploy.errors import AwsError, ResourceNotFound
+from neuraltrade_deploy.ports import TargetHealth
+
+
+@dataclass(frozen=True)
+class ResolvedTraffic:
+    """The ARNs behind a service's `traffic:` block. `rule_arn` None: the listener's default."""
+
+    listener_arn: str
+    load_balancer_arn: str
+    stable_tg_arn: str
+    canary_tg_arn: str | None
+    rule_arn: str | None = None
+
+
+def listener_arn_of_rule(rule_arn: str) -> str:
+    """`...:listener-rule/app/lb/1/2/3` -> `...:listener/app/lb/1/2` (DescribeRules omits it)."""
+    prefix, sep, path = rule_arn.partition(":listener-rule/")
+    if not sep or path.count("/") < 4:
+        raise ValueError(f"not a listener rule ARN: {rule_arn}")
+    return f"{prefix}:listener/{path.rsplit('/', 1)[0]}"
+
+
+def find_target_group(clients: AwsClients, ref: str) -> dict[str, Any] | None:
+    """The target group named or ARN'd by `ref`, or None when there is none."""
+    by = {"TargetGroupArns": [ref]} if ref.startswith("arn:") else {"Names": [ref]}
+    found = _describe(clients.elbv2.describe_target_groups, "DescribeTargetGroups", ref, **by)
+    return None if found is None else dict(found["TargetGroups"][0])
+
+
+def find_rule(clients: AwsClients, rule_arn: str) -> dict[str, Any] | None:
+    found = _describe(clients.elbv2.describe_rules, "DescribeRules", rule_arn, RuleArns=[rule_arn])
+    return None if found is None else dict(found["Rules"][0])
+
+
+def find_listener(clients: AwsClients, listener_arn: str) -> dict[str, Any] | None:
+    found = _describe(
+        clients.elbv2.describe_listeners,
+        "DescribeListeners",
+        listener_arn,
+        ListenerArns=[listener_arn],
+    )
+    return None if found is None else dict(found["Listeners"][0])
+
+
+def _describe(call: Any, action: str, ref: str, **request: Any) -> dict[str, Any] | None:
+    try:
+        return dict(call(**request))
+    except Exception as err:
+        if is_not_found(error_code(err)):
+            return None
+        raise translate(err, action=f"{action} {ref}") from err
+
+
+def resolve_traffic(
+    clients: AwsClients, traffic: Traffic, *, where: str = "traffic"
+) -> ResolvedTraffic:
+    """Names to ARNs, checking that everything exists; `where` prefixes the key in errors
+    (`services.api.traffic`)."""
+    stable = _require_tg(clients, traffic.stable_target_group, f"{where}.stable_target_group")
+    canary = None
+    if traffic.canary_target_group:
+        canary = _require_tg(clients, traffic.canary_target_group, f"{where}.canary_target_group")
+    if traffic.listener_rule:
+        if find_rule(clients, traffic.listener_rule) is None:
+            raise ResourceNotFound(
+                f'{where}.listener_rule: listener rule "{traffic.listener_rule}" does not exist'
+            )
+        listener_arn, key = listener_arn_of_rule(traffic.listener_rule), f"{where}.listener_rule"
+    elif traffic.listener:
+        listener_arn, key = traffic.listener, f"{where}.listener"
+    else:
+        raise ResourceNotFound(f"{where}: neither listener_rule nor listener is set")
+    listener = find_listener(clients, listener_arn)
+    if listener is None:
+        raise ResourceNotFound(f'{key}: listener "{listener_arn}" does not exist')
+    return ResolvedTraffic(
+        listener_arn=listener_arn,
+        load_balancer_arn=str(listener["LoadBalancerArn"]),
+        stable_tg_arn=stable,
+        canary_tg_arn=canary,
+        rule_arn=traffic.listener_rule,
+    )
+
+
+def _require_tg(clients: AwsClients, ref: str, key: str) -> str:
+    found = find_target_group(clients, ref)
+    if found is None:
+        raise ResourceNotFound(f'{key}: target group "{ref}" does not exist')
+    return str(found["TargetGroupArn"])
+
+
+class WeightedRouter:
+    """ports.TrafficRouter for `mode: weighted`: the stable/canary split on one forward action."""
+
+    def __init__(self, clients: AwsClients, resolved: ResolvedTraffic) -> None:
+        if resolved.canary_tg_arn in (None, resolved.stable_tg_arn):
+            raise ValueError("weighted routing needs a canary target group apart from the stable")
+        self._clients = clients
+        self._resolved = resolved
+        self._pair = (resolved.stable_tg_arn, resolved.canary_tg_arn)
+
+    @property
+    def _target(self) -> str:
+        return self._resolved.rule_arn or self._resolved.listener_arn
+
+    def read_weights(self) -> dict[str, int]:
+        """Percentages; both configured target groups always appear (0 when absent), and a
+        foreign target group in the forward appears too, so a caller can notice it."""
+        weights = dict.fromkeys(self._pair, 0)
+        weights.update(forward_weights(forward_action(self._actions())))
+        return weights
+
+    def set_weights(self, weights: Mapping[str, int]) -> None:
+        wanted = check_weights(weights, self._pair)
+        actions = weighted_actions(self._actions(), wanted)
+        try:
+            if self._resolved.rule_arn:
+                self._clients.elbv2.modify_rule(RuleArn=self._resolved.rule_arn, Actions=actions)
+            else:
+                self._clients.elbv2.modify_listener(
+                    ListenerArn=self._resolved.listener_arn, DefaultActions=actions
+                )
+        except Exception as err:
+            call = "ModifyRule" if self._resolved.rule_arn else "ModifyListener"
+            raise translate(err, action=f"{call} on {self._target}") from err
+
+    def target_health(self, target_group_arn: str) -> TargetHealth:
+        try:
+            response = self._clients.elbv2.describe_target_health(TargetGroupArn=target_group_arn)
+        except Exception as err:
+            raise translate(err, action=f"DescribeTargetHealth {target_group_arn}") from err
+        return target_health_of(response.get("TargetHealthDescriptions", []))
+
+    def _actions(self) -> list[dict[str, Any]]:
+        if self._resolved.rule_arn:
+            rule = find_rule(self._clients, self._resolved.rule_arn)
+            if rule is None:
+                raise ResourceNotFound(f'listener rule "{self._resolved.rule_arn}" does not exist')
+            return list(rule.get("Actions", []))
+        listener = find_listener(self._clients, self._resolved.listener_arn)
+        if listener is None:
+            raise ResourceNotFound(f'listener "{self._resolved.listener_arn}" does not exist')
+        return list(listener.get("DefaultActions", []))
+
+
+def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str, int]:
+    """The weights for exactly `pair` (a missing one is 0), or ValueError (SPEC rule 2)."""
+    foreign = sorted(set(weights) - set(pair))
+    if foreign:
+        raise ValueError(f"weights name target groups other than stable and canary: {foreign}")
+    wanted = {arn: weights.get(arn, 0) for arn in pair}
+    for arn, weight in wanted.items():
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
+            raise ValueError(f"weight of {arn} must be a whole number from 0 to 100: {weight!r}")
+    if sum(wanted.values()) != 100:
+        raise ValueError(f"weights must add up to 100, not {sum(wanted.values())}: {wanted}")
+    return wanted
+
+
+def forward_action(actions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    for action in actions:
+        if action.get("Type") == "forward":
+            return action
+    kinds = [a.get("Type") for a in actions]
+    raise AwsError(f"the rule has no forward action to weight (its actions: {kinds})")
+
+
+def forward_weights(action: Mapping[str, Any]) -> dict[str, int]:
+    """Target group -> percentage. A plain forward is 100% on its target group; relative
+    ForwardConfig weights (0..999) are scaled to percentages that add up to 100."""
+    groups = action.get("ForwardConfig", {}).get("TargetGroups") or []
+    raw = {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
+    if not raw:
+        return {str(action["TargetGroupArn"]): 100}
+    total = sum(raw.values())
+    if total in (0, 100):
+        return raw
+    exact = {arn: w * 100 / total for arn, w in raw.items()}
+    result = {arn: int(share) for arn, share in exact.items()}
+    by_remainder = sorted(exact, key=lambda arn: exact[arn] - result[arn], reverse=True)
+    for arn in by_remainder[: 100 - sum(result.values())]:
+        result[arn] += 1
+    return result
+
+
+def weighted_actions(
+    actions: Sequence[Mapping[str, Any]], weights: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """The actions to send back: the forward rewritten as a weighted ForwardConfig (never
+    with TargetGroupArn as well: AWS takes both only for a single target group), stickiness
+    and Order kept, every other action as it was."""
+    forward_action(actions)  # a rule that does not forward has nothing to weight
+    result: list[dict[str, Any]] = []
+    for action in actions:
+        if action.get("Type") != "forward":
+            result.append(_resendable(action))
+            continue
+        config: dict[str, Any] = {
+            "TargetGroups": [{"TargetGroupArn": a, "Weight": w} for a, w in weights.items()]
+        }
+        stickiness = action.get("ForwardConfig", {}).get("TargetGroupStickinessConfig")
+        if stickiness is not None:
+            config["TargetGroupStickinessConfig"] = dict(stickiness)
+        forward: dict[str, Any] = {"Type": "forward", "ForwardConfig": config}
+        if "Order" in action:
+            forward["Order"] = action["Order"]
+        result.append(forward)
+    return result
+
+
+def _resendable(action: Mapping[str, Any]) -> dict[str, Any]:
+    """An action as Describe* gave it, fit for Modify*: the OIDC client secret is never
+    returned, so ask AWS to keep the one it has."""
+    copy = dict(action)
+    oidc = copy.get("AuthenticateOidcConfig")
+    if oidc is not None and "ClientSecret" not in oidc:
+        copy["AuthenticateOidcConfig"] = {**oidc, "UseExistingClientSecret": True}
+    return copy
+
+
+def target_health_of(descriptions: Sequence[Mapping[str, Any]]) -> TargetHealth:
+    healthy, problems = 0, []
+    for description in descriptions:
+        health = description.get("TargetHealth", {})
+        state = health.get("State", "unknown")
+        if state == "healthy":
+            healthy += 1
+            continue
+        target = description.get("Target", {})
+        where = str(target.get("Id", "?"))
+        if "Port" in target:
+            where += f":{target['Port']}"
+        reason = health.get("Reason")
+        problems.append(f"{where} {state} ({reason})" if reason else f"{where} {state}")
+    return TargetHealth(healthy=healthy, total=len(descriptions), problems=tuple(problems))

@@ -1,0 +1,182 @@
+"""AWS failures turned into the project's errors, and the one "worth retrying?" predicate.
+
+Every adapter raises `translate(err, action=...) from err`, so the rest of the code only
+ever sees NtDeployError subclasses with a message naming the call that failed. The
+tenacity policies elsewhere in the project retry exactly what `is_transient` says, which
+also looks through a translated error to the botocore exception it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import tenacity
+from botocore.exceptions import (  # type: ignore[import-untyped]
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
+)
+
+from neuraltrade_deploy.errors import AccessDenied, AwsError, NtDeployError, ResourceNotFound
+from neuraltrade_deploy.ports import Clock
+
+# Everything an adapter call can raise on purpose; `except AWS_FAILURES` in the adapters
+# that must turn failures into data (alarm readings, validation reports).
+AWS_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError, NtDeployError)
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "SlowDown",
+        "EC2ThrottledException",
+        "BandwidthLimitExceeded",
+    }
+)
+SERVER_ERROR_CODES = frozenset(
+    {"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable"}
+)
+# ECS answers these for things that are simply not there (any more).
+NOT_FOUND_CODES = frozenset({"ServiceNotActiveException", "NoSuchEntity"})
+CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "RequestExpired",
+        "InvalidAccessKeyId",
+    }
+)
+_TRANSIENT_EXCEPTIONS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ReadTimeoutError,
+    ConnectTimeoutError,
+)
+_CREDENTIAL_EXCEPTIONS = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    SSOError,
+    TokenRetrievalError,
+)
+CREDENTIALS_HINT = (
+    "check the AWS credentials: AWS_PROFILE / --profile, `aws sso login`, "
+    "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the CI job"
+)
+
+
+def error_code(err: BaseException) -> str | None:
+    """The AWS error code of a ClientError (None for anything else)."""
+    if isinstance(err, ClientError):
+        code = err.response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def is_not_found(code: str | None) -> bool:
+    if not code:
+        return False
+    return code in NOT_FOUND_CODES or code.endswith(("NotFound", "NotFoundException"))
+
+
+def translate(err: Exception, *, action: str) -> NtDeployError:
+    """Maps a botocore failure to the project's error, naming `action` ("ModifyRule on arn:...").
+
+    The original exception is kept as `__cause__` even when the caller forgets `from err`,
+    so `is_transient` can still see what really happened.
+    """
+    if isinstance(err, NtDeployError):
+        return err
+    result = _translate(err, action)
+    result.__cause__ = err
+    return result
+
+
+def _translate(err: Exception, action: str) -> NtDeployError:
+    if isinstance(err, ClientError):
+        code = error_code(err) or "Unknown"
+        message = f"{action}: {code}: {err.response.get('Error', {}).get('Message', '')}".rstrip()
+        if is_not_found(code):
+            return ResourceNotFound(message, code=code)
+        if code.startswith("AccessDenied") or code == "UnauthorizedOperation":
+            return AccessDenied(
+                message,
+                code=code,
+                hint="the AWS identity in use lacks this permission (see the README's IAM policy)",
+            )
+        if code in CREDENTIAL_CODES:
+            return AwsError(message, code=code, hint=CREDENTIALS_HINT)
+        return AwsError(message, code=code)
+    if isinstance(err, _CREDENTIAL_EXCEPTIONS):
+        return AwsError(f"{action}: no usable AWS credentials: {err}", hint=CREDENTIALS_HINT)
+    return AwsError(f"{action}: {err}", code=type(err).__name__)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures that a later attempt may not meet: throttling, 5xx, dropped connections.
+
+    Accepts botocore exceptions and translated NtDeployErrors (it follows `__cause__`).
+    """
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 5:
+        if _is_transient_here(current):
+            return True
+        current = current.__cause__
+        seen += 1
+    return False
+
+
+def _is_transient_here(exc: BaseException) -> bool:
+    if isinstance(exc, _TRANSIENT_EXCEPTIONS):
+        return True
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in THROTTLING_CODES or code in SERVER_ERROR_CODES or int(status) >= 500
+    if isinstance(exc, AwsError):
+        return exc.code in THROTTLING_CODES or exc.code in SERVER_ERROR_CODES
+    return False
+
+
+def retrying(clock: Clock, *, attempts: int = 5, max_wait: float = 30.0) -> tenacity.Retrying:
+    """A retry policy for calls that must outlive a throttling storm longer than botocore's own.
+
+    botocore already retries each call (standard mode, see clients.py); this wraps a whole
+    adapter call, so the worst case is `attempts` x botocore's budget plus at most
+    `attempts - 1` sleeps of up to `max_wait` seconds on `clock` (a FakeClock makes them
+    free in tests). Non-transient errors are raised at once; the last error is re-raised
+    as it was, never as a tenacity.RetryError.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    sleep: Callable[[float], Any] = clock.sleep
+    return tenacity.Retrying(
+        sleep=sleep,
+        retry=tenacity.retry_if_exception(is_transient),
+        wait=tenacity.wait_exponential_jitter(initial=1.0, max=max_wait),
+        stop=tenacity.stop_after_attempt(attempts),
+        reraise=True,
+    )

@@ -1,0 +1,125 @@
+"""check_resources (`nt-deploy validate --aws`) against a moto world with things wrong in it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+from neuraltrade_deploy.aws.checks import check_resources, is_warning
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
+from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
+from neuraltrade_deploy.ports import ServiceState
+from neuraltrade_deploy.steering import steering_problem
+from tests.integration.conftest import World, build_world, deploy_config
+
+CANARY = "neuraltrade-api-production-canary"
+
+
+def test_a_sound_world_has_nothing_to_report_once_the_table_exists(
+    clients: AwsClients, world: World
+) -> None:
+    config = deploy_config(world)
+    assert check_resources(clients, config) == [
+        'warning: state.table: table "neuraltrade-deployments" does not exist; '
+        "run `nt-deploy init` to create the state table"
+    ]
+    DynamoRecordStore(clients, config.state_table).ensure_table()
+    assert check_resources(clients, config) == []
+
+
+def test_every_problem_is_reported_in_one_pass(clients: AwsClients, aws: Any) -> None:
+    world = build_world(aws, deploymentController={"type": "CODE_DEPLOY"})
+    aws("ecs").create_service(
+        cluster=world.cluster, serviceName=CANARY, taskDefinition=world.task_definition
+    )
+    config = deploy_config(
+        world,
+        stable_target_group="nt-ws-stable",  # attached to the other load balancer
+        canary_target_group="nt-api-canary-typo",  # does not exist
+    )
+    api = config.services["api"]
+    config.services["api"] = replace(api, alarms=(*api.alarms, "neuraltrade-typo"))
+    code_deploy = ServiceState(
+        world.cluster, world.service, "ACTIVE", deployment_controller="CODE_DEPLOY"
+    )
+    problems = [p for p in check_resources(clients, config) if not is_warning(p)]
+    assert problems == [
+        'services.api.traffic.canary_target_group: target group "nt-api-canary-typo" does '
+        "not exist",
+        'services.api.traffic.stable_target_group: target group "nt-ws-stable" belongs to load '
+        'balancer "neuraltrade-ws", not to "neuraltrade-api" of the listener rule',
+        f"services.api.service: {steering_problem(code_deploy)}",
+        'services.api.traffic.stable_target_group: the stable service "neuraltrade-api-production"'
+        " is not attached to it (its target groups: nt-api-stable)",
+        f'services.api.canary_service: service "{CANARY}" exists and is not nt-deploy\'s (no '
+        f"{DEPLOYMENT_TAG} tag); nt-deploy will not adopt it: delete it or choose another "
+        "canary_service",
+        'services.api.alarms: alarm "neuraltrade-typo" does not exist',
+    ]
+
+
+def test_missing_cluster_service_and_rule_are_named_by_key(
+    clients: AwsClients, world: World
+) -> None:
+    config = deploy_config(world, listener_rule=world.rule_arn[:-4] + "dead")
+    service = config.services["api"]
+    config.services["api"] = replace(service, service="api-typo")
+    config.services["ws"] = replace(service, name="ws", cluster="nope")
+    problems = [p for p in check_resources(clients, config) if not is_warning(p)]
+    assert 'services.ws.cluster: cluster "nope" does not exist' in problems
+    assert (
+        'services.api.service: service "api-typo" does not exist in cluster '
+        '"neuraltrade-production"' in problems
+    )
+    assert any(p.startswith("services.api.traffic.listener_rule: listener rule") for p in problems)
+
+
+def test_a_rule_forwarding_to_a_foreign_target_group_is_reported(
+    clients: AwsClients, world: World, aws: Any
+) -> None:
+    aws("elbv2").modify_rule(
+        RuleArn=world.rule_arn, Actions=[{"Type": "forward", "TargetGroupArn": world.other_tg}]
+    )
+    problems = check_resources(clients, deploy_config(world))
+    assert any(
+        p.startswith("services.api.traffic.listener_rule: forwards traffic to nt-ws-stable")
+        for p in problems
+    )
+
+
+def test_a_canary_left_by_nt_deploy_is_only_a_warning(
+    clients: AwsClients, world: World, aws: Any
+) -> None:
+    aws("ecs").create_service(
+        cluster=world.cluster,
+        serviceName=CANARY,
+        taskDefinition=world.task_definition,
+        tags=[{"key": DEPLOYMENT_TAG, "value": "d-42"}],
+    )
+    problems = check_resources(clients, deploy_config(world))
+    canary_lines = [p for p in problems if "canary_service" in p]
+    assert len(canary_lines) == 1 and is_warning(canary_lines[0]) and "d-42" in canary_lines[0]
+
+
+def test_missing_permissions_become_problem_lines(clients: AwsClients, world: World) -> None:
+    """A hook on every client answers AccessDenied for two calls, as IAM would."""
+
+    def deny(model: Any, **_: Any) -> Any:
+        if model.name not in ("DescribeTargetGroups", "DescribeAlarms"):
+            return None
+        error = {"Code": "AccessDenied", "Message": f"not authorized to {model.name}"}
+        return AWSResponse("https://aws", 403, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+
+    clients.register("before-call", deny)
+    problems = check_resources(clients, deploy_config(world))
+    assert (
+        "services.api.traffic: cannot check the load balancer: DescribeTargetGroups "
+        "nt-api-stable: AccessDenied: not authorized to DescribeTargetGroups"
+    ) in problems
+    assert any(p.startswith("alarms: cannot read the alarms: ") for p in problems)

@@ -1,0 +1,283 @@
+"""EcsGatewayAws against moto's ECS, and the rule-12 steering check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.stub import ANY, Stubber
+
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.ecs import EcsGatewayAws
+from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
+from neuraltrade_deploy.errors import ConfigError, ResourceNotFound
+from neuraltrade_deploy.ports import LoadBalancerBinding, ServiceState
+from neuraltrade_deploy.steering import steering_problem
+from tests.integration.conftest import TASK_DEFINITION, World
+
+CANARY = "neuraltrade-api-production-canary"
+
+
+@pytest.fixture
+def world(ecs_world: World) -> World:
+    """These tests need no alarms."""
+    return ecs_world
+
+
+@pytest.fixture
+def ecs(clients: AwsClients) -> EcsGatewayAws:
+    return EcsGatewayAws(clients)
+
+
+def _stable(ecs: EcsGatewayAws, world: World) -> ServiceState:
+    return ecs.describe_services(world.cluster, [world.service])[world.service]
+
+
+def test_describe_services_maps_the_stable_service_and_marks_absent_ones_missing(
+    ecs: EcsGatewayAws, world: World
+) -> None:
+    states = ecs.describe_services(world.cluster, [world.service, CANARY])
+    stable, canary = states[world.service], states[CANARY]
+    assert (stable.status, stable.exists, stable.desired) == ("ACTIVE", True, 2)
+    assert stable.task_definition == world.task_definition
+    assert stable.load_balancers == (LoadBalancerBinding(world.stable_tg, "api", 3000),)
+    assert stable.tags == {"ManagedBy": "terraform"}
+    assert stable.deployment_controller == "ECS"
+    assert stable.primary is not None and stable.primary.task_definition == world.task_definition
+    assert stable.primary.rollout_state == "IN_PROGRESS"
+    assert stable.launch["launchType"] == "FARGATE"
+    assert stable.launch["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [
+        world.security_group
+    ]
+    assert (canary.status, canary.exists, canary.name) == ("MISSING", False, CANARY)
+
+
+def test_describe_services_maps_deployment_strategy_and_rollout_as_aws_returns_them(
+    clients: AwsClients, ecs: EcsGatewayAws
+) -> None:
+    """moto drops deploymentConfiguration; the AWS shape is checked with a Stubber."""
+    service = {
+        "serviceName": "api",
+        "serviceArn": "arn:aws:ecs:us-east-1:1:service/c/api",
+        "status": "ACTIVE",
+        "desiredCount": 3,
+        "runningCount": 3,
+        "pendingCount": 0,
+        "taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/api:7",
+        "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5},
+        "deploymentController": {"type": "ECS"},
+        "deployments": [
+            {
+                "id": "ecs-svc/1",
+                "status": "PRIMARY",
+                "taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/api:7",
+                "desiredCount": 3,
+                "runningCount": 1,
+                "pendingCount": 0,
+                "failedTasks": 2,
+                "rolloutState": "FAILED",
+                "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start.",
+            }
+        ],
+    }
+    with Stubber(clients.ecs) as stub:
+        stub.add_response(
+            "describe_services",
+            {"services": [service], "failures": []},
+            {"cluster": "c", "services": ["api"], "include": ["TAGS"]},
+        )
+        state = ecs.describe_services("c", ["api"])["api"]
+    assert state.deployment_strategy == "BLUE_GREEN"
+    assert state.primary is not None and state.primary.rollout_state == "FAILED"
+    assert state.primary.rollout_reason == "ECS deployment circuit breaker: tasks failed to start."
+    assert steering_problem(state) is not None
+
+
+def test_describe_services_in_a_missing_cluster_is_resource_not_found(
+    ecs: EcsGatewayAws, world: World
+) -> None:
+    with pytest.raises(ResourceNotFound, match="DescribeServices in cluster nope"):
+        ecs.describe_services("nope", [world.service])
+
+
+def test_create_service_copies_the_template_and_binds_the_canary_target_group(
+    ecs: EcsGatewayAws, world: World, aws: Any
+) -> None:
+    template = _stable(ecs, world)
+    created = ecs.create_service(
+        template=template,
+        name=CANARY,
+        task_definition=world.task_definition,
+        desired=1,
+        target_group_arn=world.canary_tg,
+        tags={DEPLOYMENT_TAG: "d-123"},
+    )
+    assert created.exists and created.name == CANARY
+    raw = aws("ecs").describe_services(cluster=world.cluster, services=[CANARY], include=["TAGS"])
+    (service,) = raw["services"]
+    assert service["loadBalancers"] == [
+        {"targetGroupArn": world.canary_tg, "containerName": "api", "containerPort": 3000}
+    ]
+    assert service["networkConfiguration"] == template.launch["networkConfiguration"]
+    assert service["launchType"] == "FARGATE" and service["desiredCount"] == 1
+    assert service["propagateTags"] == "SERVICE"
+    assert {"key": DEPLOYMENT_TAG, "value": "d-123"} in service["tags"]
+
+
+def test_create_service_sends_launch_settings_and_circuit_breaker_without_ecs_rollback(
+    clients: AwsClients, ecs: EcsGatewayAws
+) -> None:
+    """The exact request, for a stable service described as AWS describes it (moto leaves
+    some of these out); Stubber also checks it against the botocore model."""
+    network = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}}
+    template = ServiceState(
+        cluster="c",
+        name="api",
+        status="ACTIVE",
+        load_balancers=(LoadBalancerBinding("arn:stable-tg", "api", 3000),),
+        launch={
+            "launchType": "FARGATE",
+            "capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+            "platformVersion": "1.4.0",
+            "networkConfiguration": network,
+            "placementConstraints": [],
+            "placementStrategy": [],
+            "healthCheckGracePeriodSeconds": 60,
+            "schedulingStrategy": "REPLICA",
+            "enableECSManagedTags": True,
+            "propagateTags": "NONE",
+            "enableExecuteCommand": True,
+        },
+    )
+    expected = {
+        "cluster": "c",
+        "serviceName": "api-canary",
+        "taskDefinition": "arn:td:2",
+        "desiredCount": 1,
+        "capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+        "platformVersion": "1.4.0",
+        "networkConfiguration": network,
+        "healthCheckGracePeriodSeconds": 60,
+        "schedulingStrategy": "REPLICA",
+        "enableECSManagedTags": True,
+        "propagateTags": "SERVICE",
+        "enableExecuteCommand": True,
+        "loadBalancers": [
+            {"targetGroupArn": "arn:canary-tg", "containerName": "api", "containerPort": 3000}
+        ],
+        "deploymentConfiguration": {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": False},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        },
+        "deploymentController": {"type": "ECS"},
+        "tags": [{"key": DEPLOYMENT_TAG, "value": "d-1"}],
+        "clientToken": ANY,
+    }
+    with Stubber(clients.ecs) as stub:
+        stub.add_response("create_service", {"service": {"serviceName": "api-canary"}}, expected)
+        ecs.create_service(
+            template=template,
+            name="api-canary",
+            task_definition="arn:td:2",
+            desired=1,
+            target_group_arn="arn:canary-tg",
+            tags={DEPLOYMENT_TAG: "d-1"},
+        )
+        stub.assert_no_pending_responses()
+
+
+def test_create_service_again_after_delete_works(ecs: EcsGatewayAws, world: World) -> None:
+    """A canary deleted by an earlier deployment lingers as INACTIVE; creating it again is fine."""
+    template = _stable(ecs, world)
+    kwargs: dict[str, Any] = dict(
+        template=template,
+        name=CANARY,
+        task_definition=world.task_definition,
+        desired=1,
+        target_group_arn=world.canary_tg,
+        tags={DEPLOYMENT_TAG: "d-1"},
+    )
+    ecs.create_service(**kwargs)
+    ecs.delete_service(world.cluster, CANARY)
+    assert ecs.describe_services(world.cluster, [CANARY])[CANARY].exists is False
+    again = ecs.create_service(**{**kwargs, "tags": {DEPLOYMENT_TAG: "d-2"}})
+    assert again.exists
+
+
+def test_create_service_from_a_service_without_load_balancer_is_a_config_error(
+    ecs: EcsGatewayAws, world: World
+) -> None:
+    template = ServiceState(cluster=world.cluster, name="worker", status="ACTIVE")
+    with pytest.raises(ConfigError, match="no target group binding"):
+        ecs.create_service(
+            template=template,
+            name="worker-canary",
+            task_definition=world.task_definition,
+            desired=1,
+            target_group_arn=world.canary_tg,
+            tags={},
+        )
+
+
+def test_delete_service_is_idempotent(
+    clients: AwsClients, ecs: EcsGatewayAws, world: World
+) -> None:
+    ecs.delete_service(world.cluster, world.service)
+    assert _stable(ecs, world).exists is False
+    ecs.delete_service(world.cluster, world.service)
+    with Stubber(clients.ecs) as stub:  # what AWS answers for a service long gone
+        stub.add_client_error("delete_service", "ServiceNotFoundException", "Service not found.")
+        ecs.delete_service(world.cluster, "never-existed")
+        stub.add_client_error("delete_service", "ServiceNotActiveException", "Service not active.")
+        ecs.delete_service(world.cluster, "never-existed")
+
+
+def test_scale_and_update_task_definition(ecs: EcsGatewayAws, world: World, aws: Any) -> None:
+    new_td = aws("ecs").register_task_definition(**TASK_DEFINITION)["taskDefinition"]
+    ecs.scale_service(world.cluster, world.service, 4)
+    ecs.update_task_definition(world.cluster, world.service, new_td["taskDefinitionArn"])
+    stable = _stable(ecs, world)
+    assert stable.desired == 4
+    assert stable.task_definition == new_td["taskDefinitionArn"]
+
+
+def test_register_task_definition_merges_tags_and_returns_the_arn(
+    ecs: EcsGatewayAws, world: World, aws: Any
+) -> None:
+    body = {**TASK_DEFINITION, "tags": [{"key": "team", "value": "api"}]}
+    arn = ecs.register_task_definition(body, {DEPLOYMENT_TAG: "d-9", "team": "platform"})
+    assert arn.startswith("arn:aws:ecs:us-east-1:") and arn.endswith(":2")
+    described = aws("ecs").describe_task_definition(taskDefinition=arn, include=["TAGS"])
+    assert sorted((t["key"], t["value"]) for t in described["tags"]) == [
+        (DEPLOYMENT_TAG, "d-9"),
+        ("team", "platform"),
+    ]
+    assert body["tags"] == [{"key": "team", "value": "api"}]  # the caller's body is untouched
+
+
+def test_describe_task_definition_image(ecs: EcsGatewayAws, world: World) -> None:
+    assert ecs.describe_task_definition_image(world.task_definition, "api") == (
+        "neuraltrade/api:1.0.0"
+    )
+    with pytest.raises(ResourceNotFound, match='no container named "sidecar"'):
+        ecs.describe_task_definition_image(world.task_definition, "sidecar")
+
+
+def test_the_stable_service_as_mapped_is_steerable(ecs: EcsGatewayAws, world: World) -> None:
+    assert steering_problem(_stable(ecs, world)) is None
+
+
+def test_code_deploy_service_from_moto_is_refused(
+    ecs: EcsGatewayAws, world: World, aws: Any
+) -> None:
+    aws("ecs").create_service(
+        cluster=world.cluster,
+        serviceName="blue-green",
+        taskDefinition=world.task_definition,
+        desiredCount=1,
+        deploymentController={"type": "CODE_DEPLOY"},
+    )
+    state = ecs.describe_services(world.cluster, ["blue-green"])["blue-green"]
+    assert state.deployment_controller == "CODE_DEPLOY"
+    assert "CODE_DEPLOY" in (steering_problem(state) or "")
