@@ -55,7 +55,7 @@ def check_alarms(plan: ServiceConfig, ports: Ports, starting: bool) -> None:
             f"services.{plan.name}.alarms: alarm(s) {', '.join(reading.missing)} "
             "do not exist (an alarm that does not exist protects nothing)"
         )
-    if reading.error:
+    if reading.error and starting:  # once started, decide() rolls back instead (rule 9)
         raise GateFailed(
             f"alarm states unreadable: {reading.error}; not starting",
             hint="check cloudwatch:DescribeAlarms permissions",

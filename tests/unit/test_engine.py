@@ -113,14 +113,37 @@ def test_unreadable_alarm_history_is_a_failed_gate() -> None:
     assert world.invariants() == []
 
 
-def test_unreadable_alarms_during_bake_roll_back() -> None:
+def test_unreadable_alarms_refuse_a_start_and_roll_back_a_take_up() -> None:
     world = World()
+    world.alarms.unreadable = "AccessDenied"
+    with pytest.raises(GateFailed):
+        world.run("canary", image=IMAGE, weight=10)
+    assert world.faults.mutations == 0
+    world.alarms.unreadable = None
     assert world.run("canary", image=IMAGE, weight=10).status == 0
     world.alarms.unreadable = "AccessDenied"
-    world.alarms.history_unreadable = None
-    # taking up with unreadable alarms: refused before anything changes
-    with pytest.raises(GateFailed):
-        world.run("canary", weight=50)
+    outcome = world.run("canary", weight=50)
+    assert outcome.status == 3 and "unreadable" in outcome.message
+    assert world.invariants() == []
+
+
+def test_alarms_unreadable_during_a_bake_roll_back() -> None:
+    world = World()
+    from neuraltrade_deploy.core.model import Intent
+
+    engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
+
+    def sleep(seconds: float) -> None:
+        world.clock.t += seconds
+        record = world.record()
+        if record and record.phase is Phase.BAKING:
+            world.alarms.unreadable = "ThrottlingException beyond retries"
+
+    world.clock.sleep = sleep  # type: ignore[method-assign]
+    outcome = engine.run()
+    assert outcome.status == 3 and "unreadable" in outcome.message
+    assert world.router.weights[STABLE_TG] == 100
+    assert world.invariants() == []
 
 
 def test_broken_canary_never_gets_weight_and_rolls_back() -> None:
@@ -293,3 +316,27 @@ def test_a_bake_poll_costs_at_most_three_calls() -> None:
     assert polls >= 100
     per_poll = len(world.faults.calls) / polls
     assert per_poll <= 3.2, world.faults.calls[:40]
+
+
+def test_replicas_mode_joins_the_stable_group_and_never_touches_weights() -> None:
+    from neuraltrade_deploy.config.model import Traffic
+
+    from .simworld import make_plan
+
+    plan = make_plan(
+        traffic=Traffic(
+            mode="replicas",
+            stable_target_group=STABLE_TG,
+            canary_target_group=None,
+            listener_rule="arn:rule/1",
+        )
+    )
+    world = World(plan=plan)
+    world.router.set_weights = None  # type: ignore[assignment,method-assign]  # must never be called
+    assert world.run("canary", image=IMAGE, weight=50).status == 0
+    canary = world.ecs.services[plan.canary_service]
+    assert canary.target_group == STABLE_TG and canary.desired == 2
+    assert world.run("rollback").status == 0
+    assert world.ecs.services[plan.canary_service].status == "INACTIVE"
+    assert world.run("deploy", image=IMAGE).status == 0
+    assert world.ecs.services[plan.service].task_definition != OLD_TD
