@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from neuraltrade_deploy.config.model import ServiceConfig
+from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
 from neuraltrade_deploy.core.health import bake_for, baking_health, canary_count, rollout_health
 from neuraltrade_deploy.core.model import (
     Action,
@@ -142,6 +143,16 @@ def canary_waiting(
         # ECS refuses a service on a target group no listener uses: attach it at weight 0
         attach: tuple[Action, ...] = (SetWeights(0),) if weighted else ()
         return Decision(record, (*attach, create), event="canary_creating")
+    if canary.tags.get(DEPLOYMENT_TAG) != record.deployment_id and record.weight == 0:
+        if timed_out:
+            return start_rollback(plan, record, obs, now, "an old canary service is in the way", 3)
+        # a canary left by an earlier deployment (preflight only lets ours through): recreate
+        return Decision(
+            record,
+            remove_canary(record, obs),
+            event="old_canary_removing",
+            reasons=(f"{canary.name} belongs to another deployment",),
+        )
     actions: tuple[Action, ...] = ()
     if canary.desired != want:
         actions = (ScaleCanary(record.canary_service, want),)
@@ -315,12 +326,13 @@ def cleanup(
     removal = remove_canary(record, obs)
     if removal:
         return Decision(record, removal, event="canary_removing")
+    message = f"promoted {record.image} ({record.task_definition})"
+    if canary_draining(obs):
+        if now - record.phase_started_at <= plan.timeouts.promote:
+            return Decision(record, event="waiting_for_canary_removal")
+        message += f"; {record.canary_service} is still draining, ECS will finish it"
     moved = record.moved(Phase.PROMOTED, now, "canary removed")
-    return Decision(
-        moved,
-        outcome=Outcome(0, f"promoted {record.image} ({record.task_definition})"),
-        event="promoted",
-    )
+    return Decision(moved, outcome=Outcome(0, message), event="promoted")
 
 
 HANDLERS: dict[Phase, Handler] = {
@@ -338,9 +350,14 @@ HANDLERS: dict[Phase, Handler] = {
 # ------------------------------------------------------------------ rollback
 
 
+def canary_draining(obs: Observation) -> bool:
+    """Deleted and on its way out: nothing to do but wait (deleting again is an error)."""
+    return obs.canary is not None and obs.canary.status == "DRAINING"
+
+
 def remove_canary(record: DeploymentRecord, obs: Observation) -> tuple[Action, ...]:
     canary = obs.canary
-    if canary is None or not canary.exists:
+    if canary is None or not canary.exists or canary_draining(obs):
         return ()
     scale: tuple[Action, ...] = (ScaleCanary(record.canary_service, 0),) if canary.desired else ()
     return (*scale, DeleteCanary(record.canary_service))
@@ -379,6 +396,8 @@ def rolling_back(
     removal = remove_canary(record, obs)
     if removal:
         return Decision(record, removal, event="canary_removing", reasons=tuple(reasons))
+    if canary_draining(obs):
+        return rollback_waiting(plan, record, now, (), "canary service still draining")
     reason = record.rollback_reason or "rollback requested"
     moved = record.moved(Phase.ROLLED_BACK, now, reason)
     message = f"rolled back: {reason}; 100% on stable {record.stable_task_definition}"

@@ -340,3 +340,26 @@ def test_replicas_mode_joins_the_stable_group_and_never_touches_weights() -> Non
     assert world.ecs.services[plan.canary_service].status == "INACTIVE"
     assert world.run("deploy", image=IMAGE).status == 0
     assert world.ecs.services[plan.service].task_definition != OLD_TD
+
+
+def test_a_canary_left_by_an_earlier_deployment_is_replaced_not_adopted() -> None:
+    from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
+
+    world = World()
+    world.ecs.add_service(
+        world.plan.canary_service, OLD_TD, 3, CANARY_TG, tags={DEPLOYMENT_TAG: "an-old-one"}
+    )
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    canary = world.ecs.state(world.plan.canary_service)
+    record = world.record()
+    assert record is not None
+    assert canary.tags[DEPLOYMENT_TAG] == record.deployment_id
+    assert canary.task_definition == record.task_definition and canary.desired == 1
+
+
+def test_a_canary_service_nt_deploy_did_not_create_is_refused() -> None:
+    world = World()
+    world.ecs.add_service(world.plan.canary_service, OLD_TD, 1, CANARY_TG)
+    with pytest.raises(Conflict, match="not\\s+created by nt-deploy"):
+        world.run("canary", image=IMAGE, weight=10)
+    assert world.faults.mutations == 0
