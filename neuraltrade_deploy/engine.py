@@ -64,6 +64,7 @@ class Tick:
 
 
 SmokeRunner = Callable[[str], SmokeOutcome]
+TAKE_ATTEMPTS = 5
 TaskDefinitionBuilder = Callable[[str], Mapping[str, Any]]
 ActionListener = Callable[[Action], None]
 
@@ -124,39 +125,58 @@ class Engine:
     # ------------------------------------------------------------ run
 
     def run(self) -> Outcome:
-        clock = self.ports.clock
-        stored = self.load()
-        if (
-            stored is not None
-            and stored.owner is not None
-            and not self.ports.owner_alive(stored.owner)
-        ):
-            self.log.info("holder_gone", holder=stored.owner.describe())
-            stored = stored.with_changes(lease_until=0.0)
-        stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, clock.now())
-        record = begin(
-            self.plan,
-            self.intent,
-            stored,
-            stable,
-            clock.now(),
-            self.owner,
-            self.lease,
-            self.deployment_id,
-        )
-        if record is None:
+        taken = self.take()
+        if taken is None:
             return Outcome(0, f"nothing in progress for {self.plan.key}; nothing to roll back")
-        resumed = stored is not None and not stored.final and self.intent.command != "rollback"
-        self.log = self.log.bind(deployment_id=record.deployment_id)
-        self.log.info(
-            "deployment_taken",
-            command=self.intent.command,
-            phase=record.phase.value,
-            image=record.image,
-            resumed=resumed,
-        )
-        record = self.persist(record)
+        record, resumed = taken
         return self.loop(record, check_history=resumed)
+
+    def take(self) -> tuple[DeploymentRecord, bool] | None:
+        """Load, check, and write the record as ours. A rollback that loses the race to
+        the holder's own poll simply reads again: it always goes ahead."""
+        for _ in range(TAKE_ATTEMPTS):
+            stored = self.load_alive()
+            now = self.ports.clock.now()
+            stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, now)
+            record = begin(
+                self.plan,
+                self.intent,
+                stored,
+                stable,
+                now,
+                self.owner,
+                self.lease,
+                self.deployment_id,
+            )
+            if record is None:
+                return None
+            try:
+                record = self.write(record)
+            except StaleRecord:
+                if self.intent.command == "rollback":
+                    continue
+                raise self.lost() from None
+            resumed = stored is not None and not stored.final and self.intent.command != "rollback"
+            self.log = self.log.bind(deployment_id=record.deployment_id)
+            self.log.info(
+                "deployment_taken",
+                command=self.intent.command,
+                phase=record.phase.value,
+                image=record.image,
+                resumed=resumed,
+            )
+            return record, resumed
+        raise Conflict(
+            f"{self.plan.key}: the record kept changing; could not take it",
+            hint="run the command again",
+        )
+
+    def load_alive(self) -> DeploymentRecord | None:
+        stored = self.load()
+        if stored is not None and stored.owner and not self.ports.owner_alive(stored.owner):
+            self.log.info("holder_gone", holder=stored.owner.describe())
+            return stored.with_changes(lease_until=0.0)
+        return stored
 
     def loop(self, record: DeploymentRecord, *, check_history: bool) -> Outcome:
         first = check_history
@@ -279,21 +299,24 @@ class Engine:
         return record
 
     def persist(self, record: DeploymentRecord) -> DeploymentRecord:
+        try:
+            return self.write(record)
+        except StaleRecord as err:
+            raise self.lost() from err
+
+    def write(self, record: DeploymentRecord) -> DeploymentRecord:
         """Conditional on the version we last read or wrote: the fence."""
         new = record.with_changes(version=(self.stored_version or 0) + 1)
-        try:
-            self.ports.store.put(new.to_item(), expected_version=self.stored_version)
-        except StaleRecord as err:
-            raise self.lost(err) from err
+        self.ports.store.put(new.to_item(), expected_version=self.stored_version)
         self.stored_version = new.version
         self.record = new
         return new
 
-    def lost(self, err: StaleRecord) -> NtDeployError:
+    def lost(self) -> NtDeployError:
         item = self.ports.store.load(self.plan.key)
         other = DeploymentRecord.from_item(item) if item else None
         who = other.owner.describe() if other and other.owner else "another process"
-        if self.record is None or (self.stored_version is None and other is not None):
+        if self.record is None or self.record.owner != self.owner:
             return Conflict(
                 f"{self.plan.key}: {who} started a deployment at the same moment",
                 hint="wait for it, or run `nt-deploy rollback`",

@@ -363,3 +363,22 @@ def test_a_canary_service_nt_deploy_did_not_create_is_refused() -> None:
     with pytest.raises(Conflict, match="not\\s+created by nt-deploy"):
         world.run("canary", image=IMAGE, weight=10)
     assert world.faults.mutations == 0
+
+
+def test_rollback_that_loses_the_race_to_the_holders_poll_reads_again() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10, no_wait=True).status == 0
+    put = world.store.put
+    raced: list[int] = []
+
+    def holder_writes_first(item: object, *, expected_version: int | None) -> None:
+        if not raced:  # the holder's renewal lands between our read and our write
+            raced.append(1)
+            current = dict(world.store.items[world.plan.key])
+            current["version"] += 1
+            world.store.items[world.plan.key] = current
+        put(item, expected_version=expected_version)  # type: ignore[arg-type]
+
+    world.store.put = holder_writes_first  # type: ignore[method-assign]
+    assert world.run("rollback", reason="race").status == 0
+    assert raced and world.invariants() == []
