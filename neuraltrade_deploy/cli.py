@@ -393,6 +393,44 @@ def smoke(ctx: click.Context, /, service: str | None, target: str | None, **give
 
 
 @cli.command()
+@click.option(
+    "--keep",
+    is_flag=True,
+    envvar=env("keep"),
+    help="afterwards, keep the world up and print AWS_ENDPOINT_URL to try commands by hand",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    envvar=env("dir"),
+    help="write deploy.yaml here (kept) [default: a temporary folder, removed]",
+)
+@click.option(
+    "--bake",
+    default="3s",
+    show_default=True,
+    envvar=env("bake"),
+    metavar="DURATION",
+    help="bake time of each step (at least 2s)",
+)
+@click.option("--raw", is_flag=True, envvar=env("raw"), help="the CLI's own log lines, unabridged")
+def demo(keep: bool, folder: Path | None, bake: str, raw: bool) -> int:
+    """Two real deployments against a local AWS world, in about a minute (no account).
+
+    Starts moto on 127.0.0.1 with an ECS emulator, provisioned as NeuralTrade
+    production, then runs the real CLI against it: `deploy` of neuraltrade/api:2.0.0
+    through 10 -> 50 -> 100% and promote, then a second deploy whose latency alarm
+    fires during the 50% bake, and the automatic rollback. Exit 0 when both end as
+    they should. Touches no AWS account. Needs: pip install 'nt-deploy[demo]'."""
+    from neuraltrade_deploy.commands.demo import demo as run
+    from neuraltrade_deploy.demo import DemoRequest
+
+    return run(DemoRequest(keep, folder, duration(bake) or 0.0, raw))
+
+
+@cli.command()
 def schema() -> int:
     """Print the JSON Schema of deploy.yaml (for editors)."""
     from neuraltrade_deploy.config.schema import schema_text

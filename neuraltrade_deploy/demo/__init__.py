@@ -1,0 +1,79 @@
+"""`nt-deploy demo`: two real canary deployments against an embedded local AWS world.
+
+Why it exists: to show a newcomer (or a reviewer) what the tool does in AWS, in a
+minute, with nothing to set up and nothing at risk. The world is
+`neuraltrade_deploy.aws.localworld` (a moto server on 127.0.0.1 with the ECS
+emulator in it) provisioned as NeuralTrade production; the deployments are the
+real CLI run as child processes against it, exactly as a CI job runs it against
+AWS. The demo itself only sets up the world, fires one alarm, reads the world
+back, and tells the story.
+
+Modules: `story` (the sequence), `runner` (the CLI child processes), `render`
+(their JSON logs as short lines), `alarm` (the alarm during the 50% bake),
+`world` (reading the world back), `summary` (expectations and the table),
+`endpoints` (the smoke checks' HTTP server), `narrate` (stdout).
+
+Importing this package is cheap and never imports moto: `require_world` does, and
+turns a missing extra into a one-line config error (exit 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from neuraltrade_deploy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from neuraltrade_deploy.aws.localworld import LocalAws
+
+INSTALL_HINT = "pip install 'nt-deploy[demo]'"
+MIN_BAKE = 2.0  # the alarm lands a third into the 50% bake; shorter leaves no room
+WORLD_HEADER = "# deploy.yaml for the local AWS world"  # how deploy_yaml.py starts its files
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    keep: bool = False  # keep the world up afterwards, until Ctrl-C
+    folder: Path | None = None  # work here (kept) instead of in a temporary folder
+    bake: float = 3.0  # seconds each step bakes
+    raw: bool = False  # the CLI's own console log lines instead of the short rendering
+
+
+def require_world() -> type[LocalAws]:
+    """The local world's class, or ConfigError saying which extra to install."""
+    try:
+        from neuraltrade_deploy.aws.localworld import LocalAws
+    except ModuleNotFoundError as err:
+        if (err.name or "").startswith("neuraltrade_deploy"):
+            raise
+        raise ConfigError(
+            f"nt-deploy demo needs the local AWS world, and {err.name or 'moto'} is not "
+            f"installed: {INSTALL_HINT}"
+        ) from None
+    return LocalAws
+
+
+def check_request(request: DemoRequest) -> None:
+    """Bad input is refused before anything starts (exit 2)."""
+    if request.bake < MIN_BAKE:
+        raise ConfigError(
+            f"--bake: at least {MIN_BAKE:g}s, so the demo's alarm lands inside the 50% bake"
+        )
+    folder = request.folder
+    if folder is not None and not ours(folder):
+        raise ConfigError(
+            f"--dir {folder}: it holds a deploy.yaml or task-definitions/ the demo did not "
+            "write; give an empty folder (or none: a temporary one is used)"
+        )
+
+
+def ours(folder: Path) -> bool:
+    """Whether the demo may write deploy.yaml and task-definitions/ into `folder`: they
+    are not there yet, or an earlier demo (the local world) wrote them."""
+    existing = folder / "deploy.yaml"
+    if existing.is_file():
+        with existing.open(encoding="utf-8", errors="replace") as file:
+            return file.read(len(WORLD_HEADER)) == WORLD_HEADER
+    return not existing.exists() and not (folder / "task-definitions").exists()

@@ -1,0 +1,221 @@
+"""The demo's stage: the local world, the smoke endpoints, the folder with deploy.yaml,
+and the promise to take all of it down again, leaving no thread and no port behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from neuraltrade_deploy.config.durations import format_duration
+from neuraltrade_deploy.demo import DemoRequest
+from neuraltrade_deploy.demo.endpoints import SmokeEndpoints
+from neuraltrade_deploy.demo.narrate import Narrator
+from neuraltrade_deploy.demo.render import short
+from neuraltrade_deploy.demo.runner import CliRunner, StopFlag
+from neuraltrade_deploy.demo.summary import RunReport
+from neuraltrade_deploy.demo.world import WorldView
+
+if TYPE_CHECKING:
+    from neuraltrade_deploy.aws.localworld import LocalAws, World
+
+POLL_INTERVAL = "250ms"
+START_DELAY = 0.5  # seconds an emulated ECS task takes to start
+EXAMPLES = (
+    "nt-deploy status",
+    "nt-deploy canary --image neuraltrade/api:3.0.0 --weight 10",
+    "nt-deploy rollback",
+)
+
+
+class Stage:
+    def __init__(self, request: DemoRequest, say: Narrator, stop: StopFlag) -> None:
+        self.request = request
+        self.say = say
+        self.stop = stop
+        self.aws: LocalAws | None = None
+        self.smoke: SmokeEndpoints | None = None
+        self.folder: Path | None = None
+        self.temporary = False
+        self.kept = False
+        self.ports: list[int] = []
+
+    # ------------------------------------------------------------ up
+
+    def open(self, local_aws: type[LocalAws]) -> None:
+        self.folder = workspace(self.request.folder)
+        self.temporary = self.request.folder is None
+        started = time.monotonic()
+        self.aws = local_aws(start_delay=START_DELAY).start()
+        self.smoke = SmokeEndpoints().start()
+        self.ports = [self.aws.port, self.smoke.port]
+        self.world: World = self.aws.provision()
+        self.seconds_to_start = time.monotonic() - started
+        checks = {
+            "canary": [{"name": "canary-health", "url": self.smoke.url("/canary/health")}],
+            "production": [
+                {
+                    "name": "health",
+                    "url": self.smoke.url("/health"),
+                    "expect_body_contains": '"status":"ok"',
+                }
+            ],
+        }
+        self.deploy_yaml = self.world.write_deploy_yaml(
+            self.folder,
+            bake=format_duration(self.request.bake),
+            poll_interval=POLL_INTERVAL,
+            smoke={"api": checks},
+        )
+        self.view = WorldView(self.aws, self.world)
+        env = self.aws.env(os.environ)
+        self.runner = CliRunner(self.folder, env, self.say, self.stop, raw=self.request.raw)
+
+    @property
+    def plan_text(self) -> str:
+        return "10% -> 50% -> 100%"
+
+    @property
+    def latency_alarm(self) -> str:
+        return next((a for a in self.world.alarms if "latency" in a), self.world.alarms[0])
+
+    def prepare(self) -> bool:
+        """Tells what was built, then `init` and `validate --aws`, as a team would."""
+        assert self.aws is not None and self.smoke is not None
+        say, api = self.say, self.view.service
+        say.heading("the stage")
+        say.field(
+            "local AWS",
+            f"{self.aws.endpoint_url} (moto + ECS emulator), "
+            f"up and provisioned in {self.seconds_to_start:.1f}s",
+        )
+        say.field(
+            "production",
+            f"cluster {api.cluster}, service {api.service_name}: "
+            f"{api.desired_count} tasks of {api.image}",
+        )
+        say.field(
+            "traffic",
+            f"ALB {name_in(self.world.load_balancer_arn)}: a listener rule "
+            f"forwards 100% to target group {name_in(api.stable_target_group_arn)}",
+        )
+        say.field(
+            "",
+            f"(target group {name_in(api.canary_target_group_arn)} is there "
+            "for the canary service)",
+        )
+        states = self.view.alarm_states()
+        say.field("alarms", ", ".join(f"{n} ({s})" for n, s in states.items()))
+        say.field(
+            "smoke checks",
+            f"{self.smoke.url('/health')} (production), "
+            f"{self.smoke.url('/canary/health')} (canary)",
+        )
+        say.field("deploy.yaml", str(self.deploy_yaml))
+        bake = format_duration(self.request.bake)
+        say.field("", f"steps {self.plan_text}, bake {bake} each, polls every {POLL_INTERVAL}")
+        say.say()
+        if self.request.raw:
+            say.say("Lines behind | are the CLI's own log lines, as it prints them (--raw).")
+        else:
+            say.say("Lines behind | are the CLI's own: its JSON log events, shortened (--raw")
+            say.say("shows them as they are), with seconds since the command started.")
+        for args in (("init",), ("validate", "--aws")):
+            run = self.runner.run(*args)
+            if run.status != 0:
+                say.bad(f"`nt-deploy {' '.join(args)}` exited {run.status}; stopping here")
+                return False
+        return not self.stop.requested
+
+    def tell(self, report: RunReport) -> None:
+        """What the run exited with, and what the world looks like after it."""
+        say, run, after = self.say, report.run, report.after
+        say.say(f"exit {run.status} ({report.meaning}) after {run.seconds:.1f}s")
+        canary = "no canary service" if after.canary_service is None else "canary service LEFT"
+        say.say(f"read back: deployment record {after.phase}; listener rule {after.weights}")
+        say.say(f"           stable service runs {after.stable}; {canary}")
+        problems = report.problems
+        if run.interrupted:
+            say.say("interrupted: the CLI rolled back before the demo stops the world")
+        elif problems:
+            say.bad("NOT as expected: " + "; ".join(short(p) for p in problems))
+        else:
+            say.good("as expected")
+
+    def keep_until_stopped(self) -> None:
+        assert self.aws is not None and self.folder is not None
+        say = self.say
+        self.kept = True
+        say.heading("the world stays up (--keep); Ctrl-C stops it")
+        say.say("In another terminal:")
+        foreign = [
+            v
+            for v in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")
+            if v in os.environ
+        ]
+        for name, value in self.aws.env().items():
+            say.say(f"  export {name}={value}")
+        if foreign:
+            say.say(f"  unset {' '.join(foreign)}")
+        say.say(f"  cd {self.folder}")
+        for example in EXAMPLES:
+            say.say(f"  {example}")
+        while not self.stop.requested:
+            time.sleep(0.2)
+        say.say(f"{self.stop.signal_name}: stopping")
+
+    # ------------------------------------------------------------ down
+
+    def close(self) -> list[str]:
+        """Stops what was started (the world last: a CLI child may still need it)."""
+        stopped = []
+        if self.smoke is not None:
+            self.smoke.stop()
+            stopped.append("stopped the smoke endpoints")
+        if self.aws is not None:
+            self.aws.stop()
+            stopped.append("stopped the local AWS world")
+        if self.folder is not None and self.temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            stopped.append(f"removed {self.folder}")
+        elif self.folder is not None:
+            stopped.append(f"kept {self.folder}")
+        return stopped
+
+    def leftovers(self) -> list[str]:
+        """Threads still alive and ports still open, after close()."""
+        left = [
+            f"thread {t.name}"
+            for t in threading.enumerate()
+            if t is not threading.main_thread() and t.is_alive()
+        ]
+        return left + [f"port {p}" for p in self.ports if port_open(p)]
+
+
+def workspace(folder: Path | None) -> Path:
+    """A new temporary folder, or `--dir` (checked by `check_request` already)."""
+    if folder is None:
+        return Path(tempfile.mkdtemp(prefix="nt-deploy-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def name_in(arn: str) -> str:
+    """`...:loadbalancer/app/NAME/id` or `...:targetgroup/NAME/id` -> NAME."""
+    parts = arn.split(":")[-1].split("/")
+    if parts[0] == "loadbalancer" and len(parts) > 2:
+        return parts[2]
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
