@@ -160,7 +160,14 @@ def render(view: dict[str, Any]) -> str:
         lines.append(f"  no deployment in progress (last: {dep['deployment_id']} {dep['phase']})")
     else:
         lines.append("  no deployment in progress")
-    lines.append(f"  weights: {view['weights']}")
+    weights = view["weights"]
+    if "stable" in weights:
+        lines.append(
+            f"  weights: stable {weights['stable']}% / canary {weights['canary']}% "
+            "(read from the load balancer)"
+        )
+    else:
+        lines.append(f"  canary share: {weights['canary_share']}% of running tasks")
     st = view["stable"]
     lines.append(
         f"  stable: {st['task_definition']} {st['running']}/{st['desired']} running, "
@@ -175,7 +182,13 @@ def render(view: dict[str, Any]) -> str:
             else "none"
         )
     )
-    lines.append(f"  alarms: {view['alarms'] or 'none configured'}")
+    alarms = view["alarms"]
+    text = (
+        f"unreadable: {alarms['error']}"
+        if "error" in alarms
+        else ", ".join(f"{name} {state}" for name, state in alarms.items()) or "none configured"
+    )
+    lines.append(f"  alarms: {text}")
     if view["rollback_would"]:
         lines.append("  a rollback now would: " + "; ".join(view["rollback_would"]))
     return "\n".join(lines)

@@ -168,6 +168,11 @@ def test_status_json_reports_the_deployment_and_the_weights(deployer: Deployer) 
     assert view["weights"] == {"stable": 90, "canary": 10}
     assert view["canary"]["desired"] == 1
     assert any("stable 100%" in step for step in view["rollback_would"])
+    text = deployer.run("status")
+    assert text.status == 0, text.stderr
+    assert "PAUSED at 10%" in text.stdout
+    assert "weights: stable 90% / canary 10%" in text.stdout
+    assert "neuraltrade-api-error-rate-production OK" in text.stdout
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(deployer: Deployer) -> None:
