@@ -1,0 +1,295 @@
+"""The emulator's own model of one ECS service: deployments and tasks, moved by time.
+
+Pure: no moto, no clock, no threads. `emulator.py` reads what moto holds (task
+definition, desired count, deployment configuration, deleted or not) into a
+`Wanted`, calls `observe` (what changed) and `progress` (what time did), and
+writes the model back into moto so DescribeServices tells the story ECS would.
+
+The rules follow ECS's rolling update: a new task definition (or a forced new
+deployment) makes a new PRIMARY deployment and the old one ACTIVE; new tasks
+start up to `maximumPercent` of the desired count; old tasks stop only while at
+least `minimumHealthyPercent` stay running; the rollout is COMPLETED when the
+PRIMARY runs its desired count and nothing else runs. With the circuit breaker
+on, a deployment whose tasks keep failing is FAILED after `fail_after` seconds
+and, with `rollback`, replaced by one on the last completed task definition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How fast the emulated ECS is: seconds for a task to start, to stop, and to give up."""
+
+    start_delay: float = 0.3
+    stop_delay: float = 0.1
+    fail_after: float = 1.0
+    tasks_per_tick: int | None = None  # None: every task that may start (or stop) does so at once
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the service's settings in moto ask for."""
+
+    task_definition: str
+    desired: int
+    deleted: bool = False
+    min_healthy_percent: int = 100
+    max_percent: int = 200
+    circuit_breaker: bool = False
+    rollback: bool = False
+
+
+@dataclass
+class Task:
+    id: str
+    ip: str
+    deployment_id: str
+    state: str  # PENDING | RUNNING | STOPPING
+    due: float  # PENDING: when it starts (or fails); STOPPING: when it is gone
+
+
+@dataclass
+class Deployment:
+    id: str
+    status: str  # PRIMARY | ACTIVE
+    task_definition: str
+    desired: int
+    created_at: float
+    updated_at: float
+    rollout_state: str = "IN_PROGRESS"  # IN_PROGRESS | COMPLETED | FAILED
+    rollout_reason: str = ""
+    failed_tasks: int = 0
+
+
+@dataclass
+class ServiceModel:
+    deployments: list[Deployment] = field(default_factory=list)  # PRIMARY first, newest first
+    tasks: list[Task] = field(default_factory=list)
+    status: str = "ACTIVE"  # ACTIVE | DRAINING | INACTIVE
+    force_new: bool = False  # UpdateService forceNewDeployment seen, not yet acted on
+    rolled_back_to: str | None = None  # set by the circuit breaker; the emulator writes it to moto
+
+    def primary(self) -> Deployment | None:
+        return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    def count(self, deployment_id: str | None, *states: str) -> int:
+        return sum(
+            1
+            for t in self.tasks
+            if (deployment_id is None or t.deployment_id == deployment_id) and t.state in states
+        )
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Where new deployment ids and task (id, ip) pairs come from."""
+
+    deployment: Callable[[], str]
+    task: Callable[[], tuple[str, str]]
+
+
+def observe(model: ServiceModel, wanted: Wanted, now: float, ids: Ids) -> None:
+    """Apply what the API changed: deletion, a new task definition, a new desired count."""
+    if wanted.deleted:
+        if model.status == "ACTIVE":
+            model.status = "DRAINING"
+        for deployment in model.deployments:
+            deployment.desired = 0
+        return
+    primary = model.primary()
+    if primary is None or primary.task_definition != wanted.task_definition or model.force_new:
+        _new_primary(model, wanted.task_definition, wanted.desired, now, ids)
+        model.force_new = False
+        return
+    if primary.desired != wanted.desired:
+        primary.desired = wanted.desired
+        primary.updated_at = now
+
+
+def _new_primary(
+    model: ServiceModel, task_definition: str, desired: int, now: float, ids: Ids, reason: str = ""
+) -> Deployment:
+    for deployment in model.deployments:
+        deployment.status = "ACTIVE"
+    new_id = ids.deployment()
+    deployment = Deployment(
+        id=new_id,
+        status="PRIMARY",
+        task_definition=task_definition,
+        desired=desired,
+        created_at=now,
+        updated_at=now,
+        rollout_reason=reason or f"ECS deployment {new_id} in progress.",
+    )
+    model.deployments.insert(0, deployment)
+    return deployment
+
+
+def progress(
+    model: ServiceModel,
+    wanted: Wanted,
+    now: float,
+    timing: Timing,
+    ids: Ids,
+    is_broken: Callable[[str], bool],
+) -> None:
+    """Move the tasks as far as `now` allows, then settle the rollout states."""
+    _finish_stopping(model, now)
+    _start_due(model, now, is_broken)
+    _circuit_breaker(model, wanted, now, timing, ids)
+    budget = [timing.tasks_per_tick if timing.tasks_per_tick is not None else math.inf]
+    _launch(model, wanted, now, timing, ids, budget)
+    _scale_in_primary(model, now, timing, budget)
+    _drain_old(model, wanted, now, timing, budget)
+    _complete(model, now)
+    if model.status == "DRAINING" and not model.tasks:
+        model.status = "INACTIVE"
+
+
+def _finish_stopping(model: ServiceModel, now: float) -> None:
+    model.tasks = [t for t in model.tasks if not (t.state == "STOPPING" and t.due <= now)]
+
+
+def _start_due(model: ServiceModel, now: float, is_broken: Callable[[str], bool]) -> None:
+    by_id = {d.id: d for d in model.deployments}
+    kept: list[Task] = []
+    for task in model.tasks:
+        deployment = by_id.get(task.deployment_id)
+        if task.state == "PENDING" and task.due <= now and deployment is not None:
+            deployment.updated_at = now
+            if is_broken(deployment.task_definition):
+                deployment.failed_tasks += 1
+                continue  # the task stopped before it ever ran
+            task.state = "RUNNING"
+        kept.append(task)
+    model.tasks = kept
+
+
+def _circuit_breaker(
+    model: ServiceModel, wanted: Wanted, now: float, timing: Timing, ids: Ids
+) -> None:
+    primary = model.primary()
+    if (
+        primary is None
+        or not wanted.circuit_breaker
+        or primary.rollout_state != "IN_PROGRESS"
+        or primary.failed_tasks == 0
+        or now - primary.created_at < timing.fail_after
+    ):
+        return
+    primary.rollout_state = "FAILED"
+    primary.rollout_reason = CIRCUIT_BREAKER_REASON
+    primary.updated_at = now
+    model.tasks = [
+        t for t in model.tasks if not (t.deployment_id == primary.id and t.state == "PENDING")
+    ]
+    if wanted.rollback:
+        _roll_back(model, primary, now, ids)
+
+
+def _roll_back(model: ServiceModel, failed: Deployment, now: float, ids: Ids) -> None:
+    """ECS's rollback: a new PRIMARY on the last completed task definition.
+
+    The deployment it replaces keeps its tasks until the new ones run (the usual
+    rolling update), so the service keeps serving and FAILED stays visible meanwhile."""
+    previous = next(
+        (d for d in model.deployments if d is not failed and d.rollout_state == "COMPLETED"), None
+    )
+    if previous is None:
+        return
+    reason = f"ECS deployment circuit breaker: rolling back to deploymentId {previous.id}."
+    _new_primary(model, previous.task_definition, failed.desired, now, ids, reason)
+    failed.desired = 0
+    model.rolled_back_to = previous.task_definition
+
+
+def _take(budget: list[float], wanted: int) -> int:
+    n = int(min(wanted, budget[0])) if wanted > 0 else 0
+    budget[0] -= n
+    return n
+
+
+def _launch(
+    model: ServiceModel, wanted: Wanted, now: float, timing: Timing, ids: Ids, budget: list[float]
+) -> None:
+    primary = model.primary()
+    if primary is None or primary.rollout_state == "FAILED" or model.status != "ACTIVE":
+        return
+    need = primary.desired - model.count(primary.id, "PENDING", "RUNNING")
+    ceiling = max(primary.desired, primary.desired * wanted.max_percent // 100)
+    room = ceiling - model.count(None, "PENDING", "RUNNING")
+    for _ in range(_take(budget, min(need, room))):
+        task_id, ip = ids.task()
+        model.tasks.append(Task(task_id, ip, primary.id, "PENDING", now + timing.start_delay))
+        primary.updated_at = now
+
+
+def _stop(task: Task, now: float, timing: Timing) -> None:
+    task.state = "STOPPING"
+    task.due = now + timing.stop_delay
+
+
+def _scale_in_primary(model: ServiceModel, now: float, timing: Timing, budget: list[float]) -> None:
+    primary = model.primary()
+    if primary is None:
+        return
+    mine = [t for t in model.tasks if t.deployment_id == primary.id and t.state != "STOPPING"]
+    excess = len(mine) - primary.desired
+    if excess <= 0:
+        return
+    pending = [t for t in mine if t.state == "PENDING"][:excess]
+    dropped = {id(t) for t in pending}
+    model.tasks = [t for t in model.tasks if id(t) not in dropped]
+    running = [t for t in reversed(mine) if t.state == "RUNNING"]
+    for task in running[: _take(budget, excess - len(pending))]:
+        _stop(task, now, timing)
+    primary.updated_at = now
+
+
+def _drain_old(
+    model: ServiceModel, wanted: Wanted, now: float, timing: Timing, budget: list[float]
+) -> None:
+    """Old deployments stop tasks only while enough healthy tasks stay up."""
+    primary = model.primary()
+    floor = math.ceil((primary.desired if primary else 0) * wanted.min_healthy_percent / 100)
+    if model.status != "ACTIVE":
+        floor = 0
+    healthy = model.count(None, "RUNNING")
+    for deployment in reversed(model.deployments):
+        if deployment is primary:
+            continue
+        model.tasks = [
+            t
+            for t in model.tasks
+            if not (t.deployment_id == deployment.id and t.state == "PENDING")
+        ]
+        for task in [t for t in model.tasks if t.deployment_id == deployment.id]:
+            if task.state == "RUNNING" and healthy - 1 >= floor and _take(budget, 1):
+                _stop(task, now, timing)
+                healthy -= 1
+                deployment.updated_at = now
+        deployment.desired = model.count(deployment.id, "RUNNING")
+
+
+def _complete(model: ServiceModel, now: float) -> None:
+    primary = model.primary()
+    if primary is None or primary.rollout_state != "IN_PROGRESS" or model.status != "ACTIVE":
+        return
+    others_idle = all(t.deployment_id == primary.id for t in model.tasks)
+    steady = (
+        model.count(primary.id, "RUNNING")
+        == primary.desired
+        == len([t for t in model.tasks if t.deployment_id == primary.id])
+    )
+    if others_idle and steady:
+        primary.rollout_state = "COMPLETED"
+        primary.rollout_reason = f"ECS deployment {primary.id} completed."
+        primary.updated_at = now
+        model.deployments = [primary]

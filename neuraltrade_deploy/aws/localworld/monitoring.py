@@ -1,0 +1,56 @@
+"""modules/monitoring of the seed: the CloudWatch alarms and their SNS topics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def create_alarms(
+    cloudwatch: Any,
+    sns: Any,
+    names: Sequence[str],
+    *,
+    load_balancer_arn: str,
+    cluster: str,
+    service: str,
+) -> dict[str, str]:
+    """modules/monitoring: the seed's metric alarms (others: a plain custom-metric alarm)."""
+    critical = sns.create_topic(Name="neuraltrade-alerts-critical-production")["TopicArn"]
+    warning = sns.create_topic(Name="neuraltrade-alerts-warning-production")["TopicArn"]
+    balancer = [{"Name": "LoadBalancer", "Value": load_balancer_arn.split(":loadbalancer/")[-1]}]
+    seed: Mapping[str, dict[str, Any]] = {
+        "neuraltrade-api-error-rate-production": {
+            "MetricName": "5XXError", "Namespace": "AWS/ApplicationELB", "Statistic": "Sum",
+            "EvaluationPeriods": 2, "Threshold": 10.0, "Dimensions": balancer,
+            "AlarmDescription": "API returning too many 5xx errors",
+            "AlarmActions": [critical], "OKActions": [critical],
+        },
+        "neuraltrade-api-latency-production": {
+            "MetricName": "TargetResponseTime", "Namespace": "AWS/ApplicationELB",
+            "ExtendedStatistic": "p99", "EvaluationPeriods": 3, "Threshold": 0.5,
+            "Dimensions": balancer, "AlarmDescription": "API p99 latency above 500ms",
+            "AlarmActions": [warning],
+        },
+        "neuraltrade-ecs-cpu-production": {
+            "MetricName": "CPUUtilization", "Namespace": "AWS/ECS", "Statistic": "Average",
+            "EvaluationPeriods": 3, "Threshold": 85.0,
+            "Dimensions": [
+                {"Name": "ClusterName", "Value": cluster},
+                {"Name": "ServiceName", "Value": service},
+            ],
+            "AlarmDescription": "ECS CPU utilization above 85%", "AlarmActions": [warning],
+        },
+    }  # fmt: skip
+    arns: dict[str, str] = {}
+    for name in names:
+        spec = seed.get(name) or {
+            "MetricName": name, "Namespace": "NeuralTrade/Local", "Statistic": "Sum",
+            "EvaluationPeriods": 1, "Threshold": 1.0, "AlarmActions": [warning],
+        }  # fmt: skip
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, ComparisonOperator="GreaterThanThreshold", Period=60, **spec
+        )
+        described = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        arns[name] = described["AlarmArn"]
+    return arns
