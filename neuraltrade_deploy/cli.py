@@ -232,20 +232,15 @@ def deployment_options(func: F) -> F:
     return global_options(service_option(var_option(dry_run_option(func))))
 
 
-def run_intent(
-    ctx: click.Context,
-    /,
-    given: dict[str, Any],
-    service: str | None,
-    variables: tuple[str, ...],
-    dry_run: bool,
-    **intent: Any,
-) -> int:
+def run_intent(ctx: click.Context, /, kw: dict[str, Any], command: str, **intent: Any) -> int:
+    """canary, deploy, promote and rollback: the options into an Intent, one engine run."""
     from neuraltrade_deploy.commands.deployment import DeploymentRequest, run_deployment
     from neuraltrade_deploy.core.model import Intent
 
-    options = options_from(ctx, **given)
-    return run_deployment(DeploymentRequest(options, Intent(**intent), service, variables, dry_run))
+    options = options_from(ctx, **split_globals(kw))
+    wanted = Intent(command=command, on_interrupt=kw.get("on_interrupt", "rollback"), **intent)  # type: ignore[arg-type]
+    request = DeploymentRequest(options, wanted, kw["service"], kw["variables"], kw["dry_run"])
+    return run_deployment(request)
 
 
 @cli.command()
@@ -276,19 +271,14 @@ def run_intent(
 @click.pass_context
 def canary(ctx: click.Context, /, **kw: Any) -> int:
     """Start a deployment, or move the one in progress, to --weight % and bake."""
-    given = split_globals(kw)
     return run_intent(
         ctx,
-        given,
-        kw["service"],
-        kw["variables"],
-        kw["dry_run"],
-        command="canary",
+        kw,
+        "canary",
         image=kw["image"],
         weight=kw["weight"],
         bake=duration(kw["bake"]),
         no_wait=kw["no_wait"],
-        on_interrupt=kw["on_interrupt"],
     )
 
 
@@ -298,17 +288,7 @@ def canary(ctx: click.Context, /, **kw: Any) -> int:
 @click.pass_context
 def deploy(ctx: click.Context, /, **kw: Any) -> int:
     """The whole plan in one process: every step with its gates and bake, then promote."""
-    given = split_globals(kw)
-    return run_intent(
-        ctx,
-        given,
-        kw["service"],
-        kw["variables"],
-        kw["dry_run"],
-        command="deploy",
-        image=kw["image"],
-        on_interrupt=kw["on_interrupt"],
-    )
+    return run_intent(ctx, kw, "deploy", image=kw["image"])
 
 
 @cli.command()
@@ -316,16 +296,7 @@ def deploy(ctx: click.Context, /, **kw: Any) -> int:
 @click.pass_context
 def promote(ctx: click.Context, /, **kw: Any) -> int:
     """Make the canary the new stable: 100% canary, stable updated, traffic back, canary gone."""
-    given = split_globals(kw)
-    return run_intent(
-        ctx,
-        given,
-        kw["service"],
-        kw["variables"],
-        kw["dry_run"],
-        command="promote",
-        on_interrupt=kw["on_interrupt"],
-    )
+    return run_intent(ctx, kw, "promote")
 
 
 @cli.command()
@@ -335,28 +306,12 @@ def promote(ctx: click.Context, /, **kw: Any) -> int:
 @var_option
 @dry_run_option
 @click.pass_context
-def rollback(
-    ctx: click.Context,
-    /,
-    service: str | None,
-    reason: str,
-    variables: tuple[str, ...],
-    dry_run: bool,
-    **given: Any,
-) -> int:
+def rollback(ctx: click.Context, /, **kw: Any) -> int:
     """Traffic back to stable at once, stable on its old revision, canary removed.
 
     Safe at any time, from any state, whoever holds the service; with nothing in
     progress it says so and exits 0."""
-    return run_intent(
-        ctx,
-        given,
-        service,
-        variables,
-        dry_run,
-        command="rollback",
-        reason=reason or "rollback requested",
-    )
+    return run_intent(ctx, kw, "rollback", reason=kw["reason"] or "rollback requested")
 
 
 @cli.command()
