@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from neuraltrade_deploy.engine import Tick
+from neuraltrade_deploy.executor import Tick
 from neuraltrade_deploy.record import DeploymentRecord
 
 

@@ -14,7 +14,7 @@ from neuraltrade_deploy.record import DeploymentRecord, Owner
 from neuraltrade_deploy.steering import steering_problem
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.engine import Ports
+    from neuraltrade_deploy.executor import Ports
 
 
 def preflight(
@@ -81,7 +81,7 @@ def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
 def check_rule(plan: ServiceConfig, ports: Ports) -> None:
     if plan.traffic.mode != "weighted":
         return
-    from neuraltrade_deploy.engine import read_weights
+    from neuraltrade_deploy.executor import read_weights
 
     weights = read_weights(ports)
     if weights.foreign:

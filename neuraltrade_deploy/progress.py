@@ -9,7 +9,7 @@ from typing import TextIO
 import structlog
 
 from neuraltrade_deploy.core.health import bake_for
-from neuraltrade_deploy.engine import Tick
+from neuraltrade_deploy.executor import Tick
 from neuraltrade_deploy.record import Phase
 
 CI_EVERY = 30.0

@@ -20,7 +20,7 @@ from neuraltrade_deploy.taskdef import load_task_definition, secret_values
 if TYPE_CHECKING:
     from neuraltrade_deploy.aws.clients import AwsClients
     from neuraltrade_deploy.clock import SystemClock
-    from neuraltrade_deploy.engine import Ports
+    from neuraltrade_deploy.executor import Ports
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def aws_ports(
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
     from neuraltrade_deploy.aws.elbv2 import WeightedRouter, resolve_traffic
-    from neuraltrade_deploy.engine import Ports
+    from neuraltrade_deploy.executor import Ports
 
     build = task_definition_builder(plan, variables, environ)
     clients = clients_for(config, options)

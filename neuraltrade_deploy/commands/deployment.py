@@ -16,7 +16,7 @@ from neuraltrade_deploy import logs
 from neuraltrade_deploy.clock import SystemClock
 from neuraltrade_deploy.commands.common import GlobalOptions
 from neuraltrade_deploy.core.model import Intent, Outcome
-from neuraltrade_deploy.engine import Engine, Ports
+from neuraltrade_deploy.engine import Engine
 from neuraltrade_deploy.errors import (
     ExitStatus,
     GateFailed,
@@ -24,6 +24,7 @@ from neuraltrade_deploy.errors import (
     NtDeployError,
     RollbackIncomplete,
 )
+from neuraltrade_deploy.executor import Ports
 from neuraltrade_deploy.github import StepSummary
 from neuraltrade_deploy.progress import ProgressPrinter
 from neuraltrade_deploy.record import Owner

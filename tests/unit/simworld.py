@@ -16,7 +16,8 @@ from neuraltrade_deploy.core.model import (
     SmokeOutcome,
     UpdateStable,
 )
-from neuraltrade_deploy.engine import Engine, Ports
+from neuraltrade_deploy.engine import Engine
+from neuraltrade_deploy.executor import Ports
 from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
 from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
 

@@ -1,0 +1,113 @@
+"""The way back, pure like decide(): from any phase, after any crash, each call looks
+at what is there, so a rollback picks up wherever the last one stopped."""
+
+from __future__ import annotations
+
+from neuraltrade_deploy.config.model import ServiceConfig
+from neuraltrade_deploy.core.health import rollout_health
+from neuraltrade_deploy.core.model import (
+    Action,
+    Decision,
+    DeleteCanary,
+    Observation,
+    Outcome,
+    ScaleCanary,
+    SetWeights,
+    UpdateStable,
+)
+from neuraltrade_deploy.record import DeploymentRecord, Phase
+
+
+def start_rollback(
+    plan: ServiceConfig,
+    record: DeploymentRecord,
+    obs: Observation,
+    now: float,
+    reason: str,
+    exit_status: int,
+) -> Decision:
+    """Into ROLLING_BACK, and in the same decision the first rollback actions (traffic)."""
+    moved = record.moved(
+        Phase.ROLLING_BACK, now, reason, rollback_reason=reason, rollback_exit=exit_status
+    )
+    decision = rolling_back(plan, moved, obs, now)
+    return Decision(
+        decision.record,
+        decision.actions,
+        decision.outcome,
+        "rollback_started",
+        (reason, *decision.reasons),
+    )
+
+
+def canary_draining(obs: Observation) -> bool:
+    """Deleted and on its way out: nothing to do but wait (deleting again is an error)."""
+    return obs.canary is not None and obs.canary.status == "DRAINING"
+
+
+def remove_canary(record: DeploymentRecord, obs: Observation) -> tuple[Action, ...]:
+    canary = obs.canary
+    if canary is None or not canary.exists or canary_draining(obs):
+        return ()
+    scale: tuple[Action, ...] = (ScaleCanary(record.canary_service, 0),) if canary.desired else ()
+    return (*scale, DeleteCanary(record.canary_service))
+
+
+def rolling_back(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
+    """Each call looks at what is there, so a rollback picks up wherever it stopped.
+    Traffic first; the stable back on its old revision (if promote touched it) before
+    traffic moves to it; then the canary goes."""
+    reasons: list[str] = []
+    if record.stable_touched:
+        actions: tuple[Action, ...] = ()
+        if obs.stable.task_definition != record.stable_task_definition:
+            actions = (UpdateStable(record.stable_task_definition),)
+        health = rollout_health(
+            obs.stable,
+            record.stable_task_definition,
+            obs.stable.desired,
+            obs.stable_targets,
+            "stable",
+        )
+        if actions or not health.healthy:
+            return rollback_waiting(plan, record, now, actions, health.reason)
+        reasons.append(health.reason)
+    weights = obs.weights
+    if plan.traffic.mode == "weighted" and (
+        weights is None or not weights.valid or weights.canary != 0
+    ):
+        return Decision(
+            record, (SetWeights(0),), event="traffic_to_stable", reasons=(*reasons, "stable 100%")
+        )
+    if record.weight != 0:
+        record = record.with_changes(weight=0)
+    removal = remove_canary(record, obs)
+    if removal:
+        return Decision(record, removal, event="canary_removing", reasons=tuple(reasons))
+    if canary_draining(obs):
+        return rollback_waiting(plan, record, now, (), "canary service still draining")
+    reason = record.rollback_reason or "rollback requested"
+    moved = record.moved(Phase.ROLLED_BACK, now, reason)
+    message = f"rolled back: {reason}; 100% on stable {record.stable_task_definition}"
+    return Decision(moved, outcome=Outcome(record.rollback_exit, message), event="rolled_back")
+
+
+def rollback_waiting(
+    plan: ServiceConfig, record: DeploymentRecord, now: float, actions: tuple[Action, ...], why: str
+) -> Decision:
+    limit = plan.timeouts.promote + plan.timeouts.healthy
+    if now - record.phase_started_at > limit:
+        left = f"stable service not healthy on {record.stable_task_definition}: {why}"
+        moved = record.moved(Phase.FAILED, now, left)
+        return Decision(moved, outcome=Outcome(5, failed_message(moved)), event="rollback_failed")
+    return Decision(record, actions, event="rollback_waiting", reasons=(why,))
+
+
+def failed_message(record: DeploymentRecord) -> str:
+    last = record.history[-1].reason if record.history else "unknown"
+    return (
+        f"rollback incomplete for {record.key}: {last}. Fix it by hand, then run "
+        "`nt-deploy rollback` again; `nt-deploy status` lists what is left"
+    )
