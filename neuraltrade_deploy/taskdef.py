@@ -10,8 +10,10 @@ then from the environment (an empty environment variable counts as unset: CI
 systems give unset secrets an empty value). Write `$${NAME}` for a literal
 `${NAME}`. Other `$` text (`$HOME`, `${HOME:-x}`) is left as it is.
 
-The valid keys are a static copy of botocore's RegisterTaskDefinition input
-shape, so this module does not import botocore; a unit test keeps it in step.
+Which top-level keys are valid is botocore's business: callers that have AWS at hand
+pass `KeySets` read from botocore's service model (`aws.ecs.task_definition_keys`),
+so a field AWS adds is accepted without a new nt-deploy. The static sets below are the
+fallback, and a unit test checks they are still part of the model.
 """
 
 from __future__ import annotations
@@ -20,10 +22,20 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from neuraltrade_deploy.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class KeySets:
+    """Top-level keys: what RegisterTaskDefinition takes, and what only describe adds."""
+
+    register: frozenset[str]
+    read_only: frozenset[str]
+
 
 REGISTER_KEYS = frozenset(
     {
@@ -40,6 +52,7 @@ READ_ONLY_KEYS = frozenset(
         "registeredAt", "registeredBy", "deregisteredAt", "deleteRequestedAt",
     }
 )  # fmt: skip
+STATIC_KEYS = KeySets(REGISTER_KEYS, READ_ONLY_KEYS)
 
 _PLACEHOLDER = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -54,11 +67,13 @@ def load_task_definition(
     image: str | None,
     variables: Mapping[str, str],
     environ: Mapping[str, str],
+    keys: KeySets | None = None,
 ) -> dict[str, Any]:
     """The register-task-definition request body, placeholders filled and `image` set."""
+    keys = keys or STATIC_KEYS
     shown = _shown(path)
-    body = _request_body(_read_json(path, shown), shown)
-    problems = _check_keys(body, shown)
+    body = _request_body(_read_json(path, shown), shown, keys.read_only)
+    problems = _check_keys(body, shown, keys.register)
     if not problems:
         problems += _set_image(body, shown, container, image)
     unfilled: list[tuple[str, str]] = []
@@ -135,7 +150,7 @@ def _read_json(path: Path, shown: str) -> object:
         raise ConfigError(f"{shown}: invalid JSON ({type(err).__name__})") from None
 
 
-def _request_body(document: object, shown: str) -> dict[str, Any]:
+def _request_body(document: object, shown: str, read_only: frozenset[str]) -> dict[str, Any]:
     """The register request body in either accepted form, read-only keys dropped."""
     if not isinstance(document, dict):
         raise ConfigError(
@@ -155,16 +170,16 @@ def _request_body(document: object, shown: str) -> dict[str, Any]:
         body = dict(wrapped)
         if tags:
             body["tags"] = tags
-    return {key: value for key, value in body.items() if key not in READ_ONLY_KEYS}
+    return {key: value for key, value in body.items() if key not in read_only}
 
 
-def _check_keys(body: Mapping[str, Any], shown: str) -> list[str]:
+def _check_keys(body: Mapping[str, Any], shown: str, valid: frozenset[str]) -> list[str]:
     problems = []
-    for key in sorted(set(body) - REGISTER_KEYS):
-        match = difflib.get_close_matches(key, REGISTER_KEYS, n=1)
+    for key in sorted(set(body) - valid):
+        match = difflib.get_close_matches(key, valid, n=1)
         hint = f"did you mean {match[0]!r}? " if match else ""
         problems.append(
-            f"{shown}: {key}: unknown key; {hint}valid keys: {', '.join(sorted(REGISTER_KEYS))}"
+            f"{shown}: {key}: unknown key; {hint}valid keys: {', '.join(sorted(valid))}"
         )
     family = body.get("family")
     if not isinstance(family, str) or not family:

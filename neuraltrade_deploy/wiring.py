@@ -47,6 +47,10 @@ def task_definition_builder(
         [plan.cluster, plan.service, plan.canary_service, plan.container, *plan.alarms]
     )
 
+    from neuraltrade_deploy.aws.ecs import task_definition_keys
+
+    keys = task_definition_keys()
+
     def build(image: str | None) -> dict[str, Any]:
         body = load_task_definition(
             plan.task_definition,
@@ -54,6 +58,7 @@ def task_definition_builder(
             image=image,
             variables=variables,
             environ=environ,
+            keys=keys,
         )
         logs.add_secrets(v for v in secret_values(body) if v not in public)
         return body

@@ -9,14 +9,18 @@ through the listener weights nt-deploy sets (SPEC rule 1).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import botocore.session  # type: ignore[import-untyped]
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
 from neuraltrade_deploy.errors import AwsError, ConfigError, ResourceNotFound
 from neuraltrade_deploy.ports import EcsDeployment, LoadBalancerBinding, ServiceState
+from neuraltrade_deploy.taskdef import STATIC_KEYS, KeySets
 
 # DescribeServices keys that CreateService takes unchanged: what a canary copies.
 LAUNCH_KEYS = (
@@ -235,3 +239,14 @@ def _missing(cluster: str, name: str, failure: Mapping[str, Any] | None) -> Serv
 
 def _short_name(name_or_arn: str) -> str:
     return name_or_arn.rsplit("/", 1)[-1]
+
+
+@functools.cache
+def task_definition_keys() -> KeySets:
+    """The top-level keys of RegisterTaskDefinition and the ones only describe returns,
+    from botocore's own model (local data, no call): new AWS fields just work."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    register = frozenset(model.operation_model("RegisterTaskDefinition").input_shape.members)
+    described = model.operation_model("DescribeTaskDefinition").output_shape
+    read_only = frozenset(described.members["taskDefinition"].members) - register
+    return KeySets(register, read_only | STATIC_KEYS.read_only)

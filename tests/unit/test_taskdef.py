@@ -240,15 +240,43 @@ def test_a_body_register_would_refuse_is_a_config_error(
 # ---------------------------------------------------------------- botocore's model
 
 
-def test_register_keys_are_exactly_botocores_register_input_members() -> None:
-    assert set(REGISTER_SHAPE.members) == REGISTER_KEYS
+def test_the_static_fallback_is_still_part_of_botocores_model() -> None:
+    assert set(REGISTER_SHAPE.members) >= REGISTER_KEYS
     assert set(REGISTER_SHAPE.required_members) == {"family", "containerDefinitions"}
-
-
-def test_read_only_keys_are_what_describe_returns_and_register_refuses() -> None:
     described = ECS.operation_model("DescribeTaskDefinition").output_shape
     assert set(described.members) == {"taskDefinition", "tags"}
-    assert set(described.members["taskDefinition"].members) - REGISTER_KEYS == READ_ONLY_KEYS
+    model_read_only = set(described.members["taskDefinition"].members) - set(REGISTER_SHAPE.members)
+    assert model_read_only <= READ_ONLY_KEYS | {"deleteRequestedAt"}
+
+
+def test_the_keys_come_from_botocores_model_at_run_time() -> None:
+    from neuraltrade_deploy.aws.ecs import task_definition_keys
+
+    keys = task_definition_keys()
+    assert keys.register == set(REGISTER_SHAPE.members)
+    assert "taskDefinitionArn" in keys.read_only and "family" not in keys.read_only
+
+
+def test_a_field_aws_adds_later_is_accepted_when_the_model_knows_it(tmp_path: Path) -> None:
+    from neuraltrade_deploy.taskdef import KeySets
+
+    path = tmp_path / "td.json"
+    path.write_text(
+        json.dumps(
+            {
+                "family": "f",
+                "containerDefinitions": [{"name": "api"}],
+                "brandNewField": {"enabled": True},
+            }
+        )
+    )
+    with pytest.raises(ConfigError, match="brandNewField"):
+        load(path, container="api", image="x:1")
+    newer = KeySets(REGISTER_KEYS | {"brandNewField"}, READ_ONLY_KEYS)
+    body = load_task_definition(
+        path, container="api", image="x:1", variables={}, environ={}, keys=newer
+    )
+    assert body["brandNewField"] == {"enabled": True}
 
 
 @pytest.mark.parametrize("service", ["api", "ws"])
