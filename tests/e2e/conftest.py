@@ -1,7 +1,7 @@
 """End to end: the real `nt-deploy` process against a moto server plus the ECS
 emulator (neuraltrade_deploy.aws.localworld), provisioned as NeuralTrade production.
 
-One LocalAws serves the whole session; every test starts from an empty world
+One LocalAws serves the e2e package; every test starts from an empty world
 (moto reset), provisions production again and writes its own deploy.yaml."""
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from tests.helpers.http import Reply, serve
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_aws() -> Iterator[LocalAws]:
+    """Stopped when the e2e tests are done: moto's backends are process-wide, and the
+    emulator's thread must not touch the ones the in-process integration tests use."""
     with LocalAws(start_delay=0.15, fail_after=1.5) as aws:
         yield aws
 
