@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 
+import click
 import structlog
 
 from neuraltrade_deploy import logs
@@ -83,6 +84,7 @@ def report(outcome: Outcome) -> int:
     """The outcome as an exit status; failures go through the one error boundary."""
     if outcome.status == ExitStatus.OK:
         log.info("done", message=outcome.message)
+        click.echo(f"nt-deploy: {outcome.message}", err=True)
         return 0
     if outcome.status == ExitStatus.INTERRUPTED:
         raise Interrupted(outcome.message)
