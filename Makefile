@@ -15,7 +15,7 @@ demo: $(VENV)/.installed-demo
 	$(VENV)/bin/nt-deploy demo
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest
+	$(PY) -m pytest -n 3 --durations=10
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check neuraltrade_deploy tests

@@ -25,7 +25,14 @@ LISTENER = (
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/nt-api/"
     "50dc6c495c0c9188/f2f7dc8efc522ab2"
 )
-DELETE = object()
+class _Delete:
+    """Marks a key to remove; its repr keeps test ids stable across processes (xdist)."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 VALID: dict[str, Any] = {
     "version": 1,
