@@ -11,9 +11,21 @@ from typing import Any
 import structlog
 
 from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.begin import absorb, begin, needs
+from neuraltrade_deploy.core.begin import absorb, begin, needs, refuse_early
 from neuraltrade_deploy.core.decide import decide
-from neuraltrade_deploy.core.model import Action, Decision, Intent, Needs, Observation, Outcome
+from neuraltrade_deploy.core.model import (
+    Action,
+    CreateCanary,
+    Decision,
+    DeleteCanary,
+    Intent,
+    Needs,
+    Observation,
+    Outcome,
+    ScaleCanary,
+    SetWeights,
+    UpdateStable,
+)
 from neuraltrade_deploy.errors import (
     AwsError,
     Conflict,
@@ -23,6 +35,7 @@ from neuraltrade_deploy.errors import (
     StaleRecord,
 )
 from neuraltrade_deploy.executor import Ports, Tick, perform, read_weights
+from neuraltrade_deploy.ports import ServiceState
 from neuraltrade_deploy.preflight import preflight
 from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
 
@@ -52,6 +65,8 @@ class Engine:
         self.stored_version: int | None = None
         self.record: DeploymentRecord | None = None
         self.phase_changed = False
+        self.last_actions: tuple[Action, ...] = ()
+        self.last_stable: ServiceState | None = None
         self.log = structlog.get_logger("nt_deploy.engine").bind(service=plan.name)
 
     # ------------------------------------------------------------ run
@@ -69,6 +84,7 @@ class Engine:
         for _ in range(TAKE_ATTEMPTS):
             stored = self.load_alive()
             now = self.ports.clock.now()
+            refuse_early(self.plan, self.intent, stored, self.owner, now)
             stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, now)
             record = begin(
                 self.plan,
@@ -140,6 +156,7 @@ class Engine:
             updated_at=now,
         )
         new = self.persist(new)
+        self.last_actions, self.last_stable = decision.actions, obs.stable
         for action in decision.actions:
             result = self.act(action, obs)
             after = absorb(new, action, result)
@@ -239,10 +256,20 @@ class Engine:
     def write(self, record: DeploymentRecord) -> DeploymentRecord:
         """Conditional on the version we last read or wrote: the fence."""
         new = record.with_changes(version=(self.stored_version or 0) + 1)
-        self.ports.store.put(new.to_item(), expected_version=self.stored_version)
+        try:
+            self.ports.store.put(new.to_item(), expected_version=self.stored_version)
+        except StaleRecord:
+            if not self.landed(new):
+                raise
         self.stored_version = new.version
         self.record = new
         return new
+
+    def landed(self, new: DeploymentRecord) -> bool:
+        """A write whose reply was lost, retried by botocore, fails its own condition:
+        if what is stored is exactly what we wrote, it was ours all along."""
+        item = self.ports.store.load(self.plan.key)
+        return item is not None and DeploymentRecord.from_item(item) == new
 
     def lost(self) -> NtDeployError:
         item = self.ports.store.load(self.plan.key)
@@ -254,10 +281,31 @@ class Engine:
                 hint="wait for it, or run `nt-deploy rollback`",
             )
         self.log.warning("preempted", by=who)
+        if other is not None and other.phase in (Phase.ROLLING_BACK, Phase.ROLLED_BACK):
+            self.undo_last()
         return Preempted(
             f"{self.plan.key}: deployment taken over by {who}; stopped without acting",
             hint="`nt-deploy status` shows what it is doing",
         )
+
+    def undo_last(self) -> None:
+        """Our last calls may have landed after the rollback that pre-empted us looked:
+        take back what they did (each is idempotent, the rollback's own are too)."""
+        undo: list[Action] = []
+        for action in self.last_actions:
+            if isinstance(action, SetWeights) and action.canary > 0:
+                undo.append(SetWeights(0))
+            elif isinstance(action, CreateCanary | ScaleCanary) and action.desired > 0:
+                undo += [ScaleCanary(action.name, 0), DeleteCanary(action.name)]
+            elif isinstance(action, UpdateStable) and self.record is not None:
+                undo.append(UpdateStable(self.record.stable_task_definition))
+        stable = self.last_stable
+        if not undo or stable is None:
+            return
+        self.log.warning("undoing_last_calls", actions=[a.describe() for a in undo])
+        for action in undo:
+            with contextlib.suppress(NtDeployError):
+                perform(self.plan, self.ports, action, stable, self.current_id())
 
     def release_quietly(self, record: DeploymentRecord) -> None:
         with contextlib.suppress(NtDeployError):

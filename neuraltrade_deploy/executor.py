@@ -101,6 +101,7 @@ def perform(
             task_definition=action.task_definition,
             desired=action.desired,
             target_group_arn=group or ports.stable_target_group,
+            template_target_group=ports.stable_target_group,
             tags={DEPLOYMENT_TAG: deployment_id, "nt-deploy:managed-by": "nt-deploy"},
         )
     if isinstance(action, ScaleCanary):

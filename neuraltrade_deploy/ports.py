@@ -85,9 +85,10 @@ class EcsGateway(Protocol):
         desired: int,
         target_group_arn: str,
         tags: Mapping[str, str],
+        template_target_group: str | None = None,
     ) -> ServiceState:
-        """Creates `name` as a copy of `template` (launch settings, network, container and port
-        of its load balancer binding), attached to `target_group_arn`."""
+        """Creates `name` as a copy of `template` (launch settings, network, and the container
+        and port of its binding to `template_target_group`), attached to `target_group_arn`."""
         ...
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None: ...

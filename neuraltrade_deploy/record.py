@@ -77,6 +77,7 @@ class DeploymentRecord:
     stable_desired: int = 0  # stable desired count when the deployment began
     rollback_reason: str | None = None
     rollback_exit: int = 0  # exit status the rollback ends with (0 on request, 3 gate, 130)
+    settle_until: float = 0.0  # a rollback that pre-empted a live holder re-checks until then
     owner: Owner | None = None
     lease_until: float = 0.0
     version: int = 0
@@ -129,7 +130,7 @@ class DeploymentRecord:
         ):
             if name in data and data[name] is not None:
                 data[name] = int(data[name])
-        for name in ("phase_started_at", "lease_until", "created_at", "updated_at"):
+        for name in ("phase_started_at", "lease_until", "created_at", "updated_at", "settle_until"):
             if name in data and data[name] is not None:
                 data[name] = float(data[name])
         if data.get("step_started_at") is not None:

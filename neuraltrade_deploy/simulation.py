@@ -56,6 +56,7 @@ class SimService:
     deployments: list[EcsDeployment] = field(default_factory=list)
     status: str = "ACTIVE"
     controller: str = "ECS"
+    auto_rollback: bool = False  # ECS's circuit breaker with rollback: true
 
 
 class SimEcs:
@@ -146,6 +147,27 @@ class SimEcs:
                 continue  # an old deployment drained
             kept.append(dep)
         svc.deployments = kept
+        self.revert_failed(svc)
+
+    def revert_failed(self, svc: SimService) -> None:
+        """With rollback on, ECS puts the last good revision back as a new PRIMARY."""
+        primary = svc.deployments[0] if svc.deployments else None
+        if not (svc.auto_rollback and primary and primary.rollout_state == "FAILED"):
+            return
+        good = next((d for d in svc.deployments[1:] if d.rollout_state != "FAILED"), None)
+        if good is None:
+            return
+        svc.task_definition = good.task_definition
+        back = EcsDeployment(
+            f"ecs-svc/{next(self.ids)}",
+            "PRIMARY",
+            good.task_definition,
+            svc.desired,
+            svc.desired,
+            0,
+            "COMPLETED",
+        )
+        svc.deployments = [back, replace(primary, status="ACTIVE")]
 
     def advance_primary(self, svc: SimService, dep: EcsDeployment, age: int) -> EcsDeployment:
         desired = svc.desired
@@ -181,6 +203,7 @@ class SimEcs:
         desired: int,
         target_group_arn: str,
         tags: Mapping[str, str],
+        template_target_group: str | None = None,
     ) -> ServiceState:
         self.faults.call("CreateService")
         svc = SimService(name, task_definition, desired, target_group_arn, dict(tags))

@@ -67,6 +67,10 @@ def task_definition_builder(
     return build
 
 
+def no_task_definition(image: str | None) -> dict[str, Any]:
+    raise AssertionError("this command registers no task definition")
+
+
 def smoke_runner(plan: ServiceConfig, environ: Mapping[str, str]) -> Any:
     from neuraltrade_deploy.smoke import run_checks
 
@@ -89,19 +93,27 @@ def aws_ports(
     clock: SystemClock,
     variables: Mapping[str, str],
     environ: Mapping[str, str],
+    task_definition: bool = True,
 ) -> Ports:
+    """`task_definition=False` for commands that never register one (rollback, status):
+    they must work without the deploy job's `--var`s and environment."""
     from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
-    from neuraltrade_deploy.aws.elbv2 import WeightedRouter, resolve_traffic
+    from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter, resolve_traffic
     from neuraltrade_deploy.executor import Ports
 
-    build = task_definition_builder(plan, variables, environ)
+    build = (
+        task_definition_builder(plan, variables, environ) if task_definition else no_task_definition
+    )
     clients = clients_for(config, options)
     resolved = resolve_traffic(clients, plan.traffic, where=f"services.{plan.name}.traffic")
+    router = (WeightedRouter if plan.traffic.mode == "weighted" else ReplicasRouter)(
+        clients, resolved
+    )
     return Ports(
         ecs=EcsGatewayAws(clients),
-        router=WeightedRouter(clients, resolved),
+        router=router,
         alarms=AlarmReaderAws(clients),
         store=DynamoRecordStore(clients, config.state_table),
         clock=clock,

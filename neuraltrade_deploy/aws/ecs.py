@@ -86,6 +86,7 @@ class EcsGatewayAws:
         desired: int,
         target_group_arn: str,
         tags: Mapping[str, str],
+        template_target_group: str | None = None,
     ) -> ServiceState:
         request = create_service_request(
             template=template,
@@ -94,6 +95,7 @@ class EcsGatewayAws:
             desired=desired,
             target_group_arn=target_group_arn,
             tags=tags,
+            template_target_group=template_target_group,
         )
         try:
             response = self._clients.ecs.create_service(**request)
@@ -142,14 +144,19 @@ def create_service_request(
     desired: int,
     target_group_arn: str,
     tags: Mapping[str, str],
+    template_target_group: str | None = None,
 ) -> dict[str, Any]:
-    """The CreateService request for a canary copied from `template` (the stable service)."""
+    """The CreateService request for a canary copied from `template` (the stable service):
+    the container and port of the template's binding to `template_target_group`."""
     if not template.load_balancers:
         raise ConfigError(
             f'service "{template.name}" has no target group binding, so there is no container '
             "name and port to copy to the canary; nt-deploy needs a service behind the ALB"
         )
-    binding = template.load_balancers[0]
+    binding = next(
+        (b for b in template.load_balancers if b.target_group_arn == template_target_group),
+        template.load_balancers[0],
+    )
     request: dict[str, Any] = {k: v for k, v in template.launch.items() if k in LAUNCH_KEYS}
     if request.get("capacityProviderStrategy"):
         request.pop("launchType", None)  # the API takes one or the other

@@ -160,6 +160,22 @@ class WeightedRouter:
         return list(listener.get("DefaultActions", []))
 
 
+class ReplicasRouter(WeightedRouter):
+    """ports.TrafficRouter for `mode: replicas`: the canary joins the stable target group,
+    so there are no weights to move; only target health is read."""
+
+    def __init__(self, clients: AwsClients, resolved: ResolvedTraffic) -> None:
+        self._clients = clients
+        self._resolved = resolved
+        self._pair = (resolved.stable_tg_arn, resolved.stable_tg_arn)
+
+    def read_weights(self) -> dict[str, int]:
+        return {self._resolved.stable_tg_arn: 100}
+
+    def set_weights(self, weights: Mapping[str, int]) -> None:
+        raise ValueError("replicas mode has no weights to set; the task counts are the split")
+
+
 def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str, int]:
     """The weights for exactly `pair` (a missing one is 0), or ValueError (SPEC rule 2)."""
     foreign = sorted(set(weights) - set(pair))

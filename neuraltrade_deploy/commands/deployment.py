@@ -51,7 +51,13 @@ def run_deployment(request: DeploymentRequest) -> int:
     variables = parse_vars(request.variables)
     clock = SystemClock()
     ports = aws_ports(
-        config, plan, options.aws, clock=clock, variables=variables, environ=options.environ
+        config,
+        plan,
+        options.aws,
+        clock=clock,
+        variables=variables,
+        environ=options.environ,
+        task_definition=request.intent.command != "rollback",
     )
     ports.owner_alive = owner_alive
     owner = this_owner(request.intent.command, options.environ)

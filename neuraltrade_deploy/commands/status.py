@@ -45,7 +45,15 @@ def service_view(
     from neuraltrade_deploy.clock import SystemClock
 
     clock = SystemClock()
-    ports = aws_ports(config, plan, options.aws, clock=clock, variables={}, environ=options.environ)
+    ports = aws_ports(
+        config,
+        plan,
+        options.aws,
+        clock=clock,
+        variables={},
+        environ=options.environ,
+        task_definition=False,
+    )
     item = ports.store.load(plan.key)
     record = DeploymentRecord.from_item(item) if item else None
     canary_name = record.canary_service if record else plan.canary_service

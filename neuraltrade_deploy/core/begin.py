@@ -10,6 +10,7 @@ from neuraltrade_deploy.ports import ServiceState
 from neuraltrade_deploy.record import PROMOTE_PHASES, DeploymentRecord, Owner, Phase
 
 DEPLOYMENT_TAG = "nt-deploy:deployment-id"
+SETTLE_SECONDS = 10.0
 
 
 def holder_conflict(record: DeploymentRecord | None, owner: Owner, now: float) -> str | None:
@@ -41,22 +42,47 @@ def begin(
     if intent.command == "rollback":
         if record is None or not active:
             return None
-        taken = take(record, owner, now, lease).with_changes(rollback_exit=0)
-        if record.phase is Phase.ROLLING_BACK:
-            return taken
-        reason = intent.reason or "rollback requested"
-        return taken.moved(Phase.ROLLING_BACK, now, reason, rollback_reason=reason)
+        return take_for_rollback(plan, intent, record, owner, now, lease)
+    refuse_early(plan, intent, record, owner, now)
+    if record is None or not active:
+        return start(plan, intent, stable, now, owner, lease, new_id)
+    return take_up(plan, intent, record, owner, now, lease)
+
+
+def refuse_early(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord | None, owner: Owner, now: float
+) -> None:
+    """Conflicts (exit 4) come before every other check: a second command says so."""
+    if intent.command == "rollback":
+        return
     held = holder_conflict(record, owner, now)
     if held:
         raise Conflict(held, hint="wait for it, or run `nt-deploy rollback` to stop it")
-    if record is None or not active:
-        if intent.command == "promote":
-            raise Conflict(
-                f"nothing to promote for {plan.key}: no deployment in progress",
-                hint="start one with `nt-deploy canary --image IMG --weight 10`",
-            )
-        return start(plan, intent, stable, now, owner, lease, new_id)
-    return take_up(plan, intent, record, owner, now, lease)
+    if intent.command == "promote" and (record is None or record.final):
+        raise Conflict(
+            f"nothing to promote for {plan.key}: no deployment in progress",
+            hint="start one with `nt-deploy canary --image IMG --weight 10`",
+        )
+
+
+def take_for_rollback(
+    plan: ServiceConfig,
+    intent: Intent,
+    record: DeploymentRecord,
+    owner: Owner,
+    now: float,
+    lease: float,
+) -> DeploymentRecord:
+    """Whatever the lease says. Its timers start again (a rollback run again later gets
+    its full time), and when a live holder is pre-empted the rollback keeps looking for
+    a while, in case that holder's last call lands after our first look."""
+    live = record.owner is not None and record.owner.id != owner.id and record.lease_until >= now
+    settle = now + max(2 * plan.poll_interval, SETTLE_SECONDS) if live else 0.0
+    reason = intent.reason or "rollback requested"
+    taken = take(record, owner, now, lease).with_changes(rollback_exit=0, settle_until=settle)
+    if record.phase is Phase.ROLLING_BACK:
+        return taken.moved(Phase.ROLLING_BACK, now, f"{reason} (taken up)")
+    return taken.moved(Phase.ROLLING_BACK, now, reason, rollback_reason=reason)
 
 
 def start(
@@ -136,7 +162,7 @@ def take_up(
             target_weight=target,
             step=step_of(plan, target),
         )
-    return taken
+    return taken.with_changes(phase_started_at=now)  # a fresh window for this process
 
 
 def take(record: DeploymentRecord, owner: Owner, now: float, lease: float) -> DeploymentRecord:

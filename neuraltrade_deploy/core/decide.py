@@ -8,7 +8,13 @@ from collections.abc import Callable
 
 from neuraltrade_deploy.config.model import ServiceConfig
 from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
-from neuraltrade_deploy.core.health import bake_for, baking_health, canary_count, rollout_health
+from neuraltrade_deploy.core.health import (
+    bake_for,
+    baking_health,
+    canary_count,
+    rollout_failed,
+    rollout_health,
+)
 from neuraltrade_deploy.core.model import (
     Action,
     CreateCanary,
@@ -184,6 +190,9 @@ def shifting(
         weights is None or not weights.valid or weights.canary != target
     ):
         seen = "unread" if weights is None else f"{weights.stable}/{weights.canary}"
+        if now - record.phase_started_at > plan.timeouts.healthy:
+            why = f"weights never read back as set (stable/canary {seen}): another writer?"
+            return start_rollback(plan, record, obs, now, why, 3)
         return Decision(
             record,
             (SetWeights(target),),
@@ -269,6 +278,9 @@ def promoting_stable(
     health = rollout_health(
         obs.stable, record.task_definition, obs.stable.desired, obs.stable_targets, "stable"
     )
+    if rollout_failed(obs.stable, record.task_definition):
+        why = f"stable rollout to {record.task_definition} FAILED (ECS may have reverted it)"
+        return start_rollback(plan, record, obs, now, why, 3)
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason, 3)
     if health.healthy and not actions:

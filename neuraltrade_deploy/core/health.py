@@ -59,6 +59,15 @@ def rollout_health(
     return Health("healthy", f"{label} healthy: {desired}/{desired} on {task_definition}")
 
 
+def rollout_failed(service: ServiceState, task_definition: str) -> bool:
+    """Any deployment of `task_definition` FAILED: with ECS's own circuit-breaker
+    rollback the failed one is no longer PRIMARY, but it failed all the same."""
+    return any(
+        d.task_definition == task_definition and d.rollout_state == "FAILED"
+        for d in service.deployments
+    )
+
+
 def baking_health(service: ServiceState | None, task_definition: str) -> Health:
     """While baking only DescribeServices is read (cost per poll): a FAILED rollout, a
     vanished canary or no running task at all is a failed gate."""

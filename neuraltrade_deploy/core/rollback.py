@@ -78,6 +78,8 @@ def rolling_back(
     if plan.traffic.mode == "weighted" and (
         weights is None or not weights.valid or weights.canary != 0
     ):
+        if timed_out(plan, record, now):
+            return rollback_waiting(plan, record, now, (), "weights never read back 100% stable")
         return Decision(
             record, (SetWeights(0),), event="traffic_to_stable", reasons=(*reasons, "stable 100%")
         )
@@ -88,17 +90,23 @@ def rolling_back(
         return Decision(record, removal, event="canary_removing", reasons=tuple(reasons))
     if canary_draining(obs):
         return rollback_waiting(plan, record, now, (), "canary service still draining")
+    if now < record.settle_until:
+        why = "watching for a last call of the pre-empted process"
+        return Decision(record, event="rollback_settling", reasons=(why,))
     reason = record.rollback_reason or "rollback requested"
     moved = record.moved(Phase.ROLLED_BACK, now, reason)
     message = f"rolled back: {reason}; 100% on stable {record.stable_task_definition}"
     return Decision(moved, outcome=Outcome(record.rollback_exit, message), event="rolled_back")
 
 
+def timed_out(plan: ServiceConfig, record: DeploymentRecord, now: float) -> bool:
+    return now - record.phase_started_at > plan.timeouts.promote + plan.timeouts.healthy
+
+
 def rollback_waiting(
     plan: ServiceConfig, record: DeploymentRecord, now: float, actions: tuple[Action, ...], why: str
 ) -> Decision:
-    limit = plan.timeouts.promote + plan.timeouts.healthy
-    if now - record.phase_started_at > limit:
+    if timed_out(plan, record, now):
         left = f"stable service not healthy on {record.stable_task_definition}: {why}"
         moved = record.moved(Phase.FAILED, now, left)
         return Decision(moved, outcome=Outcome(5, failed_message(moved)), event="rollback_failed")
