@@ -182,3 +182,35 @@ def test_dry_run_prints_the_plan_and_changes_nothing(deployer: Deployer) -> None
     assert "would update the stable service" in result.stdout
     assert deployer.record() is None and deployer.canary() is None
     assert deployer.weights() == {deployer.api.stable_target_group_arn: 100}
+
+
+def test_rollback_and_status_need_none_of_the_deploy_jobs_variables(deployer: Deployer) -> None:
+    import json as _json
+
+    path = deployer.folder / "task-definitions" / "api.json"
+    body = _json.loads(path.read_text())
+    container = body["containerDefinitions"][0]
+    container.setdefault("environment", []).append(
+        {"name": "FEATURE_FLAGS", "value": "${FEATURE_FLAGS}"}
+    )
+    path.write_text(_json.dumps(body))
+    missing = deployer.run("canary", "--image", IMAGE, "--weight", "10")
+    assert missing.status == 2 and "FEATURE_FLAGS" in missing.message
+    assert deployer.record() is None  # bad input changed nothing
+    started = deployer.run(
+        "canary",
+        "--image",
+        IMAGE,
+        "--weight",
+        "10",
+        "--bake",
+        "0s",
+        "--var",
+        "FEATURE_FLAGS=beta-pricing-v2",
+    )
+    assert started.status == 0, started.stderr
+    assert "beta-pricing-v2" not in started.stderr  # task definition values are redacted
+    assert deployer.run("status").status == 0
+    rolled = deployer.run("rollback", "--reason", "from a laptop without the job's vars")
+    assert rolled.status == 0, rolled.stderr
+    assert deployer.invariants(after_rollback=True) == []

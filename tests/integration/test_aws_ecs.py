@@ -281,3 +281,30 @@ def test_code_deploy_service_from_moto_is_refused(
     state = ecs.describe_services(world.cluster, ["blue-green"])["blue-green"]
     assert state.deployment_controller == "CODE_DEPLOY"
     assert "CODE_DEPLOY" in (steering_problem(state) or "")
+
+
+def test_the_canary_copies_the_binding_of_the_stable_target_group_not_the_first() -> None:
+    from neuraltrade_deploy.aws.ecs import create_service_request
+
+    template = ServiceState(
+        cluster="c",
+        name="svc",
+        status="ACTIVE",
+        load_balancers=(
+            LoadBalancerBinding("arn:tg/metrics", "sidecar", 9100),
+            LoadBalancerBinding("arn:tg/stable", "api", 3000),
+        ),
+        launch={"launchType": "FARGATE"},
+    )
+    request = create_service_request(
+        template=template,
+        name="svc-canary",
+        task_definition="td:2",
+        desired=1,
+        target_group_arn="arn:tg/canary",
+        tags={},
+        template_target_group="arn:tg/stable",
+    )
+    assert request["loadBalancers"] == [
+        {"targetGroupArn": "arn:tg/canary", "containerName": "api", "containerPort": 3000}
+    ]

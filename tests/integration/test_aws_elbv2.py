@@ -302,3 +302,25 @@ def test_listener_arn_of_rule() -> None:
     )
     with pytest.raises(ValueError):
         listener_arn_of_rule("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/1")
+
+
+def test_replicas_mode_reads_target_health_and_has_no_weights_to_set(
+    clients: AwsClients, alb_world: World, aws: Any
+) -> None:
+    from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, resolve_traffic
+    from neuraltrade_deploy.config.model import Traffic
+
+    traffic = Traffic(
+        mode="replicas",
+        stable_target_group=alb_world.stable_tg,
+        canary_target_group=None,
+        listener_rule=alb_world.rule_arn,
+    )
+    router = ReplicasRouter(clients, resolve_traffic(clients, traffic))
+    aws("elbv2").register_targets(
+        TargetGroupArn=alb_world.stable_tg, Targets=[{"Id": "10.0.1.10", "Port": 3000}]
+    )
+    assert router.target_health(alb_world.stable_tg).healthy == 1
+    assert router.read_weights() == {alb_world.stable_tg: 100}
+    with pytest.raises(ValueError, match="replicas"):
+        router.set_weights({alb_world.stable_tg: 100})
