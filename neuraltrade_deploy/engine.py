@@ -40,6 +40,9 @@ from neuraltrade_deploy.preflight import preflight
 from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
 
 TAKE_ATTEMPTS = 5
+# Ticks in a row that may fail with a transient error (each after botocore's own 6 tries)
+# before the engine takes the safe way out: a bounded budget, never an endless loop.
+TRANSIENT_TICKS = 3
 
 
 class Engine:
@@ -128,14 +131,21 @@ class Engine:
 
     def loop(self, record: DeploymentRecord, *, check_history: bool) -> Outcome:
         first = check_history
+        failures = 0
         while True:
             try:
                 decision = self.tick(record, first)
             except AwsError as err:
+                failures += 1
+                if self.ports.transient(err) and failures < TRANSIENT_TICKS:
+                    self.log.warning("aws_transient", error=str(err), attempt=failures)
+                    self.ports.clock.sleep(self.plan.poll_interval)
+                    record = self.record or record
+                    continue
                 record = self.abort(self.record or record, err)
-                first = False
+                first, failures = False, 0
                 continue
-            first = False
+            first, failures = False, 0
             record = decision.record
             if decision.outcome is not None:
                 return decision.outcome

@@ -67,6 +67,8 @@ class Ports:
     canary_target_group: str | None
     on_action: list[ActionListener] = field(default_factory=list)
     owner_alive: Callable[[Owner], bool] = lambda owner: True
+    # errors worth another tick (throttling, 5xx, connection) once botocore's retries ran out
+    transient: Callable[[Exception], bool] = lambda err: False
     observers: list[Callable[[Tick], None]] = field(default_factory=list)
 
 

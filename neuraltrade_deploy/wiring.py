@@ -101,6 +101,7 @@ def aws_ports(
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
     from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter, resolve_traffic
+    from neuraltrade_deploy.aws.errors import is_transient
     from neuraltrade_deploy.executor import Ports
 
     build = (
@@ -121,6 +122,7 @@ def aws_ports(
         build_task_definition=build,
         stable_target_group=resolved.stable_tg_arn,
         canary_target_group=resolved.canary_tg_arn,
+        transient=is_transient,
     )
 
 

@@ -18,6 +18,7 @@ import botocore.session  # type: ignore[import-untyped]
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
+from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
 from neuraltrade_deploy.errors import AwsError, ConfigError, ResourceNotFound
 from neuraltrade_deploy.ports import EcsDeployment, LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.taskdef import STATIC_KEYS, KeySets
@@ -100,9 +101,24 @@ class EcsGatewayAws:
         try:
             response = self._clients.ecs.create_service(**request)
         except Exception as err:
+            made = self._already_made(template.cluster, name, tags)
+            if made is not None:  # our first try landed; its answer was lost, the retry refused
+                return made
             action = f"CreateService {name} in cluster {template.cluster}"
             raise translate(err, action=action) from err
         return service_state(template.cluster, response["service"])
+
+    def _already_made(
+        self, cluster: str, name: str, tags: Mapping[str, str]
+    ) -> ServiceState | None:
+        wanted = tags.get(DEPLOYMENT_TAG)
+        try:
+            state = self.describe_services(cluster, [name])[name]
+        except AwsError:
+            return None
+        if wanted and state.status == "ACTIVE" and state.tags.get(DEPLOYMENT_TAG) == wanted:
+            return state
+        return None
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None:
         self._update(cluster, name, desiredCount=desired)
