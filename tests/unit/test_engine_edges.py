@@ -144,3 +144,37 @@ def test_weights_that_never_read_back_end_in_a_rollback() -> None:
     assert outcome.status in (3, 5)
     assert "never read back" in outcome.message
     assert world.router.weights.get(CANARY_TG, 0) == 0
+
+
+def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_out() -> None:
+    from neuraltrade_deploy.errors import AwsError
+
+    world = World()
+    read = world.alarms.read
+    failures = {"left": 2}
+
+    def flaky(names: object) -> object:
+        if failures["left"] > 0 and world.record() is not None:
+            failures["left"] -= 1
+            raise AwsError("DescribeAlarms: Throttling beyond retries", code="Throttling")
+        return read(names)  # type: ignore[arg-type]
+
+    world.alarms.read = flaky  # type: ignore[assignment,method-assign]
+    engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
+    engine.ports.transient = lambda err: True
+    assert engine.run().status == 0  # two bad ticks are within the budget
+
+    world2 = World()
+    read2 = world2.alarms.read
+
+    def always_throttled_once_started(names: object) -> object:
+        if world2.record() is not None:
+            raise AwsError("DescribeAlarms: Throttling", code="Throttling")
+        return read2(names)  # type: ignore[arg-type]
+
+    world2.alarms.read = always_throttled_once_started  # type: ignore[assignment,method-assign]
+    engine2 = world2.engine(Intent(command="canary", image=IMAGE, weight=10))
+    engine2.ports.transient = lambda err: True
+    outcome = engine2.run()
+    assert outcome.status == 1 and "Throttling" in outcome.message  # aborted: rolled back
+    assert world2.invariants() == []
