@@ -3,6 +3,7 @@ SPEC invariants as one function, for the unit tests of the engine."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -99,6 +100,20 @@ class World:
 
     def run(self, command: str, **intent: object) -> Outcome:
         return self.engine(Intent(command=command, **intent)).run()  # type: ignore[arg-type]
+
+    def once_in(self, phase: Phase, do: Callable[[], object]) -> list[object]:
+        """Runs `do` once, at the first poll sleep spent in `phase` (say, mid-bake);
+        returns the list its result is appended to."""
+        results: list[object] = []
+
+        def sleep(seconds: float) -> None:
+            self.clock.t += seconds
+            record = self.record()
+            if record is not None and record.phase is phase and not results:
+                results.append(do())
+
+        self.clock.sleep = sleep  # type: ignore[method-assign]
+        return results
 
     # -------------------------------------------------------- invariants
 

@@ -132,14 +132,7 @@ def test_alarms_unreadable_during_a_bake_roll_back() -> None:
     from neuraltrade_deploy.core.model import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
-
-    def sleep(seconds: float) -> None:
-        world.clock.t += seconds
-        record = world.record()
-        if record and record.phase is Phase.BAKING:
-            world.alarms.unreadable = "ThrottlingException beyond retries"
-
-    world.clock.sleep = sleep  # type: ignore[method-assign]
+    world.once_in(Phase.BAKING, lambda: setattr(world.alarms, "unreadable", "Throttling"))
     outcome = engine.run()
     assert outcome.status == 3 and "unreadable" in outcome.message
     assert world.router.weights[STABLE_TG] == 100
@@ -252,15 +245,7 @@ def test_rollback_preempts_a_running_canary() -> None:
     from neuraltrade_deploy.core.model import Intent
 
     first = world.engine(Intent(command="canary", image=IMAGE, weight=10))
-    rolled: list[int] = []
-
-    def sleep(seconds: float) -> None:
-        world.clock.t += seconds
-        record = world.record()
-        if record and record.phase is Phase.BAKING and not rolled:
-            rolled.append(world.run("rollback", reason="stop").status)
-
-    world.clock.sleep = sleep  # type: ignore[method-assign]
+    rolled = world.once_in(Phase.BAKING, lambda: world.run("rollback", reason="stop").status)
     with pytest.raises(Preempted):
         first.run()
     assert rolled == [0]
@@ -272,14 +257,7 @@ def test_interrupt_restores_traffic_and_exits_130() -> None:
     from neuraltrade_deploy.core.model import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
-
-    def sleep(seconds: float) -> None:
-        world.clock.t += seconds
-        record = world.record()
-        if record and record.phase is Phase.BAKING:
-            engine.interrupted = True
-
-    world.clock.sleep = sleep  # type: ignore[method-assign]
+    world.once_in(Phase.BAKING, lambda: setattr(engine, "interrupted", True))
     outcome = engine.run()
     assert outcome.status == 130
     assert world.invariants() == []
@@ -292,14 +270,7 @@ def test_interrupt_with_leave_keeps_the_deployment() -> None:
     from neuraltrade_deploy.core.model import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10, on_interrupt="leave"))
-
-    def sleep(seconds: float) -> None:
-        world.clock.t += seconds
-        record = world.record()
-        if record and record.phase is Phase.BAKING:
-            engine.interrupted = True
-
-    world.clock.sleep = sleep  # type: ignore[method-assign]
+    world.once_in(Phase.BAKING, lambda: setattr(engine, "interrupted", True))
     outcome = engine.run()
     assert outcome.status == 130
     record = world.record()
