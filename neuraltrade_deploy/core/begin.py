@@ -192,7 +192,7 @@ def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     weighted = plan.traffic.mode == "weighted"
     phase = record.phase
     if phase is Phase.ROLLING_BACK:
-        return Needs(weights=weighted, stable_targets=record.stable_touched)
+        return Needs(weights=weighted, stable_targets=True)
     alarms = bool(plan.alarms)
     if phase is Phase.CANARY_WAITING:
         return Needs(alarms=alarms, canary_targets=weighted)

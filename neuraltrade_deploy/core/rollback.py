@@ -90,6 +90,10 @@ def rolling_back(
         return Decision(record, removal, event="canary_removing", reasons=tuple(reasons))
     if canary_draining(obs):
         return rollback_waiting(plan, record, now, (), "canary service still draining")
+    stable_targets = obs.stable_targets
+    if stable_targets is not None and stable_targets.healthy == 0:
+        why = "the stable target group has no healthy targets"
+        return rollback_waiting(plan, record, now, (), why)
     if now < record.settle_until:
         why = "watching for a last call of the pre-empted process"
         return Decision(record, event="rollback_settling", reasons=(why,))

@@ -178,3 +178,15 @@ def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_ou
     outcome = engine2.run()
     assert outcome.status == 1 and "Throttling" in outcome.message  # aborted: rolled back
     assert world2.invariants() == []
+
+
+def test_rollback_moves_traffic_first_but_only_ends_on_a_healthy_stable() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=50).status == 0
+    world.ecs.broken_on.add((world.plan.service, OLD_TD))  # the stable lost its targets
+    outcome = world.run("rollback", reason="both bad")
+    assert outcome.status == 5 and "no healthy targets" in outcome.message
+    assert world.router.weights[STABLE_TG] == 100  # traffic first, all the same
+    world.ecs.broken_on.clear()
+    assert world.run("rollback", reason="stable fixed").status == 0
+    assert world.invariants() == []
