@@ -33,6 +33,15 @@ SLOW = (
 )
 # `full` parameter of a test that has a CI sample and a full sweep.
 MODES = [pytest.param(False, id="sample"), pytest.param(True, id="full", marks=SLOW)]
+
+
+def slow(test: Any) -> Any:
+    """Marks a test as a full sweep (see SLOW)."""
+    for mark in SLOW:
+        test = mark(test)
+    return test
+
+
 FOREIGN = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS")
 SUMMARY: list[str] = []
 

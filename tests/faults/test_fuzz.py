@@ -21,19 +21,20 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import FULL_SWEEP
+from .conftest import slow
 from .harness import HALT, Injector
 from .runner import Cli, Run
 from .worldserver import ROOT
 
 BASE_DOC: dict[str, Any] = yaml.safe_load((ROOT / "deploy.yaml").read_text())
 BASE_TDS = {p.name: p.read_text() for p in (ROOT / "task-definitions").glob("*.json")}
-SETTINGS = settings(
-    max_examples=1000 if FULL_SWEEP else 120,
+CI_SETTINGS = settings(
+    max_examples=120,
     deadline=None,
-    derandomize=not FULL_SWEEP,
+    derandomize=True,  # the same 120 inputs on every CI run
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+FULL_SETTINGS = settings(CI_SETTINGS, max_examples=1000, derandomize=False, database=None)
 JUNK = [
     ":",
     ": :",
@@ -196,20 +197,42 @@ def halt(attempt: object) -> str:
     return HALT
 
 
-@SETTINGS
+def yaml_case(cli: Cli, text: str) -> None:
+    write(Path.cwd(), text, BASE_TDS["api.json"])
+    check(cli)
+
+
+def task_definition_case(cli: Cli, text: str) -> None:
+    write(Path.cwd(), yaml.safe_dump(BASE_DOC, sort_keys=False), text)
+    check(cli)
+
+
+@CI_SETTINGS
 @given(text=deploy_yamls())
 def test_any_deploy_yaml_loads_or_is_exit_2_without_an_aws_call(offline: Cli, text: str) -> None:
-    write(Path.cwd(), text, BASE_TDS["api.json"])
-    check(offline)
+    yaml_case(offline, text)
 
 
-@SETTINGS
+@CI_SETTINGS
 @given(text=task_definitions())
 def test_any_task_definition_loads_or_is_exit_2_without_an_aws_call(
     offline: Cli, text: str
 ) -> None:
-    write(Path.cwd(), yaml.safe_dump(BASE_DOC, sort_keys=False), text)
-    check(offline)
+    task_definition_case(offline, text)
+
+
+@slow
+@FULL_SETTINGS
+@given(text=deploy_yamls())
+def test_any_deploy_yaml_loads_or_is_exit_2_full_sweep(offline: Cli, text: str) -> None:
+    yaml_case(offline, text)
+
+
+@slow
+@FULL_SETTINGS
+@given(text=task_definitions())
+def test_any_task_definition_loads_or_is_exit_2_full_sweep(offline: Cli, text: str) -> None:
+    task_definition_case(offline, text)
 
 
 def test_the_unmutated_files_load_and_reach_aws(offline: Cli) -> None:
