@@ -2,7 +2,7 @@
 
 Why it exists: to show a newcomer (or a reviewer) what the tool does in AWS, in a
 minute, with nothing to set up and nothing at risk. The world is
-`neuraltrade_deploy.aws.localworld` (a moto server on 127.0.0.1 with the ECS
+`neuraltrade_deploy.localworld` (a moto server on 127.0.0.1 with the ECS
 emulator in it) provisioned as NeuralTrade production; the deployments are the
 real CLI run as child processes against it, exactly as a CI job runs it against
 AWS. The demo itself only sets up the world, fires one alarm, reads the world
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from neuraltrade_deploy.errors import ConfigError
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.aws.localworld import LocalAws
+    from neuraltrade_deploy.localworld import LocalAws
 
 INSTALL_HINT = "pip install 'nt-deploy[demo]'"
 MIN_BAKE = 2.0  # the alarm lands a third into the 50% bake; shorter leaves no room
@@ -44,7 +44,7 @@ class DemoRequest:
 def require_world() -> type[LocalAws]:
     """The local world's class, or ConfigError saying which extra to install."""
     try:
-        from neuraltrade_deploy.aws.localworld import LocalAws
+        from neuraltrade_deploy.localworld import LocalAws
     except ModuleNotFoundError as err:
         if (err.name or "").startswith("neuraltrade_deploy"):
             raise

@@ -22,7 +22,7 @@ from neuraltrade_deploy.demo.summary import RunReport
 from neuraltrade_deploy.demo.world import WorldView
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.aws.localworld import LocalAws, World
+    from neuraltrade_deploy.localworld import LocalAws, World
 
 POLL_INTERVAL = "250ms"
 START_DELAY = 0.5  # seconds an emulated ECS task takes to start

@@ -13,7 +13,7 @@ from neuraltrade_deploy.demo.render import short
 from neuraltrade_deploy.record import DeploymentRecord
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.aws.localworld import LocalAws, World, WorldService
+    from neuraltrade_deploy.localworld import LocalAws, World, WorldService
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """End to end: the real `nt-deploy` process against a moto server plus the ECS
-emulator (neuraltrade_deploy.aws.localworld), provisioned as NeuralTrade production.
+emulator (neuraltrade_deploy.localworld), provisioned as NeuralTrade production.
 
 One LocalAws serves the e2e package; every test starts from an empty world
 (moto reset), provisions production again and writes its own deploy.yaml."""
@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from neuraltrade_deploy.aws.localworld import LocalAws
-from neuraltrade_deploy.aws.localworld.provision import World
+from neuraltrade_deploy.localworld import LocalAws
+from neuraltrade_deploy.localworld.provision import World
 from tests.helpers.http import Reply, serve
 
 pytestmark = pytest.mark.e2e

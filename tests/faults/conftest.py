@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from neuraltrade_deploy.aws.localworld import World
+from neuraltrade_deploy.localworld import World
 
 from .harness import Injector
 from .observe import invariants, stable_task_definition

@@ -10,7 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from neuraltrade_deploy.aws.localworld import LocalAws, World
+from neuraltrade_deploy.localworld import LocalAws, World
 
 FINAL = ("ROLLED_BACK", "PROMOTED")
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from neuraltrade_deploy.aws.localworld import LocalAws, World
-from neuraltrade_deploy.aws.localworld import ecs_model as model
-from neuraltrade_deploy.aws.localworld.ecs_model import CIRCUIT_BREAKER_REASON
+from neuraltrade_deploy.localworld import LocalAws, World
+from neuraltrade_deploy.localworld import ecs_model as model
+from neuraltrade_deploy.localworld.ecs_model import CIRCUIT_BREAKER_REASON
 
 BAD_IMAGE = "neuraltrade/api:2.0.0-bad"
 

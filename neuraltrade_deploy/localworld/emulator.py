@@ -26,9 +26,9 @@ from typing import Any
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.elbv2.models import elbv2_backends
 
-from neuraltrade_deploy.aws.localworld import ecs_model, ecs_requests, moto_view
-from neuraltrade_deploy.aws.localworld.ecs_model import Ids, ServiceModel, Task, Timing
-from neuraltrade_deploy.aws.localworld.moto_view import Key
+from neuraltrade_deploy.localworld import ecs_model, ecs_requests, moto_view
+from neuraltrade_deploy.localworld.ecs_model import Ids, ServiceModel, Task, Timing
+from neuraltrade_deploy.localworld.moto_view import Key
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Any
 from moto.ecs.models import EC2ContainerServiceBackend, Service, ecs_backends
 from moto.elbv2.models import ELBv2Backend
 
-from neuraltrade_deploy.aws.localworld import ecs_model, ecs_requests
-from neuraltrade_deploy.aws.localworld.ecs_model import ServiceModel, Wanted
+from neuraltrade_deploy.localworld import ecs_model, ecs_requests
+from neuraltrade_deploy.localworld.ecs_model import ServiceModel, Wanted
 
 Key = tuple[str, str, str, str]  # account, region, cluster, service
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.aws.localworld.provision import World
+    from neuraltrade_deploy.localworld.provision import World
 
 STEP_WEIGHTS = (10, 50, 100)
 # `nt-deploy demo` recognises files it may overwrite by this first line
 # (demo.WORLD_HEADER): keep it as it is.
 _HEADER = """\
 # deploy.yaml for the local AWS world (moto + ECS emulator), written by
-# neuraltrade_deploy.aws.localworld. Point the CLI at the world with the
+# neuraltrade_deploy.localworld. Point the CLI at the world with the
 # environment LocalAws.env() gives (AWS_ENDPOINT_URL=... and test credentials).
 """
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuraltrade_deploy.aws.localworld import monitoring, resources
+from neuraltrade_deploy.localworld import monitoring, resources
 
 DEFAULT_ALARMS = (
     "neuraltrade-api-error-rate-production",
@@ -82,7 +82,7 @@ class World:
         extra: Mapping[str, Any] | None = None,
     ) -> Path:
         """deploy.yaml v1 for this world, task definitions next to it (see `deploy_yaml`)."""
-        from neuraltrade_deploy.aws.localworld.deploy_yaml import write_deploy_yaml
+        from neuraltrade_deploy.localworld.deploy_yaml import write_deploy_yaml
 
         return write_deploy_yaml(
             self, path, bake=bake, poll_interval=poll_interval, smoke=smoke, extra=extra

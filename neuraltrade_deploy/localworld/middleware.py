@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from neuraltrade_deploy.aws.localworld.ecs_requests import Rejection
-from neuraltrade_deploy.aws.localworld.emulator import EcsEmulator
+from neuraltrade_deploy.localworld.ecs_requests import Rejection
+from neuraltrade_deploy.localworld.emulator import EcsEmulator
 
 ECS_TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."
 ECS_WRITES = frozenset({"CreateService", "UpdateService", "DeleteService"})

@@ -28,12 +28,12 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from neuraltrade_deploy.aws.localworld.alarm_history import install_alarm_history
-from neuraltrade_deploy.aws.localworld.emulator import EcsEmulator
-from neuraltrade_deploy.aws.localworld.middleware import EmulatorMiddleware
+from neuraltrade_deploy.localworld.alarm_history import install_alarm_history
+from neuraltrade_deploy.localworld.emulator import EcsEmulator
+from neuraltrade_deploy.localworld.middleware import EmulatorMiddleware
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.aws.localworld.provision import World
+    from neuraltrade_deploy.localworld.provision import World
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -244,6 +244,6 @@ class LocalAws:
 
     def provision(self, **options: Any) -> World:
         """NeuralTrade production in this world (see `provision.provision_production`)."""
-        from neuraltrade_deploy.aws.localworld.provision import provision_production
+        from neuraltrade_deploy.localworld.provision import provision_production
 
         return provision_production(self.client, region=self.region, **options)

@@ -11,7 +11,7 @@ what the CLI does with AWS's API, not with a fake of our own ports.
         aws.emulator.mark_broken(image=":2.0.0-bad")   # the next canary never starts
         aws.reset()                              # empty world (moto and emulator)
 
-`python -m neuraltrade_deploy.aws.localworld FOLDER` does the same by hand: it
+`python -m neuraltrade_deploy.localworld FOLDER` does the same by hand: it
 provisions, writes FOLDER/deploy.yaml, prints AWS_ENDPOINT_URL=... and serves until
 Ctrl-C.
 
@@ -68,15 +68,15 @@ What it does not emulate
 
 from __future__ import annotations
 
-from neuraltrade_deploy.aws.localworld.alarm_history import install_alarm_history
-from neuraltrade_deploy.aws.localworld.emulator import EcsEmulator
-from neuraltrade_deploy.aws.localworld.provision import (
+from neuraltrade_deploy.localworld.alarm_history import install_alarm_history
+from neuraltrade_deploy.localworld.emulator import EcsEmulator
+from neuraltrade_deploy.localworld.provision import (
     DEFAULT_ALARMS,
     World,
     WorldService,
     provision_production,
 )
-from neuraltrade_deploy.aws.localworld.server import LocalAws
+from neuraltrade_deploy.localworld.server import LocalAws
 
 __all__ = [
     "DEFAULT_ALARMS",

@@ -1,4 +1,4 @@
-"""`python -m neuraltrade_deploy.aws.localworld FOLDER`: a local world to try nt-deploy on.
+"""`python -m neuraltrade_deploy.localworld FOLDER`: a local world to try nt-deploy on.
 
 Starts LocalAws, provisions NeuralTrade production, writes FOLDER/deploy.yaml (and
 the task definitions), prints the environment to export, and serves until Ctrl-C
@@ -14,12 +14,12 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from neuraltrade_deploy.aws.localworld.server import LocalAws
+from neuraltrade_deploy.localworld.server import LocalAws
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m neuraltrade_deploy.aws.localworld",
+        prog="python -m neuraltrade_deploy.localworld",
         description="Serve a local AWS world (moto + ECS emulator) with NeuralTrade production.",
     )
     parser.add_argument("folder", nargs="?", default=".", help="where deploy.yaml goes")
