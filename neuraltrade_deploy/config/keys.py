@@ -48,6 +48,24 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Number:
+    """A number (whole or not) above `minimum` (and at most `maximum`); `valid` says so in words."""
+
+    valid: str
+    minimum: float
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A check's absolute limit: a percentage for error_rate, a duration for latency.
+
+    The reader keeps the value as written; rules.py checks it against the check's metric."""
+
+    valid: str
+
+
+@dataclass(frozen=True)
 class ListOf:
     item: Kind
     min_items: int = 0
@@ -69,7 +87,7 @@ class Section:
     name: str
 
 
-Kind = Text | Integer | Boolean | Duration | Choice | ListOf | MapOf | Section
+Kind = Text | Integer | Boolean | Duration | Number | Limit | Choice | ListOf | MapOf | Section
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,7 @@ DEFAULT_STEPS = (
     {"weight": 50, "bake": "5m"},
     {"weight": 100, "bake": "5m"},
 )
+METRICS = ("error_rate", "latency_p50", "latency_p90", "latency_p99", "latency_avg")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
 
 SECTIONS: dict[str, dict[str, Field]] = {
@@ -142,6 +161,15 @@ SECTIONS: dict[str, dict[str, Field]] = {
             "CloudWatch alarms; any of them in ALARM means automatic rollback.",
             default=[],
         ),
+        "analysis": Field(
+            Section("analysis"),
+            "Judge the canary against stable from the ALB's metrics while each step bakes.",
+        ),
+        "max_pause": Field(
+            POSITIVE_DURATION,
+            "A deployment left between steps longer than this is rolled back.",
+            default="24h",
+        ),
     },
     "step": {
         "weight": Field(
@@ -178,6 +206,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "poll_interval": Field(POSITIVE_DURATION, "Replaces defaults.poll_interval."),
         "timeouts": Field(Section("timeouts"), "How long to wait for ECS."),
         "smoke": Field(Section("smoke"), "HTTP smoke checks."),
+        "analysis": Field(Section("analysis"), "Replaces defaults.analysis, whole."),
+        "max_pause": Field(POSITIVE_DURATION, "Replaces defaults.max_pause."),
     },
     "traffic": {
         "mode": Field(
@@ -215,6 +245,10 @@ SECTIONS: dict[str, dict[str, Field]] = {
         ),
     },
     "smoke": {
+        "interval": Field(
+            POSITIVE_DURATION,
+            "While a step bakes, rerun the canary and production checks this often; optional.",
+        ),
         "canary": Field(
             ListOf(Section("check")),
             "Run before the canary takes any production traffic.",
@@ -224,6 +258,52 @@ SECTIONS: dict[str, dict[str, Field]] = {
             ListOf(Section("check")),
             "Run after every traffic shift, and after promote.",
             default=[],
+        ),
+    },
+    "analysis": {
+        "period": Field(
+            POSITIVE_DURATION,
+            "Metric period judged: 1s..1h, whole seconds (1, 5, 10, 20, 30s or whole minutes);"
+            " the ALB publishes per minute.",
+            default="1m",
+        ),
+        "min_requests": Field(
+            Integer(1, 1_000_000_000),
+            "Requests on the canary target group before a judgement counts.",
+            default=50,
+        ),
+        "insufficient_data": Field(
+            Choice(("fail", "pass")),
+            "What a step whose bake ends below min_requests gets.",
+            default="fail",
+        ),
+        "checks": Field(
+            ListOf(Section("analysis_check"), min_items=1),
+            "The checks of canary against stable.",
+            True,
+        ),
+    },
+    "analysis_check": {
+        "name": Field(
+            Text("a non-empty name, unique within the list"), "Names the check in messages.", True
+        ),
+        "metric": Field(
+            Choice(METRICS),
+            "error_rate: HTTPCode_Target_5XX_Count / RequestCount in percent; latency_*:"
+            " TargetResponseTime's p50, p90, p99 or Average.",
+            True,
+        ),
+        "max_increase": Field(
+            Number("a number of percentage points above 0, at most 100", 0, 100),
+            "error_rate: percentage points above stable's rate in the same window.",
+        ),
+        "max_ratio": Field(
+            Number("a ratio above 1, such as 1.5", 1),
+            "latency: canary / stable in the same window.",
+        ),
+        "max": Field(
+            Limit("a percentage above 0 (error_rate) or a duration such as 500ms (latency)"),
+            "Absolute: percent for error_rate, a duration for latency.",
         ),
     },
     "check": {

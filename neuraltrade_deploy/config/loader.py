@@ -19,6 +19,7 @@ try:  # libyaml's parser: the same documents, ten times faster
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
+from neuraltrade_deploy.config.analysis import build_analysis, check_analysis
 from neuraltrade_deploy.config.model import (
     DeployConfig,
     ServiceConfig,
@@ -52,8 +53,14 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> DeployC
     folder = Path(os.path.abspath(file)).parent
     services = top.get("services", {})
     check_steps(defaults.get("steps"), "defaults.steps", problems)
+    raw_defaults = raw.get("defaults") if isinstance(raw.get("defaults"), dict) else {}
+    check_analysis(
+        raw_defaults.get("analysis"), defaults.get("analysis"), "defaults.analysis", problems
+    )
     for name, service in services.items():  # read from raw, so raw["services"] is a mapping
         check_service(raw["services"][name], service, folder, f"services.{name}", problems)
+        written = raw["services"][name].get("analysis")
+        check_analysis(written, service.get("analysis"), f"services.{name}.analysis", problems)
     check_unique_services(services, problems)
     problems.raise_if_any()
     return DeployConfig(
@@ -160,4 +167,7 @@ def _service(
         timeouts=Timeouts(**got["timeouts"]),
         smoke_canary=tuple(SmokeCheck(**check) for check in got["smoke"]["canary"]),
         smoke_production=tuple(SmokeCheck(**check) for check in got["smoke"]["production"]),
+        smoke_interval=got["smoke"].get("interval"),
+        analysis=build_analysis(got.get("analysis", defaults.get("analysis"))),
+        max_pause=got.get("max_pause", defaults["max_pause"]),
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from neuraltrade_deploy.core.analysis import Analysis
+
 TrafficMode = Literal["weighted", "replicas"]
 
 
@@ -65,6 +67,9 @@ class ServiceConfig:
     timeouts: Timeouts = Timeouts()
     smoke_canary: tuple[SmokeCheck, ...] = ()
     smoke_production: tuple[SmokeCheck, ...] = ()
+    smoke_interval: float | None = None  # rerun the smoke checks this often while baking
+    analysis: Analysis | None = None  # canary vs stable; None: alarms and probes only
+    max_pause: float = 86400.0  # longest wait between steps before a rollback
 
     @property
     def key(self) -> str:

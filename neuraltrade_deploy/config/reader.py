@@ -8,6 +8,7 @@ recorded and read as None, and the caller carries on.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -20,8 +21,10 @@ from neuraltrade_deploy.config.keys import (
     Duration,
     Integer,
     Kind,
+    Limit,
     ListOf,
     MapOf,
+    Number,
     Section,
     Text,
 )
@@ -80,6 +83,8 @@ def expected(kind: Kind) -> str:
         return "true or false"
     if isinstance(kind, Duration):
         return VALID_DURATIONS
+    if isinstance(kind, (Number, Limit)):
+        return kind.valid
     if isinstance(kind, Choice):
         return "one of " + ", ".join(kind.options)
     if isinstance(kind, ListOf):
@@ -111,6 +116,10 @@ def read(value: object, kind: Kind, path: str, problems: Problems) -> Any:
         return _read_integer(value, kind, path, problems)
     if isinstance(kind, Choice):
         return _read_choice(value, kind, path, problems)
+    if isinstance(kind, Number):
+        return _read_number(value, kind, path, problems)
+    if isinstance(kind, Limit) and isinstance(value, (int, float, str)) and value is not True:
+        return value  # rules.py reads it once the check's metric is known
     if isinstance(kind, Boolean) and isinstance(value, bool):
         return value
     _wrong_type(value, kind, path, problems)
@@ -136,8 +145,8 @@ def read_section(value: object, name: str, path: str, problems: Problems) -> dic
                 join(path, key), "required but missing", "expected " + expected(field.kind)
             )
             continue
-        elif isinstance(field.kind, Section):  # an absent optional section: all its defaults
-            got = read({}, field.kind, join(path, key), problems)
+        elif isinstance(field.kind, Section) and not _needs_keys(field.kind):
+            got = read({}, field.kind, join(path, key), problems)  # absent: all its defaults
         elif field.default is None:
             continue
         else:
@@ -145,6 +154,11 @@ def read_section(value: object, name: str, path: str, problems: Problems) -> dic
         if got is not None:
             out[key] = got
     return out
+
+
+def _needs_keys(kind: Section) -> bool:
+    """A section with required keys (analysis: its checks) is absent when left out."""
+    return any(field.required for field in SECTIONS[kind.name].values())
 
 
 def _read_list(value: object, kind: ListOf, path: str, problems: Problems) -> list[Any] | None:
@@ -214,6 +228,17 @@ def _read_integer(value: object, kind: Integer, path: str, problems: Problems) -
     return value
 
 
+def _read_number(value: object, kind: Number, path: str, problems: Problems) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _wrong_type(value, kind, path, problems)
+        return None
+    too_big = kind.maximum is not None and value > kind.maximum
+    if not math.isfinite(value) or not value > kind.minimum or too_big:
+        problems.add(path, f"{show(value)} is out of range", "expected " + kind.valid)
+        return None
+    return float(value)
+
+
 def _read_choice(value: object, kind: Choice, path: str, problems: Problems) -> str | None:
     if not isinstance(value, str):
         _wrong_type(value, kind, path, problems)
@@ -235,7 +260,9 @@ def _wrong_type(value: object, kind: Kind, path: str, problems: Problems) -> Non
 
 def _plural(kind: Kind) -> str:
     if isinstance(kind, Section):
-        return {"step": "steps ({weight, bake})", "check": "checks ({name, url, ...})"}.get(
-            kind.name, "mappings"
-        )
+        return {
+            "step": "steps ({weight, bake})",
+            "check": "checks ({name, url, ...})",
+            "analysis_check": "checks ({name, metric, ...})",
+        }.get(kind.name, "mappings")
     return "names" if isinstance(kind, Text) else "values"

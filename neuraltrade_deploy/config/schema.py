@@ -20,11 +20,14 @@ from neuraltrade_deploy.config.keys import (
     Field,
     Integer,
     Kind,
+    Limit,
     ListOf,
     MapOf,
+    Number,
     Text,
 )
 
+POSITIVE = Duration(positive=True)
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 # The rules between keys of one section that JSON Schema can express.
@@ -87,6 +90,12 @@ def _kind(kind: Kind) -> dict[str, Any]:
         return {"type": "boolean"}
     if isinstance(kind, Duration):
         return _duration(kind)
+    if isinstance(kind, Number):
+        number = {"type": "number", "exclusiveMinimum": kind.minimum}
+        return number if kind.maximum is None else {**number, "maximum": kind.maximum}
+    if isinstance(kind, Limit):
+        percent = {"type": "number", "exclusiveMinimum": 0, "maximum": 100}
+        return {"anyOf": [percent, _duration(POSITIVE)]}
     if isinstance(kind, Choice):
         return {"type": "string", "enum": list(kind.options)}
     if isinstance(kind, ListOf):
@@ -116,3 +125,19 @@ def _duration(kind: Duration) -> dict[str, Any]:
     pattern = "^(?=.*[1-9])" + DURATION_PATTERN[1:] if kind.positive else DURATION_PATTERN
     seconds = {"type": "integer", "minimum": 1 if kind.positive else 0, "maximum": MAX_SECONDS}
     return {"anyOf": [{"type": "string", "pattern": pattern}, seconds]}
+
+
+# Which limits a check takes, and what `max` is, follow its metric.
+_SECTION_RULES["analysis_check"] = {
+    "if": {"properties": {"metric": {"const": "error_rate"}}, "required": ["metric"]},
+    "then": {
+        "not": {"required": ["max_ratio"]},
+        "properties": {"max": {"type": "number"}},
+        "anyOf": [{"required": ["max_increase"]}, {"required": ["max"]}],
+    },
+    "else": {
+        "not": {"required": ["max_increase"]},
+        "properties": {"max": _duration(POSITIVE)},
+        "anyOf": [{"required": ["max_ratio"]}, {"required": ["max"]}],
+    },
+}

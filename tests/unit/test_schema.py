@@ -26,12 +26,20 @@ CHECK = {
     "expect_body_contains": "ok", "timeout": "2s", "max_latency": "250ms", "retries": 0,
     "follow_redirects": True,
 }  # fmt: skip
+ANALYSIS = {
+    "period": "1m", "min_requests": 100, "insufficient_data": "pass",
+    "checks": [
+        {"name": "errors", "metric": "error_rate", "max_increase": 0.5, "max": 5},
+        {"name": "latency", "metric": "latency_p99", "max_ratio": 1.5, "max": "500ms"},
+    ],
+}  # fmt: skip
 # Every key the table knows, each set at least once (the two listener keys need two services).
 EVERY_KEY: dict[str, Any] = {
     "version": 1,
     "region": "eu-west-1",
     "state": {"table": "deployments"},
-    "defaults": {"poll_interval": 3, "steps": [{"weight": 10, "bake": "1m"}], "alarms": ["a"]},
+    "defaults": {"poll_interval": 3, "steps": [{"weight": 10, "bake": "1m"}], "alarms": ["a"],
+                 "analysis": ANALYSIS, "max_pause": "12h"},
     "services": {
         "api": {
             "cluster": "prod", "service": "api", "canary_service": "api-next",
@@ -40,7 +48,12 @@ EVERY_KEY: dict[str, Any] = {
                         "stable_target_group": "api-a", "canary_target_group": "api-b"},
             "alarms": ["b"], "steps": [{"weight": 50, "bake": 0}], "poll_interval": "1s",
             "timeouts": {"healthy": "1m", "promote": "2m"},
-            "smoke": {"canary": [CHECK], "production": [CHECK]},
+            "smoke": {"canary": [CHECK], "production": [CHECK], "interval": "15s"},
+            "analysis": {**ANALYSIS, "period": 30,
+                         "checks": [{"name": "avg", "metric": "latency_avg", "max": 2},
+                                    {"name": "e", "metric": "error_rate", "max_increase": 2},
+                                    {"name": "p50", "metric": "latency_p50", "max_ratio": 2}]},
+            "max_pause": "1h",
         },
         "ws": {
             "cluster": "prod", "service": "ws", "task_definition": "td.json", "container": "ws",
@@ -173,6 +186,15 @@ API = ["services", "api"]
         _with(["version"], 2),
         _with(["state", "table"], "ab"),
         _with(["services", "Api"], {}),
+        _with(["defaults", "analysis", "checks", 0, "max_ratio"], 2),
+        _with(["defaults", "analysis", "checks", 1, "max_increase"], 1),
+        _with(["defaults", "analysis", "checks", 1, "max"], "5%"),
+        _with(["defaults", "analysis", "checks", 0, "max"], "5%"),
+        _with(["defaults", "analysis", "checks", 0, "max_increase"], 0),
+        _with(["defaults", "analysis", "checks", 0, "metric"], "error_count"),
+        _with(["defaults", "analysis", "checks"], []),
+        _with([*API, "analysis", "checks", 0, "max"], None),
+        _with([*API, "smoke", "interval"], "0s"),
     ],
 )
 def test_what_the_schema_refuses_the_loader_refuses_too(tmp_path: Path, document: Any) -> None:
