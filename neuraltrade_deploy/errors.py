@@ -67,6 +67,14 @@ class AccessDenied(AwsError):
     """The credentials may not do this call."""
 
 
+class MetricsUnreadable(AwsError):
+    """The ALB's metrics for the canary analysis could not be read (or not trusted).
+
+    Distinct from AwsError so that a bake can turn it into a failed gate, as unreadable
+    alarms are (SPEC: "Metrics that cannot be read are a failed gate"), rather than exit 1.
+    `__cause__` keeps the botocore error, so `is_transient` still sees throttling."""
+
+
 class GateFailed(NtDeployError):
     """A gate failed (alarm, health, smoke): rolled back, or refused to start."""
 
