@@ -52,6 +52,24 @@ class Figures:
 
 
 @dataclass(frozen=True)
+class Window:
+    """Both target groups' figures over [start, end), epoch seconds on the period grid."""
+
+    start: float
+    end: float
+    canary: Figures
+    stable: Figures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "canary": self.canary.to_dict(),
+            "stable": self.stable.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class CheckVerdict:
     """One check's verdict; `canary` / `stable` in percent (error_rate) or seconds."""
 

@@ -1,0 +1,217 @@
+"""The ALB's own per-target-group metrics for the canary analysis, in one GetMetricData call.
+
+What is read (SPEC, "Judging the canary itself"): namespace AWS/ApplicationELB,
+dimensions TargetGroup (`targetgroup/<name>/<id>`) and LoadBalancer (`app/<name>/<id>`),
+RequestCount and HTTPCode_Target_5XX_Count as Sums and TargetResponseTime with each
+check's statistic, for the canary's and the stable target group, all in one request.
+
+What AWS does that this relies on, from the GetMetricData reference:
+* StartTime is inclusive, EndTime exclusive, and periods are counted from StartTime
+  (rounded down to the minute, or to the 5/10/20/30 s division of a minute), so a window
+  on the period grid comes back as whole periods.
+* The ALB publishes nothing for a minute without 5xx, and nothing at all for a minute
+  without requests: a missing datapoint is a count of 0, never a gap to fill.
+* A page holds at most 100,800 datapoints; more come with NextToken (and StatusCode
+  PartialData), and are followed here. StatusCode InternalError or Forbidden for a query
+  means that figure cannot be trusted: MetricsUnreadable, as for any failed call.
+
+How a window's figures are made: counts are summed over its periods (exact). Average
+latency is each period's average weighted by that period's requests (exact: the ALB's
+average is per request). A percentile cannot be recombined exactly from per-period
+percentiles; it is their request-weighted mean, which is exact for a one-period window
+and treats canary and stable alike, so the ratio between them stays meaningful.
+
+Not handled: data that CloudWatch has not yet received for the last period (ALB metrics
+usually arrive within a minute) is read as 0 and counted on the next read, which
+re-reads the whole window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
+from neuraltrade_deploy.core.analysis import Analysis
+from neuraltrade_deploy.core.judgement import Figures, Window
+from neuraltrade_deploy.errors import MetricsUnreadable
+
+NAMESPACE = "AWS/ApplicationELB"
+ROLES = ("canary", "stable")
+_STAT_IDS = {"Average": "avg", "p50": "p50", "p90": "p90", "p99": "p99"}
+_UNTRUSTED = frozenset({"InternalError", "Forbidden"})
+
+
+class TargetGroupMetrics:
+    """Reads both target groups' figures; at most one GetMetricData per new complete period.
+
+    The load balancer dimension is looked up once (DescribeTargetGroups) and kept, and a
+    window already read is answered from memory: a poll every 5 s costs nothing between
+    periods."""
+
+    def __init__(self, clients: AwsClients, canary_target_group: str, stable_target_group: str):
+        self._clients = clients
+        self._arns = {"canary": canary_target_group, "stable": stable_target_group}
+        self._dimensions: dict[str, list[dict[str, str]]] | None = None
+        self._last: tuple[tuple[float, float, str], Window] | None = None
+
+    def read(self, analysis: Analysis, start: float, now: float) -> Window | None:
+        """The window from `start` (rounded down to the period grid) to the last complete
+        period before `now`; None while no period is complete yet (and no call is made)."""
+        begin, end = window_bounds(analysis.period, start, now)
+        if end <= begin:
+            return None
+        key = (begin, end, ",".join(analysis.statistics))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        results = self._results(metric_queries(self._dims(), analysis), begin, end)
+        window = Window(
+            begin, end, *(figures(results, role, analysis.statistics) for role in ROLES)
+        )
+        self._last = (key, window)
+        return window
+
+    def _dims(self) -> dict[str, list[dict[str, str]]]:
+        if self._dimensions is None:
+            self._dimensions = self._look_up_dimensions()
+        return self._dimensions
+
+    def _look_up_dimensions(self) -> dict[str, list[dict[str, str]]]:
+        arns = [self._arns[role] for role in ROLES]
+        try:
+            reply = self._clients.elbv2.describe_target_groups(TargetGroupArns=arns)
+        except AWS_FAILURES as err:
+            raise _unreadable(err, "DescribeTargetGroups") from err
+        groups = {g["TargetGroupArn"]: g for g in reply.get("TargetGroups", [])}
+        balancer = _shared_load_balancer([groups.get(arn, {}) for arn in arns], arns)
+        return {
+            role: [
+                {"Name": "TargetGroup", "Value": arn_suffix(self._arns[role])},
+                {"Name": "LoadBalancer", "Value": arn_suffix(balancer)},
+            ]
+            for role in ROLES
+        }
+
+    def _results(
+        self, queries: list[dict[str, Any]], begin: float, end: float
+    ) -> dict[str, dict[float, float]]:
+        """{query id: {period start: value}}, every page merged."""
+        merged: dict[str, dict[float, float]] = {q["Id"]: {} for q in queries}
+        try:
+            for result in self._pages(queries, begin, end):
+                status = str(result.get("StatusCode", "Complete"))
+                if status in _UNTRUSTED:
+                    raise MetricsUnreadable(f"GetMetricData: {result.get('Id')}: {status}")
+                values = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+                merged[result["Id"]].update((_epoch(at), float(v)) for at, v in values)
+        except AWS_FAILURES as err:
+            if isinstance(err, MetricsUnreadable):
+                raise
+            raise _unreadable(err, "GetMetricData") from err
+        return merged
+
+    def _pages(
+        self, queries: list[dict[str, Any]], begin: float, end: float
+    ) -> Iterator[Mapping[str, Any]]:
+        request: dict[str, Any] = {
+            "MetricDataQueries": queries,
+            "StartTime": datetime.fromtimestamp(begin, tz=timezone.utc),
+            "EndTime": datetime.fromtimestamp(end, tz=timezone.utc),
+            "ScanBy": "TimestampAscending",
+        }
+        while True:
+            page = self._clients.cloudwatch.get_metric_data(**request)
+            yield from page.get("MetricDataResults", [])
+            token = page.get("NextToken")
+            if not token:
+                return
+            request["NextToken"] = token
+
+
+def window_bounds(period: float, start: float, now: float) -> tuple[float, float]:
+    """[start rounded down to the period grid, the end of the last complete period)."""
+    step = int(period)
+    return float(math.floor(start / step) * step), float(math.floor(now / step) * step)
+
+
+def metric_queries(
+    dimensions: Mapping[str, list[dict[str, str]]], analysis: Analysis
+) -> list[dict[str, Any]]:
+    """Every query of both target groups: ids `<role>_requests`, `<role>_errors`, `<role>_p99`."""
+    wanted = [("requests", "RequestCount", "Sum"), ("errors", "HTTPCode_Target_5XX_Count", "Sum")]
+    wanted += [(_STAT_IDS[s], "TargetResponseTime", s) for s in analysis.statistics]
+    return [
+        {
+            "Id": f"{role}_{name}",
+            "MetricStat": {
+                "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dims},
+                "Period": int(analysis.period),
+                "Stat": stat,
+            },
+            "ReturnData": True,
+        }
+        for role, dims in dimensions.items()
+        for name, metric, stat in wanted
+    ]
+
+
+def figures(
+    results: Mapping[str, Mapping[float, float]], role: str, statistics: Sequence[str]
+) -> Figures:
+    """One target group's window from its per-period values (see the module docstring)."""
+    requests = results.get(f"{role}_requests", {})
+    latency: dict[str, float] = {}
+    for statistic in statistics:
+        per_period = results.get(f"{role}_{_STAT_IDS[statistic]}", {})
+        value = _weighted(per_period, requests)
+        if value is not None:
+            latency[statistic] = value
+    errors = results.get(f"{role}_errors", {})
+    return Figures(round(sum(requests.values())), round(sum(errors.values())), latency)
+
+
+def arn_suffix(arn: str) -> str:
+    """`targetgroup/<name>/<id>` or `app/<name>/<id>`: the resource, as ALB metrics name it."""
+    resource = arn.split(":", 5)[-1]
+    return resource.removeprefix("loadbalancer/")
+
+
+def _weighted(per_period: Mapping[float, float], requests: Mapping[float, float]) -> float | None:
+    """The request-weighted mean of per-period values; plain mean where counts are missing."""
+    if not per_period:
+        return None
+    weights = {at: requests.get(at, 0.0) for at in per_period}
+    total = sum(weights.values())
+    if total <= 0:
+        return sum(per_period.values()) / len(per_period)
+    return sum(value * weights[at] for at, value in per_period.items()) / total
+
+
+def _shared_load_balancer(groups: Sequence[Mapping[str, Any]], arns: Sequence[str]) -> str:
+    """The load balancer both target groups are behind (the one whose listener moves them)."""
+    balancers = [list(g.get("LoadBalancerArns", [])) for g in groups]
+    shared = [arn for arn in balancers[0] if all(arn in other for other in balancers[1:])]
+    if not shared:
+        raise MetricsUnreadable(
+            "the canary and stable target groups share no load balancer"
+            f" ({arns[0]}: {balancers[0] or 'none'}; {arns[1]}: {balancers[1] or 'none'}),"
+            " so their ALB metrics cannot be compared",
+            hint="attach both target groups to the listener rule nt-deploy moves",
+        )
+    return str(shared[0])
+
+
+def _epoch(at: object) -> float:
+    return at.timestamp() if isinstance(at, datetime) else float(str(at))
+
+
+def _unreadable(err: Exception, action: str) -> MetricsUnreadable:
+    translated = translate(err, action=action)
+    return MetricsUnreadable(
+        f"cannot read the ALB metrics: {translated}",
+        code=getattr(translated, "code", None),
+        hint=translated.hint,
+    )

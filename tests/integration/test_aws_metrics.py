@@ -1,0 +1,242 @@
+"""TargetGroupMetrics: Sums and Average against moto's GetMetricData (put_metric_data feeds
+it); percentiles, paging and failures with Stubber and the response shapes AWS sends (moto
+has no percentiles)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from botocore.stub import ANY, Stubber
+
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.errors import is_transient
+from neuraltrade_deploy.aws.metrics import TargetGroupMetrics, arn_suffix, window_bounds
+from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
+from neuraltrade_deploy.core.judgement import Figures
+from neuraltrade_deploy.errors import MetricsUnreadable
+from tests.integration.conftest import World
+
+ERRORS = AnalysisCheck("errors", "error_rate", max_increase=1)
+AVERAGE = AnalysisCheck("latency", "latency_avg", max_ratio=1.5)
+P99 = AnalysisCheck("p99", "latency_p99", max=0.5)
+T0 = float(int(time.time() // 60 * 60) - 3600)  # a whole minute, an hour ago
+TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/nt-api-{}/{}"
+LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/nt-api/50dc6c49"
+CANARY, STABLE = TG_ARN.format("canary", "73e2d6bc"), TG_ARN.format("stable", "943f017f")
+
+
+def put(aws: Callable[[str], Any], world: World, tg: str, at: float, **values: float) -> None:
+    """What the ALB publishes for one target group in one minute (only the metrics given)."""
+    dimensions = [
+        {"Name": "TargetGroup", "Value": arn_suffix(tg)},
+        {"Name": "LoadBalancer", "Value": arn_suffix(world.lb_arn)},
+    ]
+    aws("cloudwatch").put_metric_data(
+        Namespace="AWS/ApplicationELB",
+        MetricData=[
+            {
+                "MetricName": name,
+                "Dimensions": dimensions,
+                "Timestamp": datetime.fromtimestamp(at, tz=timezone.utc),
+                "Value": value,
+            }
+            for name, value in values.items()
+        ],
+    )
+
+
+def calls(clients: AwsClients) -> list[str]:
+    seen: list[str] = []
+    clients.register("before-call.cloudwatch.GetMetricData", lambda **_: seen.append("call"))
+    return seen
+
+
+def test_dimensions_name_the_target_group_and_load_balancer_as_alb_metrics_do() -> None:
+    assert arn_suffix(CANARY) == "targetgroup/nt-api-canary/73e2d6bc"
+    assert arn_suffix(LB_ARN) == "app/nt-api/50dc6c49"
+
+
+def test_the_window_runs_from_the_start_s_period_to_the_last_complete_one() -> None:
+    assert window_bounds(60, T0 + 25, T0 + 185) == (T0, T0 + 180)
+    assert window_bounds(10, T0 + 25, T0 + 59) == (T0 + 20, T0 + 50)
+
+
+def test_sums_over_the_window_with_missing_5xx_as_zero_and_a_weighted_average(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any]
+) -> None:
+    world = alb_world
+    put(
+        aws,
+        world,
+        world.canary_tg,
+        T0,
+        RequestCount=100,
+        HTTPCode_Target_5XX_Count=4,
+        TargetResponseTime=0.2,
+    )
+    put(aws, world, world.canary_tg, T0 + 60, RequestCount=300, TargetResponseTime=0.6)
+    put(
+        aws,
+        world,
+        world.stable_tg,
+        T0,
+        RequestCount=900,
+        HTTPCode_Target_5XX_Count=1,
+        TargetResponseTime=0.1,
+    )
+    put(aws, world, world.stable_tg, T0 + 60, RequestCount=2700, TargetResponseTime=0.1)
+    put(aws, world, world.canary_tg, T0 + 120, RequestCount=999)  # not complete yet: left out
+    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    window = reader.read(Analysis(checks=(ERRORS, AVERAGE)), T0 + 5, T0 + 150)
+    assert window is not None and (window.start, window.end) == (T0, T0 + 120)
+    assert window.canary == Figures(400, 4, {"Average": pytest.approx(0.5)})
+    assert window.stable == Figures(3600, 1, {"Average": pytest.approx(0.1)})
+
+
+def test_no_traffic_at_all_is_zero_requests_and_no_latency(
+    clients: AwsClients, alb_world: World
+) -> None:
+    reader = TargetGroupMetrics(clients, alb_world.canary_tg, alb_world.stable_tg)
+    window = reader.read(Analysis(checks=(ERRORS, AVERAGE)), T0, T0 + 120)
+    assert window is not None
+    assert window.canary == Figures(0, 0, {}) and window.stable == Figures(0, 0, {})
+
+
+def test_one_call_per_complete_period_and_none_before_the_first(
+    clients: AwsClients, alb_world: World
+) -> None:
+    seen = calls(clients)
+    reader = TargetGroupMetrics(clients, alb_world.canary_tg, alb_world.stable_tg)
+    plan = Analysis(checks=(ERRORS,))
+    assert reader.read(plan, T0 + 10, T0 + 59) is None
+    assert seen == []
+    for now in (T0 + 60, T0 + 65, T0 + 110, T0 + 119):  # polls within one period
+        reader.read(plan, T0 + 10, now)
+    assert len(seen) == 1
+    reader.read(plan, T0 + 10, T0 + 120)
+    assert len(seen) == 2
+
+
+def test_target_groups_behind_different_load_balancers_are_unreadable(
+    clients: AwsClients, alb_world: World
+) -> None:
+    reader = TargetGroupMetrics(clients, alb_world.other_tg, alb_world.stable_tg)
+    with pytest.raises(MetricsUnreadable, match="share no load balancer"):
+        reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
+
+
+def _stubbed(clients: AwsClients, stub_elb: Stubber) -> TargetGroupMetrics:
+    stub_elb.add_response(
+        "describe_target_groups",
+        {"TargetGroups": [
+            {"TargetGroupArn": arn, "LoadBalancerArns": [LB_ARN]} for arn in (CANARY, STABLE)
+        ]},
+        {"TargetGroupArns": [CANARY, STABLE]},
+    )  # fmt: skip
+    return TargetGroupMetrics(clients, CANARY, STABLE)
+
+
+def _result(id_: str, values: list[float], status: str = "Complete") -> dict[str, Any]:
+    stamps = [datetime.fromtimestamp(T0 + 60 * i, tz=timezone.utc) for i in range(len(values))]
+    return {"Id": id_, "Timestamps": stamps, "Values": values, "StatusCode": status}
+
+
+def test_percentiles_are_asked_by_statistic_and_pages_are_merged(clients: AwsClients) -> None:
+    with Stubber(clients.elbv2) as stub_elb, Stubber(clients.cloudwatch) as stub_cw:
+        reader = _stubbed(clients, stub_elb)
+        first = [
+            _result("canary_requests", [100, 300]),
+            _result("canary_p99", [0.2], "PartialData"),
+        ]
+        stub_cw.add_response(
+            "get_metric_data",
+            {"MetricDataResults": first, "NextToken": "more"},
+            {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY,
+             "ScanBy": "TimestampAscending"},
+        )  # fmt: skip
+        second = [
+            {**_result("canary_p99", [0.2, 0.6]), "Timestamps": [
+                datetime.fromtimestamp(T0 + 60, tz=timezone.utc)], "Values": [0.6]},
+            _result("stable_requests", [1000]), _result("stable_p99", [0.25]),
+            _result("stable_errors", [3]),
+        ]  # fmt: skip
+        stub_cw.add_response(
+            "get_metric_data", {"MetricDataResults": second}, {"MetricDataQueries": ANY,
+            "StartTime": ANY, "EndTime": ANY, "ScanBy": "TimestampAscending", "NextToken": "more"},
+        )  # fmt: skip
+        window = reader.read(Analysis(checks=(ERRORS, P99)), T0, T0 + 120)
+        stub_cw.assert_no_pending_responses()
+    assert window is not None
+    assert window.canary == Figures(400, 0, {"p99": pytest.approx(0.5)})  # (0.2*100+0.6*300)/400
+    assert window.stable == Figures(1000, 3, {"p99": 0.25})
+
+
+def test_the_queries_name_each_metric_statistic_and_both_dimensions(clients: AwsClients) -> None:
+    captured: list[dict[str, Any]] = []
+    clients.register(
+        "provide-client-params.cloudwatch.GetMetricData",
+        lambda params, **_: captured.append(params),
+    )
+    with Stubber(clients.elbv2) as stub_elb, Stubber(clients.cloudwatch) as stub_cw:
+        reader = _stubbed(clients, stub_elb)
+        stub_cw.add_response("get_metric_data", {"MetricDataResults": []})
+        reader.read(Analysis(checks=(ERRORS, P99, AVERAGE), period=60), T0, T0 + 60)
+    queries = {q["Id"]: q["MetricStat"] for q in captured[0]["MetricDataQueries"]}
+    assert sorted(queries) == sorted(
+        f"{role}_{name}" for role in ("canary", "stable")
+        for name in ("requests", "errors", "p99", "avg")
+    )  # fmt: skip
+    assert queries["canary_p99"]["Stat"] == "p99" and queries["stable_avg"]["Stat"] == "Average"
+    assert queries["stable_errors"]["Metric"] == {
+        "Namespace": "AWS/ApplicationELB", "MetricName": "HTTPCode_Target_5XX_Count",
+        "Dimensions": [{"Name": "TargetGroup", "Value": "targetgroup/nt-api-stable/943f017f"},
+                       {"Name": "LoadBalancer", "Value": "app/nt-api/50dc6c49"}],
+    }  # fmt: skip
+    assert (
+        queries["canary_requests"]["Stat"] == "Sum" and queries["canary_requests"]["Period"] == 60
+    )
+    assert captured[0]["StartTime"] == datetime.fromtimestamp(T0, tz=timezone.utc)
+
+
+@pytest.mark.parametrize("status", ["InternalError", "Forbidden"])
+def test_a_query_cloudwatch_could_not_answer_is_unreadable(
+    clients: AwsClients, status: str
+) -> None:
+    with Stubber(clients.elbv2) as stub_elb, Stubber(clients.cloudwatch) as stub_cw:
+        reader = _stubbed(clients, stub_elb)
+        stub_cw.add_response(
+            "get_metric_data", {"MetricDataResults": [_result("canary_errors", [], status)]}
+        )
+        with pytest.raises(MetricsUnreadable, match=f"canary_errors: {status}"):
+            reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
+
+
+def test_access_denied_is_unreadable_with_the_permission_hint(clients: AwsClients) -> None:
+    with Stubber(clients.elbv2) as stub_elb, Stubber(clients.cloudwatch) as stub_cw:
+        reader = _stubbed(clients, stub_elb)
+        stub_cw.add_client_error("get_metric_data", "AccessDenied", "not cloudwatch:Get*")
+        with pytest.raises(MetricsUnreadable, match="GetMetricData: AccessDenied") as caught:
+            reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
+    assert caught.value.hint is not None and "permission" in caught.value.hint
+    assert not is_transient(caught.value)
+
+
+def test_throttling_is_unreadable_but_still_seen_as_transient(clients: AwsClients) -> None:
+    with Stubber(clients.elbv2) as stub_elb, Stubber(clients.cloudwatch) as stub_cw:
+        reader = _stubbed(clients, stub_elb)
+        stub_cw.add_client_error("get_metric_data", "Throttling", "Rate exceeded", 400)
+        with pytest.raises(MetricsUnreadable) as caught:
+            reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
+    assert is_transient(caught.value)
+
+
+def test_a_failed_describe_target_groups_is_unreadable(clients: AwsClients) -> None:
+    with Stubber(clients.elbv2) as stub_elb:
+        stub_elb.add_client_error("describe_target_groups", "TargetGroupNotFound", "gone")
+        reader = TargetGroupMetrics(clients, CANARY, STABLE)
+        with pytest.raises(MetricsUnreadable, match="DescribeTargetGroups: TargetGroupNotFound"):
+            reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
