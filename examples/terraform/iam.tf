@@ -149,6 +149,16 @@ data "aws_iam_policy_document" "nt_deploy" {
     resources = ["*"]
   }
 
+  # Read-only: the ALB's per-target-group metrics for `analysis` (canary vs stable).
+  # GetMetricData supports no resource-level permissions, hence "*".
+  statement {
+    sid = "ReadMetrics"
+    actions = [
+      "cloudwatch:GetMetricData",
+    ]
+    resources = ["*"]
+  }
+
   # The deployment records and lock. CreateTable/TagResource are for `nt-deploy init`.
   statement {
     sid = "StateTable"
