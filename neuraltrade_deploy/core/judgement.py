@@ -135,6 +135,7 @@ def judge(
 ) -> Judgement:
     """The verdict of every check on one window, and the step's overall verdict."""
     alpha = look_alpha(looks)
+    canary, stable = _consistent(canary), _consistent(stable)
     verdicts = tuple(
         _check(check, analysis.min_requests, canary, stable, weight, alpha)
         for check in analysis.checks
@@ -155,9 +156,10 @@ def _check(
         return CheckVerdict(check.name, check.metric, "insufficient_data", None, None, "", text)
     compare = weight < 100 and stable.requests >= minimum
     starved = weight < 100 and not compare and _compares(check)
+    why = f", stable {stable.requests:,} requests, {minimum:,} needed to compare" if starved else ""
     if check.metric == "error_rate":
-        return _error_rate(check, canary, stable, compare=compare, starved=starved, alpha=alpha)
-    return _latency(check, canary, stable, compare=compare, starved=starved, minimum=minimum)
+        return _error_rate(check, canary, stable, compare=compare, why=why, alpha=alpha)
+    return _latency(check, canary, stable, compare=compare, why=why)
 
 
 def _compares(check: AnalysisCheck) -> bool:
@@ -170,10 +172,10 @@ def _error_rate(
     stable: Figures,
     *,
     compare: bool,
-    starved: bool,
+    why: str,
     alpha: float,
 ) -> CheckVerdict:
-    figures = error_figure(canary, stable if (compare or starved) else None)
+    figures = error_figure(canary, stable if (compare or why) else None)
     rates = (100.0 * canary.errors / canary.requests, _rate(stable))
     if check.max is not None and above(canary.errors, canary.requests, check.max / 100, alpha):
         return _verdict(check, "fail", rates, figures, percent_limit(check.max))
@@ -183,8 +185,8 @@ def _error_rate(
             return _verdict(check, "fail", rates, figures, increase_limit(check.max_increase))
     limits = [increase_limit(check.max_increase)] if check.max_increase is not None else []
     limits += [percent_limit(check.max)] if check.max is not None else []
-    outcome: Outcome = "insufficient_data" if starved else "pass"
-    return _verdict(check, outcome, rates, figures, ", ".join(limits))
+    outcome: Outcome = "insufficient_data" if why else "pass"
+    return _verdict(check, outcome, rates, figures, ", ".join(limits), why)
 
 
 def _latency(
@@ -193,12 +195,11 @@ def _latency(
     stable: Figures,
     *,
     compare: bool,
-    starved: bool,
-    minimum: int,
+    why: str,
 ) -> CheckVerdict:
     statistic = check.statistic or "Average"
     ours, theirs = canary.latency.get(statistic), stable.latency.get(statistic)
-    figures = latency_figure(statistic, ours, theirs if (compare or starved) else None)
+    figures = latency_figure(statistic, ours, theirs if (compare or why) else None)
     values = (ours, theirs)
     if ours is None:
         text = f"analysis {check.name}: no {statistic} latency datapoint for the canary"
@@ -210,9 +211,19 @@ def _latency(
         return _verdict(check, "fail", values, figures, ratio_limit(ratio))
     limits = [ratio_limit(ratio)] if ratio is not None else []
     limits += [seconds(check.max)] if check.max is not None else []
-    short = starved or (compare and ratio is not None and theirs is None)
-    outcome: Outcome = "insufficient_data" if short else "pass"
-    return _verdict(check, outcome, values, figures, ", ".join(limits))
+    if compare and ratio is not None and theirs is None:
+        why = f", no stable {statistic} datapoint to compare with"
+    outcome: Outcome = "insufficient_data" if why else "pass"
+    return _verdict(check, outcome, values, figures, ", ".join(limits), why)
+
+
+def _consistent(figures: Figures) -> Figures:
+    """Never more errors than requests: the two are separate metrics, and a 5xx count can
+    reach CloudWatch a little before the RequestCount of the same minute does."""
+    if 0 <= figures.errors <= figures.requests:
+        return figures
+    requests = max(0, figures.requests)
+    return Figures(requests, min(max(0, figures.errors), requests), figures.latency)
 
 
 def _rate(figures: Figures) -> float | None:
@@ -225,8 +236,8 @@ def _verdict(
     values: tuple[float | None, float | None],
     figures: str,
     limit: str,
+    why: str = "",
 ) -> CheckVerdict:
-    text = f"analysis {check.name}: {figures}" + (f", limit {limit}" if limit else "")
-    if outcome == "insufficient_data":
-        text += ", stable has too few requests to compare with"
+    """`why`: what kept a check from being judged, appended to its line."""
+    text = f"analysis {check.name}: {figures}" + (f", limit {limit}" if limit else "") + why
     return CheckVerdict(check.name, check.metric, outcome, values[0], values[1], limit, text)

@@ -99,7 +99,23 @@ def test_zero_errors_pass_and_show_zero() -> None:
 def test_zero_stable_traffic_below_100_percent_is_not_enough_data_never_a_pass() -> None:
     result = run(figures(1200, 0), figures(0, 0, p99=None))
     assert outcomes(result) == {"errors": "insufficient_data", "latency": "insufficient_data"}
-    assert "stable no requests" in result.checks[0].message
+    assert result.checks[0].message == (
+        "analysis errors: canary 0.0% (0 of 1,200) vs stable no requests,"
+        " limit stable + 1 point, 5%, stable 0 requests, 50 needed to compare"
+    )
+
+
+def test_a_stable_without_a_latency_datapoint_is_not_enough_data_for_the_ratio() -> None:
+    result = run(figures(1200, p99=0.3), figures(10800, p99=None))
+    assert outcomes(result)["latency"] == "insufficient_data"
+    assert result.checks[1].message.endswith("no stable p99 datapoint to compare with")
+
+
+def test_more_5xx_than_requests_in_a_window_is_read_as_every_request_failing() -> None:
+    """The 5xx count of a minute can reach CloudWatch before its RequestCount does."""
+    result = run(figures(60, 75), figures(10800, 20, p99=None))
+    assert result.checks[0].canary == 100.0
+    assert outcomes(result)["errors"] == "fail"
 
 
 def test_zero_stable_traffic_still_fails_a_canary_over_the_absolute_max() -> None:
