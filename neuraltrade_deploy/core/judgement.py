@@ -34,6 +34,7 @@ from neuraltrade_deploy.core.figures import (
 )
 
 Outcome = Literal["pass", "fail", "insufficient_data"]
+OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "insufficient_data")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class Figures:
 
     def to_dict(self) -> dict[str, Any]:
         return {"requests": self.requests, "errors": self.errors, "latency": dict(self.latency)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Figures:
+        latency = {str(k): float(v) for k, v in (data.get("latency") or {}).items()}
+        return cls(int(data["requests"]), int(data["errors"]), latency)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,11 @@ class Window:
             "canary": self.canary.to_dict(),
             "stable": self.stable.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Window:
+        canary, stable = Figures.from_dict(data["canary"]), Figures.from_dict(data["stable"])
+        return cls(float(data["start"]), float(data["end"]), canary, stable)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,19 @@ class CheckVerdict:
             "limit": self.limit,
             "message": self.message,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckVerdict:
+        canary, stable = data.get("canary"), data.get("stable")
+        return cls(
+            name=str(data["name"]),
+            metric=str(data["metric"]),
+            outcome=_outcome(data["outcome"]),
+            canary=None if canary is None else float(canary),
+            stable=None if stable is None else float(stable),
+            limit=str(data.get("limit", "")),
+            message=str(data.get("message", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -128,6 +152,19 @@ class Judgement:
             "stable": self.stable.to_dict(),
             "checks": [c.to_dict() for c in self.checks],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Judgement:
+        """As a record or `status --json` holds it (`message` is derived, not read)."""
+        return cls(
+            outcome=_outcome(data["outcome"]),
+            checks=tuple(CheckVerdict.from_dict(c) for c in data.get("checks", ())),
+            canary=Figures.from_dict(data["canary"]),
+            stable=Figures.from_dict(data["stable"]),
+            weight=int(data["weight"]),
+            looks=int(data["looks"]),
+            min_requests=int(data["min_requests"]),
+        )
 
 
 def judge(
@@ -215,6 +252,13 @@ def _latency(
         why = f", no stable {statistic} datapoint to compare with"
     outcome: Outcome = "insufficient_data" if why else "pass"
     return _verdict(check, outcome, values, figures, ", ".join(limits), why)
+
+
+def _outcome(value: object) -> Outcome:
+    for outcome in OUTCOMES:
+        if value == outcome:
+            return outcome
+    raise ValueError(f"not a judgement outcome: {value!r}")
 
 
 def _consistent(figures: Figures) -> Figures:

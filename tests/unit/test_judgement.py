@@ -16,7 +16,7 @@ from neuraltrade_deploy.core.bounds import (
     lower_bound,
     upper_bound,
 )
-from neuraltrade_deploy.core.judgement import Figures, Judgement, judge
+from neuraltrade_deploy.core.judgement import Figures, Judgement, Window, judge
 
 ERRORS = AnalysisCheck("errors", "error_rate", max_increase=1, max=5)
 LATENCY = AnalysisCheck("latency", "latency_p99", max_ratio=1.5, max=0.5)
@@ -151,6 +151,16 @@ def test_the_judgement_serialises_to_plain_json() -> None:
         "canary": pytest.approx(100 * 12 / 290), "stable": pytest.approx(100 * 3 / 2610),
         "limit": "stable + 1 point", "message": result.message,
     }  # fmt: skip
+
+
+def test_a_judgement_and_a_window_read_back_from_their_dicts_are_equal() -> None:
+    result = run(figures(290, 12, p99=0.3), figures(2610, 3, p99=0.25), looks=1)
+    again = Judgement.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result and again.message == result.message
+    window = Window(60.0, 180.0, figures(290, 12), figures(2610, 3, p99=None))
+    assert Window.from_dict(json.loads(json.dumps(window.to_dict()))) == window
+    with pytest.raises(ValueError, match="not a judgement outcome"):
+        Judgement.from_dict({**result.to_dict(), "outcome": "maybe"})
 
 
 def test_more_looks_make_each_look_stricter() -> None:
