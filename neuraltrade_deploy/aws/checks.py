@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
@@ -29,6 +29,9 @@ from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
 from neuraltrade_deploy.ports import ServiceState
 from neuraltrade_deploy.steering import steering_problem
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2.type_defs import ActionOutputTypeDef, TargetGroupTypeDef
 
 WARNING_PREFIX = "warning: "
 TG_FIELDS = ("stable_target_group", "canary_target_group")
@@ -135,7 +138,7 @@ class _Checker:
 
     def traffic(self, service: ServiceConfig, where: str) -> None:
         traffic, key = service.traffic, f"{where}.traffic"
-        groups: dict[str, Mapping[str, Any]] = {}
+        groups: dict[str, TargetGroupTypeDef] = {}
         for field in TG_FIELDS:
             ref = getattr(traffic, field)
             found = find_target_group(self.clients, ref) if ref else None
@@ -151,7 +154,7 @@ class _Checker:
     def _routing(
         self,
         service: ServiceConfig,
-        groups: Mapping[str, Mapping[str, Any]],
+        groups: Mapping[str, TargetGroupTypeDef],
         key: str,
         *,
         check_forward: bool,
@@ -183,7 +186,9 @@ class _Checker:
         if actions is not None and check_forward and traffic.mode == "weighted":
             self._forward(actions, groups, f"{key}.{field}")
 
-    def _rule(self, key: str, rule_arn: str | None) -> tuple[list[Any] | None, str | None]:
+    def _rule(
+        self, key: str, rule_arn: str | None
+    ) -> tuple[list[ActionOutputTypeDef] | None, str | None]:
         """(the rule's actions, its listener's ARN); (None, None) when there is no rule."""
         if not rule_arn:
             return None, None
@@ -199,7 +204,10 @@ class _Checker:
         return list(rule.get("Actions", [])), listener_arn
 
     def _forward(
-        self, actions: Sequence[Any], groups: Mapping[str, Mapping[str, Any]], key: str
+        self,
+        actions: Sequence[ActionOutputTypeDef],
+        groups: Mapping[str, TargetGroupTypeDef],
+        key: str,
     ) -> None:
         try:
             weights = forward_weights(forward_action(actions))
