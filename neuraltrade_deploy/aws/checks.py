@@ -17,6 +17,7 @@ from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
 from neuraltrade_deploy.aws.dynamodb import INIT_HINT, DynamoRecordStore
 from neuraltrade_deploy.aws.ecs import EcsGatewayAws
 from neuraltrade_deploy.aws.elbv2 import (
+    default_rule_problem,
     find_listener,
     find_rule,
     find_target_group,
@@ -200,6 +201,10 @@ class _Checker:
         rule = find_rule(self.clients, rule_arn)
         if rule is None:
             self.add(f'{key}: listener rule "{rule_arn}" does not exist')
+            return None, None
+        problem = default_rule_problem(key, rule, listener_arn)
+        if problem:
+            self.add(problem)
             return None, None
         return list(rule.get("Actions", [])), listener_arn
 

@@ -123,3 +123,23 @@ def test_missing_permissions_become_problem_lines(clients: AwsClients, world: Wo
         "nt-api-stable: AccessDenied: not authorized to DescribeTargetGroups"
     ) in problems
     assert any(p.startswith("alarms: cannot read the alarms: ") for p in problems)
+
+
+def _default_rule_arn(aws: Any, world: World) -> str:
+    rules = aws("elbv2").describe_rules(ListenerArn=world.listener_arn)["Rules"]
+    (default,) = [r for r in rules if r.get("IsDefault")]  # moto marks it as AWS does
+    return str(default["RuleArn"])
+
+
+def test_the_listeners_default_rule_given_as_listener_rule_is_refused(
+    clients: AwsClients, aws: Any, world: World
+) -> None:
+    """AWS answers ModifyRule on the default rule with OperationNotPermitted (its actions
+    change through ModifyListener only); moto lets it pass, so the refusal is ours."""
+    config = deploy_config(world, listener_rule=_default_rule_arn(aws, world))
+    problems = [p for p in check_resources(clients, config) if not is_warning(p)]
+    assert problems == [
+        f"services.api.traffic.listener_rule: {_default_rule_arn(aws, world)} is the default "
+        "rule of its listener, which ModifyRule cannot change (AWS: OperationNotPermitted); "
+        f"give the listener instead: `listener: {world.listener_arn}`"
+    ]
