@@ -1,9 +1,23 @@
 """What a canary copies from the stable service: the CreateService request nt-deploy sends.
 
-The launch settings in LAUNCH_KEYS, unchanged; the container and port of the stable's
-binding, bound to the canary target group. It is not registered in the stable service's
-Cloud Map / Service Connect namespaces on purpose: traffic must reach it only through the
-listener weights nt-deploy sets (SPEC rule 1).
+From DescribeServices (`include=["TAGS"]`) of the stable service, checked against
+botocore's ecs model (`Service`, `Deployment`, `CreateServiceRequest`):
+
+- the launch settings in LAUNCH_KEYS, unchanged (`propagateTags` and
+  `enableECSManagedTags` as the stable has them, so tasks are tagged as the stable's are);
+- Service Connect as a *client only*: DescribeServices gives it on the PRIMARY deployment
+  (`deployments[].serviceConnectConfiguration`), not on the service. The canary keeps
+  `enabled`, `namespace` and the proxy's `logConfiguration`, so it can still call the
+  services it depends on, but publishes no `services` (no endpoints, no client aliases):
+  requests reach it only through the listener weights (SPEC rule 1);
+- `volumeConfigurations` (also on the deployment): volumes the task definition marks
+  `configuredAtLaunch` must be given on CreateService or the canary's tasks cannot start;
+  each is copied with its `managedEBSVolume` as AWS describes it;
+- the stable's tags merged with nt-deploy's own (ours win on our keys), without the
+  `aws:` tags AWS reserves (CreateService refuses them) and within ECS's 50 tags.
+
+Not copied: `serviceRegistries` (Cloud Map) and `vpcLatticeConfigurations`, which would
+publish the canary; the deployment configuration, which nt-deploy sets itself.
 """
 
 from __future__ import annotations
@@ -18,7 +32,9 @@ from neuraltrade_deploy.ports import ServiceState
 if TYPE_CHECKING:
     from types_boto3_ecs.type_defs import (
         CreateServiceRequestTypeDef,
+        ServiceConnectConfigurationTypeDef,
         ServiceTypeDef,
+        TagTypeDef,
     )
 
 LaunchKey = Literal[
@@ -50,11 +66,22 @@ LAUNCH_KEYS: tuple[LaunchKey, ...] = (
     "enableExecuteCommand",
     "availabilityZoneRebalancing",
 )
+SERVICE_CONNECT = "serviceConnectConfiguration"
+VOLUMES = "volumeConfigurations"
+MAX_TAGS = 50  # per ECS resource
+RESERVED_TAG_PREFIX = "aws:"
 
 
 def launch_settings(raw: ServiceTypeDef) -> dict[str, Any]:
-    """ServiceState.launch: the LAUNCH_KEYS of the service."""
+    """ServiceState.launch: the LAUNCH_KEYS of the service, and Service Connect and the
+    volume configurations of its PRIMARY deployment (where DescribeServices puts them)."""
     launch: dict[str, Any] = {key: raw[key] for key in LAUNCH_KEYS if key in raw}
+    primary = next((d for d in raw.get("deployments", []) if d.get("status") == "PRIMARY"), None)
+    if primary is not None:
+        if SERVICE_CONNECT in primary:
+            launch[SERVICE_CONNECT] = primary["serviceConnectConfiguration"]
+        if primary.get("volumeConfigurations"):
+            launch[VOLUMES] = primary["volumeConfigurations"]
     return launch
 
 
@@ -104,9 +131,9 @@ def create_service_request(
         "clientToken": uuid.uuid4().hex,
     }
     _copy_launch(request, template.launch)
-    request["propagateTags"] = "SERVICE"
-    if tags:
-        request["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+    merged = merged_tags(template.tags, tags)
+    if merged:
+        request["tags"] = merged
     return request
 
 
@@ -124,3 +151,33 @@ def _copy_launch(request: CreateServiceRequestTypeDef, launch: Mapping[str, Any]
         request.pop("placementStrategy", None)
     if not request.get("capacityProviderStrategy"):
         request.pop("capacityProviderStrategy", None)
+    client = service_connect_client(launch.get(SERVICE_CONNECT))
+    if client is not None:
+        request["serviceConnectConfiguration"] = client
+    if launch.get(VOLUMES):
+        request["volumeConfigurations"] = list(launch[VOLUMES])
+
+
+def service_connect_client(
+    described: Mapping[str, Any] | None,
+) -> ServiceConnectConfigurationTypeDef | None:
+    """The stable's Service Connect configuration, client side only (see the module doc);
+    None when the stable does not use Service Connect."""
+    if not described or not described.get("enabled"):
+        return None
+    config: ServiceConnectConfigurationTypeDef = {"enabled": True}
+    if described.get("namespace"):
+        config["namespace"] = str(described["namespace"])
+    if described.get("logConfiguration"):
+        config["logConfiguration"] = described["logConfiguration"]
+    return config
+
+
+def merged_tags(stable: Mapping[str, str], ours: Mapping[str, str]) -> list[TagTypeDef]:
+    """The stable's tags, then ours (ours win on a shared key); no `aws:` tags; at most 50,
+    ours always kept (the stable's last ones give way)."""
+    kept = {k: v for k, v in stable.items() if not k.lower().startswith(RESERVED_TAG_PREFIX)}
+    room = max(MAX_TAGS - len(ours), 0)
+    theirs = [k for k in kept if k not in ours][:room]
+    merged = {**{k: kept[k] for k in theirs}, **ours}
+    return [{"key": k, "value": v} for k, v in merged.items()]
