@@ -21,17 +21,20 @@ if TYPE_CHECKING:
     from types_boto3_cloudwatch.type_defs import (
         AlarmHistoryItemTypeDef,
         CompositeAlarmTypeDef,
+        LogAlarmTypeDef,
         MetricAlarmTypeDef,
     )
 
-    AnyAlarm = MetricAlarmTypeDef | CompositeAlarmTypeDef
+    AnyAlarm = MetricAlarmTypeDef | CompositeAlarmTypeDef | LogAlarmTypeDef
 
-ALARM_TYPES: list[AlarmTypeType] = ["MetricAlarm", "CompositeAlarm"]
+# Every AlarmType of the cloudwatch model: an alarm of a type not asked for would read as
+# missing. LogAlarm is a CloudWatch Logs query alarm; it has the same state fields.
+ALARM_TYPES: list[AlarmTypeType] = ["MetricAlarm", "CompositeAlarm", "LogAlarm"]
 NAMES_PER_CALL = 100  # DescribeAlarms AlarmNames takes at most 100
 
 
 class AlarmReaderAws:
-    """ports.AlarmReader: metric and composite alarms alike."""
+    """ports.AlarmReader: metric, composite and log alarms alike."""
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
@@ -72,6 +75,7 @@ class AlarmReaderAws:
         for page in pages:
             yield from page.get("MetricAlarms", [])
             yield from page.get("CompositeAlarms", [])
+            yield from page.get("LogAlarms", [])
 
     def _history(self, name: str, start: datetime) -> Iterator[AlarmHistoryItemTypeDef]:
         paginator = self._clients.cloudwatch.get_paginator("describe_alarm_history")

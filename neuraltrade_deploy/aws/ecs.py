@@ -111,7 +111,15 @@ class EcsGatewayAws:
         return None
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None:
-        self._update(cluster, name, desiredCount=desired)
+        """Scaling to 0 a service another process already deleted is already done (ECS
+        answers ServiceNotActiveException, later ServiceNotFoundException); scaling it up
+        is not, and raises ResourceNotFound."""
+        try:
+            self._clients.ecs.update_service(cluster=cluster, service=name, desiredCount=desired)
+        except Exception as err:
+            if desired == 0 and error_code(err) in GONE_CODES:
+                return
+            raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
     def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None:
         self._update(cluster, name, taskDefinition=task_definition, forceNewDeployment=False)

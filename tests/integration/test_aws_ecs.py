@@ -431,3 +431,19 @@ def test_tags_merged_within_ecs_limit_of_50_ours_always_kept() -> None:
     assert len(merged) == 50
     assert merged[-1] == {"key": DEPLOYMENT_TAG, "value": "d-1"}
     assert merged[0] == {"key": "team-0", "value": "0"}
+
+
+def test_scaling_to_zero_a_canary_another_process_deleted_is_already_done(
+    clients: AwsClients, ecs: EcsGatewayAws
+) -> None:
+    """UpdateService on a deleted service: ServiceNotActiveException while ECS still lists
+    it as INACTIVE, ServiceNotFoundException after; to scale it to 0 is already done."""
+    with Stubber(clients.ecs) as stub:
+        stub.add_client_error("update_service", "ServiceNotActiveException", "Service not active.")
+        ecs.scale_service("c", CANARY, 0)
+        stub.add_client_error("update_service", "ServiceNotFoundException", "Service not found.")
+        ecs.scale_service("c", CANARY, 0)
+        stub.add_client_error("update_service", "ServiceNotActiveException", "Service not active.")
+        with pytest.raises(ResourceNotFound, match="ServiceNotActiveException"):
+            ecs.scale_service("c", CANARY, 2)  # growing what is gone is not done
+        stub.assert_no_pending_responses()
