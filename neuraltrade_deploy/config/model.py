@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 TrafficMode = Literal["weighted", "replicas"]
+InsufficientDataPolicy = Literal["fail", "warn"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class ServiceConfig:
     timeouts: Timeouts = Timeouts()
     smoke_canary: tuple[SmokeCheck, ...] = ()
     smoke_production: tuple[SmokeCheck, ...] = ()
+    # An alarm in INSUFFICIENT_DATA: "fail" refuses a start and fails a bake, "warn" says so.
+    alarms_insufficient_data: InsufficientDataPolicy = "warn"
 
     @property
     def key(self) -> str:
