@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from time import time
 from typing import TYPE_CHECKING
 
+from neuraltrade_deploy.aws.alarm_data import insufficient_data_alarms
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
 from neuraltrade_deploy.aws.dynamodb import INIT_HINT, DynamoRecordStore
@@ -245,6 +247,21 @@ class _Checker:
                         f'services.{name}.alarms: alarm "{alarm}" is in ALARM now; '
                         "a deployment would not start"
                     )
+        stuck = [n for n, s in reading.states.items() if s.state == "INSUFFICIENT_DATA"]
+        if stuck:
+            self._insufficient_data(config, stuck)
+
+    def _insufficient_data(self, config: DeployConfig, stuck: list[str]) -> None:
+        """Alarms that cannot fire: a problem under `alarms_insufficient_data: fail`,
+        a warning under `warn` (the default)."""
+        findings = {f.alarm: f for f in insufficient_data_alarms(self.clients, stuck, now=time())}
+        for name, service in config.services.items():
+            for alarm in (a for a in service.alarms if a in findings):
+                line = f"services.{name}.alarms: {findings[alarm].describe()}"
+                if service.alarms_insufficient_data == "fail":
+                    self.add(f"{line} (alarms_insufficient_data: fail)")
+                else:
+                    self.warn(line)
 
 
 def _tg_name(arn: str) -> str:
