@@ -145,6 +145,8 @@ data "aws_iam_policy_document" "nt_deploy" {
     actions = [
       "cloudwatch:DescribeAlarms",
       "cloudwatch:DescribeAlarmHistory",
+      # validate --aws: has the metric of an INSUFFICIENT_DATA alarm any data (no resource ARNs).
+      "cloudwatch:GetMetricData",
     ]
     resources = ["*"]
   }
