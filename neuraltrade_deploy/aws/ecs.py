@@ -122,7 +122,15 @@ class EcsGatewayAws:
             raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
     def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None:
-        self._update(cluster, name, taskDefinition=task_definition, forceNewDeployment=False)
+        try:
+            self._clients.ecs.update_service(
+                cluster=cluster,
+                service=name,
+                taskDefinition=task_definition,
+                forceNewDeployment=False,
+            )
+        except Exception as err:
+            raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
     def delete_service(self, cluster: str, name: str) -> None:
         try:
@@ -142,12 +150,6 @@ class EcsGatewayAws:
             if definition.get("name") == container:
                 return str(definition.get("image", ""))
         raise ResourceNotFound(f'task definition {arn} has no container named "{container}"')
-
-    def _update(self, cluster: str, name: str, **changes: Any) -> None:
-        try:
-            self._clients.ecs.update_service(cluster=cluster, service=name, **changes)
-        except Exception as err:
-            raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
 
 def service_state(cluster: str, raw: ServiceTypeDef) -> ServiceState:
