@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from neuraltrade_deploy.aws.alarm_data import insufficient_data_alarms
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
+from neuraltrade_deploy.aws.default_rule import default_rule_problem
 from neuraltrade_deploy.aws.dynamodb import INIT_HINT, DynamoRecordStore
 from neuraltrade_deploy.aws.ecs import EcsGatewayAws
 from neuraltrade_deploy.aws.elbv2 import (
-    default_rule_problem,
     find_listener,
     find_rule,
     find_target_group,

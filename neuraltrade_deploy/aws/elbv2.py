@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
 from neuraltrade_deploy.config.model import Traffic
-from neuraltrade_deploy.errors import AwsError, ConfigError, ResourceNotFound
+from neuraltrade_deploy.errors import AwsError, ResourceNotFound
 from neuraltrade_deploy.ports import TargetHealth
 
 if TYPE_CHECKING:
@@ -49,36 +49,6 @@ def listener_arn_of_rule(rule_arn: str) -> str:
     if not sep or path.count("/") < 4:
         raise ValueError(f"not a listener rule ARN: {rule_arn}")
     return f"{prefix}:listener/{path.rsplit('/', 1)[0]}"
-
-
-def default_rule_problem(key: str, rule: RuleTypeDef, listener_arn: str) -> str | None:
-    """The problem line when `rule` is its listener's default rule (DescribeRules says
-    IsDefault): AWS refuses ModifyRule on it (OperationNotPermitted; its actions change
-    through ModifyListener only), so the deployment would fail at its first step."""
-    if not rule.get("IsDefault"):
-        return None
-    return (
-        f"{key}: {rule.get('RuleArn', '?')} is the default rule of its listener, which "
-        "ModifyRule cannot change (AWS: OperationNotPermitted); give the listener instead: "
-        f"`listener: {listener_arn}`"
-    )
-
-
-def refuse_default_rule(clients: AwsClients, traffic: Traffic, *, where: str) -> None:
-    """ConfigError (exit 2) when `traffic.listener_rule` is its listener's default rule.
-
-    One DescribeRules; for the start of a deployment, before anything changes:
-    `refuse_default_rule(clients, plan.traffic, where=f"services.{plan.name}.traffic")`.
-    A rule that does not exist is left to `resolve_traffic` to report."""
-    if not traffic.listener_rule:
-        return
-    rule = find_rule(clients, traffic.listener_rule)
-    if rule is None:
-        return
-    key = f"{where}.listener_rule"
-    problem = default_rule_problem(key, rule, listener_arn_of_rule(traffic.listener_rule))
-    if problem:
-        raise ConfigError(problem)
 
 
 def find_target_group(clients: AwsClients, ref: str) -> TargetGroupTypeDef | None:

@@ -329,7 +329,7 @@ def test_replicas_mode_reads_target_health_and_has_no_weights_to_set(
 def test_refuse_default_rule_at_start_is_exit_2_pointing_to_listener(
     clients: AwsClients, aws: Any, alb_world: World
 ) -> None:
-    from neuraltrade_deploy.aws.elbv2 import refuse_default_rule
+    from neuraltrade_deploy.aws.default_rule import refuse_default_rule
 
     rules = aws("elbv2").describe_rules(ListenerArn=alb_world.listener_arn)["Rules"]
     (default,) = [r["RuleArn"] for r in rules if r.get("IsDefault")]
