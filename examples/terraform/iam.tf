@@ -149,7 +149,8 @@ data "aws_iam_policy_document" "nt_deploy" {
     resources = ["*"]
   }
 
-  # Read-only: the ALB's per-target-group metrics for `analysis` (canary vs stable).
+  # Read-only: the ALB's per-target-group metrics for `analysis` (canary vs stable), and
+  # for validate --aws, whether an INSUFFICIENT_DATA alarm's metric has any data.
   # GetMetricData supports no resource-level permissions, hence "*".
   statement {
     sid = "ReadMetrics"

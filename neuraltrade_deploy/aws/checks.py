@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from time import time
+from typing import TYPE_CHECKING
 
+from neuraltrade_deploy.aws.alarm_data import insufficient_data_alarms
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
+from neuraltrade_deploy.aws.default_rule import default_rule_problem
 from neuraltrade_deploy.aws.dynamodb import INIT_HINT, DynamoRecordStore
 from neuraltrade_deploy.aws.ecs import EcsGatewayAws
 from neuraltrade_deploy.aws.elbv2 import (
@@ -29,6 +32,9 @@ from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
 from neuraltrade_deploy.ports import ServiceState
 from neuraltrade_deploy.steering import steering_problem
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2.type_defs import ActionOutputTypeDef, TargetGroupTypeDef
 
 WARNING_PREFIX = "warning: "
 TG_FIELDS = ("stable_target_group", "canary_target_group")
@@ -135,7 +141,7 @@ class _Checker:
 
     def traffic(self, service: ServiceConfig, where: str) -> None:
         traffic, key = service.traffic, f"{where}.traffic"
-        groups: dict[str, Mapping[str, Any]] = {}
+        groups: dict[str, TargetGroupTypeDef] = {}
         for field in TG_FIELDS:
             ref = getattr(traffic, field)
             found = find_target_group(self.clients, ref) if ref else None
@@ -151,7 +157,7 @@ class _Checker:
     def _routing(
         self,
         service: ServiceConfig,
-        groups: Mapping[str, Mapping[str, Any]],
+        groups: Mapping[str, TargetGroupTypeDef],
         key: str,
         *,
         check_forward: bool,
@@ -183,7 +189,9 @@ class _Checker:
         if actions is not None and check_forward and traffic.mode == "weighted":
             self._forward(actions, groups, f"{key}.{field}")
 
-    def _rule(self, key: str, rule_arn: str | None) -> tuple[list[Any] | None, str | None]:
+    def _rule(
+        self, key: str, rule_arn: str | None
+    ) -> tuple[list[ActionOutputTypeDef] | None, str | None]:
         """(the rule's actions, its listener's ARN); (None, None) when there is no rule."""
         if not rule_arn:
             return None, None
@@ -196,10 +204,17 @@ class _Checker:
         if rule is None:
             self.add(f'{key}: listener rule "{rule_arn}" does not exist')
             return None, None
+        problem = default_rule_problem(key, rule, listener_arn)
+        if problem:
+            self.add(problem)
+            return None, None
         return list(rule.get("Actions", [])), listener_arn
 
     def _forward(
-        self, actions: Sequence[Any], groups: Mapping[str, Mapping[str, Any]], key: str
+        self,
+        actions: Sequence[ActionOutputTypeDef],
+        groups: Mapping[str, TargetGroupTypeDef],
+        key: str,
     ) -> None:
         try:
             weights = forward_weights(forward_action(actions))
@@ -232,6 +247,21 @@ class _Checker:
                         f'services.{name}.alarms: alarm "{alarm}" is in ALARM now; '
                         "a deployment would not start"
                     )
+        stuck = [n for n, s in reading.states.items() if s.state == "INSUFFICIENT_DATA"]
+        if stuck:
+            self._insufficient_data(config, stuck)
+
+    def _insufficient_data(self, config: DeployConfig, stuck: list[str]) -> None:
+        """Alarms that cannot fire: a problem under `alarms_insufficient_data: fail`,
+        a warning under `warn` (the default)."""
+        findings = {f.alarm: f for f in insufficient_data_alarms(self.clients, stuck, now=time())}
+        for name, service in config.services.items():
+            for alarm in (a for a in service.alarms if a in findings):
+                line = f"services.{name}.alarms: {findings[alarm].describe()}"
+                if service.alarms_insufficient_data == "fail":
+                    self.add(f"{line} (alarms_insufficient_data: fail)")
+                else:
+                    self.warn(line)
 
 
 def _tg_name(arn: str) -> str:

@@ -14,6 +14,11 @@ through more.
 Hooks: `register(event, handler)` attaches a botocore event handler (`before-call`,
 `before-send.ecs.UpdateService`, ...) to every client, the ones already made and the ones
 to come: a fault-injection harness uses it to throttle, fail or cut calls.
+
+Types: the properties return the botocore-generated client types (types-boto3, a dev
+extra), so mypy checks every request key and every response key the adapters use
+against AWS's own model. They are imported under TYPE_CHECKING only: at run time nothing
+but boto3 is needed.
 """
 
 from __future__ import annotations
@@ -21,15 +26,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import ProfileNotFound  # type: ignore[import-untyped]
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
 
 from neuraltrade_deploy import __version__
 from neuraltrade_deploy.aws.errors import CREDENTIALS_HINT
 from neuraltrade_deploy.errors import AwsError, ConfigError
+
+if TYPE_CHECKING:
+    from types_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_ecs import ECSClient
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
 
 DEFAULT_MAX_ATTEMPTS = 6
 NO_REGION = "no AWS region: set region in deploy.yaml, --region, or AWS_REGION"
@@ -90,20 +102,24 @@ class AwsClients:
             return made
 
     @property
-    def ecs(self) -> Any:
-        return self.client("ecs")
+    def ecs(self) -> ECSClient:
+        return cast("ECSClient", self.client("ecs"))
 
     @property
-    def elbv2(self) -> Any:
-        return self.client("elbv2")
+    def elbv2(self) -> ElasticLoadBalancingv2Client:
+        return cast("ElasticLoadBalancingv2Client", self.client("elbv2"))
 
     @property
-    def cloudwatch(self) -> Any:
-        return self.client("cloudwatch")
+    def cloudwatch(self) -> CloudWatchClient:
+        return cast("CloudWatchClient", self.client("cloudwatch"))
 
     @property
-    def dynamodb(self) -> Any:
-        return self.client("dynamodb")
+    def dynamodb(self) -> DynamoDBClient:
+        return cast("DynamoDBClient", self.client("dynamodb"))
+
+    @property
+    def application_autoscaling(self) -> ApplicationAutoScalingClient:
+        return cast("ApplicationAutoScalingClient", self.client("application-autoscaling"))
 
     def register(
         self, event: str, handler: Callable[..., Any], *, unique_id: str | None = None

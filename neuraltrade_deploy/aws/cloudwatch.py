@@ -8,20 +8,33 @@ might swallow.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
 from neuraltrade_deploy.ports import AlarmReading, AlarmState
 
-ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
+if TYPE_CHECKING:
+    from types_boto3_cloudwatch.literals import AlarmTypeType
+    from types_boto3_cloudwatch.type_defs import (
+        AlarmHistoryItemTypeDef,
+        CompositeAlarmTypeDef,
+        LogAlarmTypeDef,
+        MetricAlarmTypeDef,
+    )
+
+    AnyAlarm = MetricAlarmTypeDef | CompositeAlarmTypeDef | LogAlarmTypeDef
+
+# Every AlarmType of the cloudwatch model: an alarm of a type not asked for would read as
+# missing. LogAlarm is a CloudWatch Logs query alarm; it has the same state fields.
+ALARM_TYPES: list[AlarmTypeType] = ["MetricAlarm", "CompositeAlarm", "LogAlarm"]
 NAMES_PER_CALL = 100  # DescribeAlarms AlarmNames takes at most 100
 
 
 class AlarmReaderAws:
-    """ports.AlarmReader: metric and composite alarms alike."""
+    """ports.AlarmReader: metric, composite and log alarms alike."""
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
@@ -54,7 +67,7 @@ class AlarmReaderAws:
                 raise translate(err, action=f"DescribeAlarmHistory {name}") from err
         return tuple(n for n in wanted if n in fired)  # only alarms that were asked about
 
-    def _describe(self, names: list[str]) -> Iterator[Mapping[str, Any]]:
+    def _describe(self, names: list[str]) -> Iterator[AnyAlarm]:
         paginator = self._clients.cloudwatch.get_paginator("describe_alarms")
         pages = paginator.paginate(
             AlarmNames=names, AlarmTypes=ALARM_TYPES, PaginationConfig={"PageSize": 100}
@@ -62,8 +75,9 @@ class AlarmReaderAws:
         for page in pages:
             yield from page.get("MetricAlarms", [])
             yield from page.get("CompositeAlarms", [])
+            yield from page.get("LogAlarms", [])
 
-    def _history(self, name: str, start: datetime) -> Iterator[Mapping[str, Any]]:
+    def _history(self, name: str, start: datetime) -> Iterator[AlarmHistoryItemTypeDef]:
         paginator = self._clients.cloudwatch.get_paginator("describe_alarm_history")
         pages = paginator.paginate(
             AlarmName=name,
@@ -76,7 +90,7 @@ class AlarmReaderAws:
             yield from page.get("AlarmHistoryItems", [])
 
 
-def _alarm_state(alarm: Mapping[str, Any]) -> AlarmState:
+def _alarm_state(alarm: AnyAlarm) -> AlarmState:
     updated = alarm.get("StateUpdatedTimestamp")
     return AlarmState(
         name=str(alarm["AlarmName"]),
@@ -86,7 +100,7 @@ def _alarm_state(alarm: Mapping[str, Any]) -> AlarmState:
     )
 
 
-def _entered_alarm(item: Mapping[str, Any], since: float) -> bool:
+def _entered_alarm(item: AlarmHistoryItemTypeDef, since: float) -> bool:
     """A StateUpdate item whose new state is ALARM, at or after `since`.
 
     HistoryData is a JSON string (`{"version":"1.0","oldState":{...},"newState":

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # type: ignore[import-untyped]
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
@@ -52,18 +52,9 @@ class DynamoRecordStore:
         key = item.get("key")
         if not isinstance(key, str) or not key:
             raise ValueError("a deployment record needs its `key` (<cluster>/<service>)")
-        condition: dict[str, Any]
-        if expected_version is None:
-            condition = {"ConditionExpression": f"attribute_not_exists({HASH_KEY})"}
-        else:
-            condition = {
-                "ConditionExpression": "#v = :expected",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
         attributes = to_item(item)
         try:
-            self._clients.dynamodb.put_item(TableName=self._table, Item=attributes, **condition)
+            self._put(attributes, expected_version)
         except Exception as err:
             if error_code(err) == "ConditionalCheckFailedException":
                 wanted = "no record" if expected_version is None else f"version {expected_version}"
@@ -71,6 +62,24 @@ class DynamoRecordStore:
                     f"deployment record {key} was written by someone else (expected {wanted})"
                 ) from err
             raise self._translate(err, f"PutItem {key}") from err
+
+    def _put(self, attributes: dict[str, Any], expected_version: int | None) -> None:
+        """Two spelled-out calls rather than one with a `**condition`, so mypy checks each
+        request key against DynamoDB's model."""
+        if expected_version is None:
+            self._clients.dynamodb.put_item(
+                TableName=self._table,
+                Item=attributes,
+                ConditionExpression=f"attribute_not_exists({HASH_KEY})",
+            )
+            return
+        self._clients.dynamodb.put_item(
+            TableName=self._table,
+            Item=attributes,
+            ConditionExpression="#v = :expected",
+            ExpressionAttributeNames={"#v": "version"},
+            ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+        )
 
     def ensure_table(self, *, wait: bool = True) -> bool:
         """Creates the table unless it exists; True when this call created it. Safe to

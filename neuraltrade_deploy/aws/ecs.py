@@ -1,43 +1,33 @@
 """ports.EcsGateway on boto3. (Who may steer a service, SPEC rule 12, is decided from the
 ServiceState this maps, in `neuraltrade_deploy/steering.py`.)
 
-The canary service is a copy of the stable one: same launch settings and network, the same
-container and port bound to the canary target group. It is not registered in the stable
-service's Cloud Map / Service Connect namespaces on purpose: traffic must reach it only
-through the listener weights nt-deploy sets (SPEC rule 1).
+The canary service is a copy of the stable one (see `canary_copy` for exactly what is
+copied): same launch settings and network, the same container and port bound to the canary
+target group, Service Connect as a client only, the stable's volumes and tags.
 """
 
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.session  # type: ignore[import-untyped]
+import botocore.session
+from botocore.model import StructureShape
 
+from neuraltrade_deploy.aws.canary_copy import create_service_request, launch_settings
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
 from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
-from neuraltrade_deploy.errors import AwsError, ConfigError, ResourceNotFound
+from neuraltrade_deploy.errors import AwsError, ResourceNotFound
 from neuraltrade_deploy.ports import EcsDeployment, LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.taskdef import STATIC_KEYS, KeySets
 
-# DescribeServices keys that CreateService takes unchanged: what a canary copies.
-LAUNCH_KEYS = (
-    "launchType",
-    "capacityProviderStrategy",
-    "platformVersion",
-    "networkConfiguration",
-    "placementConstraints",
-    "placementStrategy",
-    "healthCheckGracePeriodSeconds",
-    "schedulingStrategy",
-    "enableECSManagedTags",
-    "propagateTags",
-    "enableExecuteCommand",
-    "availabilityZoneRebalancing",
-)
+if TYPE_CHECKING:
+    from types_boto3_ecs.type_defs import DeploymentTypeDef, FailureTypeDef, ServiceTypeDef
+
+__all__ = ["EcsGatewayAws", "create_service_request", "service_state", "task_definition_keys"]
+
 DESCRIBE_BATCH = 10  # DescribeServices takes at most 10 names
 GONE_CODES = frozenset({"ServiceNotFoundException", "ServiceNotActiveException"})
 
@@ -121,10 +111,26 @@ class EcsGatewayAws:
         return None
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None:
-        self._update(cluster, name, desiredCount=desired)
+        """Scaling to 0 a service another process already deleted is already done (ECS
+        answers ServiceNotActiveException, later ServiceNotFoundException); scaling it up
+        is not, and raises ResourceNotFound."""
+        try:
+            self._clients.ecs.update_service(cluster=cluster, service=name, desiredCount=desired)
+        except Exception as err:
+            if desired == 0 and error_code(err) in GONE_CODES:
+                return
+            raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
     def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None:
-        self._update(cluster, name, taskDefinition=task_definition, forceNewDeployment=False)
+        try:
+            self._clients.ecs.update_service(
+                cluster=cluster,
+                service=name,
+                taskDefinition=task_definition,
+                forceNewDeployment=False,
+            )
+        except Exception as err:
+            raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
     def delete_service(self, cluster: str, name: str) -> None:
         try:
@@ -145,72 +151,8 @@ class EcsGatewayAws:
                 return str(definition.get("image", ""))
         raise ResourceNotFound(f'task definition {arn} has no container named "{container}"')
 
-    def _update(self, cluster: str, name: str, **changes: Any) -> None:
-        try:
-            self._clients.ecs.update_service(cluster=cluster, service=name, **changes)
-        except Exception as err:
-            raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
-
-def create_service_request(
-    *,
-    template: ServiceState,
-    name: str,
-    task_definition: str,
-    desired: int,
-    target_group_arn: str,
-    tags: Mapping[str, str],
-    template_target_group: str | None = None,
-) -> dict[str, Any]:
-    """The CreateService request for a canary copied from `template` (the stable service):
-    the container and port of the template's binding to `template_target_group`."""
-    if not template.load_balancers:
-        raise ConfigError(
-            f'service "{template.name}" has no target group binding, so there is no container '
-            "name and port to copy to the canary; nt-deploy needs a service behind the ALB"
-        )
-    binding = next(
-        (b for b in template.load_balancers if b.target_group_arn == template_target_group),
-        template.load_balancers[0],
-    )
-    request: dict[str, Any] = {k: v for k, v in template.launch.items() if k in LAUNCH_KEYS}
-    if request.get("capacityProviderStrategy"):
-        request.pop("launchType", None)  # the API takes one or the other
-    for key in ("placementConstraints", "placementStrategy", "capacityProviderStrategy"):
-        if not request.get(key):
-            request.pop(key, None)
-    request.update(
-        cluster=template.cluster,
-        serviceName=name,
-        taskDefinition=task_definition,
-        desiredCount=desired,
-        loadBalancers=[
-            {
-                "targetGroupArn": target_group_arn,
-                "containerName": binding.container_name,
-                "containerPort": binding.container_port,
-            }
-        ],
-        # The circuit breaker marks a rollout FAILED, which the engine reads; rolling back
-        # is the engine's job, so ECS must not do it behind our back.
-        deploymentConfiguration={
-            "deploymentCircuitBreaker": {"enable": True, "rollback": False},
-            "maximumPercent": 200,
-            "minimumHealthyPercent": 100,
-        },
-        deploymentController={"type": "ECS"},
-        propagateTags="SERVICE",
-        tags=[{"key": k, "value": v} for k, v in tags.items()],
-        # Same token on botocore's own retries of this call: a retried create after a
-        # timeout does not fail as "not idempotent".
-        clientToken=uuid.uuid4().hex,
-    )
-    if not request["tags"]:
-        del request["tags"]
-    return request
-
-
-def service_state(cluster: str, raw: Mapping[str, Any]) -> ServiceState:
+def service_state(cluster: str, raw: ServiceTypeDef) -> ServiceState:
     """A DescribeServices/CreateService `service` as the project's ServiceState."""
     return ServiceState(
         cluster=cluster,
@@ -234,11 +176,11 @@ def service_state(cluster: str, raw: Mapping[str, Any]) -> ServiceState:
         tags={t["key"]: t.get("value", "") for t in raw.get("tags", []) if "key" in t},
         deployment_controller=str(raw.get("deploymentController", {}).get("type", "ECS")),
         deployment_strategy=raw.get("deploymentConfiguration", {}).get("strategy"),
-        launch={k: raw[k] for k in LAUNCH_KEYS if k in raw},
+        launch=launch_settings(raw),
     )
 
 
-def _deployment(raw: Mapping[str, Any]) -> EcsDeployment:
+def _deployment(raw: DeploymentTypeDef) -> EcsDeployment:
     return EcsDeployment(
         id=str(raw.get("id", "")),
         status=str(raw.get("status", "")),
@@ -251,7 +193,7 @@ def _deployment(raw: Mapping[str, Any]) -> EcsDeployment:
     )
 
 
-def _missing(cluster: str, name: str, failure: Mapping[str, Any] | None) -> ServiceState:
+def _missing(cluster: str, name: str, failure: FailureTypeDef | None) -> ServiceState:
     """MISSING for a service ECS does not know; any other failure reason is an error."""
     reason = (failure or {}).get("reason", "MISSING")
     if reason != "MISSING":
@@ -269,7 +211,11 @@ def task_definition_keys() -> KeySets:
     """The top-level keys of RegisterTaskDefinition and the ones only describe returns,
     from botocore's own model (local data, no call): new AWS fields just work."""
     model = botocore.session.get_session().get_service_model("ecs")
-    register = frozenset(model.operation_model("RegisterTaskDefinition").input_shape.members)
+    register_shape = model.operation_model("RegisterTaskDefinition").input_shape
     described = model.operation_model("DescribeTaskDefinition").output_shape
-    read_only = frozenset(described.members["taskDefinition"].members) - register
+    task_definition = described.members.get("taskDefinition") if described else None
+    if register_shape is None or not isinstance(task_definition, StructureShape):
+        raise RuntimeError("botocore's ecs model lacks RegisterTaskDefinition's shapes")
+    register = frozenset(register_shape.members)
+    read_only = frozenset(task_definition.members) - register
     return KeySets(register, read_only | STATIC_KEYS.read_only)

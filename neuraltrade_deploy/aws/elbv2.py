@@ -9,13 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
 from neuraltrade_deploy.config.model import Traffic
 from neuraltrade_deploy.errors import AwsError, ResourceNotFound
 from neuraltrade_deploy.ports import TargetHealth
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2.type_defs import (
+        ActionOutputTypeDef,
+        ActionTypeDef,
+        ForwardActionConfigTypeDef,
+        ListenerTypeDef,
+        RuleTypeDef,
+        TargetGroupTypeDef,
+        TargetHealthDescriptionTypeDef,
+    )
+
+    # What Describe* gives (Output) or what we made to send: forward_action reads both.
+    AnyAction = ActionTypeDef | ActionOutputTypeDef
 
 
 @dataclass(frozen=True)
@@ -37,35 +51,42 @@ def listener_arn_of_rule(rule_arn: str) -> str:
     return f"{prefix}:listener/{path.rsplit('/', 1)[0]}"
 
 
-def find_target_group(clients: AwsClients, ref: str) -> dict[str, Any] | None:
+def find_target_group(clients: AwsClients, ref: str) -> TargetGroupTypeDef | None:
     """The target group named or ARN'd by `ref`, or None when there is none."""
-    by = {"TargetGroupArns": [ref]} if ref.startswith("arn:") else {"Names": [ref]}
-    found = _describe(clients.elbv2.describe_target_groups, "DescribeTargetGroups", ref, **by)
-    return None if found is None else dict(found["TargetGroups"][0])
-
-
-def find_rule(clients: AwsClients, rule_arn: str) -> dict[str, Any] | None:
-    found = _describe(clients.elbv2.describe_rules, "DescribeRules", rule_arn, RuleArns=[rule_arn])
-    return None if found is None else dict(found["Rules"][0])
-
-
-def find_listener(clients: AwsClients, listener_arn: str) -> dict[str, Any] | None:
-    found = _describe(
-        clients.elbv2.describe_listeners,
-        "DescribeListeners",
-        listener_arn,
-        ListenerArns=[listener_arn],
-    )
-    return None if found is None else dict(found["Listeners"][0])
-
-
-def _describe(call: Any, action: str, ref: str, **request: Any) -> dict[str, Any] | None:
+    elbv2 = clients.elbv2
     try:
-        return dict(call(**request))
+        if ref.startswith("arn:"):
+            found = elbv2.describe_target_groups(TargetGroupArns=[ref])
+        else:
+            found = elbv2.describe_target_groups(Names=[ref])
     except Exception as err:
-        if is_not_found(error_code(err)):
-            return None
-        raise translate(err, action=f"{action} {ref}") from err
+        _raise_unless_not_found(err, f"DescribeTargetGroups {ref}")
+        return None
+    return found["TargetGroups"][0]
+
+
+def find_rule(clients: AwsClients, rule_arn: str) -> RuleTypeDef | None:
+    try:
+        found = clients.elbv2.describe_rules(RuleArns=[rule_arn])
+    except Exception as err:
+        _raise_unless_not_found(err, f"DescribeRules {rule_arn}")
+        return None
+    return found["Rules"][0]
+
+
+def find_listener(clients: AwsClients, listener_arn: str) -> ListenerTypeDef | None:
+    try:
+        found = clients.elbv2.describe_listeners(ListenerArns=[listener_arn])
+    except Exception as err:
+        _raise_unless_not_found(err, f"DescribeListeners {listener_arn}")
+        return None
+    return found["Listeners"][0]
+
+
+def _raise_unless_not_found(err: Exception, action: str) -> None:
+    """A Describe* of something that is not there is None to the caller; all else raises."""
+    if not is_not_found(error_code(err)):
+        raise translate(err, action=action) from err
 
 
 def resolve_traffic(
@@ -148,7 +169,7 @@ class WeightedRouter:
             raise translate(err, action=f"DescribeTargetHealth {target_group_arn}") from err
         return target_health_of(response.get("TargetHealthDescriptions", []))
 
-    def _actions(self) -> list[dict[str, Any]]:
+    def _actions(self) -> list[ActionOutputTypeDef]:
         if self._resolved.rule_arn:
             rule = find_rule(self._clients, self._resolved.rule_arn)
             if rule is None:
@@ -190,7 +211,7 @@ def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str
     return wanted
 
 
-def forward_action(actions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+def forward_action(actions: Sequence[AnyAction]) -> AnyAction:
     for action in actions:
         if action.get("Type") == "forward":
             return action
@@ -198,10 +219,11 @@ def forward_action(actions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     raise AwsError(f"the rule has no forward action to weight (its actions: {kinds})")
 
 
-def forward_weights(action: Mapping[str, Any]) -> dict[str, int]:
+def forward_weights(action: AnyAction) -> dict[str, int]:
     """Target group -> percentage. A plain forward is 100% on its target group; relative
     ForwardConfig weights (0..999) are scaled to percentages that add up to 100."""
-    groups = action.get("ForwardConfig", {}).get("TargetGroups") or []
+    config = action.get("ForwardConfig")
+    groups = (config.get("TargetGroups") if config else None) or []
     raw = {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
     if not raw:
         return {str(action["TargetGroupArn"]): 100}
@@ -217,41 +239,41 @@ def forward_weights(action: Mapping[str, Any]) -> dict[str, int]:
 
 
 def weighted_actions(
-    actions: Sequence[Mapping[str, Any]], weights: Mapping[str, int]
-) -> list[dict[str, Any]]:
+    actions: Sequence[ActionOutputTypeDef], weights: Mapping[str, int]
+) -> list[ActionTypeDef]:
     """The actions to send back: the forward rewritten as a weighted ForwardConfig (never
     with TargetGroupArn as well: AWS takes both only for a single target group), stickiness
     and Order kept, every other action as it was."""
     forward_action(actions)  # a rule that does not forward has nothing to weight
-    result: list[dict[str, Any]] = []
+    result: list[ActionTypeDef] = []
     for action in actions:
         if action.get("Type") != "forward":
             result.append(_resendable(action))
             continue
-        config: dict[str, Any] = {
+        config: ForwardActionConfigTypeDef = {
             "TargetGroups": [{"TargetGroupArn": a, "Weight": w} for a, w in weights.items()]
         }
         stickiness = action.get("ForwardConfig", {}).get("TargetGroupStickinessConfig")
         if stickiness is not None:
-            config["TargetGroupStickinessConfig"] = dict(stickiness)
-        forward: dict[str, Any] = {"Type": "forward", "ForwardConfig": config}
+            config["TargetGroupStickinessConfig"] = stickiness
+        forward: ActionTypeDef = {"Type": "forward", "ForwardConfig": config}
         if "Order" in action:
             forward["Order"] = action["Order"]
         result.append(forward)
     return result
 
 
-def _resendable(action: Mapping[str, Any]) -> dict[str, Any]:
+def _resendable(action: ActionOutputTypeDef) -> ActionTypeDef:
     """An action as Describe* gave it, fit for Modify*: the OIDC client secret is never
     returned, so ask AWS to keep the one it has."""
-    copy = dict(action)
-    oidc = copy.get("AuthenticateOidcConfig")
+    copy: ActionTypeDef = {**action}
+    oidc = action.get("AuthenticateOidcConfig")
     if oidc is not None and "ClientSecret" not in oidc:
         copy["AuthenticateOidcConfig"] = {**oidc, "UseExistingClientSecret": True}
     return copy
 
 
-def target_health_of(descriptions: Sequence[Mapping[str, Any]]) -> TargetHealth:
+def target_health_of(descriptions: Sequence[TargetHealthDescriptionTypeDef]) -> TargetHealth:
     healthy, problems = 0, []
     for description in descriptions:
         health = description.get("TargetHealth", {})

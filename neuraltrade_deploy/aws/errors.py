@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import tenacity
-from botocore.exceptions import (  # type: ignore[import-untyped]
+from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionClosedError,

@@ -113,6 +113,7 @@ TARGET_GROUP = Text(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?)$",
 )
 ALARM_NAME = Text("a CloudWatch alarm name (1 to 255 characters)", max_length=255)
+INSUFFICIENT_DATA = Choice(("fail", "warn"))
 DEFAULT_STEPS = (
     {"weight": 10, "bake": "5m"},
     {"weight": 50, "bake": "5m"},
@@ -170,6 +171,12 @@ SECTIONS: dict[str, dict[str, Field]] = {
             "A deployment left between steps longer than this is rolled back.",
             default="24h",
         ),
+        "alarms_insufficient_data": Field(
+            INSUFFICIENT_DATA,
+            "An alarm in INSUFFICIENT_DATA cannot fire: fail refuses a start and fails a bake,"
+            " warn says so.",
+            default="warn",
+        ),
     },
     "step": {
         "weight": Field(
@@ -202,6 +209,9 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "container": Field(ECS_NAME, "The container whose image --image sets.", True),
         "traffic": Field(Section("traffic"), "How production traffic reaches the canary.", True),
         "alarms": Field(ListOf(ALARM_NAME), "Alarms added to defaults.alarms for this service."),
+        "alarms_insufficient_data": Field(
+            INSUFFICIENT_DATA, "Replaces defaults.alarms_insufficient_data."
+        ),
         "steps": Field(ListOf(Section("step"), min_items=1), "Replaces defaults.steps."),
         "poll_interval": Field(POSITIVE_DURATION, "Replaces defaults.poll_interval."),
         "timeouts": Field(Section("timeouts"), "How long to wait for ECS."),

@@ -162,6 +162,9 @@ def _service(
             listener=traffic.get("listener"),
         ),
         alarms=tuple(alarms),
+        alarms_insufficient_data=got.get(
+            "alarms_insufficient_data", defaults["alarms_insufficient_data"]
+        ),
         steps=tuple(Step(**step) for step in got.get("steps", defaults["steps"])),
         poll_interval=got.get("poll_interval", defaults["poll_interval"]),
         timeouts=Timeouts(**got["timeouts"]),

@@ -13,6 +13,7 @@ from typing import Literal
 from neuraltrade_deploy.core.analysis import Analysis
 
 TrafficMode = Literal["weighted", "replicas"]
+InsufficientDataPolicy = Literal["fail", "warn"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class ServiceConfig:
     smoke_interval: float | None = None  # rerun the smoke checks this often while baking
     analysis: Analysis | None = None  # canary vs stable; None: alarms and probes only
     max_pause: float = 86400.0  # longest wait between steps before a rollback
+    # An alarm in INSUFFICIENT_DATA: "fail" refuses a start and fails a bake, "warn" says so.
+    alarms_insufficient_data: InsufficientDataPolicy = "warn"
 
     @property
     def key(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore import xform_name  # type: ignore[import-untyped]
+from botocore import xform_name
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.elbv2.models import ELBv2Backend
 

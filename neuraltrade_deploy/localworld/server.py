@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
+import boto3
+from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -87,7 +87,7 @@ class LocalAws:
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
-        self._session = boto3.session.Session()
+        self._session: Any = boto3.session.Session()  # clients by any service name
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from botocore.awsrequest import AWSResponse
 
 from neuraltrade_deploy.aws.checks import check_resources, is_warning
@@ -123,3 +124,46 @@ def test_missing_permissions_become_problem_lines(clients: AwsClients, world: Wo
         "nt-api-stable: AccessDenied: not authorized to DescribeTargetGroups"
     ) in problems
     assert any(p.startswith("alarms: cannot read the alarms: ") for p in problems)
+
+
+def _default_rule_arn(aws: Any, world: World) -> str:
+    rules = aws("elbv2").describe_rules(ListenerArn=world.listener_arn)["Rules"]
+    (default,) = [r for r in rules if r.get("IsDefault")]  # moto marks it as AWS does
+    return str(default["RuleArn"])
+
+
+def test_the_listeners_default_rule_given_as_listener_rule_is_refused(
+    clients: AwsClients, aws: Any, world: World
+) -> None:
+    """AWS answers ModifyRule on the default rule with OperationNotPermitted (its actions
+    change through ModifyListener only); moto lets it pass, so the refusal is ours."""
+    config = deploy_config(world, listener_rule=_default_rule_arn(aws, world))
+    problems = [p for p in check_resources(clients, config) if not is_warning(p)]
+    assert problems == [
+        f"services.api.traffic.listener_rule: {_default_rule_arn(aws, world)} is the default "
+        "rule of its listener, which ModifyRule cannot change (AWS: OperationNotPermitted); "
+        f"give the listener instead: `listener: {world.listener_arn}`"
+    ]
+
+
+@pytest.mark.parametrize("policy", ["warn", "fail"])
+def test_an_alarm_in_insufficient_data_is_reported_as_the_policy_says(
+    clients: AwsClients, aws: Any, world: World, policy: str
+) -> None:
+    DynamoRecordStore(clients, "neuraltrade-deployments").ensure_table()
+    stuck = world.alarms[0]
+    aws("cloudwatch").set_alarm_state(
+        AlarmName=stuck, StateValue="INSUFFICIENT_DATA", StateReason="no data"
+    )
+    config = deploy_config(world)
+    service = replace(config.services["api"], alarms_insufficient_data=policy)
+    config = replace(config, services={"api": service})
+    line = (
+        f'services.api.alarms: alarm "{stuck}" is INSUFFICIENT_DATA, so it cannot fire: it '
+        "watches AWS/ApplicationELB HTTPCode_Target_5XX_Count; the metric has no data point "
+        "in the last day; TreatMissingData is missing"
+    )
+    expected = [f"{line} (alarms_insufficient_data: fail)"] if policy == "fail" else []
+    found = check_resources(clients, config)
+    assert [p for p in found if not is_warning(p)] == expected
+    assert [p for p in found if is_warning(p)] == ([] if expected else [f"warning: {line}"])

@@ -59,7 +59,7 @@ def test_read_includes_composite_alarms(clients: AwsClients, reader: AlarmReader
     assert reading.states["neuraltrade-api-composite"].updated_at == SINCE.timestamp()
 
 
-def test_read_asks_once_for_all_names_with_both_alarm_types(
+def test_read_asks_once_for_all_names_with_every_alarm_type(
     clients: AwsClients, reader: AlarmReaderAws
 ) -> None:
     with Stubber(clients.cloudwatch) as stub:
@@ -68,7 +68,7 @@ def test_read_asks_once_for_all_names_with_both_alarm_types(
             {"MetricAlarms": [], "CompositeAlarms": []},
             {
                 "AlarmNames": [ERRORS, LATENCY],
-                "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
+                "AlarmTypes": ["MetricAlarm", "CompositeAlarm", "LogAlarm"],
                 "MaxRecords": 100,
             },
         )
@@ -114,7 +114,7 @@ def _history_item(name: str, old: str, new: str, at: datetime) -> dict[str, Any]
 def _history_request(name: str, token: str | None = None) -> dict[str, Any]:
     request = {
         "AlarmName": name,
-        "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
+        "AlarmTypes": ["MetricAlarm", "CompositeAlarm", "LogAlarm"],
         "HistoryItemType": "StateUpdate",
         "StartDate": SINCE,
         "MaxRecords": 100,
@@ -181,3 +181,38 @@ def test_fired_since_with_no_alarms_asks_nothing(
     with Stubber(clients.cloudwatch):
         assert reader.fired_since([], SINCE.timestamp()) == ()
         assert reader.read([]).states == {}
+
+
+def test_every_alarm_type_in_the_cloudwatch_model_is_asked_for_and_read() -> None:
+    import botocore.session
+
+    from neuraltrade_deploy.aws.cloudwatch import ALARM_TYPES
+
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+    assert sorted(ALARM_TYPES) == sorted(model.shape_for("AlarmType").enum)
+
+
+def test_a_log_alarm_in_alarm_is_firing_not_missing(
+    clients: AwsClients, reader: AlarmReaderAws
+) -> None:
+    """LogAlarms (CloudWatch Logs Insights query alarms) come in a list of their own."""
+    log_alarm = {
+        "AlarmName": "api-panics",
+        "StateValue": "ALARM",
+        "StateReason": "query matched 3 lines",
+        "StateUpdatedTimestamp": SINCE,
+    }
+    with Stubber(clients.cloudwatch) as stub:
+        stub.add_response(
+            "describe_alarms",
+            {"MetricAlarms": [], "CompositeAlarms": [], "LogAlarms": [log_alarm]},
+            {
+                "AlarmNames": ["api-panics"],
+                "AlarmTypes": ["MetricAlarm", "CompositeAlarm", "LogAlarm"],
+                "MaxRecords": 100,
+            },
+        )
+        reading = reader.read(["api-panics"])
+    assert reading.error is None and reading.missing == ()
+    assert reading.firing == ("api-panics",)
+    assert reading.states["api-panics"].updated_at == SINCE.timestamp()

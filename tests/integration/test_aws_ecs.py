@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from neuraltrade_deploy.aws.clients import AwsClients
-from neuraltrade_deploy.aws.ecs import EcsGatewayAws
+from neuraltrade_deploy.aws.ecs import EcsGatewayAws, create_service_request, service_state
 from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
 from neuraltrade_deploy.errors import ConfigError, ResourceNotFound
 from neuraltrade_deploy.ports import LoadBalancerBinding, ServiceState
@@ -120,8 +120,9 @@ def test_create_service_copies_the_template_and_binds_the_canary_target_group(
     ]
     assert service["networkConfiguration"] == template.launch["networkConfiguration"]
     assert service["launchType"] == "FARGATE" and service["desiredCount"] == 1
-    assert service["propagateTags"] == "SERVICE"
+    assert service["propagateTags"] == template.launch["propagateTags"]  # as the stable's
     assert {"key": DEPLOYMENT_TAG, "value": "d-123"} in service["tags"]
+    assert {"key": "ManagedBy", "value": "terraform"} in service["tags"]  # the stable's tag
 
 
 def test_create_service_sends_launch_settings_and_circuit_breaker_without_ecs_rollback(
@@ -160,7 +161,7 @@ def test_create_service_sends_launch_settings_and_circuit_breaker_without_ecs_ro
         "healthCheckGracePeriodSeconds": 60,
         "schedulingStrategy": "REPLICA",
         "enableECSManagedTags": True,
-        "propagateTags": "SERVICE",
+        "propagateTags": "NONE",  # as the stable's
         "enableExecuteCommand": True,
         "loadBalancers": [
             {"targetGroupArn": "arn:canary-tg", "containerName": "api", "containerPort": 3000}
@@ -284,8 +285,6 @@ def test_code_deploy_service_from_moto_is_refused(
 
 
 def test_the_canary_copies_the_binding_of_the_stable_target_group_not_the_first() -> None:
-    from neuraltrade_deploy.aws.ecs import create_service_request
-
     template = ServiceState(
         cluster="c",
         name="svc",
@@ -308,3 +307,143 @@ def test_the_canary_copies_the_binding_of_the_stable_target_group_not_the_first(
     assert request["loadBalancers"] == [
         {"targetGroupArn": "arn:tg/canary", "containerName": "api", "containerPort": 3000}
     ]
+
+
+NAMESPACE = "arn:aws:servicediscovery:us-east-1:1:namespace/ns-abc"
+EBS = {
+    "roleArn": "arn:aws:iam::1:role/ecs-infrastructure",
+    "encrypted": True,
+    "volumeType": "gp3",
+    "sizeInGiB": 20,
+    "filesystemType": "ext4",
+}
+
+
+def _described_stable() -> dict[str, Any]:
+    """A stable service as DescribeServices gives it (include TAGS): Service Connect and the
+    volume configurations live on the PRIMARY deployment, not on the service."""
+    return {
+        "serviceName": "api",
+        "serviceArn": "arn:aws:ecs:us-east-1:1:service/c/api",
+        "status": "ACTIVE",
+        "taskDefinition": "arn:td:1",
+        "launchType": "FARGATE",
+        "loadBalancers": [
+            {"targetGroupArn": "arn:stable-tg", "containerName": "api", "containerPort": 3000}
+        ],
+        "propagateTags": "TASK_DEFINITION",
+        "enableECSManagedTags": True,
+        "tags": [
+            {"key": "CostCenter", "value": "trading"},
+            {"key": "nt-deploy:managed-by", "value": "someone-else"},
+            {"key": "aws:cloudformation:stack-name", "value": "nt"},
+        ],
+        "deployments": [
+            {
+                "id": "ecs-svc/1",
+                "status": "PRIMARY",
+                "taskDefinition": "arn:td:1",
+                "serviceConnectConfiguration": {
+                    "enabled": True,
+                    "namespace": NAMESPACE,
+                    "services": [
+                        {
+                            "portName": "http",
+                            "discoveryName": "api",
+                            "clientAliases": [{"port": 80, "dnsName": "api"}],
+                        }
+                    ],
+                    "logConfiguration": {"logDriver": "awslogs", "options": {"a": "b"}},
+                },
+                "volumeConfigurations": [{"name": "data", "managedEBSVolume": EBS}],
+            }
+        ],
+    }
+
+
+def test_the_canary_copies_service_connect_as_client_volumes_and_the_stables_tags(
+    clients: AwsClients, ecs: EcsGatewayAws
+) -> None:
+    """Checked by Stubber against botocore's ecs model both ways (moto keeps none of it)."""
+    expected = {
+        "cluster": "c",
+        "serviceName": "api-canary",
+        "taskDefinition": "arn:td:2",
+        "desiredCount": 1,
+        "launchType": "FARGATE",
+        "propagateTags": "TASK_DEFINITION",
+        "enableECSManagedTags": True,
+        "serviceConnectConfiguration": {
+            "enabled": True,
+            "namespace": NAMESPACE,
+            "logConfiguration": {"logDriver": "awslogs", "options": {"a": "b"}},
+        },
+        "volumeConfigurations": [{"name": "data", "managedEBSVolume": EBS}],
+        "loadBalancers": [
+            {"targetGroupArn": "arn:canary-tg", "containerName": "api", "containerPort": 3000}
+        ],
+        "deploymentConfiguration": ANY,
+        "deploymentController": {"type": "ECS"},
+        "tags": [
+            {"key": "CostCenter", "value": "trading"},
+            {"key": "nt-deploy:managed-by", "value": "nt-deploy"},
+            {"key": DEPLOYMENT_TAG, "value": "d-1"},
+        ],
+        "clientToken": ANY,
+    }
+    with Stubber(clients.ecs) as stub:
+        stub.add_response("describe_services", {"services": [_described_stable()]})
+        stub.add_response("create_service", {"service": {"serviceName": "api-canary"}}, expected)
+        template = ecs.describe_services("c", ["api"])["api"]
+        ecs.create_service(
+            template=template,
+            name="api-canary",
+            task_definition="arn:td:2",
+            desired=1,
+            target_group_arn="arn:canary-tg",
+            tags={"nt-deploy:managed-by": "nt-deploy", DEPLOYMENT_TAG: "d-1"},
+        )
+        stub.assert_no_pending_responses()
+
+
+def test_a_stable_without_service_connect_or_volumes_sends_neither() -> None:
+    raw = _described_stable()
+    raw["deployments"][0].pop("volumeConfigurations")
+    raw["deployments"][0]["serviceConnectConfiguration"] = {"enabled": False}
+    template = service_state("c", raw)  # type: ignore[arg-type]
+    request = create_service_request(
+        template=template,
+        name="api-canary",
+        task_definition="arn:td:2",
+        desired=1,
+        target_group_arn="arn:canary-tg",
+        tags={},
+    )
+    assert "serviceConnectConfiguration" not in request
+    assert "volumeConfigurations" not in request
+
+
+def test_tags_merged_within_ecs_limit_of_50_ours_always_kept() -> None:
+    from neuraltrade_deploy.aws.canary_copy import merged_tags
+
+    stable = {f"team-{i}": str(i) for i in range(60)}
+    merged = merged_tags(stable, {DEPLOYMENT_TAG: "d-1"})
+    assert len(merged) == 50
+    assert merged[-1] == {"key": DEPLOYMENT_TAG, "value": "d-1"}
+    assert merged[0] == {"key": "team-0", "value": "0"}
+
+
+def test_scaling_to_zero_a_canary_another_process_deleted_is_already_done(
+    clients: AwsClients, ecs: EcsGatewayAws
+) -> None:
+    """UpdateService on a deleted service: ServiceNotActiveException while ECS still lists
+    it as INACTIVE, ServiceNotFoundException after; to scale it to 0 is already done."""
+    with Stubber(clients.ecs) as stub:
+        stub.add_client_error("update_service", "ServiceNotActiveException", "Service not active.")
+        ecs.scale_service("c", CANARY, 0)
+        stub.add_client_error("update_service", "ServiceNotFoundException", "Service not found.")
+        ecs.scale_service("c", CANARY, 0)
+        stub.add_client_error("update_service", "ServiceNotActiveException", "Service not active.")
+        with pytest.raises(ResourceNotFound, match="ServiceNotActiveException"):
+            ecs.scale_service("c", CANARY, 2)  # growing what is gone is not done
+        stub.assert_no_pending_responses()

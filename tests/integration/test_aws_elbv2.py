@@ -15,7 +15,7 @@ from neuraltrade_deploy.aws.elbv2 import (
     resolve_traffic,
 )
 from neuraltrade_deploy.config.model import Traffic
-from neuraltrade_deploy.errors import AccessDenied, ResourceNotFound
+from neuraltrade_deploy.errors import AccessDenied, ConfigError, ResourceNotFound
 from tests.integration.conftest import World
 
 
@@ -324,3 +324,24 @@ def test_replicas_mode_reads_target_health_and_has_no_weights_to_set(
     assert router.read_weights() == {alb_world.stable_tg: 100}
     with pytest.raises(ValueError, match="replicas"):
         router.set_weights({alb_world.stable_tg: 100})
+
+
+def test_refuse_default_rule_at_start_is_exit_2_pointing_to_listener(
+    clients: AwsClients, aws: Any, alb_world: World
+) -> None:
+    from neuraltrade_deploy.aws.default_rule import refuse_default_rule
+
+    rules = aws("elbv2").describe_rules(ListenerArn=alb_world.listener_arn)["Rules"]
+    (default,) = [r["RuleArn"] for r in rules if r.get("IsDefault")]
+    traffic = Traffic("weighted", "nt-api-stable", "nt-api-canary", listener_rule=default)
+    with pytest.raises(ConfigError) as raised:
+        refuse_default_rule(clients, traffic, where="services.api.traffic")
+    assert raised.value.exit_status == 2
+    assert raised.value.problems[0].startswith("services.api.traffic.listener_rule: ")
+    assert f"`listener: {alb_world.listener_arn}`" in raised.value.problems[0]
+    ordinary = Traffic("weighted", "nt-api-stable", "nt-api-canary", alb_world.rule_arn)
+    refuse_default_rule(clients, ordinary, where="services.api.traffic")  # no error
+    by_listener = Traffic(
+        "weighted", "nt-api-stable", "nt-api-canary", None, alb_world.listener_arn
+    )
+    refuse_default_rule(clients, by_listener, where="services.api.traffic")

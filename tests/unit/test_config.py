@@ -135,6 +135,10 @@ BAD_CONFIGS: list[tuple[str, object, list[str]]] = [
     ("defaults.steps[0].bake", DELETE, ["defaults.steps[0].bake: required but missing"]),
     ("defaults.alarms", "api-errors", ["defaults.alarms: wrong type", "a list of names"]),
     ("defaults.alarms[1]", "", ["defaults.alarms[1]: is empty", "CloudWatch alarm name"]),
+    ("defaults.alarms_insufficient_data", "ignore", [
+        "defaults.alarms_insufficient_data: 'ignore' is not valid", "one of fail, warn"]),
+    (f"{SVC}.alarms_insufficient_data", True, [
+        f"{SVC}.alarms_insufficient_data: wrong type", "one of fail, warn"]),
     ("services", {}, ["services: is empty", "at least 1"]),
     ("services.API", VALID["services"]["api"], ["services.API: 'API' is not valid",
                                                 "lowercase"]),
@@ -250,6 +254,16 @@ def test_service_steps_and_poll_interval_replace_the_defaults(tmp_path: Path) ->
     service = load(tmp_path, document).services["api"]
     assert service.steps == (Step(25, 90.0),)
     assert service.poll_interval == 2.0
+
+
+def test_alarms_insufficient_data_defaults_to_warn_and_a_service_replaces_it(
+    tmp_path: Path,
+) -> None:
+    assert load(tmp_path, VALID).services["api"].alarms_insufficient_data == "warn"
+    document = changed("defaults.alarms_insufficient_data", "fail")
+    assert load(tmp_path, document).services["api"].alarms_insufficient_data == "fail"
+    document["services"]["api"]["alarms_insufficient_data"] = "warn"
+    assert load(tmp_path, document).services["api"].alarms_insufficient_data == "warn"
 
 
 def test_services_without_overrides_take_the_defaults(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ EVERY_KEY: dict[str, Any] = {
     "region": "eu-west-1",
     "state": {"table": "deployments"},
     "defaults": {"poll_interval": 3, "steps": [{"weight": 10, "bake": "1m"}], "alarms": ["a"],
-                 "analysis": ANALYSIS, "max_pause": "12h"},
+                 "analysis": ANALYSIS, "max_pause": "12h", "alarms_insufficient_data": "fail"},
     "services": {
         "api": {
             "cluster": "prod", "service": "api", "canary_service": "api-next",
@@ -47,6 +47,7 @@ EVERY_KEY: dict[str, Any] = {
             "traffic": {"mode": "weighted", "listener_rule": RULE,
                         "stable_target_group": "api-a", "canary_target_group": "api-b"},
             "alarms": ["b"], "steps": [{"weight": 50, "bake": 0}], "poll_interval": "1s",
+            "alarms_insufficient_data": "warn",
             "timeouts": {"healthy": "1m", "promote": "2m"},
             "smoke": {"canary": [CHECK], "production": [CHECK], "interval": "15s"},
             "analysis": {**ANALYSIS, "period": 30,

@@ -1,0 +1,50 @@
+"""The listener's default rule is not a `listener_rule`: refuse it before anything changes.
+
+DescribeRules marks the default rule `IsDefault: true` (moto does too). AWS refuses
+ModifyRule on it with OperationNotPermitted: its actions change through ModifyListener
+only ("To modify the actions for the default rule, use ModifyListener", ModifyRule API
+reference). moto lets ModifyRule through, so without this check every test is green and
+a real deployment fails at its first traffic step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.elbv2 import find_rule, listener_arn_of_rule
+from neuraltrade_deploy.config.model import Traffic
+from neuraltrade_deploy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2.type_defs import RuleTypeDef
+
+
+def default_rule_problem(key: str, rule: RuleTypeDef, listener_arn: str) -> str | None:
+    """The problem line when `rule` is its listener's default rule (DescribeRules says
+    IsDefault): AWS refuses ModifyRule on it (OperationNotPermitted; its actions change
+    through ModifyListener only), so the deployment would fail at its first step."""
+    if not rule.get("IsDefault"):
+        return None
+    return (
+        f"{key}: {rule.get('RuleArn', '?')} is the default rule of its listener, which "
+        "ModifyRule cannot change (AWS: OperationNotPermitted); give the listener instead: "
+        f"`listener: {listener_arn}`"
+    )
+
+
+def refuse_default_rule(clients: AwsClients, traffic: Traffic, *, where: str) -> None:
+    """ConfigError (exit 2) when `traffic.listener_rule` is its listener's default rule.
+
+    One DescribeRules; for the start of a deployment, before anything changes:
+    `refuse_default_rule(clients, plan.traffic, where=f"services.{plan.name}.traffic")`.
+    A rule that does not exist is left to `resolve_traffic` to report."""
+    if not traffic.listener_rule:
+        return
+    rule = find_rule(clients, traffic.listener_rule)
+    if rule is None:
+        return
+    key = f"{where}.listener_rule"
+    problem = default_rule_problem(key, rule, listener_arn_of_rule(traffic.listener_rule))
+    if problem:
+        raise ConfigError(problem)
