@@ -15,12 +15,14 @@ def test_happy_path_validates_then_goes_10_50_promote_and_never_rolls_back(
 ) -> None:
     run = simulate()
     assert [(job, cmd) for job, cmd, _ in run.calls] == [
-        ("canary-10", "validate"), ("canary-10", "canary"), ("canary-50", "canary"),
-        ("promote", "promote")]
+        ("canary-10", "validate"), ("canary-10", "canary"), ("guard-10", "guard"),
+        ("canary-50", "canary"), ("guard-50", "guard"), ("promote", "promote")]
     assert run.calls[1][2] == ["--image", IMAGE, "--weight", "10"]
-    assert run.calls[2][2] == ["--image", IMAGE, "--weight", "50"]
-    assert run.results == {"canary-10": "success", "canary-50": "success",
+    assert run.calls[3][2] == ["--image", IMAGE, "--weight", "50"]
+    assert run.results == {"canary-10": "success", "guard-10": "success",
+                           "canary-50": "success", "guard-50": "success",
                            "promote": "success", "abandon": "skipped"}
+    assert run.conclusion() == "success" and run.summary == ""
 
 
 def test_an_image_pinned_by_digest_is_accepted(simulate: Callable[..., Run]) -> None:
@@ -110,3 +112,67 @@ def test_an_incomplete_rollback_pages_and_shows_status(simulate: Callable[..., R
         "canary", "rollback", "status"]
     assert "::error title=ROLLBACK INCOMPLETE" in run.stdout["canary-50"]
     assert run.results["canary-50"] == "failure"
+
+
+
+# ------------------------------------------------------------------ guard between steps
+
+
+@pytest.mark.parametrize("job,step", [("guard-10", "canary-10"), ("guard-50", "canary-50")])
+def test_guard_watches_each_step_for_its_service(
+    simulate: Callable[..., Run], job: str, step: str,
+) -> None:
+    run = simulate()
+    assert (job, "guard", ["--service", "api", "--max-time", "5h30m"]) in run.calls
+    order = [j for j, _, _ in run.calls]
+    assert order.index(step) < order.index(job)
+
+
+@pytest.mark.parametrize("job,waiting", [("guard-10", "canary-50"), ("guard-50", "promote")])
+def test_a_rollback_by_guard_fails_the_run_and_shows_in_the_summary(
+    simulate: Callable[..., Run], job: str, waiting: str,
+) -> None:
+    run = simulate(exits={f"{job}/guard": 3})
+    assert run.results[job] == "failure" and run.conclusion() == "failure"
+    assert "nt-deploy guard rolled back api" in run.summary
+    assert f"`{waiting}` waited for approval" in run.summary
+    assert "::error title=Guard ROLLED BACK the canary::" in run.stdout[job]
+    assert run.rollbacks() == [], "guard already rolled back: no job may roll back again"
+    others = {k: v for k, v in run.results.items() if k != job}
+    assert "failure" not in others.values()
+
+
+def test_a_guard_that_yields_to_the_next_step_leaves_the_run_green(
+    simulate: Callable[..., Run],
+) -> None:
+    """Exit 0 (the next step took over, or --max-time passed) is a success."""
+    run = simulate(exits={"guard": 0})
+    assert run.conclusion() == "success" and run.summary == ""
+
+
+def test_an_incomplete_rollback_by_guard_pages_and_shows_status(
+    simulate: Callable[..., Run],
+) -> None:
+    run = simulate(exits={"guard-10/guard": 5})
+    assert [cmd for job, cmd, _ in run.calls if job == "guard-10"] == ["guard", "status"]
+    assert "::error title=ROLLBACK INCOMPLETE" in run.stdout["guard-10"]
+    assert run.results["guard-10"] == "failure" and run.conclusion() == "failure"
+
+
+@pytest.mark.parametrize("code", [2, 3, 4])
+def test_no_guard_runs_after_a_first_step_that_did_not_leave_a_canary(
+    simulate: Callable[..., Run], code: int,
+) -> None:
+    run = simulate(exits={"canary10": code})
+    assert run.results["guard-10"] == "skipped"
+    assert "guard" not in [cmd for _, cmd, _ in run.calls]
+
+
+def test_a_rejected_approval_is_backstopped_while_guard_keeps_watching(
+    simulate: Callable[..., Run],
+) -> None:
+    """guard-10 does not gate abandon: abandon's rollback is what ends a guard still on."""
+    run = simulate(reject=("canary-50",))
+    assert run.results["guard-10"] == "success"
+    (job, _), = run.rollbacks()
+    assert job == "abandon"

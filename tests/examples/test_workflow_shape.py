@@ -99,3 +99,61 @@ def test_every_traffic_changing_job_ends_with_a_rollback_on_failure_or_cancel(
         assert shifts and rollbacks and rollbacks[-1] > shifts[-1], job_id
         condition = steps[rollbacks[-1]]["if"]
         assert "failure()" in condition and "cancelled()" in condition, job_id
+
+
+# ------------------------------------------------------------------ guard jobs and concurrency
+
+GUARDS = {"guard-10": ("canary-10", "canary-50"), "guard-50": ("canary-50", "promote")}
+
+
+def _needs(job: dict[str, Any]) -> list[str]:
+    needs = job.get("needs", [])
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def _minutes(duration: str) -> float:
+    """A `--max-time` value (5h30m, 90m, 45s) in minutes."""
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert parts and any(parts.groups()), duration
+    hours, minutes, seconds = (int(g or 0) for g in parts.groups())
+    return hours * 60 + minutes + seconds / 60
+
+
+def test_a_guard_follows_each_step_without_waiting_for_approval(wf: dict[str, Any]) -> None:
+    jobs = wf["jobs"]
+    for guard, (step, following) in GUARDS.items():
+        job = jobs[guard]
+        assert _needs(job) == [step], guard
+        assert "environment" not in job, f"{guard} must start at once, not wait for a reviewer"
+        assert "if" not in job, f"{guard} runs only after {step} succeeded"
+        assert guard not in _needs(jobs[following]), f"{following} would wait for {guard}"
+        assert guard not in _needs(jobs["abandon"]), "abandon's rollback must not wait for guard"
+
+
+def test_guard_ends_before_its_job_times_out_and_its_credentials_expire(
+    wf: dict[str, Any],
+) -> None:
+    for guard in GUARDS:
+        job = wf["jobs"][guard]
+        (_, args), = [c for _, s in run_scripts(job) for c in invocations(s) if c[0] == "guard"]
+        assert args[args.index("--service") + 1] == "$NT_DEPLOY_SERVICE"
+        max_time = _minutes(args[args.index("--max-time") + 1])
+        creds = next(s["with"] for s in job["steps"]
+                     if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+        assert max_time < job["timeout-minutes"] <= 360, guard
+        assert max_time < int(creds["role-duration-seconds"]) / 60, guard
+
+
+def test_guard_writes_a_rollback_to_the_run_summary(wf: dict[str, Any]) -> None:
+    for guard in GUARDS:
+        scripts = [s for _, s in run_scripts(wf["jobs"][guard]) if "nt-deploy guard" in s]
+        assert len(scripts) == 1 and "$GITHUB_STEP_SUMMARY" in scripts[0], guard
+        assert re.search(r"exit \"\$code\"\s*$", scripts[0]), "guard's exit code must end the step"
+
+
+def test_no_job_has_a_concurrency_of_its_own(wf: dict[str, Any]) -> None:
+    """One group for the whole run: a job-level group would let two runs interleave steps."""
+    group = wf["concurrency"]["group"]
+    assert "github.run_id" not in group and "github.sha" not in group
+    for job_id, job in wf["jobs"].items():
+        assert "concurrency" not in job, job_id
