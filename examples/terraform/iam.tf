@@ -1,9 +1,9 @@
 # Goes in environments/production. Its ARN (output deploy_role_arn) becomes the
 # repository variable NT_DEPLOY_ROLE_ARN that .github/workflows/deploy.yml assumes.
 #
-# The role has exactly what nt-deploy calls. tests/unit/test_examples.py checks
-# that every ECS/ELBv2/CloudWatch/DynamoDB call in neuraltrade_deploy/aws/ is
-# allowed here.
+# The role has exactly what nt-deploy calls. tests/examples/test_iam.py checks
+# both ways that every ECS/ELBv2/CloudWatch/DynamoDB call in neuraltrade_deploy/aws/
+# is allowed here and that nothing else is, and runs parliament over the policy.
 
 # Created once per account; look it up rather than hard-code its ARN.
 data "aws_iam_openid_connect_provider" "github" {
@@ -46,19 +46,24 @@ resource "aws_iam_role" "nt_deploy" {
   name                 = "${var.project}-nt-deploy-${var.environment}"
   description          = "GitHub Actions deploy workflow: nt-deploy canary deployments"
   assume_role_policy   = data.aws_iam_policy_document.nt_deploy_trust.json
-  max_session_duration = 7200 # the workflow asks for 2h so rollback outlives a slow job
+  max_session_duration = 21600 # 6h: the guard jobs watch that long; step jobs ask for 2h
 
   tags = local.common_tags
 }
 
 data "aws_iam_policy_document" "nt_deploy" {
-  # Task definitions: these two actions take no resource ARN in IAM.
+  #checkov:skip=CKV_AWS_356:DescribeAlarms must be unscoped to read composite alarms; the other "*" actions take no resource ARN
+  # Registering takes the task definition's ARN (family:revision): only our families.
   statement {
-    sid = "TaskDefinitions"
-    actions = [
-      "ecs:RegisterTaskDefinition",
-      "ecs:DescribeTaskDefinition",
-    ]
+    sid       = "RegisterTaskDefinitions"
+    actions   = ["ecs:RegisterTaskDefinition"]
+    resources = local.task_definition_arns
+  }
+
+  # DescribeTaskDefinition takes no resource ARN in IAM.
+  statement {
+    sid       = "ReadTaskDefinitions"
+    actions   = ["ecs:DescribeTaskDefinition"]
     resources = ["*"]
   }
 
@@ -116,16 +121,18 @@ data "aws_iam_policy_document" "nt_deploy" {
       "elasticloadbalancing:DescribeListeners",
       "elasticloadbalancing:DescribeTargetGroups",
       "elasticloadbalancing:DescribeTargetHealth",
-      "elasticloadbalancing:DescribeLoadBalancers",
     ]
     resources = ["*"]
   }
 
-  # Reweighting: only the weighted rules...
+  # Reweighting: only the weighted rules and the canary's test route...
   statement {
-    sid       = "ShiftTrafficOnRules"
-    actions   = ["elasticloadbalancing:ModifyRule"]
-    resources = concat([aws_lb_listener_rule.api.arn], var.extra_listener_rule_arns)
+    sid     = "ShiftTrafficOnRules"
+    actions = ["elasticloadbalancing:ModifyRule"]
+    resources = concat(
+      [aws_lb_listener_rule.api.arn, aws_lb_listener_rule.api_canary_test.arn],
+      var.extra_listener_rule_arns,
+    )
   }
 
   # ...and the listeners whose default action is weighted, if deploy.yaml uses `listener:`.
@@ -138,15 +145,19 @@ data "aws_iam_policy_document" "nt_deploy" {
     }
   }
 
-  # Read-only. "*" because composite alarms can be read only with an unscoped
-  # permission, and deploy.yaml may name any alarm.
+  # Read-only. DescribeAlarms returns composite alarms only to a permission scoped
+  # to "*" (CloudWatch API reference, DescribeAlarms), and deploy.yaml may name one.
   statement {
-    sid = "ReadAlarms"
-    actions = [
-      "cloudwatch:DescribeAlarms",
-      "cloudwatch:DescribeAlarmHistory",
-    ]
+    sid       = "ReadAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
     resources = ["*"]
+  }
+
+  # The history takes an alarm ARN: any alarm of this account and region.
+  statement {
+    sid       = "ReadAlarmHistory"
+    actions   = ["cloudwatch:DescribeAlarmHistory"]
+    resources = [local.alarm_arns]
   }
 
   # Read-only: the ALB's per-target-group metrics for `analysis` (canary vs stable), and
@@ -168,7 +179,6 @@ data "aws_iam_policy_document" "nt_deploy" {
       "dynamodb:CreateTable",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
       "dynamodb:TagResource",
     ]
     resources = [aws_dynamodb_table.deployments.arn]

@@ -50,3 +50,35 @@ resource "aws_lb_listener_rule" "api" {
     ignore_changes = [action]
   }
 }
+
+# The canary's test route: requests with the header `X-Canary: 1` skip the weights.
+# Terraform creates it forwarding to stable; for the canary's life nt-deploy points
+# it at the canary target group (deploy.yaml `traffic.test_rule`, output
+# canary_test_rule_arn), so canary smoke checks reach the canary before it takes any
+# production weight, and back at stable afterwards. Its priority must be a lower
+# number than the weighted rule's, or that rule wins. Anyone who can reach the
+# listener can send the header: on a public ALB, give the rule a header value only
+# CI knows (canary_test_header_value) or put it on a listener only the VPC reaches.
+resource "aws_lb_listener_rule" "api_canary_test" {
+  listener_arn = var.https_listener_arn
+  priority     = var.canary_test_rule_priority
+
+  action {
+    type             = "forward"
+    target_group_arn = var.stable_target_group_arn
+  }
+
+  condition {
+    http_header {
+      http_header_name = "X-Canary"
+      values           = [var.canary_test_header_value]
+    }
+  }
+
+  tags = local.common_tags
+
+  # Like the weighted rule: the action belongs to nt-deploy once created.
+  lifecycle {
+    ignore_changes = [action]
+  }
+}

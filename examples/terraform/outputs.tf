@@ -10,6 +10,11 @@ output "listener_rule_arn" {
   value       = aws_lb_listener_rule.api.arn
 }
 
+output "canary_test_rule_arn" {
+  description = "deploy.yaml services.api.traffic.test_rule"
+  value       = aws_lb_listener_rule.api_canary_test.arn
+}
+
 output "state_table_name" {
   description = "deploy.yaml state.table"
   value       = aws_dynamodb_table.deployments.name

@@ -52,6 +52,18 @@ variable "listener_rule_path_patterns" {
   default     = ["/*"]
 }
 
+variable "canary_test_rule_priority" {
+  description = "The canary test route (X-Canary header). Lower than listener_rule_priority, so it is matched first."
+  type        = number
+  default     = 90
+}
+
+variable "canary_test_header_value" {
+  description = "Value of the X-Canary header that reaches the canary. \"1\" on an internal ALB; a value only CI knows on a public one."
+  type        = string
+  default     = "1"
+}
+
 variable "weighted_listener_arns" {
   description = "Listeners whose DEFAULT action nt-deploy may reweight (deploy.yaml `traffic.listener:`). Empty when only listener rules are used."
   type        = list(string)
@@ -143,4 +155,29 @@ variable "github_environments" {
   description = "GitHub environments of the approval jobs in .github/workflows/deploy.yml."
   type        = list(string)
   default     = ["production-canary", "production"]
+}
+
+# ------------------------------------------------------------------ alarms (modules/monitoring)
+
+variable "alb_arn_suffix" {
+  description = "The API ALB's arn_suffix (app/<name>/<id>), the LoadBalancer dimension of its metrics."
+  type        = string
+}
+
+variable "alarm_topic_arns" {
+  description = "SNS topics the alarms notify (the seed's aws_sns_topic.critical)."
+  type        = list(string)
+  default     = []
+}
+
+variable "error_rate_threshold_percent" {
+  description = "Target 5xx as a percentage of requests above which the error-rate alarm fires."
+  type        = number
+  default     = 5
+}
+
+variable "elb_5xx_threshold_count" {
+  description = "5xx made by the load balancer itself per minute above which the alarm fires."
+  type        = number
+  default     = 10
 }

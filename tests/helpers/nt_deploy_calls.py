@@ -1,0 +1,104 @@
+"""The `nt-deploy ...` command lines inside a workflow's bash steps, read as bash would.
+
+A workflow step that calls a command or option SPEC.md does not define fails only
+in production, at the worst moment; these helpers find every call so a test can
+check it against SPEC's commands (and against the real click CLI).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+
+def run_scripts(job: dict[str, Any]) -> Iterator[tuple[int, str]]:
+    """(step index, bash script) of every `run:` step of a job."""
+    for index, step in enumerate(job.get("steps", [])):
+        if "run" in step:
+            yield index, step["run"]
+
+
+# SPEC.md, "Commands": option -> True (takes a value), False (flag) or the allowed values.
+GLOBAL_OPTIONS: dict[str, Any] = {
+    "--config": True, "--profile": True, "--region": True,
+    "--log-format": {"auto", "console", "json"}, "-v": False, "--verbose": False,
+    "--version": False, "--help": False, "--service": True,
+}
+_DRY = {"--dry-run": False}
+_LONG = {"--on-interrupt": {"leave"}, **_DRY}
+COMMANDS: dict[str, dict[str, Any]] = {
+    "init": {**_DRY},
+    "validate": {"--aws": False},
+    "register": {"--image": True, "--var": True, **_DRY},
+    "canary": {"--image": True, "--weight": True, "--bake": True, "--no-wait": False,
+               "--var": True, **_LONG},
+    "deploy": {"--image": True, "--var": True, **_LONG},
+    "promote": {**_LONG},
+    "rollback": {"--reason": True, **_DRY},
+    "status": {"--json": False},
+    "smoke": {"--target": {"canary", "production"}},
+    "guard": {"--max-time": True},
+}
+_OPERATORS = {";", "&&", "||", "|", "&", "(", ")", ">", ">>", "<"}
+
+
+def invocations(script: str) -> list[tuple[str, list[str]]]:
+    """Every `nt-deploy ...` command in a bash script: (command, its arguments)."""
+    found: list[tuple[str, list[str]]] = []
+    for line in script.replace("\\\n", " ").splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split, lexer.commenters = True, "#"
+        tokens = list(lexer)
+        for i, token in enumerate(tokens):
+            if token == "nt-deploy" and (i == 0 or tokens[i - 1] in _OPERATORS | {"!", "then"}):
+                end = next((j for j in range(i + 1, len(tokens)) if tokens[j] in _OPERATORS),
+                           len(tokens))
+                found.append(split_command(tokens[i + 1:end]))
+    return found
+
+
+def split_command(args: list[str]) -> tuple[str, list[str]]:
+    """Global options come before the command (click groups parse them there)."""
+    for i, arg in enumerate(args):
+        if not arg.startswith("-") and (i == 0 or GLOBAL_OPTIONS.get(args[i - 1]) is not True):
+            return arg, args[i + 1:]
+    return "", args
+
+
+def command_line_problems(command: str, args: list[str]) -> list[str]:
+    """What SPEC does not allow in one call: unknown commands, options or values."""
+    if command not in COMMANDS:
+        return [f"unknown command {command!r}"]
+    allowed = {**COMMANDS[command], "--service": True, "--help": False}
+    problems, i = [], 0
+    while i < len(args):
+        name, has_inline, inline = args[i].partition("=")
+        spec = allowed.get(name)
+        if spec is None:
+            problems.append(f"{command}: unknown option {args[i]!r}")
+        elif spec is False:
+            problems += [f"{command}: {name} takes no value"] if has_inline else []
+        else:
+            value = inline if has_inline else (args[i + 1] if i + 1 < len(args) else None)
+            i += 0 if has_inline else 1
+            problems += _value_problems(command, name, spec, value)
+        i += 1
+    return problems
+
+
+def _value_problems(command: str, name: str, spec: Any, value: str | None) -> list[str]:
+    if value is None or value.startswith("-"):
+        return [f"{command}: {name} needs a value"]
+    if isinstance(spec, set) and value not in spec:
+        return [f"{command}: {name} must be one of {sorted(spec)}, got {value!r}"]
+    literal = not value.startswith("$")
+    if name == "--weight" and literal and not (value.isdigit() and 1 <= int(value) <= 100):
+        return [f"{command}: --weight must be a whole number 1..100, got {value!r}"]
+    return []
+
+
+def all_invocations(workflow: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """(job id, command, arguments) of every nt-deploy call in the workflow."""
+    return [(job_id, cmd, args) for job_id, job in workflow["jobs"].items()
+            for _, script in run_scripts(job) for cmd, args in invocations(script)]
