@@ -27,8 +27,21 @@ from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.elbv2.models import elbv2_backends
 
 from neuraltrade_deploy.localworld import ecs_model, ecs_requests, moto_view
-from neuraltrade_deploy.localworld.ecs_model import Ids, ServiceModel, Task, Timing
+from neuraltrade_deploy.localworld.ecs_model import Ids, Probes, ServiceModel, Task, Timing
 from neuraltrade_deploy.localworld.moto_view import Key
+
+
+@dataclass(frozen=True)
+class RunningTask:
+    """A task that serves requests (RUNNING, or STOPPING: in-flight requests finish)."""
+
+    id: str
+    ip: str
+    image: str
+    started: float
+    state: str
+    cluster: str
+    service: str
 
 
 @dataclass
@@ -69,6 +82,10 @@ class EcsEmulator:
         self._images: dict[str, tuple[str, ...]] = {}
         self._ip_counter = itertools.count()
         self._ids = Ids(deployment=_deployment_id, task=self._next_task)
+        # Set by the live-traffic layer: is the task at this IP healthy in its target
+        # groups (None: not registered in any)? ECS counts a task behind a load balancer
+        # as healthy only once its targets are.
+        self.target_health: Callable[[str], bool | None] | None = None
 
     # ------------------------------------------------------------ public
 
@@ -119,6 +136,23 @@ class EcsEmulator:
                 if (c, s) == (cluster, service):
                     return [replace(t) for t in tracked.model.tasks]
         return []
+
+    def running_tasks(self) -> dict[str, RunningTask]:
+        """Every task that serves requests, by IP, with the image of its first container."""
+        out: dict[str, RunningTask] = {}
+        with self.lock:
+            for (account, region, cluster, name), tracked in self._tracked.items():
+                by_id = {d.id: d.task_definition for d in tracked.model.deployments}
+                ecs = dict.get(dict.get(moto_view.ecs_backends, account) or {}, region)
+                for task in tracked.model.tasks:
+                    if task.state == "PENDING" or ecs is None:
+                        continue
+                    images = self._images_of(ecs, by_id.get(task.deployment_id, ""))
+                    image = images[0] if images else ""
+                    out[task.ip] = RunningTask(
+                        task.id, task.ip, image, task.started, task.state, cluster, name
+                    )
+        return out
 
     def settle(self, timeout: float = 10.0, interval: float = 0.02) -> bool:
         """Tick until no service has a rollout in progress or tasks starting or stopping."""
@@ -193,10 +227,19 @@ class EcsEmulator:
             tracked = self._tracked[key] = _Tracked(service, ServiceModel())
         moto_view.resolve_task_definition(ecs, service)
         wanted = moto_view.wanted(service)
+        if wanted.alarms:
+            wanted = replace(wanted, bake=moto_view.bake_time(key, wanted.alarms))
         ecs_model.observe(tracked.model, wanted, now, self._ids)
         if advance:
+            broken = lambda td: self._broken(ecs, td)  # noqa: E731
             ecs_model.progress(
-                tracked.model, wanted, now, self.timing, self._ids, lambda td: self._broken(ecs, td)
+                tracked.model,
+                wanted,
+                now,
+                self.timing,
+                self._ids,
+                broken,
+                self._probes(key, service),
             )
         if tracked.model.rolled_back_to:
             service.task_definition = tracked.model.rolled_back_to
@@ -229,19 +272,35 @@ class EcsEmulator:
                 moto_view.deregister(elbv2_backends[account][region], arn, ip)
         tracked.registered.clear()
 
-    def _broken(self, ecs: EC2ContainerServiceBackend, task_definition: str) -> bool:
-        for marked in self._broken_task_definitions:
-            if task_definition == marked or task_definition.endswith("/" + marked):
+    def _probes(self, key: Key, service: Service) -> Probes:
+        probe = self.target_health
+        behind_balancer = bool(service.load_balancers)
+
+        def healthy(task: Task) -> bool:
+            """Behind a load balancer, a task counts once its targets are healthy
+            (not yet registered: not yet healthy)."""
+            if probe is None or not behind_balancer:
                 return True
-        if not self._broken_images:
-            return False
+            return probe(task.ip) is True
+
+        return Probes(healthy, lambda name: moto_view.in_alarm(key, name))
+
+    def _images_of(self, ecs: EC2ContainerServiceBackend, task_definition: str) -> tuple[str, ...]:
         if task_definition not in self._images:
             try:
                 containers = ecs.describe_task_definition(task_definition).container_definitions
             except Exception:
                 containers = []
             self._images[task_definition] = tuple(str(c.get("image", "")) for c in containers)
-        images = self._images[task_definition]
+        return self._images[task_definition]
+
+    def _broken(self, ecs: EC2ContainerServiceBackend, task_definition: str) -> bool:
+        for marked in self._broken_task_definitions:
+            if task_definition == marked or task_definition.endswith("/" + marked):
+                return True
+        if not self._broken_images:
+            return False
+        images = self._images_of(ecs, task_definition)
         return any(mark in image for mark in self._broken_images for image in images)
 
     def _next_task(self) -> tuple[str, str]:

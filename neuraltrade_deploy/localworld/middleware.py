@@ -7,7 +7,9 @@
   ECS would answer (runningCount 0 and a new PRIMARY after an UpdateService, not
   moto's instant runningCount = desiredCount).
 - ELBv2 requests run under the lock too, so target health never shows half a tick.
-- `POST /moto-api/reset` also resets the emulator, under the lock.
+- `POST /moto-api/reset` also resets the emulator (and the live-traffic layer, via
+  `on_reset`), under the lock.
+- Every AWS API request is recorded in the call log (`calls.py`).
 Everything else goes straight to moto.
 """
 
@@ -19,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from neuraltrade_deploy.localworld.calls import CallLog
 from neuraltrade_deploy.localworld.ecs_requests import Rejection
 from neuraltrade_deploy.localworld.emulator import EcsEmulator
 
@@ -33,10 +36,16 @@ Headers = list[tuple[str, str]]
 
 class EmulatorMiddleware:
     def __init__(
-        self, app: Callable[[Environ, StartResponse], Iterable[bytes]], emulator: EcsEmulator
+        self,
+        app: Callable[[Environ, StartResponse], Iterable[bytes]],
+        emulator: EcsEmulator,
+        calls: CallLog | None = None,
+        on_reset: Callable[[], None] | None = None,
     ):
         self.app = app
         self.emulator = emulator
+        self.calls = calls or CallLog()
+        self.on_reset = on_reset
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if (
@@ -46,7 +55,10 @@ class EmulatorMiddleware:
             with self.emulator.lock:
                 body = _drain(self.app(environ, start_response))
                 self.emulator.reset()
+                if self.on_reset is not None:
+                    self.on_reset()
             return body
+        self.calls.record(environ, _read_body(environ))
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(ECS_TARGET_PREFIX):
             return self._ecs(environ, start_response, target[len(ECS_TARGET_PREFIX) :])

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Service, ecs_backends
 from moto.elbv2.models import ELBv2Backend
 
@@ -49,6 +50,8 @@ def wanted(service: Service) -> Wanted:
         getattr(service, "deployment_configuration", None)
     )
     breaker = config.get("deploymentCircuitBreaker") or {}
+    alarms = config.get("alarms") or {}
+    names = tuple(alarms.get("alarmNames") or ()) if alarms.get("enable") else ()
     return Wanted(
         task_definition=service.task_definition or "",
         desired=int(service.desired_count or 0),
@@ -57,6 +60,8 @@ def wanted(service: Service) -> Wanted:
         max_percent=int(config.get("maximumPercent", 200)),
         circuit_breaker=bool(breaker.get("enable")),
         rollback=bool(breaker.get("rollback")),
+        alarms=names,
+        alarm_rollback=bool(alarms.get("rollback")),
     )
 
 
@@ -125,3 +130,26 @@ def deregister(elbv2: ELBv2Backend, arn: str, ip: str) -> None:
 def utc(epoch: float) -> datetime:
     """moto keeps naive UTC datetimes; so do we."""
     return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+
+
+def _alarm(key: Key, name: str) -> Any:
+    per_region = dict.get(cloudwatch_backends, key[0]) or {}
+    backend = dict.get(per_region, key[1])
+    return None if backend is None else backend.alarms.get(name)
+
+
+def in_alarm(key: Key, name: str) -> bool:
+    """Whether the CloudWatch alarm `name` (same account and region) is in ALARM."""
+    alarm = _alarm(key, name)
+    return alarm is not None and alarm.state_value == "ALARM"
+
+
+def bake_time(key: Key, names: tuple[str, ...]) -> float:
+    """ECS computes the bake time of a deployment with alarms from the alarms and does
+    not publish how: here, the longest alarm's window (period x evaluation periods)."""
+    windows = [0.0]
+    for name in names:
+        alarm = _alarm(key, name)
+        if alarm is not None:
+            windows.append(float(alarm.period) * float(alarm.evaluation_periods))
+    return max(windows)
