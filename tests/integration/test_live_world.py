@@ -290,3 +290,76 @@ def test_the_world_records_the_aws_operations_called(local_aws: LocalAws, nt: Wo
         "elasticloadbalancing:DescribeRules",
         "cloudwatch:DescribeAlarms",
     ]
+
+
+def stable_service(aws: LocalAws, nt: World) -> dict[str, Any]:
+    api = nt.services["api"]
+    found = aws.client("ecs").describe_services(cluster=api.cluster, services=[api.service_name])
+    return dict(found["services"][0])
+
+
+def test_ecs_deployment_alarms_fail_a_rolling_update_and_roll_it_back(
+    local_aws: LocalAws, nt: World
+) -> None:
+    api = nt.services["api"]
+    local_aws.live.behave(":1.4.0", error_rate=0.5)
+    bad = register(local_aws, nt, "neuraltrade/api:1.4.0")
+    local_aws.client("ecs").update_service(
+        cluster=api.cluster,
+        service=api.service_name,
+        taskDefinition=bad,
+        deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+            "alarms": {"alarmNames": [ERROR_ALARM], "enable": True, "rollback": True},
+        },
+    )
+    with local_aws.live.traffic(40, host=HOST):
+        failed = eventually(
+            lambda: [
+                d
+                for d in stable_service(local_aws, nt)["deployments"]
+                if d["rolloutState"] == "FAILED"
+            ],
+            timeout=10,
+        )
+        assert ERROR_ALARM in failed[0]["rolloutStateReason"]
+        done = eventually(
+            lambda: (
+                (s := stable_service(local_aws, nt))["deployments"][0]["rolloutState"]
+                == "COMPLETED"
+                and s
+            ),
+            timeout=10,
+        )
+    assert done["taskDefinition"] == api.task_definition_arn
+    assert [d["status"] for d in done["deployments"]] == ["PRIMARY"]  # FAILED gone, as ECS does
+
+
+def test_circuit_breaker_rollback_drops_the_failed_deployment(
+    local_aws: LocalAws, nt: World
+) -> None:
+    api = nt.services["api"]
+    local_aws.emulator.mark_broken(image=":1.5.0-bad")
+    try:
+        bad = register(local_aws, nt, "neuraltrade/api:1.5.0-bad")
+        local_aws.client("ecs").update_service(
+            cluster=api.cluster, service=api.service_name, taskDefinition=bad
+        )
+        eventually(
+            lambda: any(
+                d["rolloutState"] == "FAILED" for d in stable_service(local_aws, nt)["deployments"]
+            )
+        )
+        done = eventually(
+            lambda: (
+                (s := stable_service(local_aws, nt))["deployments"][0]["rolloutState"]
+                == "COMPLETED"
+                and s
+            )
+        )
+    finally:
+        local_aws.emulator.clear_broken()
+    assert done["taskDefinition"] == api.task_definition_arn
+    assert [d["rolloutState"] for d in done["deployments"]] == ["COMPLETED"]
