@@ -30,7 +30,7 @@ def create_alarms(
     seed: Mapping[str, dict[str, Any]] = {
         "neuraltrade-api-error-rate-production": {
             "MetricName": "HTTPCode_Target_5XX_Count", "Namespace": "AWS/ApplicationELB",
-            "Statistic": "Sum", "EvaluationPeriods": 2, "Threshold": 10.0 * period / 60,
+            "Statistic": "Sum", "EvaluationPeriods": 2, "Threshold": round(10.0 * period / 60, 3),
             "Dimensions": balancer, "TreatMissingData": "notBreaching",
             "AlarmDescription": "API returning too many 5xx errors",
             "AlarmActions": [critical], "OKActions": [critical],
