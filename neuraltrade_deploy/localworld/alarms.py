@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -36,7 +37,7 @@ from moto.cloudwatch.models import Alarm, MetricDatumBase, Statistics, cloudwatc
 
 from neuraltrade_deploy.localworld.moto_view import utc
 
-_WORDS = {
+_WORDS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
     "GreaterThanThreshold": ("greater than", lambda v, t: v > t),
     "GreaterThanOrEqualToThreshold": ("greater than or equal to", lambda v, t: v >= t),
     "LessThanThreshold": ("less than", lambda v, t: v < t),
@@ -114,7 +115,7 @@ def evaluate(
             return None, "", ""
         reason = f"Insufficient Data: {count} datapoint{'s' * (count != 1)} were unknown."
         return "INSUFFICIENT_DATA", reason, _data(alarm, stat, end, present)
-    bad = sum(1 for _, v in present if breaches(v, alarm.threshold))
+    bad = sum(1 for _, v in present if breaches(v, float(alarm.threshold)))
     absent = count - len(present)
     if missing == "breaching":
         bad += absent
@@ -167,15 +168,16 @@ def _data(alarm: Alarm, stat: str, end: float, present: list[tuple[float, float]
     period = int(alarm.period)
     data = {
         "version": "1.0",
-        "queryDate": f"{utc(end):%Y-%m-%dT%H:%M:%S.000+0000}",
-        "startDate": f"{utc(end - period * int(alarm.evaluation_periods)):%Y-%m-%dT%H:%M:%S.000+0000}",
+        "queryDate": _iso(end),
+        "startDate": _iso(end - period * int(alarm.evaluation_periods)),
         "statistic": stat,
         "period": period,
         "recentDatapoints": [v for _, v in present],
         "threshold": alarm.threshold,
-        "evaluatedDatapoints": [
-            {"timestamp": f"{utc(s):%Y-%m-%dT%H:%M:%S.000+0000}", "value": v}
-            for s, v in reversed(present)
-        ],
+        "evaluatedDatapoints": [{"timestamp": _iso(s), "value": v} for s, v in reversed(present)],
     }
     return json.dumps(data, separators=(",", ":"))
+
+
+def _iso(epoch: float) -> str:
+    return f"{utc(epoch):%Y-%m-%dT%H:%M:%S.000+0000}"

@@ -29,7 +29,7 @@ class Probes:
     """What else the model asks the world: is this task healthy in its target groups,
     is this CloudWatch alarm in ALARM."""
 
-    healthy: Callable[["Task"], bool] = lambda task: True
+    healthy: Callable[[Task], bool] = lambda task: True
     in_alarm: Callable[[str], bool] = lambda name: False
 
 

@@ -137,13 +137,29 @@ class EcsEmulator:
                     return [replace(t) for t in tracked.model.tasks]
         return []
 
+    def task_rows(self, region: str) -> list[tuple[Key, Task, str]]:
+        """(service key, task copy, its task definition) of every task in the region."""
+        with self.lock:
+            return [
+                (
+                    key,
+                    replace(t),
+                    {d.id: d.task_definition for d in tr.model.deployments}.get(
+                        t.deployment_id, ""
+                    ),
+                )
+                for key, tr in self._tracked.items()
+                if key[1] == region
+                for t in tr.model.tasks
+            ]
+
     def running_tasks(self) -> dict[str, RunningTask]:
         """Every task that serves requests, by IP, with the image of its first container."""
         out: dict[str, RunningTask] = {}
         with self.lock:
             for (account, region, cluster, name), tracked in self._tracked.items():
                 by_id = {d.id: d.task_definition for d in tracked.model.deployments}
-                ecs = dict.get(dict.get(moto_view.ecs_backends, account) or {}, region)
+                ecs = moto_view.ecs_backend(account, region)
                 for task in tracked.model.tasks:
                     if task.state == "PENDING" or ecs is None:
                         continue

@@ -198,7 +198,8 @@ def _deregistration_delay(arn: str) -> float:
     for elbv2 in _backends():
         group = elbv2.target_groups.get(arn)
         if group is not None:
-            return float(group.attributes.get("deregistration_delay.timeout_seconds", 300))
+            delay: Any = group.attributes.get("deregistration_delay.timeout_seconds", 300)
+            return float(delay)
     return 0.0
 
 

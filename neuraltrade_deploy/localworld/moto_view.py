@@ -30,6 +30,13 @@ def ecs_backends_in(region: str) -> Iterator[tuple[str, EC2ContainerServiceBacke
             yield account, backend
 
 
+def ecs_backend(account: str, region: str) -> EC2ContainerServiceBackend | None:
+    """The backend if it exists (never creates one)."""
+    per_region: Any = dict.get(ecs_backends, account) or {}
+    found: EC2ContainerServiceBackend | None = dict.get(per_region, region)
+    return found
+
+
 def moto_services() -> Iterator[tuple[Key, EC2ContainerServiceBackend, Service]]:
     for account, per_region in list(dict.items(ecs_backends)):
         for region, ecs in list(dict.items(per_region)):
@@ -133,7 +140,7 @@ def utc(epoch: float) -> datetime:
 
 
 def _alarm(key: Key, name: str) -> Any:
-    per_region = dict.get(cloudwatch_backends, key[0]) or {}
+    per_region: Any = dict.get(cloudwatch_backends, key[0]) or {}
     backend = dict.get(per_region, key[1])
     return None if backend is None else backend.alarms.get(name)
 

@@ -56,7 +56,8 @@ def _get_metric_statistics(self: CloudWatchResponse) -> ActionResult:
     statistics = self._get_param("Statistics", [])
     extended = self._get_param("ExtendedStatistics", [])
     if not statistics and not extended:
-        return _originals["get_metric_statistics"](self)  # its own error
+        refused: ActionResult = _originals["get_metric_statistics"](self)  # its own error
+        return refused
     datapoints = self.cloudwatch_backend.get_metric_statistics(
         self._get_param("Namespace"),
         self._get_param("MetricName"),

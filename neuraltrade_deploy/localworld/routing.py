@@ -123,11 +123,13 @@ class Router:
             return None, None
         with self._lock:
             pick = self._random.uniform(0, sum(w for _, w in live))
+        chosen = live[-1][0]
         for arn, weight in live:
             pick -= weight
             if pick <= 0:
+                chosen = arn
                 break
-        return arn, (_cookie(arn, duration) if sticky.get("Enabled") else None)
+        return chosen, (_cookie(chosen, duration) if sticky.get("Enabled") else None)
 
     def _target(self, dimension: str, group: str, cookie: str | None) -> Route:
         states = self.health.states(group)
