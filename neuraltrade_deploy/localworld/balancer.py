@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from neuraltrade_deploy.localworld.apps import Apps
-from neuraltrade_deploy.localworld.emulator import RunningTask
+from neuraltrade_deploy.localworld.ecs_types import RunningTask
 from neuraltrade_deploy.localworld.ledger import Entry, Ledger
 from neuraltrade_deploy.localworld.routing import Route, Router
 

@@ -14,11 +14,13 @@ serviceName, family, desiredStatus; paging is not emulated (one page).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from neuraltrade_deploy.localworld.ecs_model import Task
-from neuraltrade_deploy.localworld.emulator import EcsEmulator
+from neuraltrade_deploy.localworld.ecs_types import RunningTask, Task
 from neuraltrade_deploy.localworld.moto_view import Key
+
+if TYPE_CHECKING:
+    from neuraltrade_deploy.localworld.emulator import EcsEmulator
 
 _LAST = {"PENDING": "PENDING", "RUNNING": "RUNNING", "STOPPING": "DEACTIVATING"}
 
@@ -83,3 +85,16 @@ def _task(key: Key, task: Task, task_definition: str) -> dict[str, Any]:
     if task.state != "PENDING":
         item["startedAt"] = task.started
     return item
+
+
+def running(emulator: EcsEmulator) -> dict[str, RunningTask]:
+    """Tasks that serve requests (RUNNING, STOPPING), by IP, with their first image."""
+    out: dict[str, RunningTask] = {}
+    for (account, region, cluster, name), task, task_definition in emulator.task_rows():
+        if task.state == "PENDING":
+            continue
+        images = emulator.images_of(account, region, task_definition)
+        out[task.ip] = RunningTask(
+            task.id, task.ip, images[0] if images else "", task.started, task.state, cluster, name
+        )
+    return out

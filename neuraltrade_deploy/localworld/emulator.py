@@ -28,20 +28,8 @@ from moto.elbv2.models import elbv2_backends
 
 from neuraltrade_deploy.localworld import ecs_model, ecs_requests, moto_view
 from neuraltrade_deploy.localworld.ecs_model import Ids, Probes, ServiceModel, Task, Timing
+from neuraltrade_deploy.localworld.ecs_types import RunningTask
 from neuraltrade_deploy.localworld.moto_view import Key
-
-
-@dataclass(frozen=True)
-class RunningTask:
-    """A task that serves requests (RUNNING, or STOPPING: in-flight requests finish)."""
-
-    id: str
-    ip: str
-    image: str
-    started: float
-    state: str
-    cluster: str
-    service: str
 
 
 @dataclass
@@ -137,45 +125,37 @@ class EcsEmulator:
                     return [replace(t) for t in tracked.model.tasks]
         return []
 
-    def task_rows(self, region: str) -> list[tuple[Key, Task, str]]:
-        """(service key, task copy, its task definition) of every task in the region."""
+    def task_rows(self, region: str | None = None) -> list[tuple[Key, Task, str]]:
+        """(service key, task copy, its task definition) of every task (in `region`)."""
         with self.lock:
-            return [
-                (
-                    key,
-                    replace(t),
-                    {d.id: d.task_definition for d in tr.model.deployments}.get(
-                        t.deployment_id, ""
-                    ),
-                )
-                for key, tr in self._tracked.items()
-                if key[1] == region
-                for t in tr.model.tasks
-            ]
+            rows = []
+            for key, tracked in self._tracked.items():
+                by_id = {d.id: d.task_definition for d in tracked.model.deployments}
+                if region in (None, key[1]):
+                    rows += [
+                        (key, replace(t), by_id.get(t.deployment_id, ""))
+                        for t in tracked.model.tasks
+                    ]
+            return rows
 
     def running_tasks(self) -> dict[str, RunningTask]:
-        """Every task that serves requests, by IP, with the image of its first container."""
-        out: dict[str, RunningTask] = {}
+        """Every task that serves requests, by IP (see `ecs_tasks.running`)."""
+        from neuraltrade_deploy.localworld.ecs_tasks import running
+
+        return running(self)
+
+    def images_of(self, account: str, region: str, task_definition: str) -> tuple[str, ...]:
+        """The container images of a task definition (cached)."""
         with self.lock:
-            for (account, region, cluster, name), tracked in self._tracked.items():
-                by_id = {d.id: d.task_definition for d in tracked.model.deployments}
-                ecs = moto_view.ecs_backend(account, region)
-                for task in tracked.model.tasks:
-                    if task.state == "PENDING" or ecs is None:
-                        continue
-                    images = self._images_of(ecs, by_id.get(task.deployment_id, ""))
-                    image = images[0] if images else ""
-                    out[task.ip] = RunningTask(
-                        task.id, task.ip, image, task.started, task.state, cluster, name
-                    )
-        return out
+            ecs = moto_view.ecs_backend(account, region)
+            return () if ecs is None else self._images_of(ecs, task_definition)
 
     def settle(self, timeout: float = 10.0, interval: float = 0.02) -> bool:
         """Tick until no service has a rollout in progress or tasks starting or stopping."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.tick()
-            if all(_steady(t.model) for t in list(self._tracked.values())):
+            if all(ecs_model.steady(t.model) for t in list(self._tracked.values())):
                 return True
             time.sleep(interval)
         return False
@@ -289,17 +269,7 @@ class EcsEmulator:
         tracked.registered.clear()
 
     def _probes(self, key: Key, service: Service) -> Probes:
-        probe = self.target_health
-        behind_balancer = bool(service.load_balancers)
-
-        def healthy(task: Task) -> bool:
-            """Behind a load balancer, a task counts once its targets are healthy
-            (not yet registered: not yet healthy)."""
-            if probe is None or not behind_balancer:
-                return True
-            return probe(task.ip) is True
-
-        return Probes(healthy, lambda name: moto_view.in_alarm(key, name))
+        return moto_view.probes(key, service, self.target_health)
 
     def _images_of(self, ecs: EC2ContainerServiceBackend, task_definition: str) -> tuple[str, ...]:
         if task_definition not in self._images:
@@ -322,14 +292,6 @@ class EcsEmulator:
     def _next_task(self) -> tuple[str, str]:
         n = next(self._ip_counter)
         return uuid.uuid4().hex, f"10.0.{(n // 240) % 256}.{10 + n % 240}"
-
-
-def _steady(model: ServiceModel) -> bool:
-    if model.status != "ACTIVE":
-        return not model.tasks
-    primary = model.primary()
-    busy = any(t.state != "RUNNING" for t in model.tasks)
-    return not busy and (primary is None or primary.rollout_state != "IN_PROGRESS")
 
 
 def _deployment_id() -> str:

@@ -17,7 +17,8 @@ from typing import Any
 from neuraltrade_deploy.localworld.alarms import AlarmEvaluator
 from neuraltrade_deploy.localworld.apps import Apps, Behaviour
 from neuraltrade_deploy.localworld.balancer import Balancer
-from neuraltrade_deploy.localworld.emulator import EcsEmulator, RunningTask
+from neuraltrade_deploy.localworld.ecs_types import RunningTask
+from neuraltrade_deploy.localworld.emulator import EcsEmulator
 from neuraltrade_deploy.localworld.health import HealthBook, install_target_health
 from neuraltrade_deploy.localworld.ledger import Ledger
 from neuraltrade_deploy.localworld.metrics import MetricsPublisher

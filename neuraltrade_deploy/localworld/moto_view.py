@@ -9,7 +9,7 @@ and write the model back in the shapes botocore's ECS model expects.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +19,7 @@ from moto.elbv2.models import ELBv2Backend
 
 from neuraltrade_deploy.localworld import ecs_model, ecs_requests
 from neuraltrade_deploy.localworld.ecs_model import ServiceModel, Wanted
+from neuraltrade_deploy.localworld.ecs_types import Probes, Task
 
 Key = tuple[str, str, str, str]  # account, region, cluster, service
 
@@ -160,3 +161,18 @@ def bake_time(key: Key, names: tuple[str, ...]) -> float:
         if alarm is not None:
             windows.append(float(alarm.period) * float(alarm.evaluation_periods))
     return max(windows)
+
+
+def probes(
+    key: Key, service: Service, target_health: Callable[[str], bool | None] | None
+) -> Probes:
+    """What the model asks: behind a load balancer a task counts as healthy once its
+    targets are (not yet registered: not yet healthy); alarms from moto's CloudWatch."""
+    behind_balancer = bool(service.load_balancers)
+
+    def healthy(task: Task) -> bool:
+        if target_health is None or not behind_balancer:
+            return True
+        return target_health(task.ip) is True
+
+    return Probes(healthy, lambda name: in_alarm(key, name))
