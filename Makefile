@@ -10,7 +10,7 @@ $(VENV)/.installed-%: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[$*]'
 	touch $@
 
-.PHONY: demo test lint bench sweep
+.PHONY: demo test lint bench bench-speed sweep
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/nt-deploy demo
 
@@ -21,7 +21,10 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check neuraltrade_deploy tests
 	$(VENV)/bin/mypy
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-bench
+	$(PY) benchmarks/blast_radius.py
+
+bench-speed: $(VENV)/.installed-test
 	$(PY) benchmarks/bench.py
 
 sweep: $(VENV)/.installed-test

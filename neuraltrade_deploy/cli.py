@@ -374,10 +374,11 @@ def smoke(ctx: click.Context, /, service: str | None, target: str | None, **give
 def demo(keep: bool, folder: Path | None, bake: str, raw: bool) -> int:
     """Two real deployments against a local AWS world, in about a minute (no account).
 
-    Starts moto on 127.0.0.1 with an ECS emulator, provisioned as NeuralTrade
-    production, then runs the real CLI against it: `deploy` of neuraltrade/api:2.0.0
-    through 10 -> 50 -> 100% and promote, then a second deploy whose latency alarm
-    fires during the 50% bake, and the automatic rollback. Exit 0 when both end as
+    Starts moto on 127.0.0.1 with an ECS emulator and a load balancer carrying live
+    traffic, provisioned as NeuralTrade production, then runs the real CLI against
+    it: `deploy` of neuraltrade/api:2.0.0 through 10 -> 50 -> 100% and promote, then
+    a second deploy whose image fails 20% of its requests, so its error-rate alarm
+    fires from the metrics, and the automatic rollback. Exit 0 when both end as
     they should. Touches no AWS account. Needs: pip install 'nt-deploy[demo]'."""
     from neuraltrade_deploy.commands.demo import demo as run
     from neuraltrade_deploy.demo import DemoRequest

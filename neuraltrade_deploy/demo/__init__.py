@@ -5,13 +5,15 @@ minute, with nothing to set up and nothing at risk. The world is
 `neuraltrade_deploy.localworld` (a moto server on 127.0.0.1 with the ECS
 emulator in it) provisioned as NeuralTrade production; the deployments are the
 real CLI run as child processes against it, exactly as a CI job runs it against
-AWS. The demo itself only sets up the world, fires one alarm, reads the world
-back, and tells the story.
+AWS. The world carries live traffic through its load balancer the whole time; the
+second release's image really fails a share of its requests, and the alarm goes to
+ALARM from the ALB's metrics, nothing set by hand. The demo itself only sets up the
+world, watches the traffic, reads the world back, and tells the story.
 
 Modules: `story` (the sequence), `runner` (the CLI child processes), `render`
-(their JSON logs as short lines), `alarm` (the alarm during the 50% bake),
-`world` (reading the world back), `summary` (expectations and the table),
-`endpoints` (the smoke checks' HTTP server), `narrate` (stdout).
+(their JSON logs as short lines), `watch` (the live traffic, per second and per
+run), `world` (reading the world back), `summary` (expectations and the table),
+`stage` (the world, its traffic, deploy.yaml), `narrate` (stdout).
 
 Importing this package is cheap and never imports moto: `require_world` does, and
 turns a missing extra into a one-line config error (exit 2).
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from neuraltrade_deploy.localworld import LocalAws
 
 INSTALL_HINT = "pip install 'nt-deploy[demo]'"
-MIN_BAKE = 2.0  # the alarm lands a third into the 50% bake; shorter leaves no room
+MIN_BAKE = 2.0  # the alarm needs two 1 s metric periods and an evaluation to fire
 WORLD_HEADER = "# deploy.yaml for the local AWS world"  # how deploy_yaml.py starts its files
 
 
@@ -59,7 +61,7 @@ def check_request(request: DemoRequest) -> None:
     """Bad input is refused before anything starts (exit 2)."""
     if request.bake < MIN_BAKE:
         raise ConfigError(
-            f"--bake: at least {MIN_BAKE:g}s, so the demo's alarm lands inside the 50% bake"
+            f"--bake: at least {MIN_BAKE:g}s, so the alarm can fire from the metrics during a bake"
         )
     folder = request.folder
     if folder is not None and not ours(folder):

@@ -1,5 +1,10 @@
-"""The demo's stage: the local world, the smoke endpoints, the folder with deploy.yaml,
-and the promise to take all of it down again, leaving no thread and no port behind."""
+"""The demo's stage: the local world under live traffic, the folder with deploy.yaml,
+and the promise to take all of it down again, leaving no thread and no port behind.
+
+The world's load balancer carries production traffic (`RATE` requests per second
+from a traffic generator) the whole time; the smoke checks go through it
+(production) and straight to the canary group's tasks (canary). The second
+release's image answers 5xx on `BAD_ERROR_RATE` of its requests."""
 
 from __future__ import annotations
 
@@ -14,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.config.durations import format_duration
 from neuraltrade_deploy.demo import DemoRequest
-from neuraltrade_deploy.demo.endpoints import SmokeEndpoints
 from neuraltrade_deploy.demo.narrate import Narrator
 from neuraltrade_deploy.demo.render import short
 from neuraltrade_deploy.demo.runner import CliRunner, StopFlag
@@ -23,9 +27,15 @@ from neuraltrade_deploy.demo.world import WorldView
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.localworld import LocalAws, World
+    from neuraltrade_deploy.localworld.ledger import Ledger
 
 POLL_INTERVAL = "250ms"
 START_DELAY = 0.5  # seconds an emulated ECS task takes to start
+METRIC_PERIOD = 1  # seconds per ALB metric datapoint and alarm period (AWS: 60)
+RATE = 50  # production requests per second
+HOST = "api.neuraltrade.example"
+BAD_IMAGE = ":2.1.0"
+BAD_ERROR_RATE = 0.2
 EXAMPLES = (
     "nt-deploy status",
     "nt-deploy canary --image neuraltrade/api:3.0.0 --weight 10",
@@ -39,7 +49,6 @@ class Stage:
         self.say = say
         self.stop = stop
         self.aws: LocalAws | None = None
-        self.smoke: SmokeEndpoints | None = None
         self.folder: Path | None = None
         self.temporary = False
         self.kept = False
@@ -51,17 +60,20 @@ class Stage:
         self.folder = workspace(self.request.folder)
         self.temporary = self.request.folder is None
         started = time.monotonic()
-        self.aws = local_aws(start_delay=START_DELAY).start()
-        self.smoke = SmokeEndpoints().start()
-        self.ports = [self.aws.port, self.smoke.port]
+        self.aws = local_aws(start_delay=START_DELAY, metric_period=METRIC_PERIOD).start()
+        balancer = self.aws.live.balancer
+        self.ports = [self.aws.port, balancer.port]
         self.world: World = self.aws.provision()
+        self.aws.live.behave(BAD_IMAGE, error_rate=BAD_ERROR_RATE)
+        self.aws.live.traffic(RATE, host=HOST)
         self.seconds_to_start = time.monotonic() - started
         checks = {
-            "canary": [{"name": "canary-health", "url": self.smoke.url("/canary/health")}],
+            "canary": [{"name": "canary-health", "url": balancer.group_url("nt-api-canary")}],
             "production": [
                 {
                     "name": "health",
-                    "url": self.smoke.url("/health"),
+                    "url": f"{balancer.url}/health",
+                    "headers": {"Host": HOST},
                     "expect_body_contains": '"status":"ok"',
                 }
             ],
@@ -81,13 +93,19 @@ class Stage:
         return "10% -> 50% -> 100%"
 
     @property
-    def latency_alarm(self) -> str:
-        return next((a for a in self.world.alarms if "latency" in a), self.world.alarms[0])
+    def ledger(self) -> Ledger:
+        assert self.aws is not None
+        return self.aws.live.ledger
+
+    @property
+    def error_alarm(self) -> str:
+        return next((a for a in self.world.alarms if "error-rate" in a), self.world.alarms[0])
 
     def prepare(self) -> bool:
         """Tells what was built, then `init` and `validate --aws`, as a team would."""
-        assert self.aws is not None and self.smoke is not None
+        assert self.aws is not None
         say, api = self.say, self.view.service
+        balancer = self.aws.live.balancer
         say.heading("the stage")
         say.field(
             "local AWS",
@@ -109,12 +127,21 @@ class Stage:
             f"(target group {name_in(api.canary_target_group_arn)} is there "
             "for the canary service)",
         )
+        say.field(
+            "live traffic",
+            f"{RATE} requests/s to {balancer.url} (Host: {HOST}), the ALB on loopback",
+        )
+        say.field(
+            "",
+            f"image {BAD_IMAGE.lstrip(':')} answers 5xx on {BAD_ERROR_RATE:.0%} of its requests",
+        )
         states = self.view.alarm_states()
         say.field("alarms", ", ".join(f"{n} ({s})" for n, s in states.items()))
+        say.field("", f"evaluated from ALB metrics, {METRIC_PERIOD}s periods (AWS: 60s)")
         say.field(
             "smoke checks",
-            f"{self.smoke.url('/health')} (production), "
-            f"{self.smoke.url('/canary/health')} (canary)",
+            f"{balancer.url}/health (production, via the ALB), "
+            f"{balancer.group_url('nt-api-canary')} (canary tasks)",
         )
         say.field("deploy.yaml", str(self.deploy_yaml))
         bake = format_duration(self.request.bake)
@@ -139,6 +166,8 @@ class Stage:
         canary = "no canary service" if after.canary_service is None else "canary service LEFT"
         say.say(f"read back: deployment record {after.phase}; listener rule {after.weights}")
         say.say(f"           stable service runs {after.stable}; {canary}")
+        if report.traffic is not None:
+            say.say(f"live traffic during the run: {report.traffic.text}")
         problems = report.problems
         if run.interrupted:
             say.say("interrupted: the CLI rolled back before the demo stops the world")
@@ -174,12 +203,9 @@ class Stage:
     def close(self) -> list[str]:
         """Stops what was started (the world last: a CLI child may still need it)."""
         stopped = []
-        if self.smoke is not None:
-            self.smoke.stop()
-            stopped.append("stopped the smoke endpoints")
         if self.aws is not None:
             self.aws.stop()
-            stopped.append("stopped the local AWS world")
+            stopped.append("stopped the traffic, the load balancer and the local AWS world")
         if self.folder is not None and self.temporary:
             shutil.rmtree(self.folder, ignore_errors=True)
             stopped.append(f"removed {self.folder}")

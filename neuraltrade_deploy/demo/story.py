@@ -11,17 +11,16 @@ from typing import TextIO
 
 from neuraltrade_deploy.config.durations import format_duration
 from neuraltrade_deploy.demo import DemoRequest, check_request, require_world
-from neuraltrade_deploy.demo.alarm import AlarmDuringBake
 from neuraltrade_deploy.demo.narrate import Narrator
 from neuraltrade_deploy.demo.render import short
 from neuraltrade_deploy.demo.runner import StopFlag
 from neuraltrade_deploy.demo.stage import Stage
 from neuraltrade_deploy.demo.summary import Expected, RunReport, table
+from neuraltrade_deploy.demo.watch import TrafficWatch
 from neuraltrade_deploy.errors import Interrupted, NtDeployError
 
 FIRST_IMAGE = "neuraltrade/api:2.0.0"
 SECOND_IMAGE = "neuraltrade/api:2.1.0"
-ALARM_AT_WEIGHT = 50
 
 
 def run_demo(request: DemoRequest, out: TextIO | None = None) -> int:
@@ -76,7 +75,10 @@ def story(stage: Stage) -> list[RunReport]:
         for problem in problems:
             say.bad(f"  - {short(problem)}")
     else:
-        say.good("both outcomes as expected: promoted, then rolled back automatically on the alarm")
+        say.good(
+            "both outcomes as expected: promoted, then rolled back automatically on the alarm"
+            " its own failed requests set off"
+        )
     return reports
 
 
@@ -90,31 +92,24 @@ def shortfalls(reports: list[RunReport]) -> list[str]:
 def promote_run(stage: Stage) -> RunReport:
     say = stage.say
     say.heading(f"1/2 deploy {FIRST_IMAGE} through {stage.plan_text}, then promote")
-    say.say("expected: exit 0; the stable service promoted to the new image; no canary left")
-    run = stage.runner.run("deploy", "--image", FIRST_IMAGE)
-    expected = Expected(0, "PROMOTED", FIRST_IMAGE)
-    report = RunReport("1/2", FIRST_IMAGE, run, stage.view.snapshot(), expected)
+    say.say("expected: exit 0; the stable service promoted to the new image; no canary left;")
+    say.say("no failed request")
+    watch = TrafficWatch(stage.view, stage.ledger, say, FIRST_IMAGE)
+    run = stage.runner.run("deploy", "--image", FIRST_IMAGE, watch=watch)
+    expected = Expected(0, "PROMOTED", FIRST_IMAGE, max_failed=0)
+    report = RunReport("1/2", FIRST_IMAGE, run, stage.view.snapshot(), expected, watch.summary())
     stage.tell(report)
     return report
 
 
 def alarm_run(stage: Stage, first: RunReport) -> RunReport:
     say = stage.say
-    alarm = stage.latency_alarm
-    say.heading(
-        f"2/2 deploy {SECOND_IMAGE} with a latency alarm during the {ALARM_AT_WEIGHT}% bake"
-    )
+    alarm = stage.error_alarm
+    say.heading(f"2/2 deploy {SECOND_IMAGE}, which fails some of its requests")
     say.say(f"expected: exit 3; rolled back automatically; stable still on {FIRST_IMAGE}")
-    say.say(f"the demo sets {alarm} to ALARM a third into the {ALARM_AT_WEIGHT}% bake")
-    trigger = AlarmDuringBake(
-        stage.view, say, alarm=alarm, weight=ALARM_AT_WEIGHT, after=stage.request.bake / 3
-    )
-    try:
-        run = stage.runner.run("deploy", "--image", SECOND_IMAGE, watch=trigger)
-        if trigger.fired and trigger.traffic_back_after is None:
-            trigger()  # the rule may have been read back only after the CLI exited
-    finally:
-        trigger.restore()
+    say.say(f"nobody sets the alarm: {alarm} goes to ALARM from the ALB's 5xx metrics")
+    watch = TrafficWatch(stage.view, stage.ledger, say, SECOND_IMAGE)
+    run = stage.runner.run("deploy", "--image", SECOND_IMAGE, watch=watch)
     expected = Expected(
         3,
         "ROLLED_BACK",
@@ -122,13 +117,10 @@ def alarm_run(stage: Stage, first: RunReport) -> RunReport:
         stable_task_definition=first.after.stable_task_definition,
         reason_mentions=alarm,
     )
-    report = RunReport("2/2", SECOND_IMAGE, run, stage.view.snapshot(), expected)
-    if not trigger.fired:
-        report.notes.append(f"the demo never saw the {ALARM_AT_WEIGHT}% bake to fire the alarm")
-    elif trigger.traffic_back_after is not None:
+    report = RunReport("2/2", SECOND_IMAGE, run, stage.view.snapshot(), expected, watch.summary())
+    if report.traffic is not None and report.traffic.failed:
         report.notes.append(
-            f"{alarm} went to ALARM during the {ALARM_AT_WEIGHT}% bake; traffic was back "
-            f"on stable {trigger.traffic_back_after:.2f}s later"
+            f"{report.traffic.failed} requests failed before traffic was back on stable"
         )
     stage.tell(report)
     return report

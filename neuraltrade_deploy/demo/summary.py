@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from neuraltrade_deploy.demo.runner import CliRun
+from neuraltrade_deploy.demo.watch import Traffic
 from neuraltrade_deploy.demo.world import Snapshot
 from neuraltrade_deploy.errors import ExitStatus
 
@@ -23,6 +24,7 @@ class Expected:
     stable_image: str
     stable_task_definition: str | None = None  # None: any (a promote makes a new one)
     reason_mentions: str | None = None  # the rollback reason must name this (the alarm)
+    max_failed: int | None = None  # at most this many failed requests (None: any)
 
 
 @dataclass
@@ -32,11 +34,16 @@ class RunReport:
     run: CliRun
     after: Snapshot
     expected: Expected
+    traffic: Traffic | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
-        return check(self.run, self.after, self.expected)
+        problems = check(self.run, self.after, self.expected)
+        limit, traffic = self.expected.max_failed, self.traffic
+        if limit is not None and traffic is not None and traffic.failed > limit:
+            problems.append(f"{traffic.failed} requests failed, expected at most {limit}")
+        return problems
 
     @property
     def meaning(self) -> str:
@@ -79,7 +86,10 @@ def check(run: CliRun, after: Snapshot, expected: Expected) -> list[str]:
 
 def table(reports: Sequence[RunReport]) -> list[str]:
     """The summary table, one row per run, columns as wide as their widest cell."""
-    header = ("run", "image", "exit", "meaning", "listener rule", "stable service runs", "took")
+    header = (
+        "run", "image", "exit", "meaning", "listener rule", "stable service runs", "took",
+        "requests", "failed", "1st failure -> stable",
+    )  # fmt: skip
     rows = [header] + [
         (
             r.label,
@@ -89,6 +99,7 @@ def table(reports: Sequence[RunReport]) -> list[str]:
             r.after.weights,
             r.after.stable,
             f"{r.run.seconds:.1f}s",
+            *_traffic_cells(r.traffic),
         )
         for r in reports
     ]
@@ -97,3 +108,10 @@ def table(reports: Sequence[RunReport]) -> list[str]:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
+
+
+def _traffic_cells(traffic: Traffic | None) -> tuple[str, str, str]:
+    if traffic is None:
+        return "-", "-", "-"
+    back = "-" if traffic.to_stable is None else f"{traffic.to_stable:.1f}s"
+    return str(traffic.requests), str(traffic.failed), back

@@ -9,6 +9,8 @@ what the CLI does with AWS's API, not with a fake of our own ports.
         subprocess.run(["nt-deploy", "deploy", "--image", "neuraltrade/api:1.1.0"],
                        env=aws.env(os.environ), cwd=tmp_path)
         aws.emulator.mark_broken(image=":2.0.0-bad")   # the next canary never starts
+        aws.live.behave(":2.1.0", error_rate=0.2)      # or starts, and fails 20%
+        traffic = aws.live.traffic(50, host="api.neuraltrade.example")
         aws.reset()                              # empty world (moto and emulator)
 
 `python -m neuraltrade_deploy.localworld FOLDER` does the same by hand: it
@@ -51,19 +53,63 @@ What it emulates
   `monitoring.py`), and
   `World.write_deploy_yaml` (`deploy_yaml.py`).
 
+- Live traffic (`live.py`; `aws.live`): a load balancer on 127.0.0.1
+  (`aws.live.balancer.url`; `Host:` picks host-header rules) that routes every
+  request by the listener rule's weights as they are now, with target-group
+  stickiness (`AWSALBTG` cookie for the rule's DurationSeconds: a sticky client
+  stays on its group at weight 0 and gets 503 once that group has no target), to a
+  healthy target (only unhealthy ones: fail open; none: 503) (`routing.py`,
+  `balancer.py`); `/_targets/<group>/...` reaches a group's tasks directly, as a
+  test route or the task's own address would.
+- An app per task by image (`apps.py`; `aws.live.behave(":2.1.0", error_rate=0.2)`):
+  good, an exact error rate, added latency, failing `/health`, crashing after N s
+  (then 502 from the ALB).
+- Target health as an ALB keeps it (`health.py`): initial until HealthyThresholdCount
+  checks passed, unhealthy after UnhealthyThresholdCount failures, draining for the
+  deregistration delay, unused for a group no listener forwards to; intervals and
+  delays x `health_scale` (0.01). DescribeTargetHealth answers from it, and ECS
+  counts a task behind a load balancer as healthy only once its targets are
+  (minimumHealthyPercent, rollout COMPLETED).
+- ALB metrics into moto's CloudWatch (`metrics.py`): AWS/ApplicationELB RequestCount,
+  HTTPCode_Target_5XX_Count, HTTPCode_ELB_5XX_Count, TargetResponseTime per
+  LoadBalancer and TargetGroup+LoadBalancer (`app/<name>/<id>`,
+  `targetgroup/<name>/<id>`), no datapoint for a metric without data, period
+  `metric_period` (60 s; 1 s in tests); percentiles in GetMetricData and
+  GetMetricStatistics' ExtendedStatistics (`percentiles.py`).
+- Alarms that evaluate (`alarms.py`): period, evaluation periods, datapoints to
+  alarm, comparison, threshold, treat-missing-data, with CloudWatch's reason text
+  and data, so DescribeAlarmHistory follows; SetAlarmState by hand still holds
+  until the evaluation's own result changes. The provisioned error-rate alarm
+  watches HTTPCode_Target_5XX_Count with notBreaching (the seed's `5XXError` is
+  not an ALB metric).
+- A traffic generator (`traffic.py`; `aws.live.traffic(rate, host=...)`) and the
+  request ledger (`ledger.py`; `aws.live.ledger.count(image=..., failed=True,
+  since=T1, until=T2)`).
+- ECS deployment alarms (deploymentConfiguration.alarms): an alarm in ALARM while
+  the deployment is IN_PROGRESS (bake time included: here the longest alarm's
+  period x evaluation periods; ECS does not publish its formula) fails it and,
+  with rollback, goes back to the last COMPLETED deployment; a FAILED deployment
+  is gone from `deployments` once the rollback completed, as with the breaker.
+- ListTasks/DescribeTasks from the emulator's tasks (`ecs_tasks.py`).
+- The AWS operations called, as IAM names them (`aws.calls()`: "ecs:UpdateService").
+- Everything above is stopped by `aws.stop()`: no thread, no listening socket.
+
 What it does not emulate
-- ListTasks/DescribeTasks: the emulator's tasks are not moto tasks (see
-  `emulator.tasks(cluster, service)`); service `events` stay empty.
-- Load balancing itself: nothing answers HTTP on the ALB's DNS name, so smoke URLs
-  must point at a server of the test's own. Weights are stored, never applied.
-- Target health beyond registered = healthy: no initial/unhealthy/draining states,
-  no "unused" for a group no listener uses, no deregistration delay.
+- Service `events` stay empty; stopped tasks vanish at once; ECS does not replace a
+  crashed task, and does not wait for the deregistration delay before stopping one.
+- ALB: target-level stickiness, slow start, least outstanding requests,
+  query-string/source-ip conditions, redirect and authenticate actions (501),
+  health-check timeouts, per-AZ anything; metrics are published when the period
+  closes (AWS: about a minute later) and only the four above.
+- CloudWatch: metric-math, anomaly-detection and composite alarms are not
+  evaluated, nor alarms over metrics nobody publishes here (AWS/ECS CPUUtilization
+  keeps its state); alarm actions (SNS) never run; no M-of-N look-back beyond
+  the window.
 - moto's own gaps stay: DescribeRules returns a plain forward as TargetGroupArn only
-  (AWS also returns the equivalent ForwardConfig); IAM is not checked; alarms never
-  evaluate metrics (use SetAlarmState).
+  (AWS also returns the equivalent ForwardConfig); IAM is not checked.
 - The middleware sees only requests to the server: with `mock_aws` in-process, call
   `emulator.tick()` yourself, and CreateService's dropped settings (the circuit
-  breaker among them) are not kept.
+  breaker among them) are not kept; the call log sees none of them.
 """
 
 from __future__ import annotations

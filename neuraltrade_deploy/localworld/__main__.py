@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = world.write_deploy_yaml(args.folder, bake=args.bake, poll_interval="500ms")
         for name, value in aws.env().items():
             print(f"{name}={value}")
-        print(f"# deploy.yaml: {path}", flush=True)
+        print(f"# deploy.yaml: {path}")
+        balancer = aws.live.balancer.url
+        print(f"# load balancer: {balancer} (Host: api.neuraltrade.example)", flush=True)
         print("# serving; Ctrl-C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass

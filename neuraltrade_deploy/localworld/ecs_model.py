@@ -18,81 +18,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from neuraltrade_deploy.localworld.ecs_types import (
+    Deployment,
+    Ids,
+    Probes,
+    ServiceModel,
+    Task,
+    Timing,
+    Wanted,
+)
+
+__all__ = ["Deployment", "Ids", "Probes", "ServiceModel", "Task", "Timing", "Wanted"]
 
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
-
-
-@dataclass(frozen=True)
-class Timing:
-    """How fast the emulated ECS is: seconds for a task to start, to stop, and to give up."""
-
-    start_delay: float = 0.3
-    stop_delay: float = 0.1
-    fail_after: float = 1.0
-    tasks_per_tick: int | None = None  # None: every task that may start (or stop) does so at once
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """What the service's settings in moto ask for."""
-
-    task_definition: str
-    desired: int
-    deleted: bool = False
-    min_healthy_percent: int = 100
-    max_percent: int = 200
-    circuit_breaker: bool = False
-    rollback: bool = False
-
-
-@dataclass
-class Task:
-    id: str
-    ip: str
-    deployment_id: str
-    state: str  # PENDING | RUNNING | STOPPING
-    due: float  # PENDING: when it starts (or fails); STOPPING: when it is gone
-
-
-@dataclass
-class Deployment:
-    id: str
-    status: str  # PRIMARY | ACTIVE
-    task_definition: str
-    desired: int
-    created_at: float
-    updated_at: float
-    rollout_state: str = "IN_PROGRESS"  # IN_PROGRESS | COMPLETED | FAILED
-    rollout_reason: str = ""
-    failed_tasks: int = 0
-
-
-@dataclass
-class ServiceModel:
-    deployments: list[Deployment] = field(default_factory=list)  # PRIMARY first, newest first
-    tasks: list[Task] = field(default_factory=list)
-    status: str = "ACTIVE"  # ACTIVE | DRAINING | INACTIVE
-    force_new: bool = False  # UpdateService forceNewDeployment seen, not yet acted on
-    rolled_back_to: str | None = None  # set by the circuit breaker; the emulator writes it to moto
-
-    def primary(self) -> Deployment | None:
-        return next((d for d in self.deployments if d.status == "PRIMARY"), None)
-
-    def count(self, deployment_id: str | None, *states: str) -> int:
-        return sum(
-            1
-            for t in self.tasks
-            if (deployment_id is None or t.deployment_id == deployment_id) and t.state in states
-        )
-
-
-@dataclass(frozen=True)
-class Ids:
-    """Where new deployment ids and task (id, ip) pairs come from."""
-
-    deployment: Callable[[], str]
-    task: Callable[[], tuple[str, str]]
+ALARM_REASON = "ECS deployment failed: alarm(s) {} in ALARM state."
 
 
 def observe(model: ServiceModel, wanted: Wanted, now: float, ids: Ids) -> None:
@@ -139,16 +79,19 @@ def progress(
     timing: Timing,
     ids: Ids,
     is_broken: Callable[[str], bool],
+    probes: Probes | None = None,
 ) -> None:
     """Move the tasks as far as `now` allows, then settle the rollout states."""
+    probes = probes or Probes()
     _finish_stopping(model, now)
     _start_due(model, now, is_broken)
     _circuit_breaker(model, wanted, now, timing, ids)
+    _deployment_alarms(model, wanted, now, ids, probes.in_alarm)
     budget = [timing.tasks_per_tick if timing.tasks_per_tick is not None else math.inf]
     _launch(model, wanted, now, timing, ids, budget)
     _scale_in_primary(model, now, timing, budget)
-    _drain_old(model, wanted, now, timing, budget)
-    _complete(model, now)
+    _drain_old(model, wanted, now, timing, budget, probes.healthy)
+    _complete(model, wanted, now, probes.healthy)
     if model.status == "DRAINING" and not model.tasks:
         model.status = "INACTIVE"
 
@@ -168,6 +111,7 @@ def _start_due(model: ServiceModel, now: float, is_broken: Callable[[str], bool]
                 deployment.failed_tasks += 1
                 continue  # the task stopped before it ever ran
             task.state = "RUNNING"
+            task.started = now
         kept.append(task)
     model.tasks = kept
 
@@ -191,10 +135,33 @@ def _circuit_breaker(
         t for t in model.tasks if not (t.deployment_id == primary.id and t.state == "PENDING")
     ]
     if wanted.rollback:
-        _roll_back(model, primary, now, ids)
+        _roll_back(model, primary, now, ids, "ECS deployment circuit breaker")
 
 
-def _roll_back(model: ServiceModel, failed: Deployment, now: float, ids: Ids) -> None:
+def _deployment_alarms(
+    model: ServiceModel, wanted: Wanted, now: float, ids: Ids, in_alarm: Callable[[str], bool]
+) -> None:
+    """deploymentConfiguration.alarms: while the PRIMARY is IN_PROGRESS (its bake time
+    included) and once one of its tasks runs, an alarm in ALARM fails the deployment;
+    with rollback, ECS goes back to the last COMPLETED deployment."""
+    primary = model.primary()
+    if primary is None or not wanted.alarms or primary.rollout_state != "IN_PROGRESS":
+        return
+    if primary.rollback:
+        return
+    if not model.count(primary.id, "RUNNING"):
+        return
+    firing = [name for name in wanted.alarms if in_alarm(name)]
+    if not firing:
+        return
+    primary.rollout_state = "FAILED"
+    primary.rollout_reason = ALARM_REASON.format(", ".join(firing))
+    primary.updated_at = now
+    if wanted.alarm_rollback:
+        _roll_back(model, primary, now, ids, "ECS deployment alarms")
+
+
+def _roll_back(model: ServiceModel, failed: Deployment, now: float, ids: Ids, cause: str) -> None:
     """ECS's rollback: a new PRIMARY on the last completed task definition.
 
     The deployment it replaces keeps its tasks until the new ones run (the usual
@@ -204,8 +171,8 @@ def _roll_back(model: ServiceModel, failed: Deployment, now: float, ids: Ids) ->
     )
     if previous is None:
         return
-    reason = f"ECS deployment circuit breaker: rolling back to deploymentId {previous.id}."
-    _new_primary(model, previous.task_definition, failed.desired, now, ids, reason)
+    reason = f"{cause}: rolling back to deploymentId {previous.id}."
+    _new_primary(model, previous.task_definition, failed.desired, now, ids, reason).rollback = True
     failed.desired = 0
     model.rolled_back_to = previous.task_definition
 
@@ -254,14 +221,20 @@ def _scale_in_primary(model: ServiceModel, now: float, timing: Timing, budget: l
 
 
 def _drain_old(
-    model: ServiceModel, wanted: Wanted, now: float, timing: Timing, budget: list[float]
+    model: ServiceModel,
+    wanted: Wanted,
+    now: float,
+    timing: Timing,
+    budget: list[float],
+    is_healthy: Callable[[Task], bool],
 ) -> None:
-    """Old deployments stop tasks only while enough healthy tasks stay up."""
+    """Old deployments stop tasks only while enough healthy tasks stay up (healthy:
+    RUNNING and, for a service behind a load balancer, healthy in its target groups)."""
     primary = model.primary()
     floor = math.ceil((primary.desired if primary else 0) * wanted.min_healthy_percent / 100)
     if model.status != "ACTIVE":
         floor = 0
-    healthy = model.count(None, "RUNNING")
+    healthy = sum(1 for t in model.tasks if t.state == "RUNNING" and is_healthy(t))
     for deployment in reversed(model.deployments):
         if deployment is primary:
             continue
@@ -271,25 +244,43 @@ def _drain_old(
             if not (t.deployment_id == deployment.id and t.state == "PENDING")
         ]
         for task in [t for t in model.tasks if t.deployment_id == deployment.id]:
-            if task.state == "RUNNING" and healthy - 1 >= floor and _take(budget, 1):
+            counted = is_healthy(task)
+            if task.state == "RUNNING" and healthy - counted >= floor and _take(budget, 1):
                 _stop(task, now, timing)
-                healthy -= 1
+                healthy -= counted
                 deployment.updated_at = now
         deployment.desired = model.count(deployment.id, "RUNNING")
 
 
-def _complete(model: ServiceModel, now: float) -> None:
+def _complete(
+    model: ServiceModel, wanted: Wanted, now: float, is_healthy: Callable[[Task], bool]
+) -> None:
+    """COMPLETED once the PRIMARY alone runs its desired count, healthy; with deployment
+    alarms, only after the bake time on top (ECS keeps watching the alarms meanwhile)."""
     primary = model.primary()
     if primary is None or primary.rollout_state != "IN_PROGRESS" or model.status != "ACTIVE":
         return
     others_idle = all(t.deployment_id == primary.id for t in model.tasks)
-    steady = (
-        model.count(primary.id, "RUNNING")
-        == primary.desired
-        == len([t for t in model.tasks if t.deployment_id == primary.id])
-    )
-    if others_idle and steady:
-        primary.rollout_state = "COMPLETED"
-        primary.rollout_reason = f"ECS deployment {primary.id} completed."
-        primary.updated_at = now
-        model.deployments = [primary]
+    mine = [t for t in model.tasks if t.deployment_id == primary.id]
+    running = [t for t in mine if t.state == "RUNNING" and is_healthy(t)]
+    steady = len(running) == primary.desired == len(mine)
+    if not (others_idle and steady):
+        primary.steady_since = None
+        return
+    if wanted.alarms and not primary.rollback:
+        primary.steady_since = primary.steady_since or now
+        if now - primary.steady_since < wanted.bake:
+            return
+    primary.rollout_state = "COMPLETED"
+    primary.rollout_reason = f"ECS deployment {primary.id} completed."
+    primary.updated_at = now
+    model.deployments = [primary]  # a FAILED deployment is gone once the rollback completed
+
+
+def steady(model: ServiceModel) -> bool:
+    """No rollout in progress and no task starting or stopping (or, deleted: no task)."""
+    if model.status != "ACTIVE":
+        return not model.tasks
+    primary = model.primary()
+    busy = any(t.state != "RUNNING" for t in model.tasks)
+    return not busy and (primary is None or primary.rollout_state != "IN_PROGRESS")

@@ -27,7 +27,8 @@ from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.elbv2.models import elbv2_backends
 
 from neuraltrade_deploy.localworld import ecs_model, ecs_requests, moto_view
-from neuraltrade_deploy.localworld.ecs_model import Ids, ServiceModel, Task, Timing
+from neuraltrade_deploy.localworld.ecs_model import Ids, Probes, ServiceModel, Task, Timing
+from neuraltrade_deploy.localworld.ecs_types import RunningTask
 from neuraltrade_deploy.localworld.moto_view import Key
 
 
@@ -69,6 +70,10 @@ class EcsEmulator:
         self._images: dict[str, tuple[str, ...]] = {}
         self._ip_counter = itertools.count()
         self._ids = Ids(deployment=_deployment_id, task=self._next_task)
+        # Set by the live-traffic layer: is the task at this IP healthy in its target
+        # groups (None: not registered in any)? ECS counts a task behind a load balancer
+        # as healthy only once its targets are.
+        self.target_health: Callable[[str], bool | None] | None = None
 
     # ------------------------------------------------------------ public
 
@@ -120,12 +125,37 @@ class EcsEmulator:
                     return [replace(t) for t in tracked.model.tasks]
         return []
 
+    def task_rows(self, region: str | None = None) -> list[tuple[Key, Task, str]]:
+        """(service key, task copy, its task definition) of every task (in `region`)."""
+        with self.lock:
+            rows = []
+            for key, tracked in self._tracked.items():
+                by_id = {d.id: d.task_definition for d in tracked.model.deployments}
+                if region in (None, key[1]):
+                    rows += [
+                        (key, replace(t), by_id.get(t.deployment_id, ""))
+                        for t in tracked.model.tasks
+                    ]
+            return rows
+
+    def running_tasks(self) -> dict[str, RunningTask]:
+        """Every task that serves requests, by IP (see `ecs_tasks.running`)."""
+        from neuraltrade_deploy.localworld.ecs_tasks import running
+
+        return running(self)
+
+    def images_of(self, account: str, region: str, task_definition: str) -> tuple[str, ...]:
+        """The container images of a task definition (cached)."""
+        with self.lock:
+            ecs = moto_view.ecs_backend(account, region)
+            return () if ecs is None else self._images_of(ecs, task_definition)
+
     def settle(self, timeout: float = 10.0, interval: float = 0.02) -> bool:
         """Tick until no service has a rollout in progress or tasks starting or stopping."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.tick()
-            if all(_steady(t.model) for t in list(self._tracked.values())):
+            if all(ecs_model.steady(t.model) for t in list(self._tracked.values())):
                 return True
             time.sleep(interval)
         return False
@@ -193,10 +223,19 @@ class EcsEmulator:
             tracked = self._tracked[key] = _Tracked(service, ServiceModel())
         moto_view.resolve_task_definition(ecs, service)
         wanted = moto_view.wanted(service)
+        if wanted.alarms:
+            wanted = replace(wanted, bake=moto_view.bake_time(key, wanted.alarms))
         ecs_model.observe(tracked.model, wanted, now, self._ids)
         if advance:
+            broken = lambda td: self._broken(ecs, td)  # noqa: E731
             ecs_model.progress(
-                tracked.model, wanted, now, self.timing, self._ids, lambda td: self._broken(ecs, td)
+                tracked.model,
+                wanted,
+                now,
+                self.timing,
+                self._ids,
+                broken,
+                self._probes(key, service),
             )
         if tracked.model.rolled_back_to:
             service.task_definition = tracked.model.rolled_back_to
@@ -229,32 +268,30 @@ class EcsEmulator:
                 moto_view.deregister(elbv2_backends[account][region], arn, ip)
         tracked.registered.clear()
 
-    def _broken(self, ecs: EC2ContainerServiceBackend, task_definition: str) -> bool:
-        for marked in self._broken_task_definitions:
-            if task_definition == marked or task_definition.endswith("/" + marked):
-                return True
-        if not self._broken_images:
-            return False
+    def _probes(self, key: Key, service: Service) -> Probes:
+        return moto_view.probes(key, service, self.target_health)
+
+    def _images_of(self, ecs: EC2ContainerServiceBackend, task_definition: str) -> tuple[str, ...]:
         if task_definition not in self._images:
             try:
                 containers = ecs.describe_task_definition(task_definition).container_definitions
             except Exception:
                 containers = []
             self._images[task_definition] = tuple(str(c.get("image", "")) for c in containers)
-        images = self._images[task_definition]
+        return self._images[task_definition]
+
+    def _broken(self, ecs: EC2ContainerServiceBackend, task_definition: str) -> bool:
+        for marked in self._broken_task_definitions:
+            if task_definition == marked or task_definition.endswith("/" + marked):
+                return True
+        if not self._broken_images:
+            return False
+        images = self._images_of(ecs, task_definition)
         return any(mark in image for mark in self._broken_images for image in images)
 
     def _next_task(self) -> tuple[str, str]:
         n = next(self._ip_counter)
         return uuid.uuid4().hex, f"10.0.{(n // 240) % 256}.{10 + n % 240}"
-
-
-def _steady(model: ServiceModel) -> bool:
-    if model.status != "ACTIVE":
-        return not model.tasks
-    primary = model.primary()
-    busy = any(t.state != "RUNNING" for t in model.tasks)
-    return not busy and (primary is None or primary.rollout_state != "IN_PROGRESS")
 
 
 def _deployment_id() -> str:

@@ -6,8 +6,11 @@
   rebuilt from a DescribeServices of the same service, so the caller sees what
   ECS would answer (runningCount 0 and a new PRIMARY after an UpdateService, not
   moto's instant runningCount = desiredCount).
+- ListTasks and DescribeTasks are answered from the emulator's tasks (`ecs_tasks.py`).
 - ELBv2 requests run under the lock too, so target health never shows half a tick.
-- `POST /moto-api/reset` also resets the emulator, under the lock.
+- `POST /moto-api/reset` also resets the emulator (and the live-traffic layer, via
+  `on_reset`), under the lock.
+- Every AWS API request is recorded in the call log (`calls.py`).
 Everything else goes straight to moto.
 """
 
@@ -19,6 +22,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from neuraltrade_deploy.localworld import ecs_tasks
+from neuraltrade_deploy.localworld.calls import CallLog
 from neuraltrade_deploy.localworld.ecs_requests import Rejection
 from neuraltrade_deploy.localworld.emulator import EcsEmulator
 
@@ -33,10 +38,16 @@ Headers = list[tuple[str, str]]
 
 class EmulatorMiddleware:
     def __init__(
-        self, app: Callable[[Environ, StartResponse], Iterable[bytes]], emulator: EcsEmulator
+        self,
+        app: Callable[[Environ, StartResponse], Iterable[bytes]],
+        emulator: EcsEmulator,
+        calls: CallLog | None = None,
+        on_reset: Callable[[], None] | None = None,
     ):
         self.app = app
         self.emulator = emulator
+        self.calls = calls or CallLog()
+        self.on_reset = on_reset
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if (
@@ -46,7 +57,10 @@ class EmulatorMiddleware:
             with self.emulator.lock:
                 body = _drain(self.app(environ, start_response))
                 self.emulator.reset()
+                if self.on_reset is not None:
+                    self.on_reset()
             return body
+        self.calls.record(environ, _read_body(environ))
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(ECS_TARGET_PREFIX):
             return self._ecs(environ, start_response, target[len(ECS_TARGET_PREFIX) :])
@@ -59,6 +73,11 @@ class EmulatorMiddleware:
         self, environ: Environ, start_response: StartResponse, operation: str
     ) -> Iterable[bytes]:
         raw = _read_body(environ)
+        if operation in _TASK_READS:
+            params = _json(raw)
+            with self.emulator.lock:
+                answer = _TASK_READS[operation](self.emulator, params, _scope(environ)[0])
+            return _json_reply(start_response, answer)
         if operation not in ECS_WRITES:
             with self.emulator.lock:
                 return _drain(self.app(environ, start_response))
@@ -103,6 +122,26 @@ class EmulatorMiddleware:
         if not status.startswith("2") or not services:
             return None
         return json.dumps({"service": services[0]}).encode()
+
+
+_TASK_READS = {"ListTasks": ecs_tasks.list_tasks, "DescribeTasks": ecs_tasks.describe_tasks}
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        found = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _json_reply(start_response: StartResponse, answer: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(answer).encode()
+    start_response(
+        "200 OK",
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _call(

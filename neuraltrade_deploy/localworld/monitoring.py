@@ -1,4 +1,11 @@
-"""modules/monitoring of the seed: the CloudWatch alarms and their SNS topics."""
+"""modules/monitoring of the seed: the CloudWatch alarms and their SNS topics.
+
+Corrected where the seed's alarm protects nothing (issue 13): the error-rate alarm
+watches `HTTPCode_Target_5XX_Count`, a metric an ALB publishes (the seed's
+`5XXError` is not one), with treat_missing_data `notBreaching`, since an ALB sends
+no datapoint for a period without 5xx. `period` (60 s like the seed; 1 s in tests)
+scales the count threshold with it: 10 per minute is 10 x period / 60 per period.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ def create_alarms(
     load_balancer_arn: str,
     cluster: str,
     service: str,
+    period: int = 60,
 ) -> dict[str, str]:
     """modules/monitoring: the seed's metric alarms (others: a plain custom-metric alarm)."""
     critical = sns.create_topic(Name="neuraltrade-alerts-critical-production")["TopicArn"]
@@ -21,8 +29,9 @@ def create_alarms(
     balancer = [{"Name": "LoadBalancer", "Value": load_balancer_arn.split(":loadbalancer/")[-1]}]
     seed: Mapping[str, dict[str, Any]] = {
         "neuraltrade-api-error-rate-production": {
-            "MetricName": "5XXError", "Namespace": "AWS/ApplicationELB", "Statistic": "Sum",
-            "EvaluationPeriods": 2, "Threshold": 10.0, "Dimensions": balancer,
+            "MetricName": "HTTPCode_Target_5XX_Count", "Namespace": "AWS/ApplicationELB",
+            "Statistic": "Sum", "EvaluationPeriods": 2, "Threshold": round(10.0 * period / 60, 3),
+            "Dimensions": balancer, "TreatMissingData": "notBreaching",
             "AlarmDescription": "API returning too many 5xx errors",
             "AlarmActions": [critical], "OKActions": [critical],
         },
@@ -49,7 +58,7 @@ def create_alarms(
             "EvaluationPeriods": 1, "Threshold": 1.0, "AlarmActions": [warning],
         }  # fmt: skip
         cloudwatch.put_metric_alarm(
-            AlarmName=name, ComparisonOperator="GreaterThanThreshold", Period=60, **spec
+            AlarmName=name, ComparisonOperator="GreaterThanThreshold", Period=period, **spec
         )
         described = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
         arns[name] = described["AlarmArn"]

@@ -9,15 +9,17 @@ and write the model back in the shapes botocore's ECS model expects.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Service, ecs_backends
 from moto.elbv2.models import ELBv2Backend
 
 from neuraltrade_deploy.localworld import ecs_model, ecs_requests
 from neuraltrade_deploy.localworld.ecs_model import ServiceModel, Wanted
+from neuraltrade_deploy.localworld.ecs_types import Probes, Task
 
 Key = tuple[str, str, str, str]  # account, region, cluster, service
 
@@ -27,6 +29,13 @@ def ecs_backends_in(region: str) -> Iterator[tuple[str, EC2ContainerServiceBacke
         backend = dict.get(per_region, region)
         if backend is not None:
             yield account, backend
+
+
+def ecs_backend(account: str, region: str) -> EC2ContainerServiceBackend | None:
+    """The backend if it exists (never creates one)."""
+    per_region: Any = dict.get(ecs_backends, account) or {}
+    found: EC2ContainerServiceBackend | None = dict.get(per_region, region)
+    return found
 
 
 def moto_services() -> Iterator[tuple[Key, EC2ContainerServiceBackend, Service]]:
@@ -49,6 +58,8 @@ def wanted(service: Service) -> Wanted:
         getattr(service, "deployment_configuration", None)
     )
     breaker = config.get("deploymentCircuitBreaker") or {}
+    alarms = config.get("alarms") or {}
+    names = tuple(alarms.get("alarmNames") or ()) if alarms.get("enable") else ()
     return Wanted(
         task_definition=service.task_definition or "",
         desired=int(service.desired_count or 0),
@@ -57,6 +68,8 @@ def wanted(service: Service) -> Wanted:
         max_percent=int(config.get("maximumPercent", 200)),
         circuit_breaker=bool(breaker.get("enable")),
         rollback=bool(breaker.get("rollback")),
+        alarms=names,
+        alarm_rollback=bool(alarms.get("rollback")),
     )
 
 
@@ -125,3 +138,41 @@ def deregister(elbv2: ELBv2Backend, arn: str, ip: str) -> None:
 def utc(epoch: float) -> datetime:
     """moto keeps naive UTC datetimes; so do we."""
     return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+
+
+def _alarm(key: Key, name: str) -> Any:
+    per_region: Any = dict.get(cloudwatch_backends, key[0]) or {}
+    backend = dict.get(per_region, key[1])
+    return None if backend is None else backend.alarms.get(name)
+
+
+def in_alarm(key: Key, name: str) -> bool:
+    """Whether the CloudWatch alarm `name` (same account and region) is in ALARM."""
+    alarm = _alarm(key, name)
+    return alarm is not None and alarm.state_value == "ALARM"
+
+
+def bake_time(key: Key, names: tuple[str, ...]) -> float:
+    """ECS computes the bake time of a deployment with alarms from the alarms and does
+    not publish how: here, the longest alarm's window (period x evaluation periods)."""
+    windows = [0.0]
+    for name in names:
+        alarm = _alarm(key, name)
+        if alarm is not None:
+            windows.append(float(alarm.period) * float(alarm.evaluation_periods))
+    return max(windows)
+
+
+def probes(
+    key: Key, service: Service, target_health: Callable[[str], bool | None] | None
+) -> Probes:
+    """What the model asks: behind a load balancer a task counts as healthy once its
+    targets are (not yet registered: not yet healthy); alarms from moto's CloudWatch."""
+    behind_balancer = bool(service.load_balancers)
+
+    def healthy(task: Task) -> bool:
+        if target_health is None or not behind_balancer:
+            return True
+        return target_health(task.ip) is True
+
+    return Probes(healthy, lambda name: in_alarm(key, name))

@@ -99,6 +99,7 @@ def provision_production(
     create_state_table: bool = False,
     canary_in_rule: bool = False,
     wait_for_steady_state: float | None = 30.0,
+    alarm_period: int = 60,
 ) -> World:
     """Builds the world and returns every name and ARN in it.
 
@@ -107,6 +108,7 @@ def provision_production(
     `canary_in_rule`: write each rule as the team's Terraform does (stable 100,
     canary 0 in one weighted forward) instead of the seed's plain forward.
     `wait_for_steady_state`: seconds to wait for the stable services (None: no wait).
+    `alarm_period`: the alarms' Period (the world's metric period, to see them evaluate).
     """
     client = _factory(session_or_client_factory, region)
     network = resources.network(client("ec2"), region)
@@ -127,6 +129,7 @@ def provision_production(
         load_balancer_arn=balancer.arn,
         cluster=CLUSTER,
         service=first.service_name if first else "",
+        period=alarm_period,
     )
     if create_state_table:
         resources.state_table(client("dynamodb"), STATE_TABLE)

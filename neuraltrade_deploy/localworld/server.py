@@ -29,7 +29,9 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from neuraltrade_deploy.localworld.alarm_history import install_alarm_history
+from neuraltrade_deploy.localworld.calls import CallLog
 from neuraltrade_deploy.localworld.emulator import EcsEmulator
+from neuraltrade_deploy.localworld.live import Live
 from neuraltrade_deploy.localworld.middleware import EmulatorMiddleware
 
 if TYPE_CHECKING:
@@ -67,7 +69,11 @@ class LocalAws:
     """The local AWS world: `with LocalAws() as aws: aws.client("ecs") ...`.
 
     `emulator_options` go to EcsEmulator (start_delay, stop_delay, fail_after,
-    tasks_per_tick, require_attached_target_groups)."""
+    tasks_per_tick, require_attached_target_groups). `metric_period`: seconds per ALB
+    metric datapoint (60 like AWS; 1 in tests); `health_scale`: factor on every ALB
+    health-check interval and deregistration delay (0.01: a 15 s interval is 0.15 s).
+    `aws.live` is the live-traffic layer: `aws.live.balancer.url`, `aws.live.behave(...)`,
+    `aws.live.traffic(rate)`, `aws.live.ledger`."""
 
     def __init__(
         self,
@@ -77,12 +83,23 @@ class LocalAws:
         port: int = 0,
         tick_interval: float = 0.05,
         emulator: EcsEmulator | None = None,
+        metric_period: float = 60.0,
+        health_scale: float = 0.01,
+        seed: int | None = None,
         **emulator_options: Any,
     ) -> None:
         self.region = region
         self.host = host
         self.tick_interval = tick_interval
         self.emulator = emulator or EcsEmulator(**emulator_options)
+        self.call_log = CallLog()
+        self.live = Live(
+            self.emulator,
+            host=host,
+            metric_period=metric_period,
+            health_scale=health_scale,
+            seed=seed,
+        )
         self._port = port
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
@@ -137,7 +154,12 @@ class LocalAws:
 
     def _start(self) -> LocalAws:
         install_alarm_history()
-        app = EmulatorMiddleware(DomainDispatcherApplication(create_backend_app), self.emulator)
+        app = EmulatorMiddleware(
+            DomainDispatcherApplication(create_backend_app),
+            self.emulator,
+            calls=self.call_log,
+            on_reset=self.live.reset,
+        )
         self._server = make_server(
             self.host, self._port, app, threaded=True, request_handler=_QuietHandler
         )
@@ -152,9 +174,11 @@ class LocalAws:
         for thread in self._threads:
             thread.daemon = True
             thread.start()
+        self.live.start()
         return self
 
     def stop(self) -> None:
+        self.live.stop()
         self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
@@ -236,6 +260,10 @@ class LocalAws:
                 )
             return self._clients[key]
 
+    def calls(self) -> list[str]:
+        """The AWS operations that reached this world, in order ("ecs:UpdateService")."""
+        return self.call_log.calls()
+
     def reset(self) -> None:
         """Empty moto (every service) and the emulator, through moto's reset API."""
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
@@ -246,4 +274,5 @@ class LocalAws:
         """NeuralTrade production in this world (see `provision.provision_production`)."""
         from neuraltrade_deploy.localworld.provision import provision_production
 
+        options.setdefault("alarm_period", max(1, round(self.live.metrics.period)))
         return provision_production(self.client, region=self.region, **options)

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 def local_aws() -> Iterator[LocalAws]:
     """Stopped when the e2e tests are done: moto's backends are process-wide, and the
     emulator's thread must not touch the ones the in-process integration tests use."""
-    with LocalAws(start_delay=0.15, fail_after=1.5) as aws:
+    with LocalAws(start_delay=0.15, fail_after=1.5, metric_period=1) as aws:
         yield aws
 
 
