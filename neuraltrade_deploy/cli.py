@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from neuraltrade_deploy import __version__
-from neuraltrade_deploy.errors import ExitStatus, NtDeployError
+from neuraltrade_deploy.core.errors import ExitStatus, NtDeployError
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV = "NT_DEPLOY_"
@@ -235,7 +235,7 @@ def deployment_options(func: F) -> F:
 def run_intent(ctx: click.Context, /, kw: dict[str, Any], command: str, **intent: Any) -> int:
     """canary, deploy, promote and rollback: the options into an Intent, one engine run."""
     from neuraltrade_deploy.commands.deployment import DeploymentRequest, run_deployment
-    from neuraltrade_deploy.core.model import Intent
+    from neuraltrade_deploy.core.decision import Intent
 
     options = options_from(ctx, **split_globals(kw))
     wanted = Intent(command=command, on_interrupt=kw.get("on_interrupt", "rollback"), **intent)  # type: ignore[arg-type]
@@ -426,7 +426,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def fail(err: NtDeployError) -> int:
-    from neuraltrade_deploy.errors import ConfigError
+    from neuraltrade_deploy.core.errors import ConfigError
     from neuraltrade_deploy.github import annotate_error
 
     lines = err.problems if isinstance(err, ConfigError) else [err.message]

@@ -10,23 +10,20 @@ from typing import Any
 
 import structlog
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.begin import absorb, begin, needs, refuse_early
+from neuraltrade_deploy.core.claim import absorb, begin, needs, refuse_early
 from neuraltrade_deploy.core.decide import decide
-from neuraltrade_deploy.core.model import (
+from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
     Decision,
     DeleteCanary,
     Intent,
-    Needs,
-    Observation,
     Outcome,
     ScaleCanary,
     SetWeights,
     UpdateStable,
 )
-from neuraltrade_deploy.errors import (
+from neuraltrade_deploy.core.errors import (
     AwsError,
     Conflict,
     NtDeployError,
@@ -34,10 +31,11 @@ from neuraltrade_deploy.errors import (
     RollbackIncomplete,
     StaleRecord,
 )
+from neuraltrade_deploy.core.observation import Needs, Observation, ServiceState
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner, Phase
 from neuraltrade_deploy.executor import Ports, Tick, perform, read_weights
-from neuraltrade_deploy.ports import ServiceState
 from neuraltrade_deploy.preflight import preflight
-from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
 
 TAKE_ATTEMPTS = 5
 # Ticks in a row that may fail with a transient error (each after botocore's own 6 tries)

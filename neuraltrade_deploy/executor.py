@@ -8,31 +8,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
-from neuraltrade_deploy.core.model import (
+from neuraltrade_deploy.core.claim import DEPLOYMENT_TAG
+from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
     Decision,
     DeleteCanary,
     Intent,
-    Observation,
     RegisterTaskDefinition,
     ScaleCanary,
     SetWeights,
-    SmokeOutcome,
     UpdateStable,
-    Weights,
 )
-from neuraltrade_deploy.ports import (
-    AlarmReader,
-    Clock,
-    EcsGateway,
-    RecordStore,
-    ServiceState,
-    TrafficRouter,
-)
-from neuraltrade_deploy.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.observation import Observation, ServiceState, SmokeOutcome, Weights
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.ports import AlarmReader, Clock, EcsGateway, RecordStore, TrafficRouter
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import TextIO
 import structlog
 
 from neuraltrade_deploy.core.health import bake_for
+from neuraltrade_deploy.core.record import Phase
 from neuraltrade_deploy.executor import Tick
-from neuraltrade_deploy.record import Phase
 
 CI_EVERY = 30.0
 

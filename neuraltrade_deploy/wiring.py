@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from neuraltrade_deploy import logs
-from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
-from neuraltrade_deploy.core.model import SmokeOutcome
-from neuraltrade_deploy.record import Owner
+from neuraltrade_deploy.core.observation import SmokeOutcome
+from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.record import Owner
 from neuraltrade_deploy.taskdef import load_task_definition, secret_values
 
 if TYPE_CHECKING:

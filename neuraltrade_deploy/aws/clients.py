@@ -29,7 +29,7 @@ from botocore.exceptions import ProfileNotFound  # type: ignore[import-untyped]
 
 from neuraltrade_deploy import __version__
 from neuraltrade_deploy.aws.errors import CREDENTIALS_HINT
-from neuraltrade_deploy.errors import AwsError, ConfigError
+from neuraltrade_deploy.core.errors import AwsError, ConfigError
 
 DEFAULT_MAX_ATTEMPTS = 6
 NO_REGION = "no AWS region: set region in deploy.yaml, --region, or AWS_REGION"

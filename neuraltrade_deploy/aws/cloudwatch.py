@@ -14,7 +14,7 @@ from typing import Any
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
-from neuraltrade_deploy.ports import AlarmReading, AlarmState
+from neuraltrade_deploy.core.observation import AlarmReading, AlarmState
 
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
 NAMES_PER_CALL = 100  # DescribeAlarms AlarmNames takes at most 100

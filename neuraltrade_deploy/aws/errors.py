@@ -26,7 +26,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     TokenRetrievalError,
 )
 
-from neuraltrade_deploy.errors import AccessDenied, AwsError, NtDeployError, ResourceNotFound
+from neuraltrade_deploy.core.errors import AccessDenied, AwsError, NtDeployError, ResourceNotFound
 from neuraltrade_deploy.ports import Clock
 
 # Everything an adapter call can raise on purpose; `except AWS_FAILURES` in the adapters

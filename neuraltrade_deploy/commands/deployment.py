@@ -16,19 +16,19 @@ import structlog
 from neuraltrade_deploy import logs
 from neuraltrade_deploy.clock import SystemClock
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.core.model import Intent, Outcome
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.errors import (
+from neuraltrade_deploy.core.decision import Intent, Outcome
+from neuraltrade_deploy.core.errors import (
     ExitStatus,
     GateFailed,
     Interrupted,
     NtDeployError,
     RollbackIncomplete,
 )
+from neuraltrade_deploy.core.record import Owner
+from neuraltrade_deploy.engine import Engine
 from neuraltrade_deploy.executor import Ports
 from neuraltrade_deploy.github import StepSummary
 from neuraltrade_deploy.progress import ProgressPrinter
-from neuraltrade_deploy.record import Owner
 from neuraltrade_deploy.taskdef import parse_vars
 from neuraltrade_deploy.wiring import aws_ports, this_owner
 

@@ -9,12 +9,13 @@ from collections.abc import Mapping
 import click
 
 from neuraltrade_deploy.clock import FakeClock
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.model import Action, Intent, Outcome, SmokeOutcome
+from neuraltrade_deploy.core.decision import Action, Intent, Outcome
+from neuraltrade_deploy.core.observation import SmokeOutcome
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.engine import Engine
 from neuraltrade_deploy.executor import Ports
 from neuraltrade_deploy.preflight import preflight
-from neuraltrade_deploy.record import DeploymentRecord, Owner
 from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 

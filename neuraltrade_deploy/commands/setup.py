@@ -8,7 +8,7 @@ import click
 import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.taskdef import parse_vars
 from neuraltrade_deploy.wiring import clients_for, task_definition_builder
 

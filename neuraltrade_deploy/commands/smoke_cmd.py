@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.errors import GateFailed
+from neuraltrade_deploy.core.errors import GateFailed
 
 
 def smoke(options: GlobalOptions, service: str | None, targets: tuple[str, ...]) -> int:

@@ -19,14 +19,6 @@ try:  # libyaml's parser: the same documents, ten times faster
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-from neuraltrade_deploy.config.model import (
-    DeployConfig,
-    ServiceConfig,
-    SmokeCheck,
-    Step,
-    Timeouts,
-    Traffic,
-)
 from neuraltrade_deploy.config.reader import Problems, read_section, show
 from neuraltrade_deploy.config.rules import (
     check_service,
@@ -34,7 +26,15 @@ from neuraltrade_deploy.config.rules import (
     check_unique_services,
     task_definition_path,
 )
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
+from neuraltrade_deploy.core.plan import (
+    DeployConfig,
+    ServiceConfig,
+    SmokeCheck,
+    Step,
+    Timeouts,
+    Traffic,
+)
 
 DEFAULT_FILE = "deploy.yaml"
 

@@ -6,8 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
+from neuraltrade_deploy.core.claim import DEPLOYMENT_TAG
+from neuraltrade_deploy.core.decision import (
+    Action,
+    CreateCanary,
+    Decision,
+    Intent,
+    Outcome,
+    RegisterTaskDefinition,
+    ScaleCanary,
+    SetWeights,
+    UpdateStable,
+)
 from neuraltrade_deploy.core.health import (
     bake_for,
     baking_health,
@@ -15,18 +25,9 @@ from neuraltrade_deploy.core.health import (
     rollout_failed,
     rollout_health,
 )
-from neuraltrade_deploy.core.model import (
-    Action,
-    CreateCanary,
-    Decision,
-    Intent,
-    Observation,
-    Outcome,
-    RegisterTaskDefinition,
-    ScaleCanary,
-    SetWeights,
-    UpdateStable,
-)
+from neuraltrade_deploy.core.observation import Observation
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Phase
 from neuraltrade_deploy.core.rollback import (
     canary_draining,
     failed_message,
@@ -34,7 +35,6 @@ from neuraltrade_deploy.core.rollback import (
     rolling_back,
     start_rollback,
 )
-from neuraltrade_deploy.record import DeploymentRecord, Phase
 
 Handler = Callable[[ServiceConfig, Intent, DeploymentRecord, Observation, float], Decision]
 

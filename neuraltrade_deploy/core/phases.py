@@ -4,7 +4,7 @@ non-final phase has a way out, and that rollback is reachable from every phase."
 
 from __future__ import annotations
 
-from neuraltrade_deploy.record import Phase
+from neuraltrade_deploy.core.record import Phase
 
 P = Phase
 FORWARD = frozenset(

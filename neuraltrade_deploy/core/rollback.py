@@ -3,19 +3,19 @@ at what is there, so a rollback picks up wherever the last one stopped."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.health import rollout_health
-from neuraltrade_deploy.core.model import (
+from neuraltrade_deploy.core.decision import (
     Action,
     Decision,
     DeleteCanary,
-    Observation,
     Outcome,
     ScaleCanary,
     SetWeights,
     UpdateStable,
 )
-from neuraltrade_deploy.record import DeploymentRecord, Phase
+from neuraltrade_deploy.core.health import rollout_health
+from neuraltrade_deploy.core.observation import Observation
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Phase
 
 
 def start_rollback(

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.demo.runner import CliRun
 from neuraltrade_deploy.demo.world import Snapshot
-from neuraltrade_deploy.errors import ExitStatus
 
 
 @dataclass(frozen=True)

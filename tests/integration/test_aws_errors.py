@@ -17,7 +17,7 @@ from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
 from neuraltrade_deploy.aws.errors import is_transient, retrying, translate
 from neuraltrade_deploy.clock import FakeClock
-from neuraltrade_deploy.errors import (
+from neuraltrade_deploy.core.errors import (
     AccessDenied,
     AwsError,
     ConfigError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from neuraltrade_deploy.core.model import CreateCanary, Intent
-from neuraltrade_deploy.errors import Conflict, Preempted
-from neuraltrade_deploy.record import Phase
+from neuraltrade_deploy.core.decision import CreateCanary, Intent
+from neuraltrade_deploy.core.errors import Conflict, Preempted
+from neuraltrade_deploy.core.record import Phase
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
 
@@ -147,7 +147,7 @@ def test_weights_that_never_read_back_end_in_a_rollback() -> None:
 
 
 def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_out() -> None:
-    from neuraltrade_deploy.errors import AwsError
+    from neuraltrade_deploy.core.errors import AwsError
 
     world = World()
     read = world.alarms.read

@@ -12,7 +12,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from neuraltrade_deploy import logs
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 
 
 class TtyStream(io.StringIO):

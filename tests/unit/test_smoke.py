@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from neuraltrade_deploy import logs
-from neuraltrade_deploy.config.model import SmokeCheck
+from neuraltrade_deploy.core.plan import SmokeCheck
 from neuraltrade_deploy.smoke import (
     SmokeReport,
     SmokeResult,

@@ -12,7 +12,7 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.taskdef import (
     READ_ONLY_KEYS,
     REGISTER_KEYS,

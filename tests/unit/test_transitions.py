@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from neuraltrade_deploy.core.phases import FORWARD, INITIAL, TRANSITIONS
-from neuraltrade_deploy.record import FINAL_PHASES, DeploymentRecord, Phase
+from neuraltrade_deploy.core.record import FINAL_PHASES, DeploymentRecord, Phase
 from neuraltrade_deploy.simulation import Crash, MemoryStore
 
 from .simworld import OLD_TD, World
@@ -168,7 +168,8 @@ def scenario_rollback_fails_then_is_finished() -> None:
 
 def scenario_smoke_owed_when_shifting() -> None:
     from neuraltrade_deploy.core.decide import decide
-    from neuraltrade_deploy.core.model import Intent, Observation
+    from neuraltrade_deploy.core.decision import Intent
+    from neuraltrade_deploy.core.observation import Observation
 
     w = world()
     w.run("canary", image=IMAGE, weight=10, no_wait=True)

@@ -3,11 +3,11 @@ and what each phase needs observed. Pure, like decide."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.model import Action, Intent, Needs, RegisterTaskDefinition
-from neuraltrade_deploy.errors import ConfigError, Conflict
-from neuraltrade_deploy.ports import ServiceState
-from neuraltrade_deploy.record import PROMOTE_PHASES, DeploymentRecord, Owner, Phase
+from neuraltrade_deploy.core.decision import Action, Intent, RegisterTaskDefinition
+from neuraltrade_deploy.core.errors import ConfigError, Conflict
+from neuraltrade_deploy.core.observation import Needs, ServiceState
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import PROMOTE_PHASES, DeploymentRecord, Owner, Phase
 
 DEPLOYMENT_TAG = "nt-deploy:deployment-id"
 SETTLE_SECONDS = 10.0
