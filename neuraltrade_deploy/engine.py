@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from neuraltrade_deploy.core.claim import absorb, begin, needs, refuse_early
+from neuraltrade_deploy.core.claim import absorb, begin, refuse_early
 from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.decision import (
     Action,
@@ -26,14 +26,17 @@ from neuraltrade_deploy.core.decision import (
 from neuraltrade_deploy.core.errors import (
     AwsError,
     Conflict,
+    ExitStatus,
     NtDeployError,
     Preempted,
     RollbackIncomplete,
     StaleRecord,
 )
 from neuraltrade_deploy.core.observation import Needs, Observation, ServiceState
+from neuraltrade_deploy.core.phase_table import log_level, needs
+from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
-from neuraltrade_deploy.core.record import DeploymentRecord, Owner, Phase
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.executor import Ports, Tick, perform, read_weights
 from neuraltrade_deploy.preflight import preflight
 
@@ -75,7 +78,9 @@ class Engine:
     def run(self) -> Outcome:
         taken = self.take()
         if taken is None:
-            return Outcome(0, f"nothing in progress for {self.plan.key}; nothing to roll back")
+            return Outcome(
+                ExitStatus.OK, f"nothing in progress for {self.plan.key}; nothing to roll back"
+            )
         record, resumed = taken
         return self.loop(record, check_history=resumed)
 
@@ -193,7 +198,7 @@ class Engine:
             now,
             f"aborted: {err}",
             rollback_reason=f"aborted after an AWS error: {err}",
-            rollback_exit=1,
+            rollback_exit=int(ExitStatus.ERROR),
         )
         try:
             return self.persist(moved.with_changes(lease_until=now + self.lease))
@@ -331,11 +336,5 @@ class Engine:
             fields["reasons"] = list(decision.reasons)
         if decision.actions:
             fields["actions"] = [a.describe() for a in decision.actions]
-        level = "warning" if decision.event in ("rollback_started", "rollback_failed") else "info"
-        if (
-            decision.event
-            in ("baking", "waiting_for_canary", "waiting_for_stable", "rollback_waiting")
-            and record.phase is before.phase
-        ):
-            level = "debug" if not decision.actions else "info"
-        getattr(self.log, level)(decision.event, **fields)
+        level = log_level(decision.event, before, record, bool(decision.actions))
+        getattr(self.log, level)(str(decision.event), **fields)

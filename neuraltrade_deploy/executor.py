@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from neuraltrade_deploy.core.claim import DEPLOYMENT_TAG
 from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
@@ -23,6 +22,7 @@ from neuraltrade_deploy.core.decision import (
 from neuraltrade_deploy.core.observation import Observation, ServiceState, SmokeOutcome, Weights
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.tags import canary_tags, revision_tags
 from neuraltrade_deploy.ports import AlarmReader, Clock, EcsGateway, RecordStore, TrafficRouter
 
 
@@ -80,12 +80,7 @@ def perform(
     ecs = ports.ecs
     if isinstance(action, RegisterTaskDefinition):
         body = ports.build_task_definition(action.image)
-        tags = {
-            DEPLOYMENT_TAG: deployment_id,
-            "nt-deploy:managed-by": "nt-deploy",
-            "nt-deploy:image": action.image[:256],
-        }
-        return ecs.register_task_definition(body, tags)
+        return ecs.register_task_definition(body, revision_tags(action.image, deployment_id))
     if isinstance(action, CreateCanary):
         group = ports.canary_target_group if action.target_group == "canary" else None
         return ecs.create_service(
@@ -95,7 +90,7 @@ def perform(
             desired=action.desired,
             target_group_arn=group or ports.stable_target_group,
             template_target_group=ports.stable_target_group,
-            tags={DEPLOYMENT_TAG: deployment_id, "nt-deploy:managed-by": "nt-deploy"},
+            tags=canary_tags(deployment_id),
         )
     if isinstance(action, ScaleCanary):
         ecs.scale_service(plan.cluster, action.name, action.desired)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from neuraltrade_deploy.core.claim import DEPLOYMENT_TAG
 from neuraltrade_deploy.core.decision import Intent
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
 from neuraltrade_deploy.core.gates import steering_problem
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.executor import Ports

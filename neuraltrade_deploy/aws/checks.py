@@ -25,10 +25,10 @@ from neuraltrade_deploy.aws.elbv2 import (
     listener_arn_of_rule,
 )
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
-from neuraltrade_deploy.core.claim import DEPLOYMENT_TAG
 from neuraltrade_deploy.core.gates import steering_problem
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 WARNING_PREFIX = "warning: "
 TG_FIELDS = ("stable_target_group", "canary_target_group")

@@ -18,9 +18,9 @@ import botocore.session  # type: ignore[import-untyped]
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
-from neuraltrade_deploy.core.claim import DEPLOYMENT_TAG
 from neuraltrade_deploy.core.errors import AwsError, ConfigError, ResourceNotFound
 from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 from neuraltrade_deploy.taskdef import STATIC_KEYS, KeySets
 
 # DescribeServices keys that CreateService takes unchanged: what a canary copies.

@@ -10,6 +10,7 @@ import click
 
 from neuraltrade_deploy.clock import FakeClock
 from neuraltrade_deploy.core.decision import Action, Intent, Outcome
+from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
@@ -38,7 +39,7 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
     click.echo(f"dry run of `nt-deploy {intent.command}` for {plan.key} (nothing will change):")
     outcome = Engine(plan, intent, sim, owner).run()
     click.echo(f"  ends with: {outcome.message} (exit {outcome.status})")
-    return Outcome(0, f"dry run: {len(printed)} action(s) planned, nothing was changed")
+    return Outcome(ExitStatus.OK, f"dry run: {len(printed)} action(s) planned, nothing was changed")
 
 
 def simulated(

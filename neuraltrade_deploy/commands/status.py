@@ -10,8 +10,9 @@ import click
 
 from neuraltrade_deploy.commands.common import GlobalOptions
 from neuraltrade_deploy.core.observation import Observation
+from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
-from neuraltrade_deploy.core.record import DeploymentRecord, Phase
+from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import rolling_back
 from neuraltrade_deploy.executor import read_weights
 from neuraltrade_deploy.wiring import aws_ports

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.record import DeploymentRecord
 
 Command = Literal["canary", "deploy", "promote", "rollback"]
@@ -95,7 +97,7 @@ Action = (
 class Outcome:
     """The command is over: its exit status and the one line that says why."""
 
-    status: int
+    status: ExitStatus
     message: str
 
 
@@ -104,5 +106,5 @@ class Decision:
     record: DeploymentRecord
     actions: tuple[Action, ...] = ()
     outcome: Outcome | None = None
-    event: str = "waiting"  # fixed snake_case name of what was decided
+    event: Event = Event.WAITING  # what was decided
     reasons: tuple[str, ...] = field(default_factory=tuple)

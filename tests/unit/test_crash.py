@@ -7,8 +7,8 @@ import contextlib
 
 import pytest
 
+from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import Step
-from neuraltrade_deploy.core.record import Phase
 from neuraltrade_deploy.simulation import Crash, Faults
 
 from .simworld import CANARY_TG, STABLE_TG, World, make_plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, Preempted
-from neuraltrade_deploy.core.record import Phase
+from neuraltrade_deploy.core.phases import Phase
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
 
@@ -314,7 +314,7 @@ def test_replicas_mode_joins_the_stable_group_and_never_touches_weights() -> Non
 
 
 def test_a_canary_left_by_an_earlier_deployment_is_replaced_not_adopted() -> None:
-    from neuraltrade_deploy.core.claim import DEPLOYMENT_TAG
+    from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
     world = World()
     world.ecs.add_service(

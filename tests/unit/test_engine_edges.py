@@ -7,7 +7,7 @@ import pytest
 
 from neuraltrade_deploy.core.decision import CreateCanary, Intent
 from neuraltrade_deploy.core.errors import Conflict, Preempted
-from neuraltrade_deploy.core.record import Phase
+from neuraltrade_deploy.core.phases import Phase
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
 
