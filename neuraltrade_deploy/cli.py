@@ -94,7 +94,7 @@ def options_from(ctx: click.Context, /, **given: Any) -> Any:
         log_format=merged.get("log_format") or "auto",
         verbose=bool(merged.get("verbose")),
     )
-    from neuraltrade_deploy import logs
+    from neuraltrade_deploy.reporting import logs
 
     logs.configure(options.log_format, options.verbose)
     return options
@@ -427,7 +427,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def fail(err: NtDeployError) -> int:
     from neuraltrade_deploy.core.errors import ConfigError
-    from neuraltrade_deploy.github import annotate_error
+    from neuraltrade_deploy.reporting.github import annotate_error
 
     lines = err.problems if isinstance(err, ConfigError) else [err.message]
     annotate_error("\n".join(lines), os.environ)

@@ -1,5 +1,5 @@
 """ports.EcsGateway on boto3. (Who may steer a service, SPEC rule 12, is decided from the
-ServiceState this maps, in `neuraltrade_deploy/steering.py`.)
+ServiceState this maps, in `neuraltrade_deploy/core/gates.py`.)
 
 The canary service is a copy of the stable one: same launch settings and network, the same
 container and port bound to the canary target group. It is not registered in the stable
@@ -18,10 +18,10 @@ import botocore.session  # type: ignore[import-untyped]
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
+from neuraltrade_deploy.config.taskdef import STATIC_KEYS, KeySets
 from neuraltrade_deploy.core.errors import AwsError, ConfigError, ResourceNotFound
 from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
-from neuraltrade_deploy.taskdef import STATIC_KEYS, KeySets
 
 # DescribeServices keys that CreateService takes unchanged: what a canary copies.
 LAUNCH_KEYS = (

@@ -27,7 +27,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 
 from neuraltrade_deploy.core.errors import AccessDenied, AwsError, NtDeployError, ResourceNotFound
-from neuraltrade_deploy.ports import Clock
+from neuraltrade_deploy.shell.ports import Clock
 
 # Everything an adapter call can raise on purpose; `except AWS_FAILURES` in the adapters
 # that must turn failures into data (alarm readings, validation reports).

@@ -13,9 +13,8 @@ from types import FrameType
 import click
 import structlog
 
-from neuraltrade_deploy import logs
-from neuraltrade_deploy.clock import SystemClock
 from neuraltrade_deploy.commands.common import GlobalOptions
+from neuraltrade_deploy.config.taskdef import parse_vars
 from neuraltrade_deploy.core.decision import Intent, Outcome
 from neuraltrade_deploy.core.errors import (
     ExitStatus,
@@ -25,12 +24,13 @@ from neuraltrade_deploy.core.errors import (
     RollbackIncomplete,
 )
 from neuraltrade_deploy.core.record import Owner
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.executor import Ports
-from neuraltrade_deploy.github import StepSummary
-from neuraltrade_deploy.progress import ProgressPrinter
-from neuraltrade_deploy.taskdef import parse_vars
-from neuraltrade_deploy.wiring import aws_ports, this_owner
+from neuraltrade_deploy.reporting import logs
+from neuraltrade_deploy.reporting.github import StepSummary
+from neuraltrade_deploy.reporting.progress import ProgressPrinter
+from neuraltrade_deploy.shell.actions import Ports
+from neuraltrade_deploy.shell.clock import SystemClock
+from neuraltrade_deploy.shell.compose import aws_ports, this_owner
+from neuraltrade_deploy.shell.engine import Engine
 
 log = structlog.get_logger("nt_deploy")
 

@@ -8,16 +8,16 @@ from collections.abc import Mapping
 
 import click
 
-from neuraltrade_deploy.clock import FakeClock
 from neuraltrade_deploy.core.decision import Action, Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.executor import Ports
-from neuraltrade_deploy.preflight import preflight
-from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.shell.actions import Ports
+from neuraltrade_deploy.shell.clock import FakeClock
+from neuraltrade_deploy.shell.engine import Engine
+from neuraltrade_deploy.shell.preflight import preflight
+from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 
 def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:

@@ -8,10 +8,10 @@ import click
 import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
+from neuraltrade_deploy.config.taskdef import parse_vars
 from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.tags import revision_tags
-from neuraltrade_deploy.taskdef import parse_vars
-from neuraltrade_deploy.wiring import clients_for, task_definition_builder
+from neuraltrade_deploy.shell.compose import clients_for, task_definition_builder
 
 log = structlog.get_logger("nt_deploy")
 

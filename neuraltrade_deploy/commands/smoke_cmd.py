@@ -9,7 +9,7 @@ from neuraltrade_deploy.core.errors import GateFailed
 
 
 def smoke(options: GlobalOptions, service: str | None, targets: tuple[str, ...]) -> int:
-    from neuraltrade_deploy.smoke import format_table, run_checks
+    from neuraltrade_deploy.smoke.checks import format_table, run_checks
 
     _, plan = options.service(service)
     failures: list[str] = []

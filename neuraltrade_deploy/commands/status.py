@@ -14,8 +14,8 @@ from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import rolling_back
-from neuraltrade_deploy.executor import read_weights
-from neuraltrade_deploy.wiring import aws_ports
+from neuraltrade_deploy.shell.actions import read_weights
+from neuraltrade_deploy.shell.compose import aws_ports
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def status(request: StatusRequest) -> int:
 def service_view(
     config: DeployConfig, plan: ServiceConfig, options: GlobalOptions
 ) -> dict[str, Any]:
-    from neuraltrade_deploy.clock import SystemClock
+    from neuraltrade_deploy.shell.clock import SystemClock
 
     clock = SystemClock()
     ports = aws_ports(

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from neuraltrade_deploy.clock import FakeClock
 from neuraltrade_deploy.core.decision import Action, Intent, Outcome, SetWeights, UpdateStable
 from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.executor import Ports
-from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.shell.actions import Ports
+from neuraltrade_deploy.shell.clock import FakeClock
+from neuraltrade_deploy.shell.engine import Engine
+from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 STABLE_TG = "arn:tg/nt-api-stable"
 CANARY_TG = "arn:tg/nt-api-canary"

@@ -8,8 +8,8 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from neuraltrade_deploy.core.decision import Intent
-from neuraltrade_deploy.github import StepSummary
-from neuraltrade_deploy.progress import ProgressPrinter
+from neuraltrade_deploy.reporting.github import StepSummary
+from neuraltrade_deploy.reporting.progress import ProgressPrinter
 
 from .simworld import World
 

@@ -9,7 +9,7 @@ import pytest
 
 from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD, INITIAL, TRANSITIONS, Phase
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.simulation import Crash, MemoryStore
+from neuraltrade_deploy.shell.simulation import Crash, MemoryStore
 
 from .simworld import OLD_TD, World
 

@@ -11,16 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from neuraltrade_deploy import logs
+from neuraltrade_deploy.config.taskdef import load_task_definition, secret_values
 from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import Owner
-from neuraltrade_deploy.taskdef import load_task_definition, secret_values
+from neuraltrade_deploy.reporting import logs
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.aws.clients import AwsClients
-    from neuraltrade_deploy.clock import SystemClock
-    from neuraltrade_deploy.executor import Ports
+    from neuraltrade_deploy.shell.actions import Ports
+    from neuraltrade_deploy.shell.clock import SystemClock
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def no_task_definition(image: str | None) -> dict[str, Any]:
 
 
 def smoke_runner(plan: ServiceConfig, environ: Mapping[str, str]) -> Any:
-    from neuraltrade_deploy.smoke import run_checks
+    from neuraltrade_deploy.smoke.checks import run_checks
 
     def run(target: str) -> SmokeOutcome:
         checks = plan.smoke_canary if target == "canary" else plan.smoke_production
@@ -102,7 +102,7 @@ def aws_ports(
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
     from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter, resolve_traffic
     from neuraltrade_deploy.aws.errors import is_transient
-    from neuraltrade_deploy.executor import Ports
+    from neuraltrade_deploy.shell.actions import Ports
 
     build = (
         task_definition_builder(plan, variables, environ) if task_definition else no_task_definition

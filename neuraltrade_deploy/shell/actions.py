@@ -23,7 +23,13 @@ from neuraltrade_deploy.core.observation import Observation, ServiceState, Smoke
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.tags import canary_tags, revision_tags
-from neuraltrade_deploy.ports import AlarmReader, Clock, EcsGateway, RecordStore, TrafficRouter
+from neuraltrade_deploy.shell.ports import (
+    AlarmReader,
+    Clock,
+    EcsGateway,
+    RecordStore,
+    TrafficRouter,
+)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from neuraltrade_deploy.core.phase_table import log_level, needs
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
-from neuraltrade_deploy.executor import Ports, Tick, perform, read_weights
-from neuraltrade_deploy.preflight import preflight
+from neuraltrade_deploy.shell.actions import Ports, Tick, perform, read_weights
+from neuraltrade_deploy.shell.preflight import preflight
 
 TAKE_ATTEMPTS = 5
 # Ticks in a row that may fail with a transient error (each after botocore's own 6 tries)
