@@ -13,9 +13,9 @@ from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
-from neuraltrade_deploy.shell.actions import Ports
 from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
+from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.preflight import preflight
 from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
 
@@ -35,9 +35,8 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
         printed.append(line)
         click.echo(line)
 
-    sim.on_action.append(show)
     click.echo(f"dry run of `nt-deploy {intent.command}` for {plan.key} (nothing will change):")
-    outcome = Engine(plan, intent, sim, owner).run()
+    outcome = Engine(plan, intent, sim, owner, hooks=Hooks(on_action=[show])).run()
     click.echo(f"  ends with: {outcome.message} (exit {outcome.status})")
     return Outcome(ExitStatus.OK, f"dry run: {len(printed)} action(s) planned, nothing was changed")
 

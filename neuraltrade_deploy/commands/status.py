@@ -14,8 +14,8 @@ from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import rolling_back
-from neuraltrade_deploy.shell.actions import read_weights
 from neuraltrade_deploy.shell.compose import aws_ports
+from neuraltrade_deploy.shell.observe import read_weights
 
 
 @dataclass(frozen=True)

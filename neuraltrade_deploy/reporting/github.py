@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.shell.actions import Tick
+from neuraltrade_deploy.shell.ports import Tick
 
 
 def enabled(environ: Mapping[str, str]) -> bool:

@@ -11,7 +11,7 @@ import structlog
 from neuraltrade_deploy.core.health import bake_for
 from neuraltrade_deploy.core.phase_table import PHASES
 from neuraltrade_deploy.core.phases import Phase
-from neuraltrade_deploy.shell.actions import Tick
+from neuraltrade_deploy.shell.ports import Tick
 
 CI_EVERY = 30.0
 

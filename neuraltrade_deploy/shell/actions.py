@@ -1,82 +1,21 @@
-"""What the engine acts on, and how each action is carried out: the Ports bundle, the
-weights as the core reads them, and `perform`. Every action is an end state, so
-performing one twice is harmless."""
+"""How each action is carried out on the ports: `perform`. Every action is an end
+state, so performing one twice is harmless."""
 
 from __future__ import annotations
-
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
-    Decision,
     DeleteCanary,
-    Intent,
     RegisterTaskDefinition,
     ScaleCanary,
     SetWeights,
     UpdateStable,
 )
-from neuraltrade_deploy.core.observation import Observation, ServiceState, SmokeOutcome, Weights
+from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import ServiceConfig
-from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.tags import canary_tags, revision_tags
-from neuraltrade_deploy.shell.ports import (
-    AlarmReader,
-    Clock,
-    EcsGateway,
-    RecordStore,
-    TrafficRouter,
-)
-
-
-@dataclass(frozen=True)
-class Tick:
-    """One turn of the loop, for whoever watches (progress lines, CI summaries, the demo)."""
-
-    plan: ServiceConfig
-    intent: Intent
-    record: DeploymentRecord  # as persisted after this tick
-    decision: Decision
-    observation: Observation
-    now: float
-
-
-SmokeRunner = Callable[[str], SmokeOutcome]
-TaskDefinitionBuilder = Callable[[str], Mapping[str, Any]]
-ActionListener = Callable[[Action], None]
-
-
-@dataclass
-class Ports:
-    """Everything the engine touches outside itself."""
-
-    ecs: EcsGateway
-    router: TrafficRouter
-    alarms: AlarmReader
-    store: RecordStore
-    clock: Clock
-    smoke: SmokeRunner
-    build_task_definition: TaskDefinitionBuilder
-    stable_target_group: str
-    canary_target_group: str | None
-    on_action: list[ActionListener] = field(default_factory=list)
-    owner_alive: Callable[[Owner], bool] = lambda owner: True
-    # errors worth another tick (throttling, 5xx, connection) once botocore's retries ran out
-    transient: Callable[[Exception], bool] = lambda err: False
-    observers: list[Callable[[Tick], None]] = field(default_factory=list)
-
-
-def read_weights(ports: Ports) -> Weights:
-    raw = ports.router.read_weights()
-    ours = {ports.stable_target_group, ports.canary_target_group}
-    return Weights(
-        canary=raw.get(ports.canary_target_group or "", 0),
-        stable=raw.get(ports.stable_target_group, 0),
-        foreign=tuple(sorted(arn for arn, w in raw.items() if arn not in ours and w > 0)),
-    )
+from neuraltrade_deploy.shell.ports import Ports
 
 
 def perform(

@@ -37,7 +37,9 @@ from neuraltrade_deploy.core.phase_table import log_level, needs
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
-from neuraltrade_deploy.shell.actions import Ports, Tick, perform, read_weights
+from neuraltrade_deploy.shell.actions import perform
+from neuraltrade_deploy.shell.observe import observe
+from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
 from neuraltrade_deploy.shell.preflight import preflight
 
 TAKE_ATTEMPTS = 5
@@ -56,6 +58,7 @@ class Engine:
         ports: Ports,
         owner: Owner,
         *,
+        hooks: Hooks | None = None,
         lease: float | None = None,
         deployment_id: str | None = None,
     ) -> None:
@@ -63,6 +66,7 @@ class Engine:
         self.intent = intent
         self.ports = ports
         self.owner = owner
+        self.hooks = hooks or Hooks()
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
@@ -127,7 +131,7 @@ class Engine:
 
     def load_alive(self) -> DeploymentRecord | None:
         stored = self.load()
-        if stored is not None and stored.owner and not self.ports.owner_alive(stored.owner):
+        if stored is not None and stored.owner and not self.hooks.owner_alive(stored.owner):
             self.log.info("holder_gone", holder=stored.owner.describe())
             return stored.with_changes(lease_until=0.0)
         return stored
@@ -140,7 +144,7 @@ class Engine:
                 decision = self.tick(record, first)
             except AwsError as err:
                 failures += 1
-                if self.ports.transient(err) and failures < TRANSIENT_TICKS:
+                if self.hooks.transient(err) and failures < TRANSIENT_TICKS:
                     self.log.warning("aws_transient", error=str(err), attempt=failures)
                     self.ports.clock.sleep(self.plan.poll_interval)
                     record = self.record or record
@@ -178,7 +182,7 @@ class Engine:
         done_tick = Decision(
             new, decision.actions, decision.outcome, decision.event, decision.reasons
         )
-        for observer in self.ports.observers:
+        for observer in self.hooks.observers:
             observer(Tick(self.plan, self.intent, new, done_tick, obs, now))
         return done_tick
 
@@ -210,38 +214,17 @@ class Engine:
     def observe(
         self, record: DeploymentRecord, wanted: Needs, *, check_history: bool
     ) -> Observation:
-        ports, plan = self.ports, self.plan
-        services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
-        history_error, fired = None, None
-        if check_history and plan.alarms:
-            since = record.step_started_at or record.created_at
-            try:
-                fired = ports.alarms.fired_since(plan.alarms, since)
-            except NtDeployError as err:
-                history_error = str(err)
-        return Observation(
-            stable=services[plan.service],
-            canary=services[record.canary_service],
-            alarms=ports.alarms.read(plan.alarms) if wanted.alarms else None,
-            fired_since=fired,
-            history_error=history_error,
-            weights=read_weights(ports) if wanted.weights else None,
-            canary_targets=(
-                ports.router.target_health(ports.canary_target_group)
-                if wanted.canary_targets and ports.canary_target_group
-                else None
-            ),
-            stable_targets=(
-                ports.router.target_health(ports.stable_target_group)
-                if wanted.stable_targets
-                else None
-            ),
-            smoke=ports.smoke(wanted.smoke) if wanted.smoke else None,
+        return observe(
+            self.plan,
+            self.ports,
+            record,
+            wanted,
+            check_history=check_history,
             interrupted=self.interrupted,
         )
 
     def act(self, action: Action, obs: Observation) -> object:
-        for listener in self.ports.on_action:
+        for listener in self.hooks.on_action:
             listener(action)
         self.log.info("action", action=type(action).__name__, what=action.describe())
         return perform(self.plan, self.ports, action, obs.stable, self.current_id())

@@ -1,4 +1,5 @@
-"""The small protocols the engine talks to; the values they speak live in core/observation.py.
+"""The small protocols the engine talks to, and the bundle of them it is given (Ports),
+with the hooks it calls (Hooks); the values they speak live in core/observation.py.
 
 `neuraltrade_deploy/aws/` implements these on boto3; tests and `--dry-run`
 implement them in memory. Nothing here imports boto3.
@@ -6,10 +7,20 @@ implement them in memory. Nothing here imports boto3.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from neuraltrade_deploy.core.observation import AlarmReading, ServiceState, TargetHealth
+from neuraltrade_deploy.core.decision import Action, Decision, Intent
+from neuraltrade_deploy.core.observation import (
+    AlarmReading,
+    Observation,
+    ServiceState,
+    SmokeOutcome,
+    TargetHealth,
+)
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 
 # ---------------------------------------------------------------- ECS
 
@@ -103,3 +114,59 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Sleeps; may return early when the process is interrupted."""
         ...
+
+
+# ---------------------------------------------------------------- the bundle
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One turn of the loop, for whoever watches (progress lines, CI summaries, the demo)."""
+
+    plan: ServiceConfig
+    intent: Intent
+    record: DeploymentRecord  # as persisted after this tick
+    decision: Decision
+    observation: Observation
+    now: float
+
+
+SmokeRunner = Callable[[str], SmokeOutcome]
+
+
+TaskDefinitionBuilder = Callable[[str], Mapping[str, Any]]
+
+
+ActionListener = Callable[[Action], None]
+
+
+@dataclass
+class Ports:
+    """Everything the engine touches outside itself."""
+
+    ecs: EcsGateway
+    router: TrafficRouter
+    alarms: AlarmReader
+    store: RecordStore
+    clock: Clock
+    smoke: SmokeRunner
+    build_task_definition: TaskDefinitionBuilder
+    stable_target_group: str
+    canary_target_group: str | None
+
+
+Observer = Callable[[Tick], None]
+
+
+@dataclass
+class Hooks:
+    """What the engine calls besides the ports, given to it by the composition root:
+    listeners told of each action before it is performed (dry-run prints them, tests
+    check invariants), observers of each tick (progress, CI summary), whether a holder
+    found in the record is still alive, and which errors are worth another tick."""
+
+    on_action: list[ActionListener] = field(default_factory=list)
+    observers: list[Observer] = field(default_factory=list)
+    owner_alive: Callable[[Owner], bool] = lambda owner: True
+    # errors worth another tick (throttling, 5xx, connection) once botocore's retries ran out
+    transient: Callable[[Exception], bool] = lambda err: False

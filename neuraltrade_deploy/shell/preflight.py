@@ -14,7 +14,7 @@ from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.shell.actions import Ports
+    from neuraltrade_deploy.shell.ports import Ports
 
 
 def preflight(
@@ -81,7 +81,7 @@ def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
 def check_rule(plan: ServiceConfig, ports: Ports) -> None:
     if plan.traffic.mode != "weighted":
         return
-    from neuraltrade_deploy.shell.actions import read_weights
+    from neuraltrade_deploy.shell.observe import read_weights
 
     weights = read_weights(ports)
     if weights.foreign:

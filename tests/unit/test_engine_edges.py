@@ -24,7 +24,7 @@ def test_a_late_create_from_a_preempted_holder_is_taken_back() -> None:
         if isinstance(action, CreateCanary) and not rolled:
             rolled.append(world.run("rollback", reason="meanwhile").status)
 
-    holder.ports.on_action.insert(0, rollback_first)
+    holder.hooks.on_action.insert(0, rollback_first)
     with pytest.raises(Preempted):
         holder.run()
     assert rolled == [0]
@@ -161,7 +161,7 @@ def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_ou
 
     world.alarms.read = flaky  # type: ignore[assignment,method-assign]
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
-    engine.ports.transient = lambda err: True
+    engine.hooks.transient = lambda err: True
     assert engine.run().status == 0  # two bad ticks are within the budget
 
     world2 = World()
@@ -174,7 +174,7 @@ def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_ou
 
     world2.alarms.read = always_throttled_once_started  # type: ignore[assignment,method-assign]
     engine2 = world2.engine(Intent(command="canary", image=IMAGE, weight=10))
-    engine2.ports.transient = lambda err: True
+    engine2.hooks.transient = lambda err: True
     outcome = engine2.run()
     assert outcome.status == 1 and "Throttling" in outcome.message  # aborted: rolled back
     assert world2.invariants() == []
