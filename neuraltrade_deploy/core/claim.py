@@ -26,7 +26,7 @@ def holder_conflict(record: DeploymentRecord | None, owner: Owner, now: float) -
     )
 
 
-def begin(
+def claim(
     plan: ServiceConfig,
     intent: Intent,
     record: DeploymentRecord | None,
@@ -186,7 +186,7 @@ def step_of(plan: ServiceConfig, weight: int) -> int:
     return len(plan.steps)
 
 
-def absorb(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:
+def with_result(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:
     """What an action's result adds to the record (only registration returns one)."""
     if isinstance(action, RegisterTaskDefinition) and isinstance(result, str):
         return record.with_changes(task_definition=result)

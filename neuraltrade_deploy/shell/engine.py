@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from neuraltrade_deploy.core.claim import absorb, begin, refuse_early
+from neuraltrade_deploy.core.claim import claim, refuse_early, with_result
 from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.decision import (
     Action,
@@ -96,7 +96,7 @@ class Engine:
             now = self.ports.clock.now()
             refuse_early(self.plan, self.intent, stored, self.owner, now)
             stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, now)
-            record = begin(
+            record = claim(
                 self.plan,
                 self.intent,
                 stored,
@@ -113,7 +113,7 @@ class Engine:
             except StaleRecord:
                 if self.intent.command == "rollback":
                     continue
-                raise self.lost() from None
+                raise self.taken_over() from None
             resumed = stored is not None and not stored.final and self.intent.command != "rollback"
             self.log = self.log.bind(deployment_id=record.deployment_id)
             self.log.info(
@@ -176,7 +176,7 @@ class Engine:
         self.last_actions, self.last_stable = decision.actions, obs.stable
         for action in decision.actions:
             result = self.act(action, obs)
-            after = absorb(new, action, result)
+            after = with_result(new, action, result)
             if after != new:
                 new = self.persist(after)
         done_tick = Decision(
@@ -247,7 +247,7 @@ class Engine:
         try:
             return self.write(record)
         except StaleRecord as err:
-            raise self.lost() from err
+            raise self.taken_over() from err
 
     def write(self, record: DeploymentRecord) -> DeploymentRecord:
         """Conditional on the version we last read or wrote: the fence."""
@@ -255,19 +255,19 @@ class Engine:
         try:
             self.ports.store.put(new.to_item(), expected_version=self.stored_version)
         except StaleRecord:
-            if not self.landed(new):
+            if not self.stored_as_written(new):
                 raise
         self.stored_version = new.version
         self.record = new
         return new
 
-    def landed(self, new: DeploymentRecord) -> bool:
+    def stored_as_written(self, new: DeploymentRecord) -> bool:
         """A write whose reply was lost, retried by botocore, fails its own condition:
         if what is stored is exactly what we wrote, it was ours all along."""
         item = self.ports.store.load(self.plan.key)
         return item is not None and DeploymentRecord.from_item(item) == new
 
-    def lost(self) -> NtDeployError:
+    def taken_over(self) -> NtDeployError:
         item = self.ports.store.load(self.plan.key)
         other = DeploymentRecord.from_item(item) if item else None
         who = other.owner.describe() if other and other.owner else "another process"
