@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from neuraltrade_deploy import __version__
-from neuraltrade_deploy.errors import ExitStatus, NtDeployError
+from neuraltrade_deploy.core.errors import ExitStatus, NtDeployError
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV = "NT_DEPLOY_"
@@ -94,7 +94,7 @@ def options_from(ctx: click.Context, /, **given: Any) -> Any:
         log_format=merged.get("log_format") or "auto",
         verbose=bool(merged.get("verbose")),
     )
-    from neuraltrade_deploy import logs
+    from neuraltrade_deploy.reporting import logs
 
     logs.configure(options.log_format, options.verbose)
     return options
@@ -235,7 +235,7 @@ def deployment_options(func: F) -> F:
 def run_intent(ctx: click.Context, /, kw: dict[str, Any], command: str, **intent: Any) -> int:
     """canary, deploy, promote and rollback: the options into an Intent, one engine run."""
     from neuraltrade_deploy.commands.deployment import DeploymentRequest, run_deployment
-    from neuraltrade_deploy.core.model import Intent
+    from neuraltrade_deploy.core.decision import Intent
 
     options = options_from(ctx, **split_globals(kw))
     wanted = Intent(command=command, on_interrupt=kw.get("on_interrupt", "rollback"), **intent)  # type: ignore[arg-type]
@@ -427,8 +427,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def fail(err: NtDeployError) -> int:
-    from neuraltrade_deploy.errors import ConfigError
-    from neuraltrade_deploy.github import annotate_error
+    from neuraltrade_deploy.core.errors import ConfigError
+    from neuraltrade_deploy.reporting.github import annotate_error
 
     lines = err.problems if isinstance(err, ConfigError) else [err.message]
     annotate_error("\n".join(lines), os.environ)

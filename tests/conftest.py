@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from neuraltrade_deploy import logs
+from neuraltrade_deploy.reporting import logs
 
 
 @pytest.fixture(autouse=True)

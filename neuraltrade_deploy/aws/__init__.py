@@ -2,7 +2,7 @@
 
 - `clients.AwsClients`: one session, cached clients, retries, hooks for fault injection.
 - `ecs.EcsGatewayAws`, `elbv2.WeightedRouter` (+ `resolve_traffic`),
-  `cloudwatch.AlarmReaderAws`, `dynamodb.DynamoRecordStore`: the ports.py protocols.
+  `cloudwatch.AlarmReaderAws`, `dynamodb.DynamoRecordStore`: the shell/ports.py protocols.
 - `checks.check_resources`: `nt-deploy validate --aws`.
 - `canary_copy.create_service_request`: what the canary copies from the stable service.
 - `default_rule.refuse_default_rule`, `alarm_data.insufficient_data_alarms`: checks for

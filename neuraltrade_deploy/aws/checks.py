@@ -28,10 +28,10 @@ from neuraltrade_deploy.aws.elbv2 import (
     listener_arn_of_rule,
 )
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
-from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
-from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
-from neuraltrade_deploy.ports import ServiceState
-from neuraltrade_deploy.steering import steering_problem
+from neuraltrade_deploy.core.gates import steering_problem
+from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
     from types_boto3_elbv2.type_defs import ActionOutputTypeDef, TargetGroupTypeDef

@@ -34,7 +34,7 @@ from botocore.exceptions import ProfileNotFound
 
 from neuraltrade_deploy import __version__
 from neuraltrade_deploy.aws.errors import CREDENTIALS_HINT
-from neuraltrade_deploy.errors import AwsError, ConfigError
+from neuraltrade_deploy.core.errors import AwsError, ConfigError
 
 if TYPE_CHECKING:
     from types_boto3_application_autoscaling import ApplicationAutoScalingClient

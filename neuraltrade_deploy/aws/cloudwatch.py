@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
-from neuraltrade_deploy.ports import AlarmReading, AlarmState
+from neuraltrade_deploy.core.observation import AlarmReading, AlarmState
 
 if TYPE_CHECKING:
     from types_boto3_cloudwatch.literals import AlarmTypeType

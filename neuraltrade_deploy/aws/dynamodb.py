@@ -18,7 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
-from neuraltrade_deploy.errors import NtDeployError, ResourceNotFound, StaleRecord
+from neuraltrade_deploy.core.errors import NtDeployError, ResourceNotFound, StaleRecord
 
 HASH_KEY = "pk"
 INIT_HINT = "run `nt-deploy init` to create the state table"

@@ -1,5 +1,5 @@
 """ports.EcsGateway on boto3. (Who may steer a service, SPEC rule 12, is decided from the
-ServiceState this maps, in `neuraltrade_deploy/steering.py`.)
+ServiceState this maps, in `neuraltrade_deploy/core/gates.py`.)
 
 The canary service is a copy of the stable one (see `canary_copy` for exactly what is
 copied): same launch settings and network, the same container and port bound to the canary
@@ -18,10 +18,10 @@ from botocore.model import StructureShape
 from neuraltrade_deploy.aws.canary_copy import create_service_request, launch_settings
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
-from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
-from neuraltrade_deploy.errors import AwsError, ResourceNotFound
-from neuraltrade_deploy.ports import EcsDeployment, LoadBalancerBinding, ServiceState
-from neuraltrade_deploy.taskdef import STATIC_KEYS, KeySets
+from neuraltrade_deploy.config.taskdef import STATIC_KEYS, KeySets
+from neuraltrade_deploy.core.errors import AwsError, ResourceNotFound
+from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
     from types_boto3_ecs.type_defs import DeploymentTypeDef, FailureTypeDef, ServiceTypeDef

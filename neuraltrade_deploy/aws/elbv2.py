@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
-from neuraltrade_deploy.config.model import Traffic
-from neuraltrade_deploy.errors import AwsError, ResourceNotFound
-from neuraltrade_deploy.ports import TargetHealth
+from neuraltrade_deploy.core.errors import AwsError, ResourceNotFound
+from neuraltrade_deploy.core.observation import TargetHealth
+from neuraltrade_deploy.core.plan import Traffic
 
 if TYPE_CHECKING:
     from types_boto3_elbv2.type_defs import (

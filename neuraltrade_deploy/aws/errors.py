@@ -26,8 +26,8 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from neuraltrade_deploy.errors import AccessDenied, AwsError, NtDeployError, ResourceNotFound
-from neuraltrade_deploy.ports import Clock
+from neuraltrade_deploy.core.errors import AccessDenied, AwsError, NtDeployError, ResourceNotFound
+from neuraltrade_deploy.shell.ports import Clock
 
 # Everything an adapter call can raise on purpose; `except AWS_FAILURES` in the adapters
 # that must turn failures into data (alarm readings, validation reports).

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neuraltrade_deploy.config.loader import load_config, select_service
-from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
-from neuraltrade_deploy.wiring import AwsOptions
+from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
+from neuraltrade_deploy.shell.compose import AwsOptions
 
 
 @dataclass(frozen=True)

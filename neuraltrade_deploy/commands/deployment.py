@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -13,24 +12,20 @@ from types import FrameType
 import click
 import structlog
 
-from neuraltrade_deploy import logs
-from neuraltrade_deploy.clock import SystemClock
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.core.model import Intent, Outcome
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.errors import (
+from neuraltrade_deploy.config.taskdef import parse_vars
+from neuraltrade_deploy.core.decision import Intent, Outcome
+from neuraltrade_deploy.core.errors import (
     ExitStatus,
     GateFailed,
     Interrupted,
     NtDeployError,
     RollbackIncomplete,
 )
-from neuraltrade_deploy.executor import Ports
-from neuraltrade_deploy.github import StepSummary
-from neuraltrade_deploy.progress import ProgressPrinter
-from neuraltrade_deploy.record import Owner
-from neuraltrade_deploy.taskdef import parse_vars
-from neuraltrade_deploy.wiring import aws_ports, this_owner
+from neuraltrade_deploy.reporting import logs
+from neuraltrade_deploy.shell.clock import SystemClock
+from neuraltrade_deploy.shell.compose import deployment_parts
+from neuraltrade_deploy.shell.engine import Engine
 
 log = structlog.get_logger("nt_deploy")
 
@@ -48,42 +43,28 @@ def run_deployment(request: DeploymentRequest) -> int:
     """Runs the engine to its outcome and turns it into an exit status."""
     options = request.options
     config, plan = options.service(request.service)
-    variables = parse_vars(request.variables)
-    clock = SystemClock()
-    ports = aws_ports(
+    parts = deployment_parts(
         config,
         plan,
         options.aws,
-        clock=clock,
-        variables=variables,
+        request.intent.command,
+        variables=parse_vars(request.variables),
         environ=options.environ,
-        task_definition=request.intent.command != "rollback",
+        console=not logs.wants_json(options.log_format, sys.stderr),
     )
-    ports.owner_alive = owner_alive
-    owner = this_owner(request.intent.command, options.environ)
     if request.dry_run:
         from neuraltrade_deploy.commands.dryrun import dry_run
 
-        return report(dry_run(plan, request.intent, ports, owner))
-    engine = Engine(plan, request.intent, ports, owner)
-    summary = watch(ports, options, request.intent.command)
-    with interrupts(engine, clock):
+        return report(dry_run(plan, request.intent, parts.ports, parts.owner))
+    engine = Engine(plan, request.intent, parts.ports, parts.owner, hooks=parts.hooks)
+    with interrupts(engine, parts.clock):
         try:
             outcome = engine.run()
         except NtDeployError as err:
-            summary.finish(int(err.exit_status), err.message)
+            parts.summary.finish(int(err.exit_status), err.message)
             raise
-    summary.finish(outcome.status, outcome.message)
+    parts.summary.finish(outcome.status, outcome.message)
     return report(outcome)
-
-
-def watch(ports: Ports, options: GlobalOptions, command: str) -> StepSummary:
-    """Progress lines (or calm CI events) and the GitHub Actions summary."""
-    console = not logs.wants_json(options.log_format, sys.stderr)
-    ports.observers.append(ProgressPrinter(console=console))
-    summary = StepSummary(options.environ, command)
-    ports.observers.append(summary)
-    return summary
 
 
 def report(outcome: Outcome) -> int:
@@ -122,18 +103,3 @@ def interrupts(engine: Engine, clock: SystemClock) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def owner_alive(owner: Owner) -> bool:
-    """A holder on this very machine whose process is gone holds nothing (kill -9)."""
-    import socket
-
-    if owner.host != socket.gethostname() or owner.pid <= 0:
-        return True
-    try:
-        os.kill(owner.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

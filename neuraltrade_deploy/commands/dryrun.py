@@ -8,14 +8,16 @@ from collections.abc import Mapping
 
 import click
 
-from neuraltrade_deploy.clock import FakeClock
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.model import Action, Intent, Outcome, SmokeOutcome
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.executor import Ports
-from neuraltrade_deploy.preflight import preflight
-from neuraltrade_deploy.record import DeploymentRecord, Owner
-from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.core.decision import Action, Intent, Outcome
+from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.observation import SmokeOutcome
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.shell.clock import FakeClock
+from neuraltrade_deploy.shell.engine import Engine
+from neuraltrade_deploy.shell.ports import Hooks, Ports
+from neuraltrade_deploy.shell.preflight import preflight
+from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 
 def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
@@ -33,11 +35,10 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
         printed.append(line)
         click.echo(line)
 
-    sim.on_action.append(show)
     click.echo(f"dry run of `nt-deploy {intent.command}` for {plan.key} (nothing will change):")
-    outcome = Engine(plan, intent, sim, owner).run()
+    outcome = Engine(plan, intent, sim, owner, hooks=Hooks(on_action=[show])).run()
     click.echo(f"  ends with: {outcome.message} (exit {outcome.status})")
-    return Outcome(0, f"dry run: {len(printed)} action(s) planned, nothing was changed")
+    return Outcome(ExitStatus.OK, f"dry run: {len(printed)} action(s) planned, nothing was changed")
 
 
 def simulated(

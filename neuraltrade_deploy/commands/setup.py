@@ -8,9 +8,10 @@ import click
 import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.errors import ConfigError
-from neuraltrade_deploy.taskdef import parse_vars
-from neuraltrade_deploy.wiring import clients_for, task_definition_builder
+from neuraltrade_deploy.config.taskdef import parse_vars
+from neuraltrade_deploy.core.errors import ConfigError
+from neuraltrade_deploy.core.tags import revision_tags
+from neuraltrade_deploy.shell.compose import clients_for, task_definition_builder
 
 log = structlog.get_logger("nt_deploy")
 
@@ -83,7 +84,7 @@ def register(request: RegisterRequest) -> int:
     if request.dry_run:
         click.echo(f"would register {body.get('family')} with {plan.container} = {request.image}")
         return 0
-    tags = {"nt-deploy:managed-by": "nt-deploy", "nt-deploy:image": request.image[:256]}
+    tags = revision_tags(request.image)
     arn = EcsGatewayAws(clients_for(config, options.aws)).register_task_definition(body, tags)
     log.info("task_definition_registered", arn=arn, image=request.image)
     click.echo(arn)

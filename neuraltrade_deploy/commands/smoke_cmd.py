@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.errors import GateFailed
+from neuraltrade_deploy.core.errors import GateFailed
 
 
 def smoke(options: GlobalOptions, service: str | None, targets: tuple[str, ...]) -> int:
-    from neuraltrade_deploy.smoke import format_table, run_checks
+    from neuraltrade_deploy.smoke.checks import format_table, run_checks
 
     _, plan = options.service(service)
     failures: list[str] = []

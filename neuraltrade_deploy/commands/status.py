@@ -9,12 +9,13 @@ from typing import Any
 import click
 
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
-from neuraltrade_deploy.core.model import Observation
+from neuraltrade_deploy.core.observation import Observation
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import rolling_back
-from neuraltrade_deploy.executor import read_weights
-from neuraltrade_deploy.record import DeploymentRecord, Phase
-from neuraltrade_deploy.wiring import aws_ports
+from neuraltrade_deploy.shell.compose import aws_ports
+from neuraltrade_deploy.shell.observe import read_weights
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def status(request: StatusRequest) -> int:
 def service_view(
     config: DeployConfig, plan: ServiceConfig, options: GlobalOptions
 ) -> dict[str, Any]:
-    from neuraltrade_deploy.clock import SystemClock
+    from neuraltrade_deploy.shell.clock import SystemClock
 
     clock = SystemClock()
     ports = aws_ports(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from neuraltrade_deploy.config.durations import format_duration, parse_duration
 from neuraltrade_deploy.config.loader import DEFAULT_FILE, load_config, select_service
-from neuraltrade_deploy.config.model import (
+from neuraltrade_deploy.core.plan import (
     DeployConfig,
     ServiceConfig,
     SmokeCheck,

@@ -20,14 +20,6 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 from neuraltrade_deploy.config.analysis import build_analysis, check_analysis
-from neuraltrade_deploy.config.model import (
-    DeployConfig,
-    ServiceConfig,
-    SmokeCheck,
-    Step,
-    Timeouts,
-    Traffic,
-)
 from neuraltrade_deploy.config.reader import Problems, read_section, show
 from neuraltrade_deploy.config.rules import (
     check_service,
@@ -35,7 +27,15 @@ from neuraltrade_deploy.config.rules import (
     check_unique_services,
     task_definition_path,
 )
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
+from neuraltrade_deploy.core.plan import (
+    DeployConfig,
+    ServiceConfig,
+    SmokeCheck,
+    Step,
+    Timeouts,
+    Traffic,
+)
 
 DEFAULT_FILE = "deploy.yaml"
 

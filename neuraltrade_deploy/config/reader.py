@@ -28,7 +28,7 @@ from neuraltrade_deploy.config.keys import (
     Section,
     Text,
 )
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 
 
 class Problems:

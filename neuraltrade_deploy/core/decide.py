@@ -4,56 +4,26 @@ engine observes, persists what this returns, then performs its actions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
-from neuraltrade_deploy.core.health import (
-    bake_for,
-    baking_health,
-    canary_count,
-    rollout_failed,
-    rollout_health,
-)
-from neuraltrade_deploy.core.model import (
-    Action,
-    CreateCanary,
-    Decision,
-    Intent,
-    Observation,
-    Outcome,
-    RegisterTaskDefinition,
-    ScaleCanary,
-    SetWeights,
-    UpdateStable,
-)
-from neuraltrade_deploy.core.rollback import (
-    canary_draining,
-    failed_message,
-    remove_canary,
-    rolling_back,
-    start_rollback,
-)
-from neuraltrade_deploy.record import DeploymentRecord, Phase
-
-Handler = Callable[[ServiceConfig, Intent, DeploymentRecord, Observation, float], Decision]
+from neuraltrade_deploy.core.decision import Decision, Intent, Outcome
+from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.events import Event
+from neuraltrade_deploy.core.observation import Observation
+from neuraltrade_deploy.core.phase_table import PHASES
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.rollback import start_rollback
 
 
 def decide(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    if record.phase is Phase.ROLLING_BACK:
-        return rolling_back(plan, record, obs, now)
-    if record.phase is Phase.FAILED:
-        return Decision(record, outcome=Outcome(5, failed_message(record)), event="rollback_failed")
-    if record.final or record.phase is Phase.PAUSED:
-        return Decision(
-            record, outcome=Outcome(0, f"deployment is {record.phase.value}"), event="nothing_to_do"
-        )
-    gate = gates(plan, intent, record, obs, now)
-    if gate is not None:
-        return gate
-    return HANDLERS[record.phase](plan, intent, record, obs, now)
+    """The phase's row of the table decides; in a forward phase the gates come first."""
+    rule = PHASES[record.phase]
+    if rule.gated:
+        gate = gates(plan, intent, record, obs, now)
+        if gate is not None:
+            return gate
+    return rule.handler(plan, intent, record, obs, now)
 
 
 # ------------------------------------------------------------------ gates
@@ -69,28 +39,34 @@ def gates(
                 f"interrupted: deployment {record.deployment_id} left in "
                 f"{record.phase.value} at {record.weight}% (--on-interrupt leave)"
             )
-            return Decision(record, outcome=Outcome(130, message), event="interrupted_left")
-        return start_rollback(plan, record, obs, now, "interrupted (SIGINT/SIGTERM)", 130)
+            return Decision(
+                record,
+                outcome=Outcome(ExitStatus.INTERRUPTED, message),
+                event=Event.INTERRUPTED_LEFT,
+            )
+        return start_rollback(
+            plan, record, obs, now, "interrupted (SIGINT/SIGTERM)", ExitStatus.INTERRUPTED
+        )
     alarms = obs.alarms
     if alarms is not None:
         if alarms.error:
             return start_rollback(
-                plan, record, obs, now, f"alarm states unreadable: {alarms.error}", 3
+                plan, record, obs, now, f"alarm states unreadable: {alarms.error}"
             )
         if alarms.missing:
             return start_rollback(
-                plan, record, obs, now, f"alarm(s) no longer exist: {', '.join(alarms.missing)}", 3
+                plan, record, obs, now, f"alarm(s) no longer exist: {', '.join(alarms.missing)}"
             )
         if alarms.firing:
-            return start_rollback(plan, record, obs, now, firing_reason(obs), 3)
+            return start_rollback(plan, record, obs, now, firing_reason(obs))
     if obs.history_error:
         return start_rollback(
-            plan, record, obs, now, f"alarm history unreadable: {obs.history_error}", 3
+            plan, record, obs, now, f"alarm history unreadable: {obs.history_error}"
         )
     if obs.fired_since:
         names = ", ".join(obs.fired_since)
         return start_rollback(
-            plan, record, obs, now, f"alarm(s) {names} entered ALARM since the step began", 3
+            plan, record, obs, now, f"alarm(s) {names} entered ALARM since the step began"
         )
     return None
 
@@ -102,242 +78,3 @@ def firing_reason(obs: Observation) -> str:
         reason = obs.alarms.states[name].reason
         parts.append(f"{name}" + (f" ({reason})" if reason else ""))
     return "alarm in ALARM: " + "; ".join(parts)
-
-
-# ------------------------------------------------------------------ forward path
-
-
-def starting(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    if not record.task_definition:
-        return Decision(record, (RegisterTaskDefinition(record.image),), event="registering")
-    moved = record.moved(Phase.CANARY_WAITING, now, f"registered {record.task_definition}")
-    return Decision(moved, event="registered")
-
-
-def canary_waiting(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    want = canary_count(record.stable_desired, record.target_weight)
-    weighted = plan.traffic.mode == "weighted"
-    canary = obs.canary
-    timed_out = now - record.phase_started_at > plan.timeouts.healthy
-    if canary is None or not canary.exists:
-        if record.weight > 0:
-            return start_rollback(plan, record, obs, now, "canary service is gone", 3)
-        if timed_out:
-            return start_rollback(plan, record, obs, now, "canary service never appeared", 3)
-        group = "canary" if weighted else "stable"
-        create = CreateCanary(record.canary_service, record.task_definition, want, group)
-        # ECS refuses a service on a target group no listener uses: attach it at weight 0
-        attach: tuple[Action, ...] = (SetWeights(0),) if weighted else ()
-        return Decision(record, (*attach, create), event="canary_creating")
-    if canary.tags.get(DEPLOYMENT_TAG) != record.deployment_id and record.weight == 0:
-        if timed_out:
-            return start_rollback(plan, record, obs, now, "an old canary service is in the way", 3)
-        # a canary left by an earlier deployment (preflight only lets ours through): recreate
-        return Decision(
-            record,
-            remove_canary(record, obs),
-            event="old_canary_removing",
-            reasons=(f"{canary.name} belongs to another deployment",),
-        )
-    actions: tuple[Action, ...] = ()
-    if canary.desired != want:
-        actions = (ScaleCanary(record.canary_service, want),)
-    targets = obs.canary_targets if weighted else None
-    health = rollout_health(canary, record.task_definition, want, targets, "canary")
-    if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason, 3)
-    if health.healthy and not actions:
-        if not record.canary_smoke_passed:
-            moved = record.moved(Phase.CANARY_SMOKE, now, health.reason, smoke_due="canary")
-        else:
-            moved = record.moved(Phase.SHIFTING, now, health.reason)
-        return Decision(moved, event="canary_healthy", reasons=(health.reason,))
-    if timed_out:
-        why = f"canary not healthy within {plan.timeouts.healthy:g}s: {health.reason}"
-        return start_rollback(plan, record, obs, now, why, 3)
-    return Decision(record, actions, event="waiting_for_canary", reasons=(health.reason,))
-
-
-def canary_smoke(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    if obs.smoke is None:
-        return Decision(record, event="waiting_for_smoke")
-    if not obs.smoke.passed:
-        return start_rollback(plan, record, obs, now, obs.smoke.summary, 3)
-    moved = record.moved(
-        Phase.SHIFTING, now, obs.smoke.summary, canary_smoke_passed=True, smoke_due=None
-    )
-    return Decision(moved, event="canary_smoke_passed", reasons=(obs.smoke.summary,))
-
-
-def shifting(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    target = record.target_weight
-    if target > 0 and not record.canary_smoke_passed:  # SPEC rule 1, whatever the record says
-        moved = record.moved(Phase.CANARY_SMOKE, now, "canary smoke owed", smoke_due="canary")
-        return Decision(moved, event="canary_smoke_owed")
-    health = baking_health(obs.canary, record.task_definition)
-    if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason, 3)
-    weights = obs.weights
-    if plan.traffic.mode == "weighted" and (
-        weights is None or not weights.valid or weights.canary != target
-    ):
-        seen = "unread" if weights is None else f"{weights.stable}/{weights.canary}"
-        if now - record.phase_started_at > plan.timeouts.healthy:
-            why = f"weights never read back as set (stable/canary {seen}): another writer?"
-            return start_rollback(plan, record, obs, now, why, 3)
-        return Decision(
-            record,
-            (SetWeights(target),),
-            event="shifting",
-            reasons=(f"weights stable/canary {seen}, want {100 - target}/{target}",),
-        )
-    due = "production" if plan.smoke_production else None
-    moved = record.moved(
-        Phase.BAKING,
-        now,
-        f"weight {target}% verified",
-        weight=target,
-        step_started_at=now,
-        smoke_due=due,
-    )
-    return Decision(moved, event="weight_verified", reasons=(f"canary {target}%",))
-
-
-def baking(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    if record.smoke_due:
-        if obs.smoke is None:
-            return Decision(record, event="waiting_for_smoke")
-        if not obs.smoke.passed:
-            return start_rollback(plan, record, obs, now, obs.smoke.summary, 3)
-        record = record.with_changes(smoke_due=None)
-    health = baking_health(obs.canary, record.task_definition)
-    if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason, 3)
-    started = record.step_started_at if record.step_started_at is not None else now
-    left = started + bake_for(plan, intent, record.weight) - now
-    if left > 0:
-        return Decision(record, event="baking", reasons=(f"{left:.0f}s left", health.reason))
-    return step_done(plan, intent, record, obs, now)
-
-
-def step_done(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    if intent.command == "canary":
-        moved = record.moved(Phase.PAUSED, now, f"{record.weight}% reached and baked")
-        message = (
-            f"canary at {record.weight}% ({record.image}); next: "
-            "`nt-deploy canary --weight N`, `nt-deploy promote` or `nt-deploy rollback`"
-        )
-        return Decision(moved, outcome=Outcome(0, message), event="step_baked")
-    if intent.command == "deploy":
-        for index, step in enumerate(plan.steps):
-            if step.weight > record.weight:
-                moved = record.moved(
-                    Phase.CANARY_WAITING,
-                    now,
-                    f"next step {step.weight}%",
-                    step=index,
-                    target_weight=step.weight,
-                )
-                return Decision(moved, event="step_baked")
-    if record.weight < 100:
-        moved = record.moved(
-            Phase.CANARY_WAITING,
-            now,
-            "promote: canary to 100%",
-            step=len(plan.steps),
-            target_weight=100,
-        )
-        return Decision(moved, event="step_baked")
-    moved = record.moved(
-        Phase.PROMOTING_STABLE, now, "100% on a healthy canary", stable_touched=True
-    )
-    return Decision(moved, (UpdateStable(record.task_definition),), event="promoting")
-
-
-def promoting_stable(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    canary = baking_health(obs.canary, record.task_definition)
-    if canary.state == "failed":
-        return start_rollback(plan, record, obs, now, canary.reason, 3)
-    actions: tuple[Action, ...] = ()
-    if obs.stable.task_definition != record.task_definition:
-        actions = (UpdateStable(record.task_definition),)
-    health = rollout_health(
-        obs.stable, record.task_definition, obs.stable.desired, obs.stable_targets, "stable"
-    )
-    if rollout_failed(obs.stable, record.task_definition):
-        why = f"stable rollout to {record.task_definition} FAILED (ECS may have reverted it)"
-        return start_rollback(plan, record, obs, now, why, 3)
-    if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason, 3)
-    if health.healthy and not actions:
-        moved = record.moved(Phase.PROMOTING_RETURN, now, health.reason)
-        weights = (SetWeights(0),) if plan.traffic.mode == "weighted" else ()
-        return Decision(moved, weights, event="stable_promoted", reasons=(health.reason,))
-    if now - record.phase_started_at > plan.timeouts.promote:
-        why = f"stable not rolled out within {plan.timeouts.promote:g}s: {health.reason}"
-        return start_rollback(plan, record, obs, now, why, 3)
-    return Decision(record, actions, event="waiting_for_stable", reasons=(health.reason,))
-
-
-def promoting_return(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    if record.weight != 0:
-        weights = obs.weights
-        if plan.traffic.mode == "weighted" and (
-            weights is None or not weights.valid or weights.canary != 0
-        ):
-            return Decision(
-                record, (SetWeights(0),), event="shifting", reasons=("return to stable",)
-            )
-        due = "production" if plan.smoke_production else None
-        record = record.with_changes(weight=0, step_started_at=now, smoke_due=due)
-        return Decision(record, event="weight_verified", reasons=("stable 100%",))
-    if record.smoke_due:
-        if obs.smoke is None:
-            return Decision(record, event="waiting_for_smoke")
-        if not obs.smoke.passed:
-            return start_rollback(plan, record, obs, now, obs.smoke.summary, 3)
-    moved = record.moved(Phase.CLEANUP, now, "traffic back on the promoted stable", smoke_due=None)
-    return Decision(moved, event="cleanup")
-
-
-def cleanup(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision:
-    removal = remove_canary(record, obs)
-    if removal:
-        return Decision(record, removal, event="canary_removing")
-    message = f"promoted {record.image} ({record.task_definition})"
-    if canary_draining(obs):
-        if now - record.phase_started_at <= plan.timeouts.promote:
-            return Decision(record, event="waiting_for_canary_removal")
-        message += f"; {record.canary_service} is still draining, ECS will finish it"
-    moved = record.moved(Phase.PROMOTED, now, "canary removed")
-    return Decision(moved, outcome=Outcome(0, message), event="promoted")
-
-
-HANDLERS: dict[Phase, Handler] = {
-    Phase.STARTING: starting,
-    Phase.CANARY_WAITING: canary_waiting,
-    Phase.CANARY_SMOKE: canary_smoke,
-    Phase.SHIFTING: shifting,
-    Phase.BAKING: baking,
-    Phase.PROMOTING_STABLE: promoting_stable,
-    Phase.PROMOTING_RETURN: promoting_return,
-    Phase.CLEANUP: cleanup,
-}

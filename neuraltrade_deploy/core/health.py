@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.model import Intent
-from neuraltrade_deploy.ports import ServiceState, TargetHealth
+from neuraltrade_deploy.core.decision import Intent
+from neuraltrade_deploy.core.observation import ServiceState, TargetHealth
+from neuraltrade_deploy.core.plan import ServiceConfig
 
 HealthState = Literal["healthy", "waiting", "failed"]
 

@@ -3,19 +3,22 @@ at what is there, so a rollback picks up wherever the last one stopped."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.health import rollout_health
-from neuraltrade_deploy.core.model import (
+from neuraltrade_deploy.core.decision import (
     Action,
     Decision,
     DeleteCanary,
-    Observation,
     Outcome,
     ScaleCanary,
     SetWeights,
     UpdateStable,
 )
-from neuraltrade_deploy.record import DeploymentRecord, Phase
+from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.events import Event
+from neuraltrade_deploy.core.health import rollout_health
+from neuraltrade_deploy.core.observation import Observation
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord
 
 
 def start_rollback(
@@ -24,18 +27,18 @@ def start_rollback(
     obs: Observation,
     now: float,
     reason: str,
-    exit_status: int,
+    exit_status: ExitStatus = ExitStatus.GATE_FAILED,
 ) -> Decision:
     """Into ROLLING_BACK, and in the same decision the first rollback actions (traffic)."""
     moved = record.moved(
-        Phase.ROLLING_BACK, now, reason, rollback_reason=reason, rollback_exit=exit_status
+        Phase.ROLLING_BACK, now, reason, rollback_reason=reason, rollback_exit=int(exit_status)
     )
     decision = rolling_back(plan, moved, obs, now)
     return Decision(
         decision.record,
         decision.actions,
         decision.outcome,
-        "rollback_started",
+        Event.ROLLBACK_STARTED,
         (reason, *decision.reasons),
     )
 
@@ -81,13 +84,16 @@ def rolling_back(
         if timed_out(plan, record, now):
             return rollback_waiting(plan, record, now, (), "weights never read back 100% stable")
         return Decision(
-            record, (SetWeights(0),), event="traffic_to_stable", reasons=(*reasons, "stable 100%")
+            record,
+            (SetWeights(0),),
+            event=Event.TRAFFIC_TO_STABLE,
+            reasons=(*reasons, "stable 100%"),
         )
     if record.weight != 0:
         record = record.with_changes(weight=0)
     removal = remove_canary(record, obs)
     if removal:
-        return Decision(record, removal, event="canary_removing", reasons=tuple(reasons))
+        return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=tuple(reasons))
     if canary_draining(obs):
         return rollback_waiting(plan, record, now, (), "canary service still draining")
     stable_targets = obs.stable_targets
@@ -96,11 +102,13 @@ def rolling_back(
         return rollback_waiting(plan, record, now, (), why)
     if now < record.settle_until:
         why = "watching for a last call of the pre-empted process"
-        return Decision(record, event="rollback_settling", reasons=(why,))
+        return Decision(record, event=Event.ROLLBACK_SETTLING, reasons=(why,))
     reason = record.rollback_reason or "rollback requested"
     moved = record.moved(Phase.ROLLED_BACK, now, reason)
     message = f"rolled back: {reason}; 100% on stable {record.stable_task_definition}"
-    return Decision(moved, outcome=Outcome(record.rollback_exit, message), event="rolled_back")
+    return Decision(
+        moved, outcome=Outcome(ExitStatus(record.rollback_exit), message), event=Event.ROLLED_BACK
+    )
 
 
 def timed_out(plan: ServiceConfig, record: DeploymentRecord, now: float) -> bool:
@@ -113,8 +121,12 @@ def rollback_waiting(
     if timed_out(plan, record, now):
         left = f"stable service not healthy on {record.stable_task_definition}: {why}"
         moved = record.moved(Phase.FAILED, now, left)
-        return Decision(moved, outcome=Outcome(5, failed_message(moved)), event="rollback_failed")
-    return Decision(record, actions, event="rollback_waiting", reasons=(why,))
+        return Decision(
+            moved,
+            outcome=Outcome(ExitStatus.ROLLBACK_INCOMPLETE, failed_message(moved)),
+            event=Event.ROLLBACK_FAILED,
+        )
+    return Decision(record, actions, event=Event.ROLLBACK_WAITING, reasons=(why,))
 
 
 def failed_message(record: DeploymentRecord) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.localworld import LocalAws

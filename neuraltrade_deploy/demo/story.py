@@ -10,6 +10,7 @@ from types import FrameType
 from typing import TextIO
 
 from neuraltrade_deploy.config.durations import format_duration
+from neuraltrade_deploy.core.errors import Interrupted, NtDeployError
 from neuraltrade_deploy.demo import DemoRequest, check_request, require_world
 from neuraltrade_deploy.demo.narrate import Narrator
 from neuraltrade_deploy.demo.render import short
@@ -17,7 +18,6 @@ from neuraltrade_deploy.demo.runner import StopFlag
 from neuraltrade_deploy.demo.stage import Stage
 from neuraltrade_deploy.demo.summary import Expected, RunReport, table
 from neuraltrade_deploy.demo.watch import TrafficWatch
-from neuraltrade_deploy.errors import Interrupted, NtDeployError
 
 FIRST_IMAGE = "neuraltrade/api:2.0.0"
 SECOND_IMAGE = "neuraltrade/api:2.1.0"

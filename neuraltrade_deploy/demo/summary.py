@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.demo.runner import CliRun
 from neuraltrade_deploy.demo.watch import Traffic
 from neuraltrade_deploy.demo.world import Snapshot
-from neuraltrade_deploy.errors import ExitStatus
 
 
 @dataclass(frozen=True)

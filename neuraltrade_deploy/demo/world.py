@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.demo.render import short
-from neuraltrade_deploy.record import DeploymentRecord
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.localworld import LocalAws, World, WorldService

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from neuraltrade_deploy import logs
 from neuraltrade_deploy.cli import run as cli_run
+from neuraltrade_deploy.reporting import logs
 
 from .harness import Crash, Injector, Plan
 

@@ -12,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
 from neuraltrade_deploy.aws.errors import is_transient, translate
-from neuraltrade_deploy.errors import AccessDenied
+from neuraltrade_deploy.core.errors import AccessDenied
 
 from .conftest import Lab
 from .harness import (

@@ -20,7 +20,7 @@ import pytest
 from moto import mock_aws
 
 from neuraltrade_deploy.aws.clients import AwsClients
-from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig, Step, Traffic
+from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig, Step, Traffic
 
 REGION = "us-east-1"
 TASK_DEFINITION = {

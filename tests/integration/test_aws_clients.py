@@ -12,7 +12,7 @@ from moto.server import ThreadedMotoServer
 
 from neuraltrade_deploy import __version__
 from neuraltrade_deploy.aws.clients import AwsClients
-from neuraltrade_deploy.errors import AwsError, ConfigError
+from neuraltrade_deploy.core.errors import AwsError, ConfigError
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
-from neuraltrade_deploy.errors import AccessDenied
+from neuraltrade_deploy.core.errors import AccessDenied
 from tests.integration.conftest import World
 
 SINCE = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore, from_item, to_item
-from neuraltrade_deploy.errors import ResourceNotFound, StaleRecord
+from neuraltrade_deploy.core.errors import ResourceNotFound, StaleRecord
 
 TABLE = "neuraltrade-deployments"
 KEY = "neuraltrade-production/neuraltrade-api-production"

@@ -14,8 +14,8 @@ from neuraltrade_deploy.aws.elbv2 import (
     listener_arn_of_rule,
     resolve_traffic,
 )
-from neuraltrade_deploy.config.model import Traffic
-from neuraltrade_deploy.errors import AccessDenied, ConfigError, ResourceNotFound
+from neuraltrade_deploy.core.errors import AccessDenied, ResourceNotFound
+from neuraltrade_deploy.core.plan import Traffic
 from tests.integration.conftest import World
 
 
@@ -308,7 +308,7 @@ def test_replicas_mode_reads_target_health_and_has_no_weights_to_set(
     clients: AwsClients, alb_world: World, aws: Any
 ) -> None:
     from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, resolve_traffic
-    from neuraltrade_deploy.config.model import Traffic
+    from neuraltrade_deploy.core.plan import Traffic
 
     traffic = Traffic(
         mode="replicas",

@@ -16,14 +16,14 @@ from botocore.stub import Stubber
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
 from neuraltrade_deploy.aws.errors import is_transient, retrying, translate
-from neuraltrade_deploy.clock import FakeClock
-from neuraltrade_deploy.errors import (
+from neuraltrade_deploy.core.errors import (
     AccessDenied,
     AwsError,
     ConfigError,
     ExitStatus,
     ResourceNotFound,
 )
+from neuraltrade_deploy.shell.clock import FakeClock
 
 
 def client_error(code: str, status: int = 400, message: str = "it failed") -> ClientError:

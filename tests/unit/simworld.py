@@ -7,20 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from neuraltrade_deploy.clock import FakeClock
-from neuraltrade_deploy.config.model import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
-from neuraltrade_deploy.core.model import (
-    Action,
-    Intent,
-    Outcome,
-    SetWeights,
-    SmokeOutcome,
-    UpdateStable,
-)
-from neuraltrade_deploy.engine import Engine
-from neuraltrade_deploy.executor import Ports
-from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
-from neuraltrade_deploy.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.core.decision import Action, Intent, Outcome, SetWeights, UpdateStable
+from neuraltrade_deploy.core.observation import SmokeOutcome
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.shell.clock import FakeClock
+from neuraltrade_deploy.shell.engine import Engine
+from neuraltrade_deploy.shell.ports import Hooks, Ports
+from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 STABLE_TG = "arn:tg/nt-api-stable"
 CANARY_TG = "arn:tg/nt-api-canary"
@@ -90,13 +85,13 @@ class World:
             },
             stable_target_group=STABLE_TG,
             canary_target_group=CANARY_TG,
-            on_action=[self.check_action],
         )
 
     def engine(self, intent: Intent, **kw: object) -> Engine:
         self.procs += 1
         owner = Owner(id=f"proc-{self.procs}", host="test", pid=self.procs, command=intent.command)
-        return Engine(self.plan, intent, self.ports(), owner, **kw)  # type: ignore[arg-type]
+        hooks = Hooks(on_action=[self.check_action])
+        return Engine(self.plan, intent, self.ports(), owner, hooks=hooks, **kw)  # type: ignore[arg-type]
 
     def run(self, command: str, **intent: object) -> Outcome:
         return self.engine(Intent(command=command, **intent)).run()  # type: ignore[arg-type]

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neuraltrade_deploy.config import load_config, select_service
-from neuraltrade_deploy.config.model import DeployConfig, SmokeCheck, Step, Timeouts
-from neuraltrade_deploy.errors import ConfigError, ExitStatus
+from neuraltrade_deploy.core.errors import ConfigError, ExitStatus
+from neuraltrade_deploy.core.plan import DeployConfig, SmokeCheck, Step, Timeouts
 
 REPO = Path(__file__).resolve().parents[2]
 RULE = (

@@ -7,9 +7,9 @@ import contextlib
 
 import pytest
 
-from neuraltrade_deploy.config.model import Step
-from neuraltrade_deploy.record import Phase
-from neuraltrade_deploy.simulation import Crash, Faults
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import Step
+from neuraltrade_deploy.shell.simulation import Crash, Faults
 
 from .simworld import CANARY_TG, STABLE_TG, World, make_plan
 
@@ -83,7 +83,7 @@ def test_a_rollback_killed_at_any_point_is_finished_by_the_next_one(k: int) -> N
 
 def test_a_dead_holder_blocks_other_commands_until_its_lease_ends() -> None:
     world = crashed_world(8)
-    from neuraltrade_deploy.errors import Conflict
+    from neuraltrade_deploy.core.errors import Conflict
 
     with pytest.raises(Conflict):
         world.run("deploy", image=IMAGE)

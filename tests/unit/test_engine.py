@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from neuraltrade_deploy.errors import ConfigError, Conflict, GateFailed, Preempted
-from neuraltrade_deploy.record import Phase
+from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, Preempted
+from neuraltrade_deploy.core.phases import Phase
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
 
@@ -57,7 +57,7 @@ def test_later_jobs_take_the_deployment_up_and_promote() -> None:
 def test_alarm_during_bake_rolls_back_within_one_poll() -> None:
     world = World()
     engine = world.engine(
-        __import__("neuraltrade_deploy.core.model", fromlist=["Intent"]).Intent(
+        __import__("neuraltrade_deploy.core.decision", fromlist=["Intent"]).Intent(
             command="canary", image=IMAGE, weight=10
         )
     )
@@ -129,7 +129,7 @@ def test_unreadable_alarms_refuse_a_start_and_roll_back_a_take_up() -> None:
 
 def test_alarms_unreadable_during_a_bake_roll_back() -> None:
     world = World()
-    from neuraltrade_deploy.core.model import Intent
+    from neuraltrade_deploy.core.decision import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     world.once_in(Phase.BAKING, lambda: setattr(world.alarms, "unreadable", "Throttling"))
@@ -188,7 +188,7 @@ def test_failed_stable_rollout_during_promote_rolls_back_to_old_revision() -> No
 def test_second_deployment_is_refused_while_the_lease_is_held() -> None:
     world = World()
     first = world.engine(
-        __import__("neuraltrade_deploy.core.model", fromlist=["Intent"]).Intent(
+        __import__("neuraltrade_deploy.core.decision", fromlist=["Intent"]).Intent(
             command="canary", image=IMAGE, weight=10
         )
     )
@@ -242,7 +242,7 @@ def test_rollback_after_a_paused_step_restores_everything() -> None:
 
 def test_rollback_preempts_a_running_canary() -> None:
     world = World()
-    from neuraltrade_deploy.core.model import Intent
+    from neuraltrade_deploy.core.decision import Intent
 
     first = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     rolled = world.once_in(Phase.BAKING, lambda: world.run("rollback", reason="stop").status)
@@ -254,7 +254,7 @@ def test_rollback_preempts_a_running_canary() -> None:
 
 def test_interrupt_restores_traffic_and_exits_130() -> None:
     world = World()
-    from neuraltrade_deploy.core.model import Intent
+    from neuraltrade_deploy.core.decision import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     world.once_in(Phase.BAKING, lambda: setattr(engine, "interrupted", True))
@@ -267,7 +267,7 @@ def test_interrupt_restores_traffic_and_exits_130() -> None:
 
 def test_interrupt_with_leave_keeps_the_deployment() -> None:
     world = World()
-    from neuraltrade_deploy.core.model import Intent
+    from neuraltrade_deploy.core.decision import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10, on_interrupt="leave"))
     world.once_in(Phase.BAKING, lambda: setattr(engine, "interrupted", True))
@@ -290,7 +290,7 @@ def test_a_bake_poll_costs_at_most_three_calls() -> None:
 
 
 def test_replicas_mode_joins_the_stable_group_and_never_touches_weights() -> None:
-    from neuraltrade_deploy.config.model import Traffic
+    from neuraltrade_deploy.core.plan import Traffic
 
     from .simworld import make_plan
 
@@ -314,7 +314,7 @@ def test_replicas_mode_joins_the_stable_group_and_never_touches_weights() -> Non
 
 
 def test_a_canary_left_by_an_earlier_deployment_is_replaced_not_adopted() -> None:
-    from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
+    from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
     world = World()
     world.ecs.add_service(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from neuraltrade_deploy.core.model import CreateCanary, Intent
-from neuraltrade_deploy.errors import Conflict, Preempted
-from neuraltrade_deploy.record import Phase
+from neuraltrade_deploy.core.decision import CreateCanary, Intent
+from neuraltrade_deploy.core.errors import Conflict, Preempted
+from neuraltrade_deploy.core.phases import Phase
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
 
@@ -24,7 +24,7 @@ def test_a_late_create_from_a_preempted_holder_is_taken_back() -> None:
         if isinstance(action, CreateCanary) and not rolled:
             rolled.append(world.run("rollback", reason="meanwhile").status)
 
-    holder.ports.on_action.insert(0, rollback_first)
+    holder.hooks.on_action.insert(0, rollback_first)
     with pytest.raises(Preempted):
         holder.run()
     assert rolled == [0]
@@ -85,7 +85,7 @@ def test_a_rollback_run_again_long_after_gets_its_full_time() -> None:
 def test_taking_up_after_a_dead_holder_gives_a_fresh_health_window() -> None:
     world = World()
     world.ecs.polls_to_converge = 3
-    from neuraltrade_deploy.simulation import Crash
+    from neuraltrade_deploy.shell.simulation import Crash
 
     world.faults.crash_at = 3  # killed in CANARY_WAITING, before the canary exists
     with pytest.raises(Crash):
@@ -147,7 +147,7 @@ def test_weights_that_never_read_back_end_in_a_rollback() -> None:
 
 
 def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_out() -> None:
-    from neuraltrade_deploy.errors import AwsError
+    from neuraltrade_deploy.core.errors import AwsError
 
     world = World()
     read = world.alarms.read
@@ -161,7 +161,7 @@ def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_ou
 
     world.alarms.read = flaky  # type: ignore[assignment,method-assign]
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
-    engine.ports.transient = lambda err: True
+    engine.hooks.transient = lambda err: True
     assert engine.run().status == 0  # two bad ticks are within the budget
 
     world2 = World()
@@ -174,7 +174,7 @@ def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_ou
 
     world2.alarms.read = always_throttled_once_started  # type: ignore[assignment,method-assign]
     engine2 = world2.engine(Intent(command="canary", image=IMAGE, weight=10))
-    engine2.ports.transient = lambda err: True
+    engine2.hooks.transient = lambda err: True
     outcome = engine2.run()
     assert outcome.status == 1 and "Throttling" in outcome.message  # aborted: rolled back
     assert world2.invariants() == []

@@ -11,8 +11,8 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from neuraltrade_deploy import logs
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
+from neuraltrade_deploy.reporting import logs
 
 
 class TtyStream(io.StringIO):

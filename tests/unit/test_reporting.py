@@ -7,9 +7,9 @@ from pathlib import Path
 
 from structlog.testing import capture_logs
 
-from neuraltrade_deploy.core.model import Intent
-from neuraltrade_deploy.github import StepSummary
-from neuraltrade_deploy.progress import ProgressPrinter
+from neuraltrade_deploy.core.decision import Intent
+from neuraltrade_deploy.reporting.github import StepSummary
+from neuraltrade_deploy.reporting.progress import ProgressPrinter
 
 from .simworld import World
 
@@ -20,7 +20,7 @@ def test_console_progress_prints_one_line_per_poll_with_bake_left() -> None:
     world = World()
     stream = io.StringIO()
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
-    engine.ports.observers.append(ProgressPrinter(console=True, stream=stream))
+    engine.hooks.observers.append(ProgressPrinter(console=True, stream=stream))
     assert engine.run().status == 0
     lines = stream.getvalue().splitlines()
     baking = [line for line in lines if "BAKING" in line]
@@ -33,7 +33,7 @@ def test_console_progress_prints_one_line_per_poll_with_bake_left() -> None:
 def test_ci_progress_is_calm() -> None:
     world = World()
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
-    engine.ports.observers.append(ProgressPrinter(console=False))
+    engine.hooks.observers.append(ProgressPrinter(console=False))
     with capture_logs() as logs:
         assert engine.run().status == 0
     progress = [e for e in logs if e["event"] == "progress"]
@@ -49,7 +49,7 @@ def test_github_summary_and_outputs(tmp_path: Path) -> None:
     }
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     summary = StepSummary(env, "canary")
-    engine.ports.observers.append(summary)
+    engine.hooks.observers.append(summary)
     outcome = engine.run()
     summary.finish(outcome.status, outcome.message)
     outputs = dict(line.split("=", 1) for line in (tmp_path / "out").read_text().splitlines())
@@ -66,7 +66,7 @@ def test_github_summary_is_silent_outside_actions(tmp_path: Path) -> None:
     world = World()
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     summary = StepSummary({"GITHUB_OUTPUT": str(tmp_path / "out")}, "canary")
-    engine.ports.observers.append(summary)
+    engine.hooks.observers.append(summary)
     outcome = engine.run()
     summary.finish(outcome.status, outcome.message)
     assert not (tmp_path / "out").exists()

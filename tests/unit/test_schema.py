@@ -13,7 +13,7 @@ import yaml
 from neuraltrade_deploy.config import load_config
 from neuraltrade_deploy.config.keys import SECTIONS, Kind, ListOf, MapOf, Section
 from neuraltrade_deploy.config.schema import json_schema, schema_text
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 RULE = (

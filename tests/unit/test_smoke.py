@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from neuraltrade_deploy import logs
-from neuraltrade_deploy.config.model import SmokeCheck
-from neuraltrade_deploy.smoke import (
+from neuraltrade_deploy.core.plan import SmokeCheck
+from neuraltrade_deploy.reporting import logs
+from neuraltrade_deploy.smoke.checks import (
     SmokeReport,
     SmokeResult,
     backoff,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from neuraltrade_deploy.core.phases import FORWARD, INITIAL, TRANSITIONS
-from neuraltrade_deploy.record import FINAL_PHASES, DeploymentRecord, Phase
-from neuraltrade_deploy.simulation import Crash, MemoryStore
+from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD, INITIAL, TRANSITIONS, Phase
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.shell.simulation import Crash, MemoryStore
 
 from .simworld import OLD_TD, World
 
@@ -168,7 +168,8 @@ def scenario_rollback_fails_then_is_finished() -> None:
 
 def scenario_smoke_owed_when_shifting() -> None:
     from neuraltrade_deploy.core.decide import decide
-    from neuraltrade_deploy.core.model import Intent, Observation
+    from neuraltrade_deploy.core.decision import Intent
+    from neuraltrade_deploy.core.observation import Observation
 
     w = world()
     w.run("canary", image=IMAGE, weight=10, no_wait=True)
@@ -183,6 +184,20 @@ def scenario_smoke_owed_when_shifting() -> None:
     RecordingStore.moves.add((Phase.SHIFTING, decision.record.phase))
 
 
+def scenario_later_command_takes_up_a_half_done_step() -> None:
+    """A process killed in CANARY_SMOKE or SHIFTING; a later `canary --weight 50` starts
+    over at the new weight from CANARY_WAITING."""
+    for phase in (Phase.CANARY_SMOKE, Phase.SHIFTING):
+        w = world()
+        w.run("canary", image=IMAGE, weight=10)
+        record = w.record()
+        assert record is not None
+        left = record.with_changes(phase=phase, owner=None, lease_until=0.0)
+        w.store.items[w.plan.key] = left.to_item()
+        assert w.run("canary", weight=50).status == 0
+        assert (phase, Phase.CANARY_WAITING) in RecordingStore.moves
+
+
 SCENARIOS = [
     scenario_happy,
     scenario_gates,
@@ -191,6 +206,7 @@ SCENARIOS = [
     scenario_shift_gates,
     scenario_rollback_fails_then_is_finished,
     scenario_smoke_owed_when_shifting,
+    scenario_later_command_takes_up_a_half_done_step,
 ]
 
 
@@ -201,3 +217,21 @@ def test_decide_only_makes_moves_in_the_table_and_exercises_all_of_them() -> Non
     table = {(a, b) for a, nexts in TRANSITIONS.items() for b in nexts}
     assert RecordingStore.moves - table == set(), "moves outside the table"
     assert table - RecordingStore.moves == set(), "moves never exercised"
+
+
+def test_the_record_refuses_a_move_the_table_does_not_allow() -> None:
+    record = DeploymentRecord(
+        key="c/s",
+        deployment_id="d",
+        image=IMAGE,
+        stable_task_definition="td:1",
+        canary_service="s-canary",
+        phase=Phase.BAKING,
+    )
+    assert record.moved(Phase.PAUSED, 1.0, "baked").phase is Phase.PAUSED
+    assert record.moved(Phase.BAKING, 1.0, "again").phase_started_at == 1.0
+    with pytest.raises(ValueError, match="no move from BAKING to PROMOTED"):
+        record.moved(Phase.PROMOTED, 1.0, "skipping the promote")
+    done = record.moved(Phase.ROLLING_BACK, 1.0, "x").moved(Phase.ROLLED_BACK, 2.0, "y")
+    with pytest.raises(ValueError, match="no move from ROLLED_BACK"):
+        done.moved(Phase.ROLLING_BACK, 3.0, "a final phase is final")

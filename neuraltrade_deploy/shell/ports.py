@@ -1,4 +1,5 @@
-"""The small protocols the engine talks to, and the project's own types they speak.
+"""The small protocols the engine talks to, and the bundle of them it is given (Ports),
+with the hooks it calls (Hooks); the values they speak live in core/observation.py.
 
 `neuraltrade_deploy/aws/` implements these on boto3; tests and `--dry-run`
 implement them in memory. Nothing here imports boto3.
@@ -6,65 +7,22 @@ implement them in memory. Nothing here imports boto3.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from neuraltrade_deploy.core.decision import Action, Decision, Intent
+from neuraltrade_deploy.core.observation import (
+    AlarmReading,
+    Observation,
+    ServiceState,
+    SmokeOutcome,
+    TargetHealth,
+)
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+
 # ---------------------------------------------------------------- ECS
-
-
-@dataclass(frozen=True)
-class EcsDeployment:
-    """One entry of DescribeServices' `deployments`."""
-
-    id: str
-    status: str  # PRIMARY | ACTIVE | INACTIVE
-    task_definition: str
-    desired: int
-    running: int
-    pending: int = 0
-    rollout_state: str | None = None  # IN_PROGRESS | COMPLETED | FAILED
-    rollout_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class LoadBalancerBinding:
-    target_group_arn: str
-    container_name: str
-    container_port: int
-
-
-@dataclass(frozen=True)
-class ServiceState:
-    """What DescribeServices says of one service. `status` is MISSING when it does not exist."""
-
-    cluster: str
-    name: str
-    status: str  # ACTIVE | DRAINING | INACTIVE | MISSING
-    arn: str = ""
-    task_definition: str = ""
-    desired: int = 0
-    running: int = 0
-    pending: int = 0
-    deployments: tuple[EcsDeployment, ...] = ()
-    load_balancers: tuple[LoadBalancerBinding, ...] = ()
-    tags: Mapping[str, str] = field(default_factory=dict)
-    deployment_controller: str = "ECS"  # ECS | CODE_DEPLOY | EXTERNAL
-    deployment_strategy: str | None = None  # ROLLING | BLUE_GREEN | CANARY | LINEAR (ECS native)
-    # launchType / capacityProviderStrategy / platformVersion / networkConfiguration,
-    # exactly as DescribeServices gave them: what a canary copies from the stable.
-    launch: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def exists(self) -> bool:
-        return self.status in ("ACTIVE", "DRAINING")
-
-    @property
-    def primary(self) -> EcsDeployment | None:
-        for deployment in self.deployments:
-            if deployment.status == "PRIMARY":
-                return deployment
-        return None
 
 
 class EcsGateway(Protocol):
@@ -103,14 +61,6 @@ class EcsGateway(Protocol):
 # ---------------------------------------------------------------- ELBv2
 
 
-@dataclass(frozen=True)
-class TargetHealth:
-    healthy: int
-    total: int
-    # "10.0.1.5:3000 unhealthy (Target.FailedHealthChecks)" for each target not healthy
-    problems: tuple[str, ...] = ()
-
-
 class TrafficRouter(Protocol):
     """The configured listener rule (or listener default action) of one service."""
 
@@ -126,27 +76,6 @@ class TrafficRouter(Protocol):
 
 
 # ---------------------------------------------------------------- CloudWatch
-
-
-@dataclass(frozen=True)
-class AlarmState:
-    name: str
-    state: str  # OK | ALARM | INSUFFICIENT_DATA
-    reason: str = ""
-    updated_at: float = 0.0
-
-
-@dataclass(frozen=True)
-class AlarmReading:
-    """All configured alarms in one DescribeAlarms. `error` set means unreadable: a failed gate."""
-
-    states: Mapping[str, AlarmState] = field(default_factory=dict)
-    missing: tuple[str, ...] = ()
-    error: str | None = None
-
-    @property
-    def firing(self) -> tuple[str, ...]:
-        return tuple(n for n, s in self.states.items() if s.state == "ALARM")
 
 
 class AlarmReader(Protocol):
@@ -185,3 +114,59 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Sleeps; may return early when the process is interrupted."""
         ...
+
+
+# ---------------------------------------------------------------- the bundle
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One turn of the loop, for whoever watches (progress lines, CI summaries, the demo)."""
+
+    plan: ServiceConfig
+    intent: Intent
+    record: DeploymentRecord  # as persisted after this tick
+    decision: Decision
+    observation: Observation
+    now: float
+
+
+SmokeRunner = Callable[[str], SmokeOutcome]
+
+
+TaskDefinitionBuilder = Callable[[str], Mapping[str, Any]]
+
+
+ActionListener = Callable[[Action], None]
+
+
+@dataclass
+class Ports:
+    """Everything the engine touches outside itself."""
+
+    ecs: EcsGateway
+    router: TrafficRouter
+    alarms: AlarmReader
+    store: RecordStore
+    clock: Clock
+    smoke: SmokeRunner
+    build_task_definition: TaskDefinitionBuilder
+    stable_target_group: str
+    canary_target_group: str | None
+
+
+Observer = Callable[[Tick], None]
+
+
+@dataclass
+class Hooks:
+    """What the engine calls besides the ports, given to it by the composition root:
+    listeners told of each action before it is performed (dry-run prints them, tests
+    check invariants), observers of each tick (progress, CI summary), whether a holder
+    found in the record is still alive, and which errors are worth another tick."""
+
+    on_action: list[ActionListener] = field(default_factory=list)
+    observers: list[Observer] = field(default_factory=list)
+    owner_alive: Callable[[Owner], bool] = lambda owner: True
+    # errors worth another tick (throttling, 5xx, connection) once botocore's retries ran out
+    transient: Callable[[Exception], bool] = lambda err: False

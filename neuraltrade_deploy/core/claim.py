@@ -1,15 +1,15 @@
-"""How a command takes a service: the lock rules, starting or taking up a deployment,
-and what each phase needs observed. Pure, like decide."""
+"""How a command takes a service: the lock rules, starting or taking up a deployment.
+Pure, like decide."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.model import Action, Intent, Needs, RegisterTaskDefinition
-from neuraltrade_deploy.errors import ConfigError, Conflict
-from neuraltrade_deploy.ports import ServiceState
-from neuraltrade_deploy.record import PROMOTE_PHASES, DeploymentRecord, Owner, Phase
+from neuraltrade_deploy.core.decision import Action, Intent, RegisterTaskDefinition
+from neuraltrade_deploy.core.errors import ConfigError, Conflict
+from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.phases import PROMOTE_PHASES, Phase
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 
-DEPLOYMENT_TAG = "nt-deploy:deployment-id"
 SETTLE_SECONDS = 10.0
 
 
@@ -26,7 +26,7 @@ def holder_conflict(record: DeploymentRecord | None, owner: Owner, now: float) -
     )
 
 
-def begin(
+def claim(
     plan: ServiceConfig,
     intent: Intent,
     record: DeploymentRecord | None,
@@ -186,33 +186,7 @@ def step_of(plan: ServiceConfig, weight: int) -> int:
     return len(plan.steps)
 
 
-def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    """The fewest reads each phase needs: during a bake, DescribeServices and one
-    DescribeAlarms (plus the record write) are all a poll costs."""
-    weighted = plan.traffic.mode == "weighted"
-    phase = record.phase
-    if phase is Phase.ROLLING_BACK:
-        return Needs(weights=weighted, stable_targets=True)
-    alarms = bool(plan.alarms)
-    if phase is Phase.CANARY_WAITING:
-        return Needs(alarms=alarms, canary_targets=weighted)
-    if phase is Phase.CANARY_SMOKE:
-        return Needs(alarms=alarms, smoke="canary")
-    if phase is Phase.SHIFTING:
-        return Needs(alarms=alarms, weights=weighted)
-    if phase is Phase.BAKING:
-        return Needs(alarms=alarms, smoke="production" if record.smoke_due else None)
-    if phase is Phase.PROMOTING_STABLE:
-        return Needs(alarms=alarms, stable_targets=True)
-    if phase is Phase.PROMOTING_RETURN:
-        smoke = "production" if record.smoke_due and record.weight == 0 else None
-        return Needs(alarms=alarms, weights=weighted and record.weight != 0, smoke=smoke)
-    if phase in (Phase.STARTING, Phase.CLEANUP):
-        return Needs(alarms=alarms)
-    return Needs()
-
-
-def absorb(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:
+def with_result(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:
     """What an action's result adds to the record (only registration returns one)."""
     if isinstance(action, RegisterTaskDefinition) and isinstance(result, str):
         return record.with_changes(task_definition=result)

@@ -21,8 +21,8 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from neuraltrade_deploy import __version__
-from neuraltrade_deploy.config.model import SmokeCheck
-from neuraltrade_deploy.logs import add_secrets, get_logger, redact
+from neuraltrade_deploy.core.plan import SmokeCheck
+from neuraltrade_deploy.reporting.logs import add_secrets, get_logger, redact
 
 MAX_BODY_BYTES = 1024 * 1024  # enough for any health page; a runaway stream is cut here
 MAX_REDIRECTS = 5

@@ -9,28 +9,9 @@ also a fence: a pre-empted process finds out at its next write.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
 from typing import Any
 
-
-class Phase(str, Enum):
-    STARTING = "STARTING"  # lock taken, task definition being registered
-    CANARY_WAITING = "CANARY_WAITING"  # canary scaled for the target weight; waiting for health
-    CANARY_SMOKE = "CANARY_SMOKE"  # canary healthy, canary smoke checks before any weight
-    SHIFTING = "SHIFTING"  # gates, then weights set and read back
-    BAKING = "BAKING"  # weight verified; production smoke, then bake with alarms watched
-    PAUSED = "PAUSED"  # a step was reached and baked; no process is watching
-    PROMOTING_STABLE = "PROMOTING_STABLE"  # 100% on canary; stable rolling to the new revision
-    PROMOTING_RETURN = "PROMOTING_RETURN"  # stable healthy on new revision; traffic back to it
-    CLEANUP = "CLEANUP"  # traffic on stable; canary being removed
-    PROMOTED = "PROMOTED"
-    ROLLING_BACK = "ROLLING_BACK"
-    ROLLED_BACK = "ROLLED_BACK"
-    FAILED = "FAILED"  # rollback could not complete; holds the service until a rollback does
-
-
-FINAL_PHASES = frozenset({Phase.PROMOTED, Phase.ROLLED_BACK})
-PROMOTE_PHASES = frozenset({Phase.PROMOTING_STABLE, Phase.PROMOTING_RETURN, Phase.CLEANUP})
+from neuraltrade_deploy.core.phases import FINAL_PHASES, TRANSITIONS, Phase
 
 HISTORY_LIMIT = 30
 
@@ -94,7 +75,11 @@ class DeploymentRecord:
         return not self.final
 
     def moved(self, phase: Phase, now: float, reason: str, **changes: Any) -> DeploymentRecord:
-        """The record in a new phase, with the move written into its history."""
+        """The record in a new phase, with the move written into its history. A move the
+        transition table does not allow is a bug, refused here rather than stored; moving
+        to the same phase restarts its timer (a rollback or a start taken up again)."""
+        if phase is not self.phase and phase not in TRANSITIONS[self.phase]:
+            raise ValueError(f"no move from {self.phase.value} to {phase.value} in TRANSITIONS")
         entry = HistoryEntry(at=now, phase=phase.value, reason=reason)
         history = (*self.history, entry)[-HISTORY_LIMIT:]
         return replace(self, phase=phase, phase_started_at=now, history=history, **changes)

@@ -1,6 +1,7 @@
-"""Builds what the engine talks to from deploy.yaml and the global options. The only
-module outside `aws/` that reaches into it, and only inside functions, so that
-`nt-deploy --help` never imports boto3."""
+"""The composition root: builds what a command runs on (clock, AWS ports, owner and its
+liveness, the engine's hooks and observers) from deploy.yaml and the global options.
+The only module outside `aws/` that reaches into it, and only inside functions, so
+that `nt-deploy --help` never imports boto3."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from neuraltrade_deploy import logs
-from neuraltrade_deploy.config.model import DeployConfig, ServiceConfig
-from neuraltrade_deploy.core.model import SmokeOutcome
-from neuraltrade_deploy.record import Owner
-from neuraltrade_deploy.taskdef import load_task_definition, secret_values
+from neuraltrade_deploy.config.taskdef import load_task_definition, secret_values
+from neuraltrade_deploy.core.observation import SmokeOutcome
+from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.record import Owner
+from neuraltrade_deploy.reporting import logs
+from neuraltrade_deploy.shell.ports import Hooks, Ports
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.aws.clients import AwsClients
-    from neuraltrade_deploy.clock import SystemClock
-    from neuraltrade_deploy.executor import Ports
+    from neuraltrade_deploy.reporting.github import StepSummary
+    from neuraltrade_deploy.shell.clock import SystemClock
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def no_task_definition(image: str | None) -> dict[str, Any]:
 
 
 def smoke_runner(plan: ServiceConfig, environ: Mapping[str, str]) -> Any:
-    from neuraltrade_deploy.smoke import run_checks
+    from neuraltrade_deploy.smoke.checks import run_checks
 
     def run(target: str) -> SmokeOutcome:
         checks = plan.smoke_canary if target == "canary" else plan.smoke_production
@@ -101,8 +103,6 @@ def aws_ports(
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
     from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter, resolve_traffic
-    from neuraltrade_deploy.aws.errors import is_transient
-    from neuraltrade_deploy.executor import Ports
 
     build = (
         task_definition_builder(plan, variables, environ) if task_definition else no_task_definition
@@ -122,7 +122,6 @@ def aws_ports(
         build_task_definition=build,
         stable_target_group=resolved.stable_tg_arn,
         canary_target_group=resolved.canary_tg_arn,
-        transient=is_transient,
     )
 
 
@@ -145,3 +144,63 @@ def ci_job_url(environ: Mapping[str, str]) -> str:
         repo = environ.get("GITHUB_REPOSITORY", "")
         return f"{server}/{repo}/actions/runs/{environ['GITHUB_RUN_ID']}"
     return environ.get("CI_JOB_URL", "") or environ.get("BUILD_URL", "")
+
+
+@dataclass
+class CommandParts:
+    """Everything a deployment command runs on, built in one place."""
+
+    ports: Ports
+    hooks: Hooks
+    owner: Owner
+    clock: SystemClock
+    summary: StepSummary
+
+
+def deployment_parts(
+    config: DeployConfig,
+    plan: ServiceConfig,
+    options: AwsOptions,
+    command: str,
+    *,
+    variables: Mapping[str, str],
+    environ: Mapping[str, str],
+    console: bool,
+) -> CommandParts:
+    """The real clock, the AWS ports, who we are, whether a holder is alive, and who
+    watches each tick (progress lines or calm CI events, the GitHub step summary)."""
+    from neuraltrade_deploy.aws.errors import is_transient
+    from neuraltrade_deploy.reporting.github import StepSummary
+    from neuraltrade_deploy.reporting.progress import ProgressPrinter
+    from neuraltrade_deploy.shell.clock import SystemClock
+
+    clock = SystemClock()
+    ports = aws_ports(
+        config,
+        plan,
+        options,
+        clock=clock,
+        variables=variables,
+        environ=environ,
+        task_definition=command != "rollback",
+    )
+    summary = StepSummary(environ, command)
+    hooks = Hooks(
+        observers=[ProgressPrinter(console=console), summary],
+        owner_alive=owner_alive,
+        transient=is_transient,
+    )
+    return CommandParts(ports, hooks, this_owner(command, environ), clock, summary)
+
+
+def owner_alive(owner: Owner) -> bool:
+    """A holder on this very machine whose process is gone holds nothing (kill -9)."""
+    if owner.host != socket.gethostname() or owner.pid <= 0:
+        return True
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.begin import DEPLOYMENT_TAG
-from neuraltrade_deploy.core.model import Intent
-from neuraltrade_deploy.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
-from neuraltrade_deploy.ports import ServiceState
-from neuraltrade_deploy.record import DeploymentRecord, Owner
-from neuraltrade_deploy.steering import steering_problem
+from neuraltrade_deploy.core.decision import Intent
+from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
+from neuraltrade_deploy.core.gates import steering_problem
+from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
-    from neuraltrade_deploy.executor import Ports
+    from neuraltrade_deploy.shell.ports import Ports
 
 
 def preflight(
@@ -81,7 +81,7 @@ def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
 def check_rule(plan: ServiceConfig, ports: Ports) -> None:
     if plan.traffic.mode != "weighted":
         return
-    from neuraltrade_deploy.executor import read_weights
+    from neuraltrade_deploy.shell.observe import read_weights
 
     weights = read_weights(ports)
     if weights.foreign:

@@ -10,34 +10,37 @@ from typing import Any
 
 import structlog
 
-from neuraltrade_deploy.config.model import ServiceConfig
-from neuraltrade_deploy.core.begin import absorb, begin, needs, refuse_early
+from neuraltrade_deploy.core.claim import claim, refuse_early, with_result
 from neuraltrade_deploy.core.decide import decide
-from neuraltrade_deploy.core.model import (
+from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
     Decision,
     DeleteCanary,
     Intent,
-    Needs,
-    Observation,
     Outcome,
     ScaleCanary,
     SetWeights,
     UpdateStable,
 )
-from neuraltrade_deploy.errors import (
+from neuraltrade_deploy.core.errors import (
     AwsError,
     Conflict,
+    ExitStatus,
     NtDeployError,
     Preempted,
     RollbackIncomplete,
     StaleRecord,
 )
-from neuraltrade_deploy.executor import Ports, Tick, perform, read_weights
-from neuraltrade_deploy.ports import ServiceState
-from neuraltrade_deploy.preflight import preflight
-from neuraltrade_deploy.record import DeploymentRecord, Owner, Phase
+from neuraltrade_deploy.core.observation import Needs, Observation, ServiceState
+from neuraltrade_deploy.core.phase_table import log_level, needs
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.shell.actions import perform
+from neuraltrade_deploy.shell.observe import observe
+from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
+from neuraltrade_deploy.shell.preflight import preflight
 
 TAKE_ATTEMPTS = 5
 # Ticks in a row that may fail with a transient error (each after botocore's own 6 tries)
@@ -55,6 +58,7 @@ class Engine:
         ports: Ports,
         owner: Owner,
         *,
+        hooks: Hooks | None = None,
         lease: float | None = None,
         deployment_id: str | None = None,
     ) -> None:
@@ -62,6 +66,7 @@ class Engine:
         self.intent = intent
         self.ports = ports
         self.owner = owner
+        self.hooks = hooks or Hooks()
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
@@ -77,7 +82,9 @@ class Engine:
     def run(self) -> Outcome:
         taken = self.take()
         if taken is None:
-            return Outcome(0, f"nothing in progress for {self.plan.key}; nothing to roll back")
+            return Outcome(
+                ExitStatus.OK, f"nothing in progress for {self.plan.key}; nothing to roll back"
+            )
         record, resumed = taken
         return self.loop(record, check_history=resumed)
 
@@ -89,7 +96,7 @@ class Engine:
             now = self.ports.clock.now()
             refuse_early(self.plan, self.intent, stored, self.owner, now)
             stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, now)
-            record = begin(
+            record = claim(
                 self.plan,
                 self.intent,
                 stored,
@@ -106,7 +113,7 @@ class Engine:
             except StaleRecord:
                 if self.intent.command == "rollback":
                     continue
-                raise self.lost() from None
+                raise self.taken_over() from None
             resumed = stored is not None and not stored.final and self.intent.command != "rollback"
             self.log = self.log.bind(deployment_id=record.deployment_id)
             self.log.info(
@@ -124,7 +131,7 @@ class Engine:
 
     def load_alive(self) -> DeploymentRecord | None:
         stored = self.load()
-        if stored is not None and stored.owner and not self.ports.owner_alive(stored.owner):
+        if stored is not None and stored.owner and not self.hooks.owner_alive(stored.owner):
             self.log.info("holder_gone", holder=stored.owner.describe())
             return stored.with_changes(lease_until=0.0)
         return stored
@@ -137,7 +144,7 @@ class Engine:
                 decision = self.tick(record, first)
             except AwsError as err:
                 failures += 1
-                if self.ports.transient(err) and failures < TRANSIENT_TICKS:
+                if self.hooks.transient(err) and failures < TRANSIENT_TICKS:
                     self.log.warning("aws_transient", error=str(err), attempt=failures)
                     self.ports.clock.sleep(self.plan.poll_interval)
                     record = self.record or record
@@ -169,13 +176,13 @@ class Engine:
         self.last_actions, self.last_stable = decision.actions, obs.stable
         for action in decision.actions:
             result = self.act(action, obs)
-            after = absorb(new, action, result)
+            after = with_result(new, action, result)
             if after != new:
                 new = self.persist(after)
         done_tick = Decision(
             new, decision.actions, decision.outcome, decision.event, decision.reasons
         )
-        for observer in self.ports.observers:
+        for observer in self.hooks.observers:
             observer(Tick(self.plan, self.intent, new, done_tick, obs, now))
         return done_tick
 
@@ -195,7 +202,7 @@ class Engine:
             now,
             f"aborted: {err}",
             rollback_reason=f"aborted after an AWS error: {err}",
-            rollback_exit=1,
+            rollback_exit=int(ExitStatus.ERROR),
         )
         try:
             return self.persist(moved.with_changes(lease_until=now + self.lease))
@@ -207,38 +214,17 @@ class Engine:
     def observe(
         self, record: DeploymentRecord, wanted: Needs, *, check_history: bool
     ) -> Observation:
-        ports, plan = self.ports, self.plan
-        services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
-        history_error, fired = None, None
-        if check_history and plan.alarms:
-            since = record.step_started_at or record.created_at
-            try:
-                fired = ports.alarms.fired_since(plan.alarms, since)
-            except NtDeployError as err:
-                history_error = str(err)
-        return Observation(
-            stable=services[plan.service],
-            canary=services[record.canary_service],
-            alarms=ports.alarms.read(plan.alarms) if wanted.alarms else None,
-            fired_since=fired,
-            history_error=history_error,
-            weights=read_weights(ports) if wanted.weights else None,
-            canary_targets=(
-                ports.router.target_health(ports.canary_target_group)
-                if wanted.canary_targets and ports.canary_target_group
-                else None
-            ),
-            stable_targets=(
-                ports.router.target_health(ports.stable_target_group)
-                if wanted.stable_targets
-                else None
-            ),
-            smoke=ports.smoke(wanted.smoke) if wanted.smoke else None,
+        return observe(
+            self.plan,
+            self.ports,
+            record,
+            wanted,
+            check_history=check_history,
             interrupted=self.interrupted,
         )
 
     def act(self, action: Action, obs: Observation) -> object:
-        for listener in self.ports.on_action:
+        for listener in self.hooks.on_action:
             listener(action)
         self.log.info("action", action=type(action).__name__, what=action.describe())
         return perform(self.plan, self.ports, action, obs.stable, self.current_id())
@@ -261,7 +247,7 @@ class Engine:
         try:
             return self.write(record)
         except StaleRecord as err:
-            raise self.lost() from err
+            raise self.taken_over() from err
 
     def write(self, record: DeploymentRecord) -> DeploymentRecord:
         """Conditional on the version we last read or wrote: the fence."""
@@ -269,19 +255,19 @@ class Engine:
         try:
             self.ports.store.put(new.to_item(), expected_version=self.stored_version)
         except StaleRecord:
-            if not self.landed(new):
+            if not self.stored_as_written(new):
                 raise
         self.stored_version = new.version
         self.record = new
         return new
 
-    def landed(self, new: DeploymentRecord) -> bool:
+    def stored_as_written(self, new: DeploymentRecord) -> bool:
         """A write whose reply was lost, retried by botocore, fails its own condition:
         if what is stored is exactly what we wrote, it was ours all along."""
         item = self.ports.store.load(self.plan.key)
         return item is not None and DeploymentRecord.from_item(item) == new
 
-    def lost(self) -> NtDeployError:
+    def taken_over(self) -> NtDeployError:
         item = self.ports.store.load(self.plan.key)
         other = DeploymentRecord.from_item(item) if item else None
         who = other.owner.describe() if other and other.owner else "another process"
@@ -333,11 +319,5 @@ class Engine:
             fields["reasons"] = list(decision.reasons)
         if decision.actions:
             fields["actions"] = [a.describe() for a in decision.actions]
-        level = "warning" if decision.event in ("rollback_started", "rollback_failed") else "info"
-        if (
-            decision.event
-            in ("baking", "waiting_for_canary", "waiting_for_stable", "rollback_waiting")
-            and record.phase is before.phase
-        ):
-            level = "debug" if not decision.actions else "info"
-        getattr(self.log, level)(decision.event, **fields)
+        level = log_level(decision.event, before, record, bool(decision.actions))
+        getattr(self.log, level)(str(decision.event), **fields)

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from neuraltrade_deploy.executor import Tick
-from neuraltrade_deploy.record import DeploymentRecord
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.shell.ports import Tick
 
 
 def enabled(environ: Mapping[str, str]) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values ("1", "on") would mask half of every line

@@ -3,7 +3,7 @@ not ours to steer. Two controllers moving the same traffic would fight."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.ports import ServiceState
+from neuraltrade_deploy.core.observation import ServiceState
 
 FOREIGN_CONTROLLERS = {
     "CODE_DEPLOY": "CodeDeploy shifts its traffic (deployment controller CODE_DEPLOY)",

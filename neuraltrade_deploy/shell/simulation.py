@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from neuraltrade_deploy.errors import AwsError, StaleRecord
-from neuraltrade_deploy.ports import (
+from neuraltrade_deploy.core.errors import AwsError, StaleRecord
+from neuraltrade_deploy.core.observation import (
     AlarmReading,
     AlarmState,
     EcsDeployment,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from typing import TextIO
 import structlog
 
 from neuraltrade_deploy.core.health import bake_for
-from neuraltrade_deploy.executor import Tick
-from neuraltrade_deploy.record import Phase
+from neuraltrade_deploy.core.phase_table import PHASES
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.shell.ports import Tick
 
 CI_EVERY = 30.0
 
@@ -24,8 +25,7 @@ def describe(tick: Tick) -> str:
     if (
         record.target_weight != record.weight
         and record.in_progress
-        and record.phase
-        not in (Phase.ROLLING_BACK, Phase.PROMOTING_RETURN, Phase.CLEANUP, Phase.FAILED)
+        and PHASES[record.phase].shows_target
     ):
         parts[-1] += f" -> {record.target_weight}%"
     if record.phase is Phase.BAKING and record.step_started_at is not None:
@@ -48,7 +48,7 @@ def describe(tick: Tick) -> str:
             )
         )
     parts.append(record.phase.value)
-    if tick.decision.reasons and tick.decision.event.startswith("waiting"):
+    if tick.decision.reasons and tick.decision.event.waiting:
         parts.append(f"({tick.decision.reasons[0]})")
     return "  ".join(parts)
 

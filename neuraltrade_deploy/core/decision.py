@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from neuraltrade_deploy.ports import AlarmReading, ServiceState, TargetHealth
-from neuraltrade_deploy.record import DeploymentRecord
+from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.events import Event
+from neuraltrade_deploy.core.record import DeploymentRecord
 
 Command = Literal["canary", "deploy", "promote", "rollback"]
 
@@ -23,53 +24,6 @@ class Intent:
     no_wait: bool = False
     reason: str = ""
     on_interrupt: Literal["rollback", "leave"] = "rollback"
-
-
-@dataclass(frozen=True)
-class Weights:
-    """The forward action as read from the load balancer."""
-
-    canary: int
-    stable: int
-    foreign: tuple[str, ...] = ()  # target groups that are neither ours
-
-    @property
-    def valid(self) -> bool:
-        return not self.foreign and self.canary + self.stable == 100
-
-
-@dataclass(frozen=True)
-class SmokeOutcome:
-    target: str
-    passed: bool
-    summary: str
-
-
-@dataclass(frozen=True)
-class Observation:
-    """A snapshot of what the phase needs; None means "not read this tick"."""
-
-    stable: ServiceState
-    canary: ServiceState | None = None
-    alarms: AlarmReading | None = None
-    fired_since: tuple[str, ...] | None = None  # alarms that entered ALARM since the step began
-    history_error: str | None = None
-    weights: Weights | None = None
-    canary_targets: TargetHealth | None = None
-    stable_targets: TargetHealth | None = None
-    smoke: SmokeOutcome | None = None
-    interrupted: bool = False
-
-
-@dataclass(frozen=True)
-class Needs:
-    """What the engine must read before deciding; kept minimal (cost per poll)."""
-
-    alarms: bool = False
-    weights: bool = False
-    canary_targets: bool = False
-    stable_targets: bool = False
-    smoke: str | None = None  # "canary" | "production"
 
 
 # ------------------------------------------------------------------ actions
@@ -143,7 +97,7 @@ Action = (
 class Outcome:
     """The command is over: its exit status and the one line that says why."""
 
-    status: int
+    status: ExitStatus
     message: str
 
 
@@ -152,5 +106,5 @@ class Decision:
     record: DeploymentRecord
     actions: tuple[Action, ...] = ()
     outcome: Outcome | None = None
-    event: str = "waiting"  # fixed snake_case name of what was decided
+    event: Event = Event.WAITING  # what was decided
     reasons: tuple[str, ...] = field(default_factory=tuple)

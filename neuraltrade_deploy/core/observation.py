@@ -1,0 +1,138 @@
+"""What the engine reads from AWS, as plain values: the services, target health, alarms,
+weights and smoke results of one tick. The AWS adapters build these; the core reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EcsDeployment:
+    """One entry of DescribeServices' `deployments`."""
+
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: str
+    desired: int
+    running: int
+    pending: int = 0
+    rollout_state: str | None = None  # IN_PROGRESS | COMPLETED | FAILED
+    rollout_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadBalancerBinding:
+    target_group_arn: str
+    container_name: str
+    container_port: int
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What DescribeServices says of one service. `status` is MISSING when it does not exist."""
+
+    cluster: str
+    name: str
+    status: str  # ACTIVE | DRAINING | INACTIVE | MISSING
+    arn: str = ""
+    task_definition: str = ""
+    desired: int = 0
+    running: int = 0
+    pending: int = 0
+    deployments: tuple[EcsDeployment, ...] = ()
+    load_balancers: tuple[LoadBalancerBinding, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    deployment_controller: str = "ECS"  # ECS | CODE_DEPLOY | EXTERNAL
+    deployment_strategy: str | None = None  # ROLLING | BLUE_GREEN | CANARY | LINEAR (ECS native)
+    # launchType / capacityProviderStrategy / platformVersion / networkConfiguration,
+    # exactly as DescribeServices gave them: what a canary copies from the stable.
+    launch: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.status in ("ACTIVE", "DRAINING")
+
+    @property
+    def primary(self) -> EcsDeployment | None:
+        for deployment in self.deployments:
+            if deployment.status == "PRIMARY":
+                return deployment
+        return None
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    healthy: int
+    total: int
+    # "10.0.1.5:3000 unhealthy (Target.FailedHealthChecks)" for each target not healthy
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    name: str
+    state: str  # OK | ALARM | INSUFFICIENT_DATA
+    reason: str = ""
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class AlarmReading:
+    """All configured alarms in one DescribeAlarms. `error` set means unreadable: a failed gate."""
+
+    states: Mapping[str, AlarmState] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def firing(self) -> tuple[str, ...]:
+        return tuple(n for n, s in self.states.items() if s.state == "ALARM")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The forward action as read from the load balancer."""
+
+    canary: int
+    stable: int
+    foreign: tuple[str, ...] = ()  # target groups that are neither ours
+
+    @property
+    def valid(self) -> bool:
+        return not self.foreign and self.canary + self.stable == 100
+
+
+@dataclass(frozen=True)
+class SmokeOutcome:
+    target: str
+    passed: bool
+    summary: str
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A snapshot of what the phase needs; None means "not read this tick"."""
+
+    stable: ServiceState
+    canary: ServiceState | None = None
+    alarms: AlarmReading | None = None
+    fired_since: tuple[str, ...] | None = None  # alarms that entered ALARM since the step began
+    history_error: str | None = None
+    weights: Weights | None = None
+    canary_targets: TargetHealth | None = None
+    stable_targets: TargetHealth | None = None
+    smoke: SmokeOutcome | None = None
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the engine must read before deciding; kept minimal (cost per poll)."""
+
+    alarms: bool = False
+    weights: bool = False
+    canary_targets: bool = False
+    stable_targets: bool = False
+    smoke: str | None = None  # "canary" | "production"

@@ -1,0 +1,149 @@
+"""The one table of phases: for each, the handler that decides in it, whether the
+forward gates (interrupts, alarms) come first, what it needs observed, which of its
+events is a quiet wait (logged at debug while nothing changes), and whether the
+progress line shows the weight it is moving to. A new phase is one row here, one
+entry in TRANSITIONS and one handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from neuraltrade_deploy.core import forward
+from neuraltrade_deploy.core.decision import Decision, Intent, Outcome
+from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.events import WARNING_EVENTS, Event
+from neuraltrade_deploy.core.observation import Needs, Observation
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.rollback import failed_message, rolling_back
+
+Handler = Callable[[ServiceConfig, Intent, DeploymentRecord, Observation, float], Decision]
+NeedsOf = Callable[[ServiceConfig, DeploymentRecord], Needs]
+
+
+@dataclass(frozen=True)
+class PhaseRule:
+    handler: Handler
+    needs: NeedsOf
+    gated: bool = True  # interrupts and alarms end the forward path before the handler runs
+    quiet_event: Event | None = None  # a wait that repeats every poll: debug, not info
+    shows_target: bool = True  # the progress line shows "canary 10% -> 50%"
+
+
+# ------------------------------------------------------------------ handlers of the stops
+
+
+def rollback(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
+    return rolling_back(plan, record, obs, now)
+
+
+def failed(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
+    outcome = Outcome(ExitStatus.ROLLBACK_INCOMPLETE, failed_message(record))
+    return Decision(record, outcome=outcome, event=Event.ROLLBACK_FAILED)
+
+
+def nothing_to_do(
+    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
+    outcome = Outcome(ExitStatus.OK, f"deployment is {record.phase.value}")
+    return Decision(record, outcome=outcome, event=Event.NOTHING_TO_DO)
+
+
+# ------------------------------------------------------------------ what each phase reads
+# The fewest reads each phase needs: during a bake, DescribeServices and one
+# DescribeAlarms (plus the record write) are all a poll costs.
+
+
+def weighted(plan: ServiceConfig) -> bool:
+    return plan.traffic.mode == "weighted"
+
+
+def alarms_only(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(plan.alarms))
+
+
+def nothing(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs()
+
+
+def canary_waiting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(plan.alarms), canary_targets=weighted(plan))
+
+
+def canary_smoke_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(plan.alarms), smoke="canary")
+
+
+def shifting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(plan.alarms), weights=weighted(plan))
+
+
+def baking_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    smoke = "production" if record.smoke_due else None
+    return Needs(alarms=bool(plan.alarms), smoke=smoke)
+
+
+def promoting_stable_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(plan.alarms), stable_targets=True)
+
+
+def promoting_return_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    smoke = "production" if record.smoke_due and record.weight == 0 else None
+    weights = weighted(plan) and record.weight != 0
+    return Needs(alarms=bool(plan.alarms), weights=weights, smoke=smoke)
+
+
+def rolling_back_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(weights=weighted(plan), stable_targets=True)
+
+
+P = Phase
+PHASES: dict[Phase, PhaseRule] = {
+    P.STARTING: PhaseRule(forward.starting, alarms_only),
+    P.CANARY_WAITING: PhaseRule(
+        forward.canary_waiting, canary_waiting_needs, quiet_event=Event.WAITING_FOR_CANARY
+    ),
+    P.CANARY_SMOKE: PhaseRule(forward.canary_smoke, canary_smoke_needs),
+    P.SHIFTING: PhaseRule(forward.shifting, shifting_needs),
+    P.BAKING: PhaseRule(forward.baking, baking_needs, quiet_event=Event.BAKING),
+    P.PAUSED: PhaseRule(nothing_to_do, nothing, gated=False),
+    P.PROMOTING_STABLE: PhaseRule(
+        forward.promoting_stable, promoting_stable_needs, quiet_event=Event.WAITING_FOR_STABLE
+    ),
+    P.PROMOTING_RETURN: PhaseRule(
+        forward.promoting_return, promoting_return_needs, shows_target=False
+    ),
+    P.CLEANUP: PhaseRule(forward.cleanup, alarms_only, shows_target=False),
+    P.PROMOTED: PhaseRule(nothing_to_do, nothing, gated=False),
+    P.ROLLING_BACK: PhaseRule(
+        rollback,
+        rolling_back_needs,
+        gated=False,
+        quiet_event=Event.ROLLBACK_WAITING,
+        shows_target=False,
+    ),
+    P.ROLLED_BACK: PhaseRule(nothing_to_do, nothing, gated=False),
+    P.FAILED: PhaseRule(failed, nothing, gated=False, shows_target=False),
+}
+
+
+def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    """What the engine must read before deciding in the record's phase."""
+    return PHASES[record.phase].needs(plan, record)
+
+
+def log_level(event: Event, before: DeploymentRecord, after: DeploymentRecord, acted: bool) -> str:
+    """warning for a rollback starting or failing; debug for a quiet wait that changed
+    nothing (it repeats every poll); info otherwise."""
+    if event in WARNING_EVENTS:
+        return "warning"
+    quiet = PHASES[before.phase].quiet_event
+    if event is quiet and after.phase is before.phase and not acted:
+        return "debug"
+    return "info"

@@ -1,0 +1,51 @@
+"""How each action is carried out on the ports: `perform`. Every action is an end
+state, so performing one twice is harmless."""
+
+from __future__ import annotations
+
+from neuraltrade_deploy.core.decision import (
+    Action,
+    CreateCanary,
+    DeleteCanary,
+    RegisterTaskDefinition,
+    ScaleCanary,
+    SetWeights,
+    UpdateStable,
+)
+from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.tags import canary_tags, revision_tags
+from neuraltrade_deploy.shell.ports import Ports
+
+
+def perform(
+    plan: ServiceConfig, ports: Ports, action: Action, stable: ServiceState, deployment_id: str
+) -> object:
+    """Carries out one action; every one is an end state, so repeating it is harmless."""
+    ecs = ports.ecs
+    if isinstance(action, RegisterTaskDefinition):
+        body = ports.build_task_definition(action.image)
+        return ecs.register_task_definition(body, revision_tags(action.image, deployment_id))
+    if isinstance(action, CreateCanary):
+        group = ports.canary_target_group if action.target_group == "canary" else None
+        return ecs.create_service(
+            template=stable,
+            name=action.name,
+            task_definition=action.task_definition,
+            desired=action.desired,
+            target_group_arn=group or ports.stable_target_group,
+            template_target_group=ports.stable_target_group,
+            tags=canary_tags(deployment_id),
+        )
+    if isinstance(action, ScaleCanary):
+        ecs.scale_service(plan.cluster, action.name, action.desired)
+    elif isinstance(action, SetWeights):
+        weights = {ports.stable_target_group: action.stable}
+        if ports.canary_target_group:
+            weights[ports.canary_target_group] = action.canary
+        ports.router.set_weights(weights)
+    elif isinstance(action, UpdateStable):
+        ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
+    elif isinstance(action, DeleteCanary):
+        ecs.delete_service(plan.cluster, action.name)
+    return None

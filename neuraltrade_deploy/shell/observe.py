@@ -1,0 +1,66 @@
+"""What the engine reads before each decision, in as few calls as the phase needs
+(core/phase_table.py says which), and the weights as the core reads them."""
+
+from __future__ import annotations
+
+from neuraltrade_deploy.core.errors import NtDeployError
+from neuraltrade_deploy.core.observation import Needs, Observation, Weights
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.shell.ports import Ports
+
+
+def read_weights(ports: Ports) -> Weights:
+    raw = ports.router.read_weights()
+    ours = {ports.stable_target_group, ports.canary_target_group}
+    return Weights(
+        canary=raw.get(ports.canary_target_group or "", 0),
+        stable=raw.get(ports.stable_target_group, 0),
+        foreign=tuple(sorted(arn for arn, w in raw.items() if arn not in ours and w > 0)),
+    )
+
+
+def observe(
+    plan: ServiceConfig,
+    ports: Ports,
+    record: DeploymentRecord,
+    wanted: Needs,
+    *,
+    check_history: bool,
+    interrupted: bool,
+) -> Observation:
+    """One DescribeServices for both services, then only what `wanted` asks for. The
+    alarm history is read once, when a process takes up a deployment in progress."""
+    services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
+    fired, history_error = fired_since(plan, ports, record) if check_history else (None, None)
+    return Observation(
+        stable=services[plan.service],
+        canary=services[record.canary_service],
+        alarms=ports.alarms.read(plan.alarms) if wanted.alarms else None,
+        fired_since=fired,
+        history_error=history_error,
+        weights=read_weights(ports) if wanted.weights else None,
+        canary_targets=(
+            ports.router.target_health(ports.canary_target_group)
+            if wanted.canary_targets and ports.canary_target_group
+            else None
+        ),
+        stable_targets=(
+            ports.router.target_health(ports.stable_target_group) if wanted.stable_targets else None
+        ),
+        smoke=ports.smoke(wanted.smoke) if wanted.smoke else None,
+        interrupted=interrupted,
+    )
+
+
+def fired_since(
+    plan: ServiceConfig, ports: Ports, record: DeploymentRecord
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """Alarms that entered ALARM since the step began, or why that is unreadable."""
+    if not plan.alarms:
+        return None, None
+    since = record.step_started_at or record.created_at
+    try:
+        return ports.alarms.fired_since(plan.alarms, since), None
+    except NtDeployError as err:
+        return None, str(err)

@@ -1,0 +1,1 @@
+"""The HTTP smoke checks run against the canary and production URLs."""

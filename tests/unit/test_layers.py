@@ -1,0 +1,55 @@
+"""The layers, checked mechanically: the core imports only the standard library and its
+own modules, both as written (every import statement) and as run (a fresh interpreter)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "neuraltrade_deploy" / "core"
+STDLIB = set(sys.stdlib_module_names)
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_core_modules_import_only_the_standard_library_and_core() -> None:
+    outside = {
+        f"{path.name}: {name}"
+        for path in sorted(CORE.glob("*.py"))
+        for name in imported_modules(path)
+        if name.split(".")[0] not in STDLIB and not name.startswith("neuraltrade_deploy.core")
+    }
+    assert outside == set()
+
+
+def test_importing_decide_loads_nothing_outside_the_standard_library() -> None:
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import neuraltrade_deploy.core.decide\n"
+        "std = set(sys.stdlib_module_names)\n"
+        "top = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print('FOREIGN', sorted(t for t in top if t not in std and t != 'neuraltrade_deploy'))\n"
+        "ours = [m for m in sys.modules if m.startswith('neuraltrade_deploy.')]\n"
+        "print('OUTSIDE', sorted(m for m in ours if not m.startswith('neuraltrade_deploy.core')))\n"
+        "heavy = ('yaml', 'boto3', 'botocore', 'click', 'structlog', 'tenacity', 'urllib3')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout, done.stdout
+    assert "FOREIGN []" in done.stdout, done.stdout
+    assert "OUTSIDE []" in done.stdout, done.stdout
