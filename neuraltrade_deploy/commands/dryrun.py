@@ -67,9 +67,7 @@ def simulated(
             tags=dict(canary.tags),
         )
     weights = (
-        real.router.read_weights()
-        if plan.traffic.mode == "weighted"
-        else {real.stable_target_group: 100}
+        real.router.read_weights() if plan.traffic.weighted else {real.stable_target_group: 100}
     )
     alarms = SimAlarms(faults, plan.alarms)
     reading = real.alarms.read(plan.alarms) if plan.alarms else None
@@ -81,7 +79,7 @@ def simulated(
         store.items[plan.key] = dict(item)
     return Ports(
         ecs=ecs,
-        router=SimRouter(ecs, faults, weights),
+        router=SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted),
         alarms=alarms,
         store=store,
         clock=FakeClock(now),

@@ -49,7 +49,7 @@ def canary_waiting(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     want = canary_count(record.stable_desired, record.target_weight)
-    weighted = plan.traffic.mode == "weighted"
+    weighted = plan.traffic.weighted
     canary = obs.canary
     timed_out = now - record.phase_started_at > plan.timeouts.healthy
     if canary is None or not canary.exists:
@@ -115,9 +115,7 @@ def shifting(
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason)
     weights = obs.weights
-    if plan.traffic.mode == "weighted" and (
-        weights is None or not weights.valid or weights.canary != target
-    ):
+    if plan.traffic.weighted and (weights is None or not weights.valid or weights.canary != target):
         seen = "unread" if weights is None else f"{weights.stable}/{weights.canary}"
         if now - record.phase_started_at > plan.timeouts.healthy:
             why = f"weights never read back as set (stable/canary {seen}): another writer?"
@@ -214,7 +212,7 @@ def promoting_stable(
         return start_rollback(plan, record, obs, now, health.reason)
     if health.healthy and not actions:
         moved = record.moved(Phase.PROMOTING_RETURN, now, health.reason)
-        weights = (SetWeights(0),) if plan.traffic.mode == "weighted" else ()
+        weights = (SetWeights(0),) if plan.traffic.weighted else ()
         return Decision(moved, weights, event=Event.STABLE_PROMOTED, reasons=(health.reason,))
     if now - record.phase_started_at > plan.timeouts.promote:
         why = f"stable not rolled out within {plan.timeouts.promote:g}s: {health.reason}"
@@ -227,9 +225,7 @@ def promoting_return(
 ) -> Decision:
     if record.weight != 0:
         weights = obs.weights
-        if plan.traffic.mode == "weighted" and (
-            weights is None or not weights.valid or weights.canary != 0
-        ):
+        if plan.traffic.weighted and (weights is None or not weights.valid or weights.canary != 0):
             return Decision(
                 record, (SetWeights(0),), event=Event.SHIFTING, reasons=("return to stable",)
             )

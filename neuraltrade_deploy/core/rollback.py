@@ -78,9 +78,7 @@ def rolling_back(
             return rollback_waiting(plan, record, now, actions, health.reason)
         reasons.append(health.reason)
     weights = obs.weights
-    if plan.traffic.mode == "weighted" and (
-        weights is None or not weights.valid or weights.canary != 0
-    ):
+    if plan.traffic.weighted and (weights is None or not weights.valid or weights.canary != 0):
         if timed_out(plan, record, now):
             return rollback_waiting(plan, record, now, (), "weights never read back 100% stable")
         return Decision(

@@ -79,7 +79,7 @@ def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
 
 
 def check_rule(plan: ServiceConfig, ports: Ports) -> None:
-    if plan.traffic.mode != "weighted":
+    if not plan.traffic.weighted:
         return
     from neuraltrade_deploy.shell.observe import read_weights
 

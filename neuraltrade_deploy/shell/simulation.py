@@ -268,7 +268,10 @@ class SimEcs:
 
 
 class SimRouter:
-    def __init__(self, ecs: SimEcs, faults: Faults, weights: Mapping[str, int]) -> None:
+    def __init__(
+        self, ecs: SimEcs, faults: Faults, weights: Mapping[str, int], *, weighted: bool = True
+    ) -> None:
+        self.weighted = weighted
         self.ecs = ecs
         self.faults = faults
         self.weights = dict(weights)
