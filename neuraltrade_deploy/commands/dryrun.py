@@ -24,7 +24,7 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
     now = real.clock.now()
     item = real.store.load(plan.key)
     stored = DeploymentRecord.from_item(item) if item else None
-    preflight(plan, intent, stored, real, owner, now)  # the real gates, read-only
+    preflight(plan, intent, stored, real)  # the real gates, read-only
     sim = simulated(plan, real, item, now)
     start = now
     printed: list[str] = []

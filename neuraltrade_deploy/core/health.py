@@ -94,10 +94,3 @@ def bake_for(plan: ServiceConfig, intent: Intent, weight: int) -> float:
         if step.weight >= weight:
             return step.bake
     return plan.steps[-1].bake if plan.steps else 0.0
-
-
-def step_index(plan: ServiceConfig, weight: int) -> int:
-    for index, step in enumerate(plan.steps):
-        if step.weight >= weight:
-            return index
-    return len(plan.steps) - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from neuraltrade_deploy.core.decision import (
     Action,
+    CreateCanary,
     Decision,
     DeleteCanary,
     Outcome,
@@ -133,3 +134,31 @@ def failed_message(record: DeploymentRecord) -> str:
         f"rollback incomplete for {record.key}: {last}. Fix it by hand, then run "
         "`nt-deploy rollback` again; `nt-deploy status` lists what is left"
     )
+
+
+def aborted(record: DeploymentRecord, now: float, error: str) -> DeploymentRecord:
+    """AWS failing beyond retries in the middle of a deployment: the safe way out is a
+    rollback (traffic first) that ends with exit 1. The engine refuses this move while
+    already rolling back (that failure is exit 5)."""
+    return record.moved(
+        Phase.ROLLING_BACK,
+        now,
+        f"aborted: {error}",
+        rollback_reason=f"aborted after an AWS error: {error}",
+        rollback_exit=int(ExitStatus.ERROR),
+    )
+
+
+def undo_of(actions: tuple[Action, ...], record: DeploymentRecord | None) -> tuple[Action, ...]:
+    """What takes back a pre-empted holder's last actions, which may have landed after
+    the rollback that pre-empted it looked: weights to stable, its canary gone, the
+    stable back on its old revision. Each is an end state, so doing it twice is harmless."""
+    undo: list[Action] = []
+    for action in actions:
+        if isinstance(action, SetWeights) and action.canary > 0:
+            undo.append(SetWeights(0))
+        elif isinstance(action, CreateCanary | ScaleCanary) and action.desired > 0:
+            undo += [ScaleCanary(action.name, 0), DeleteCanary(action.name)]
+        elif isinstance(action, UpdateStable) and record is not None:
+            undo.append(UpdateStable(record.stable_task_definition))
+    return tuple(undo)

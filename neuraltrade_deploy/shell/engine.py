@@ -14,14 +14,9 @@ from neuraltrade_deploy.core.claim import claim, refuse_early, with_result
 from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.decision import (
     Action,
-    CreateCanary,
     Decision,
-    DeleteCanary,
     Intent,
     Outcome,
-    ScaleCanary,
-    SetWeights,
-    UpdateStable,
 )
 from neuraltrade_deploy.core.errors import (
     AwsError,
@@ -37,6 +32,7 @@ from neuraltrade_deploy.core.phase_table import log_level, needs
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.rollback import aborted, undo_of
 from neuraltrade_deploy.shell.actions import perform
 from neuraltrade_deploy.shell.observe import observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
@@ -95,7 +91,7 @@ class Engine:
             stored = self.load_alive()
             now = self.ports.clock.now()
             refuse_early(self.plan, self.intent, stored, self.owner, now)
-            stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, now)
+            stable = preflight(self.plan, self.intent, stored, self.ports)
             record = claim(
                 self.plan,
                 self.intent,
@@ -197,13 +193,7 @@ class Engine:
                 hint="run `nt-deploy rollback` again; `nt-deploy status` shows what is left",
             ) from err
         now = self.ports.clock.now()
-        moved = record.moved(
-            Phase.ROLLING_BACK,
-            now,
-            f"aborted: {err}",
-            rollback_reason=f"aborted after an AWS error: {err}",
-            rollback_exit=int(ExitStatus.ERROR),
-        )
+        moved = aborted(record, now, str(err))
         try:
             return self.persist(moved.with_changes(lease_until=now + self.lease))
         except NtDeployError:
@@ -287,14 +277,7 @@ class Engine:
     def undo_last(self) -> None:
         """Our last calls may have landed after the rollback that pre-empted us looked:
         take back what they did (each is idempotent, the rollback's own are too)."""
-        undo: list[Action] = []
-        for action in self.last_actions:
-            if isinstance(action, SetWeights) and action.canary > 0:
-                undo.append(SetWeights(0))
-            elif isinstance(action, CreateCanary | ScaleCanary) and action.desired > 0:
-                undo += [ScaleCanary(action.name, 0), DeleteCanary(action.name)]
-            elif isinstance(action, UpdateStable) and self.record is not None:
-                undo.append(UpdateStable(self.record.stable_task_definition))
+        undo = undo_of(self.last_actions, self.record)
         stable = self.last_stable
         if not undo or stable is None:
             return
