@@ -19,7 +19,7 @@ import botocore.session  # type: ignore[import-untyped]
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
 from neuraltrade_deploy.config.taskdef import STATIC_KEYS, KeySets
-from neuraltrade_deploy.core.errors import AwsError, ConfigError, ResourceNotFound
+from neuraltrade_deploy.core.errors import AwsError, ConfigError
 from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
@@ -133,17 +133,6 @@ class EcsGatewayAws:
             if error_code(err) in GONE_CODES:
                 return
             raise translate(err, action=f"DeleteService {name} in cluster {cluster}") from err
-
-    def describe_task_definition_image(self, arn: str, container: str) -> str:
-        """The image `container` runs in task definition `arn` (what `status` shows)."""
-        try:
-            response = self._clients.ecs.describe_task_definition(taskDefinition=arn)
-        except Exception as err:
-            raise translate(err, action=f"DescribeTaskDefinition {arn}") from err
-        for definition in response["taskDefinition"].get("containerDefinitions", []):
-            if definition.get("name") == container:
-                return str(definition.get("image", ""))
-        raise ResourceNotFound(f'task definition {arn} has no container named "{container}"')
 
     def _update(self, cluster: str, name: str, **changes: Any) -> None:
         try:
