@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from neuraltrade_deploy.core.decision import Intent
-from neuraltrade_deploy.core.observation import ServiceState, TargetHealth
+from neuraltrade_deploy.core.observation import Observation, ServiceState, TargetHealth
 from neuraltrade_deploy.core.plan import ServiceConfig
 
 HealthState = Literal["healthy", "waiting", "failed"]
@@ -94,3 +94,11 @@ def bake_for(plan: ServiceConfig, intent: Intent, weight: int) -> float:
         if step.weight >= weight:
             return step.bake
     return plan.steps[-1].bake if plan.steps else 0.0
+
+
+def weights_pending(plan: ServiceConfig, obs: Observation, canary: int) -> bool:
+    """Weighted mode, and the weights read back are not yet exactly canary `canary`%
+    (unread, foreign target groups, or not adding up count as not yet)."""
+    weights = obs.weights
+    wrong = weights is None or not weights.valid or weights.canary != canary
+    return plan.traffic.weighted and wrong

@@ -15,7 +15,7 @@ from neuraltrade_deploy.core.decision import (
 )
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.events import Event
-from neuraltrade_deploy.core.health import rollout_health
+from neuraltrade_deploy.core.health import rollout_health, weights_pending
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -65,21 +65,11 @@ def rolling_back(
     traffic moves to it; then the canary goes."""
     reasons: list[str] = []
     if record.stable_touched:
-        actions: tuple[Action, ...] = ()
-        if obs.stable.task_definition != record.stable_task_definition:
-            actions = (UpdateStable(record.stable_task_definition),)
-        health = rollout_health(
-            obs.stable,
-            record.stable_task_definition,
-            obs.stable.desired,
-            obs.stable_targets,
-            "stable",
-        )
-        if actions or not health.healthy:
-            return rollback_waiting(plan, record, now, actions, health.reason)
-        reasons.append(health.reason)
-    weights = obs.weights
-    if plan.traffic.weighted and (weights is None or not weights.valid or weights.canary != 0):
+        waiting, healthy = stable_returning(plan, record, obs, now)
+        if waiting is not None:
+            return waiting
+        reasons.append(healthy)
+    if weights_pending(plan, obs, 0):
         if timed_out(plan, record, now):
             return rollback_waiting(plan, record, now, (), "weights never read back 100% stable")
         return Decision(
@@ -93,6 +83,34 @@ def rolling_back(
     removal = remove_canary(record, obs)
     if removal:
         return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=tuple(reasons))
+    return rollback_settled(plan, record, obs, now)
+
+
+def stable_returning(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> tuple[Decision | None, str]:
+    """A promote touched the stable: it goes back to its old revision, healthy, before
+    traffic moves to it. Returns the wait (None once healthy) and the health reason."""
+    actions: tuple[Action, ...] = ()
+    if obs.stable.task_definition != record.stable_task_definition:
+        actions = (UpdateStable(record.stable_task_definition),)
+    health = rollout_health(
+        obs.stable,
+        record.stable_task_definition,
+        obs.stable.desired,
+        obs.stable_targets,
+        "stable",
+    )
+    if actions or not health.healthy:
+        return rollback_waiting(plan, record, now, actions, health.reason), health.reason
+    return None, health.reason
+
+
+def rollback_settled(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
+    """Traffic on stable and the canary deleted: done once the canary has drained, the
+    stable has healthy targets and a pre-empted holder's last call had time to land."""
     if canary_draining(obs):
         return rollback_waiting(plan, record, now, (), "canary service still draining")
     stable_targets = obs.stable_targets
