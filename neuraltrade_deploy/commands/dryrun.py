@@ -17,7 +17,7 @@ from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.preflight import preflight
-from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 
 def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
@@ -44,7 +44,7 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
 def simulated(
     plan: ServiceConfig, real: Ports, item: Mapping[str, object] | None, now: float
 ) -> Ports:
-    faults = Faults()
+    faults = Calls()
     ecs = SimEcs(plan.cluster, faults)
     services = real.ecs.describe_services(plan.cluster, [plan.service, plan.canary_service])
     stable = services[plan.service]

@@ -15,7 +15,9 @@ from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.ports import Hooks, Ports
-from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.shell.simulation import MemoryStore, SimAlarms, SimEcs, SimRouter
+
+from .simfaults import Faults
 
 STABLE_TG = "arn:tg/nt-api-stable"
 CANARY_TG = "arn:tg/nt-api-canary"
