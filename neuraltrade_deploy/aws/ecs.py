@@ -1,10 +1,10 @@
-"""ports.EcsGateway on boto3. (Who may steer a service, SPEC rule 12, is decided from the
+"""ports.EcsGateway on boto3. (Who may steer a service, README rule 12, is decided from the
 ServiceState this maps, in `neuraltrade_deploy/core/gates.py`.)
 
 The canary service is a copy of the stable one: same launch settings and network, the same
 container and port bound to the canary target group. It is not registered in the stable
 service's Cloud Map / Service Connect namespaces on purpose: traffic must reach it only
-through the listener weights nt-deploy sets (SPEC rule 1).
+through the listener weights nt-deploy sets (README rule 1).
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def read_target_health(clients: AwsClients, target_group_arn: str) -> TargetHeal
 
 
 def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str, int]:
-    """The weights for exactly `pair` (a missing one is 0), or ValueError (SPEC rule 2)."""
+    """The weights for exactly `pair` (a missing one is 0), or ValueError (README rule 2)."""
     foreign = sorted(set(weights) - set(pair))
     if foreign:
         raise ValueError(f"weights name target groups other than stable and canary: {foreign}")

@@ -1,5 +1,5 @@
 """A whole NeuralTrade service in memory: plan, fakes, engine runner and the
-SPEC invariants as one function, for the unit tests of the engine."""
+README rules as one function, for the unit tests of the engine."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ class World:
     # -------------------------------------------------------- invariants
 
     def check_action(self, action: Action) -> None:
-        """SPEC rules 1 and 3, checked at the moment each action is taken."""
+        """README rules 1 and 3, checked at the moment each action is taken."""
         self.actions.append(action)
         record = self.record()
         if isinstance(action, SetWeights) and action.canary > 0:
@@ -132,7 +132,7 @@ class World:
         return DeploymentRecord.from_item(item) if item else None
 
     def invariants(self) -> list[str]:
-        """SPEC rules 2 and 4, over the world as it is now."""
+        """README rules 2 and 4, over the world as it is now."""
         problems = list(self.violations)
         for weights in self.router.history:
             if set(weights) - {STABLE_TG, CANARY_TG} or sum(weights.values()) != 100:
