@@ -55,6 +55,7 @@ class Engine:
         owner: Owner,
         *,
         hooks: Hooks | None = None,
+        checked: ServiceState | None = None,
         lease: float | None = None,
         deployment_id: str | None = None,
     ) -> None:
@@ -63,6 +64,9 @@ class Engine:
         self.ports = ports
         self.owner = owner
         self.hooks = hooks or Hooks()
+        # the stable service as a preflight already read it (dry-run checks the real AWS
+        # once, then plays on its copy): the first take does not check again
+        self.checked = checked
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
@@ -91,7 +95,8 @@ class Engine:
             stored = self.load_alive()
             now = self.ports.clock.now()
             refuse_early(self.plan, self.intent, stored, self.owner, now)
-            stable = preflight(self.plan, self.intent, stored, self.ports)
+            stable = self.checked or preflight(self.plan, self.intent, stored, self.ports)
+            self.checked = None
             record = claim(
                 self.plan,
                 self.intent,
