@@ -85,8 +85,8 @@ class Engine:
             return Outcome(
                 ExitStatus.OK, f"nothing in progress for {self.plan.key}; nothing to roll back"
             )
-        record, resumed = taken
-        return self.loop(record, check_history=resumed)
+        _, resumed = taken  # the taken record is now self.record
+        return self.loop(check_history=resumed)
 
     def take(self) -> tuple[DeploymentRecord, bool] | None:
         """Load, check, and write the record as ours. A rollback that loses the race to
@@ -137,24 +137,28 @@ class Engine:
             return stored.with_changes(lease_until=0.0)
         return stored
 
-    def loop(self, record: DeploymentRecord, *, check_history: bool) -> Outcome:
+    @property
+    def current(self) -> DeploymentRecord:
+        """The one current record: the last one read or written (every write sets it)."""
+        assert self.record is not None, "the record is taken before the loop runs"
+        return self.record
+
+    def loop(self, *, check_history: bool) -> Outcome:
         first = check_history
         failures = 0
         while True:
             try:
-                decision = self.tick(record, first)
+                decision = self.tick(self.current, first)
             except AwsError as err:
                 failures += 1
                 if self.hooks.transient(err) and failures < TRANSIENT_TICKS:
                     self.log.warning("aws_transient", error=str(err), attempt=failures)
                     self.ports.clock.sleep(self.plan.poll_interval)
-                    record = self.record or record
                     continue
-                record = self.abort(self.record or record, err)
+                self.abort(self.current, err)
                 first, failures = False, 0
                 continue
             first, failures = False, 0
-            record = decision.record
             if decision.outcome is not None:
                 return decision.outcome
             if not self.phase_changed:
