@@ -60,13 +60,6 @@ data "aws_iam_policy_document" "nt_deploy" {
     resources = local.task_definition_arns
   }
 
-  # DescribeTaskDefinition takes no resource ARN in IAM.
-  statement {
-    sid       = "ReadTaskDefinitions"
-    actions   = ["ecs:DescribeTaskDefinition"]
-    resources = ["*"]
-  }
-
   # Tags on the task definitions and canary services nt-deploy creates. Tagging at
   # creation needs ecs:TagResource too.
   statement {

@@ -1,4 +1,4 @@
-"""ports.EcsGateway on boto3. (Who may steer a service, SPEC rule 12, is decided from the
+"""ports.EcsGateway on boto3. (Who may steer a service, README rule 12, is decided from the
 ServiceState this maps, in `neuraltrade_deploy/core/gates.py`.)
 
 The canary service is a copy of the stable one (see `canary_copy` for exactly what is
@@ -19,7 +19,7 @@ from neuraltrade_deploy.aws.canary_copy import create_service_request, launch_se
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
 from neuraltrade_deploy.config.taskdef import STATIC_KEYS, KeySets
-from neuraltrade_deploy.core.errors import AwsError, ResourceNotFound
+from neuraltrade_deploy.core.errors import AwsError
 from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
@@ -139,17 +139,6 @@ class EcsGatewayAws:
             if error_code(err) in GONE_CODES:
                 return
             raise translate(err, action=f"DeleteService {name} in cluster {cluster}") from err
-
-    def describe_task_definition_image(self, arn: str, container: str) -> str:
-        """The image `container` runs in task definition `arn` (what `status` shows)."""
-        try:
-            response = self._clients.ecs.describe_task_definition(taskDefinition=arn)
-        except Exception as err:
-            raise translate(err, action=f"DescribeTaskDefinition {arn}") from err
-        for definition in response["taskDefinition"].get("containerDefinitions", []):
-            if definition.get("name") == container:
-                return str(definition.get("image", ""))
-        raise ResourceNotFound(f'task definition {arn} has no container named "{container}"')
 
 
 def service_state(cluster: str, raw: ServiceTypeDef) -> ServiceState:

@@ -130,6 +130,8 @@ def _require_tg(clients: AwsClients, ref: str, key: str) -> str:
 class WeightedRouter:
     """ports.TrafficRouter for `mode: weighted`: the stable/canary split on one forward action."""
 
+    weighted = True
+
     def __init__(self, clients: AwsClients, resolved: ResolvedTraffic) -> None:
         if resolved.canary_tg_arn in (None, resolved.stable_tg_arn):
             raise ValueError("weighted routing needs a canary target group apart from the stable")
@@ -163,11 +165,7 @@ class WeightedRouter:
             raise translate(err, action=f"{call} on {self._target}") from err
 
     def target_health(self, target_group_arn: str) -> TargetHealth:
-        try:
-            response = self._clients.elbv2.describe_target_health(TargetGroupArn=target_group_arn)
-        except Exception as err:
-            raise translate(err, action=f"DescribeTargetHealth {target_group_arn}") from err
-        return target_health_of(response.get("TargetHealthDescriptions", []))
+        return read_target_health(self._clients, target_group_arn)
 
     def _actions(self) -> list[ActionOutputTypeDef]:
         if self._resolved.rule_arn:
@@ -181,14 +179,15 @@ class WeightedRouter:
         return list(listener.get("DefaultActions", []))
 
 
-class ReplicasRouter(WeightedRouter):
+class ReplicasRouter:
     """ports.TrafficRouter for `mode: replicas`: the canary joins the stable target group,
     so there are no weights to move; only target health is read."""
+
+    weighted = False
 
     def __init__(self, clients: AwsClients, resolved: ResolvedTraffic) -> None:
         self._clients = clients
         self._resolved = resolved
-        self._pair = (resolved.stable_tg_arn, resolved.stable_tg_arn)
 
     def read_weights(self) -> dict[str, int]:
         return {self._resolved.stable_tg_arn: 100}
@@ -196,9 +195,20 @@ class ReplicasRouter(WeightedRouter):
     def set_weights(self, weights: Mapping[str, int]) -> None:
         raise ValueError("replicas mode has no weights to set; the task counts are the split")
 
+    def target_health(self, target_group_arn: str) -> TargetHealth:
+        return read_target_health(self._clients, target_group_arn)
+
+
+def read_target_health(clients: AwsClients, target_group_arn: str) -> TargetHealth:
+    try:
+        response = clients.elbv2.describe_target_health(TargetGroupArn=target_group_arn)
+    except Exception as err:
+        raise translate(err, action=f"DescribeTargetHealth {target_group_arn}") from err
+    return target_health_of(response.get("TargetHealthDescriptions", []))
+
 
 def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str, int]:
-    """The weights for exactly `pair` (a missing one is 0), or ValueError (SPEC rule 2)."""
+    """The weights for exactly `pair` (a missing one is 0), or ValueError (README rule 2)."""
     foreign = sorted(set(weights) - set(pair))
     if foreign:
         raise ValueError(f"weights name target groups other than stable and canary: {foreign}")

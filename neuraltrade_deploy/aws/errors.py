@@ -1,9 +1,11 @@
 """AWS failures turned into the project's errors, and the one "worth retrying?" predicate.
 
 Every adapter raises `translate(err, action=...) from err`, so the rest of the code only
-ever sees NtDeployError subclasses with a message naming the call that failed. The
-tenacity policies elsewhere in the project retry exactly what `is_transient` says, which
-also looks through a translated error to the botocore exception it came from.
+ever sees NtDeployError subclasses with a message naming the call that failed.
+`is_transient` (which also looks through a translated error to the botocore exception it
+came from) is what the engine's transient-error budget counts (shell/engine.py,
+TRANSIENT_TICKS), after botocore's own retries. `retrying` is a tenacity policy for a whole
+adapter call on the same predicate; no command wraps a call in it today.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ actions are printed, not performed. The plan assumes every gate passes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import click
 
@@ -17,14 +18,14 @@ from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.preflight import preflight
-from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 
 def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
     now = real.clock.now()
     item = real.store.load(plan.key)
     stored = DeploymentRecord.from_item(item) if item else None
-    preflight(plan, intent, stored, real, owner, now)  # the real gates, read-only
+    stable = preflight(plan, intent, stored, real)  # the real gates, read-only, once
     sim = simulated(plan, real, item, now)
     start = now
     printed: list[str] = []
@@ -36,7 +37,8 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
         click.echo(line)
 
     click.echo(f"dry run of `nt-deploy {intent.command}` for {plan.key} (nothing will change):")
-    outcome = Engine(plan, intent, sim, owner, hooks=Hooks(on_action=[show])).run()
+    hooks = Hooks(on_action=[show])
+    outcome = Engine(plan, intent, sim, owner, hooks=hooks, checked=stable).run()
     click.echo(f"  ends with: {outcome.message} (exit {outcome.status})")
     return Outcome(ExitStatus.OK, f"dry run: {len(printed)} action(s) planned, nothing was changed")
 
@@ -44,7 +46,7 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
 def simulated(
     plan: ServiceConfig, real: Ports, item: Mapping[str, object] | None, now: float
 ) -> Ports:
-    faults = Faults()
+    faults = Calls()
     ecs = SimEcs(plan.cluster, faults)
     services = real.ecs.describe_services(plan.cluster, [plan.service, plan.canary_service])
     stable = services[plan.service]
@@ -67,9 +69,7 @@ def simulated(
             tags=dict(canary.tags),
         )
     weights = (
-        real.router.read_weights()
-        if plan.traffic.mode == "weighted"
-        else {real.stable_target_group: 100}
+        real.router.read_weights() if plan.traffic.weighted else {real.stable_target_group: 100}
     )
     alarms = SimAlarms(faults, plan.alarms)
     reading = real.alarms.read(plan.alarms) if plan.alarms else None
@@ -79,16 +79,14 @@ def simulated(
     store = MemoryStore(faults)
     if item is not None:
         store.items[plan.key] = dict(item)
-    return Ports(
+    return replace(
+        real,
         ecs=ecs,
-        router=SimRouter(ecs, faults, weights),
+        router=SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted),
         alarms=alarms,
         store=store,
         clock=FakeClock(now),
         smoke=lambda target: SmokeOutcome(target, True, f"{target} smoke checks (not run)"),
-        build_task_definition=real.build_task_definition,
-        stable_target_group=real.stable_target_group,
-        canary_target_group=real.canary_target_group,
     )
 
 

@@ -60,7 +60,7 @@ def service_view(
     canary_name = record.canary_service if record else plan.canary_service
     services = ports.ecs.describe_services(plan.cluster, [plan.service, canary_name])
     stable, canary = services[plan.service], services[canary_name]
-    weighted = plan.traffic.mode == "weighted"
+    weighted = plan.traffic.weighted
     weights = read_weights(ports) if weighted else None
     stable_targets = ports.router.target_health(ports.stable_target_group)
     canary_targets = (

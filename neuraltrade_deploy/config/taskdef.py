@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neuraltrade_deploy.core import placeholders
 from neuraltrade_deploy.core.errors import ConfigError
 
 
@@ -54,7 +55,6 @@ READ_ONLY_KEYS = frozenset(
 )  # fmt: skip
 STATIC_KEYS = KeySets(REGISTER_KEYS, READ_ONLY_KEYS)
 
-_PLACEHOLDER = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")
 _IMAGE_EXAMPLE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/neuraltrade/api:1.4.2"
@@ -251,17 +251,9 @@ def _fill(
 def _fill_text(
     text: str, path: str, lookup: Callable[[str], str | None], unfilled: list[tuple[str, str]]
 ) -> str:
-    def replace(match: re.Match[str]) -> str:
-        escaped, name = match.groups()
-        if escaped:
-            return "${" + name + "}"
-        value = lookup(name)
-        if value is None:
-            unfilled.append((path, name))
-            return match.group(0)
-        return value
-
-    return _PLACEHOLDER.sub(replace, text)
+    filled, missing = placeholders.expand(text, lookup, escapes=True)
+    unfilled.extend((path, name) for name in missing)
+    return filled
 
 
 def _json_type(value: object) -> str:

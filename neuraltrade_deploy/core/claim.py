@@ -123,7 +123,7 @@ def take_up(
     now: float,
     lease: float,
 ) -> DeploymentRecord:
-    """A later command continuing a deployment in progress (SPEC rule 10 applies)."""
+    """A later command continuing a deployment in progress (README rule 10 applies)."""
     if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
         raise Conflict(
             f"{plan.key}: a rollback is unfinished ({record.phase.value})",

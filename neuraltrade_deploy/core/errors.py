@@ -1,4 +1,4 @@
-"""The error model: one root exception whose subclasses carry SPEC's exit codes.
+"""The error model: one root exception whose subclasses carry the exit codes of the README.
 
 Commands never call sys.exit; the CLI's single error boundary maps these to an
 exit status and prints one line that says what failed and what to do next.

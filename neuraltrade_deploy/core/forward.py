@@ -23,6 +23,7 @@ from neuraltrade_deploy.core.health import (
     canary_count,
     rollout_failed,
     rollout_health,
+    weights_pending,
 )
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phases import Phase
@@ -45,37 +46,53 @@ def starting(
     return Decision(moved, event=Event.REGISTERED)
 
 
+def fail_after(
+    plan: ServiceConfig,
+    record: DeploymentRecord,
+    obs: Observation,
+    now: float,
+    limit: float,
+    why: str,
+    waiting: Decision,
+) -> Decision:
+    """Wait (`waiting`), or after `limit` seconds in this phase roll back saying `why`."""
+    if now - record.phase_started_at > limit:
+        return start_rollback(plan, record, obs, now, why)
+    return waiting
+
+
+def smoke_gate(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision | None:
+    """The smoke checks owed: wait for their result; a failure rolls back; None: passed."""
+    if obs.smoke is None:
+        return Decision(record, event=Event.WAITING_FOR_SMOKE)
+    if not obs.smoke.passed:
+        return start_rollback(plan, record, obs, now, obs.smoke.summary)
+    return None
+
+
 def canary_waiting(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     want = canary_count(record.stable_desired, record.target_weight)
-    weighted = plan.traffic.mode == "weighted"
     canary = obs.canary
-    timed_out = now - record.phase_started_at > plan.timeouts.healthy
     if canary is None or not canary.exists:
-        if record.weight > 0:
-            return start_rollback(plan, record, obs, now, "canary service is gone")
-        if timed_out:
-            return start_rollback(plan, record, obs, now, "canary service never appeared")
-        group = "canary" if weighted else "stable"
-        create = CreateCanary(record.canary_service, record.task_definition, want, group)
-        # ECS refuses a service on a target group no listener uses: attach it at weight 0
-        attach: tuple[Action, ...] = (SetWeights(0),) if weighted else ()
-        return Decision(record, (*attach, create), event=Event.CANARY_CREATING)
+        return canary_missing(plan, record, obs, now, want)
     if canary.tags.get(DEPLOYMENT_TAG) != record.deployment_id and record.weight == 0:
-        if timed_out:
-            return start_rollback(plan, record, obs, now, "an old canary service is in the way")
         # a canary left by an earlier deployment (preflight only lets ours through): recreate
-        return Decision(
+        removing = Decision(
             record,
             remove_canary(record, obs),
             event=Event.OLD_CANARY_REMOVING,
             reasons=(f"{canary.name} belongs to another deployment",),
         )
+        why = "an old canary service is in the way"
+        return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, removing)
     actions: tuple[Action, ...] = ()
     if canary.desired != want:
         actions = (ScaleCanary(record.canary_service, want),)
-    targets = obs.canary_targets if weighted else None
+    targets = obs.canary_targets if plan.traffic.weighted else None
     health = rollout_health(canary, record.task_definition, want, targets, "canary")
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason)
@@ -85,19 +102,34 @@ def canary_waiting(
         else:
             moved = record.moved(Phase.SHIFTING, now, health.reason)
         return Decision(moved, event=Event.CANARY_HEALTHY, reasons=(health.reason,))
-    if timed_out:
-        why = f"canary not healthy within {plan.timeouts.healthy:g}s: {health.reason}"
-        return start_rollback(plan, record, obs, now, why)
-    return Decision(record, actions, event=Event.WAITING_FOR_CANARY, reasons=(health.reason,))
+    why = f"canary not healthy within {plan.timeouts.healthy:g}s: {health.reason}"
+    waiting = Decision(record, actions, event=Event.WAITING_FOR_CANARY, reasons=(health.reason,))
+    return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, waiting)
+
+
+def canary_missing(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float, want: int
+) -> Decision:
+    """No canary service: gone after traffic reached it (roll back), or not created yet."""
+    if record.weight > 0:
+        return start_rollback(plan, record, obs, now, "canary service is gone")
+    weighted = plan.traffic.weighted
+    group = "canary" if weighted else "stable"
+    create = CreateCanary(record.canary_service, record.task_definition, want, group)
+    # ECS refuses a service on a target group no listener uses: attach it at weight 0
+    attach: tuple[Action, ...] = (SetWeights(0),) if weighted else ()
+    creating = Decision(record, (*attach, create), event=Event.CANARY_CREATING)
+    why = "canary service never appeared"
+    return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, creating)
 
 
 def canary_smoke(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    if obs.smoke is None:
-        return Decision(record, event=Event.WAITING_FOR_SMOKE)
-    if not obs.smoke.passed:
-        return start_rollback(plan, record, obs, now, obs.smoke.summary)
+    smoke = smoke_gate(plan, record, obs, now)
+    if smoke is not None:
+        return smoke
+    assert obs.smoke is not None  # smoke_gate waits for it
     moved = record.moved(
         Phase.SHIFTING, now, obs.smoke.summary, canary_smoke_passed=True, smoke_due=None
     )
@@ -108,26 +140,23 @@ def shifting(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     target = record.target_weight
-    if target > 0 and not record.canary_smoke_passed:  # SPEC rule 1, whatever the record says
+    if target > 0 and not record.canary_smoke_passed:  # README rule 1, whatever the record says
         moved = record.moved(Phase.CANARY_SMOKE, now, "canary smoke owed", smoke_due="canary")
         return Decision(moved, event=Event.CANARY_SMOKE_OWED)
     health = baking_health(obs.canary, record.task_definition)
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason)
     weights = obs.weights
-    if plan.traffic.mode == "weighted" and (
-        weights is None or not weights.valid or weights.canary != target
-    ):
+    if weights_pending(plan, obs, target):
         seen = "unread" if weights is None else f"{weights.stable}/{weights.canary}"
-        if now - record.phase_started_at > plan.timeouts.healthy:
-            why = f"weights never read back as set (stable/canary {seen}): another writer?"
-            return start_rollback(plan, record, obs, now, why)
-        return Decision(
+        why = f"weights never read back as set (stable/canary {seen}): another writer?"
+        setting = Decision(
             record,
             (SetWeights(target),),
             event=Event.SHIFTING,
             reasons=(f"weights stable/canary {seen}, want {100 - target}/{target}",),
         )
+        return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, setting)
     due = "production" if plan.smoke_production else None
     moved = record.moved(
         Phase.BAKING,
@@ -144,10 +173,9 @@ def baking(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     if record.smoke_due:
-        if obs.smoke is None:
-            return Decision(record, event=Event.WAITING_FOR_SMOKE)
-        if not obs.smoke.passed:
-            return start_rollback(plan, record, obs, now, obs.smoke.summary)
+        smoke = smoke_gate(plan, record, obs, now)
+        if smoke is not None:
+            return smoke
         record = record.with_changes(smoke_due=None)
     health = baking_health(obs.canary, record.task_definition)
     if health.state == "failed":
@@ -214,22 +242,18 @@ def promoting_stable(
         return start_rollback(plan, record, obs, now, health.reason)
     if health.healthy and not actions:
         moved = record.moved(Phase.PROMOTING_RETURN, now, health.reason)
-        weights = (SetWeights(0),) if plan.traffic.mode == "weighted" else ()
+        weights = (SetWeights(0),) if plan.traffic.weighted else ()
         return Decision(moved, weights, event=Event.STABLE_PROMOTED, reasons=(health.reason,))
-    if now - record.phase_started_at > plan.timeouts.promote:
-        why = f"stable not rolled out within {plan.timeouts.promote:g}s: {health.reason}"
-        return start_rollback(plan, record, obs, now, why)
-    return Decision(record, actions, event=Event.WAITING_FOR_STABLE, reasons=(health.reason,))
+    why = f"stable not rolled out within {plan.timeouts.promote:g}s: {health.reason}"
+    waiting = Decision(record, actions, event=Event.WAITING_FOR_STABLE, reasons=(health.reason,))
+    return fail_after(plan, record, obs, now, plan.timeouts.promote, why, waiting)
 
 
 def promoting_return(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     if record.weight != 0:
-        weights = obs.weights
-        if plan.traffic.mode == "weighted" and (
-            weights is None or not weights.valid or weights.canary != 0
-        ):
+        if weights_pending(plan, obs, 0):
             return Decision(
                 record, (SetWeights(0),), event=Event.SHIFTING, reasons=("return to stable",)
             )
@@ -237,10 +261,9 @@ def promoting_return(
         record = record.with_changes(weight=0, step_started_at=now, smoke_due=due)
         return Decision(record, event=Event.WEIGHT_VERIFIED, reasons=("stable 100%",))
     if record.smoke_due:
-        if obs.smoke is None:
-            return Decision(record, event=Event.WAITING_FOR_SMOKE)
-        if not obs.smoke.passed:
-            return start_rollback(plan, record, obs, now, obs.smoke.summary)
+        smoke = smoke_gate(plan, record, obs, now)
+        if smoke is not None:
+            return smoke
     moved = record.moved(Phase.CLEANUP, now, "traffic back on the promoted stable", smoke_due=None)
     return Decision(moved, event=Event.CLEANUP)
 

@@ -1,9 +1,14 @@
-"""SPEC rule 12: a stable service whose deployments ECS or CodeDeploy already steer is
-not ours to steer. Two controllers moving the same traffic would fight."""
+"""The start gates, pure: fed what preflight read, they raise before anything in AWS
+(or the record) is written. README rule 12: a stable service whose deployments ECS or
+CodeDeploy already steer is not ours to steer; two controllers moving the same traffic
+would fight."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
+from neuraltrade_deploy.core.observation import AlarmReading, ServiceState, Weights
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 FOREIGN_CONTROLLERS = {
     "CODE_DEPLOY": "CodeDeploy shifts its traffic (deployment controller CODE_DEPLOY)",
@@ -28,3 +33,57 @@ def steering_problem(service: ServiceState) -> str | None:
             f"{strategy} deployment strategy on it; switch it to ROLLING"
         )
     return None
+
+
+def check_stable(plan: ServiceConfig, stable: ServiceState) -> None:
+    """The stable service exists (every command, rollback too) and is ours to steer."""
+    if not stable.exists:
+        raise ResourceNotFound(
+            f"services.{plan.name}.service: {plan.service} not found in cluster {plan.cluster}"
+        )
+
+
+def check_steerable(plan: ServiceConfig, stable: ServiceState) -> None:
+    problem = steering_problem(stable)
+    if problem:
+        raise ConfigError(f"services.{plan.name}.service: {problem}")
+
+
+def check_alarms(plan: ServiceConfig, reading: AlarmReading, starting: bool) -> None:
+    """Every configured alarm exists; to start, all are readable and none is in ALARM."""
+    if reading.missing:
+        raise ConfigError(
+            f"services.{plan.name}.alarms: alarm(s) {', '.join(reading.missing)} "
+            "do not exist (an alarm that does not exist protects nothing)"
+        )
+    if reading.error and starting:  # once started, decide() rolls back instead (README rule 9)
+        raise GateFailed(
+            f"alarm states unreadable: {reading.error}; not starting",
+            hint="check cloudwatch:DescribeAlarms permissions",
+        )
+    if starting and reading.firing:
+        raise GateFailed(
+            f"alarm(s) already in ALARM: {', '.join(reading.firing)}; "
+            "not starting (nothing was changed)",
+            hint="wait until they are OK, then run the command again",
+        )
+
+
+def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
+    """A canary service we did not create is reported, never silently adopted."""
+    if canary.exists and DEPLOYMENT_TAG not in canary.tags:
+        raise Conflict(
+            f"services.{plan.name}.canary_service: {plan.canary_service} exists and was not "
+            f"created by nt-deploy (no {DEPLOYMENT_TAG} tag)",
+            hint="delete it (an old canary script's?) or set canary_service to another name",
+        )
+
+
+def check_forward(plan: ServiceConfig, weights: Weights) -> None:
+    """The rule forwards to our two target groups only: a third is someone else's traffic."""
+    if weights.foreign:
+        where = plan.traffic.listener_rule or plan.traffic.listener
+        raise ConfigError(
+            f"services.{plan.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
+            "which is neither the stable nor the canary target group"
+        )

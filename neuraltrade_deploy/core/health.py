@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from neuraltrade_deploy.core.decision import Intent
-from neuraltrade_deploy.core.observation import ServiceState, TargetHealth
+from neuraltrade_deploy.core.observation import Observation, ServiceState, TargetHealth
 from neuraltrade_deploy.core.plan import ServiceConfig
 
 HealthState = Literal["healthy", "waiting", "failed"]
@@ -96,8 +96,9 @@ def bake_for(plan: ServiceConfig, intent: Intent, weight: int) -> float:
     return plan.steps[-1].bake if plan.steps else 0.0
 
 
-def step_index(plan: ServiceConfig, weight: int) -> int:
-    for index, step in enumerate(plan.steps):
-        if step.weight >= weight:
-            return index
-    return len(plan.steps) - 1
+def weights_pending(plan: ServiceConfig, obs: Observation, canary: int) -> bool:
+    """Weighted mode, and the weights read back are not yet exactly canary `canary`%
+    (unread, foreign target groups, or not adding up count as not yet)."""
+    weights = obs.weights
+    wrong = weights is None or not weights.valid or weights.canary != canary
+    return plan.traffic.weighted and wrong

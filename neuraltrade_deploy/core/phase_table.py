@@ -61,7 +61,7 @@ def nothing_to_do(
 
 
 def weighted(plan: ServiceConfig) -> bool:
-    return plan.traffic.mode == "weighted"
+    return plan.traffic.weighted
 
 
 def alarms_only(plan: ServiceConfig, record: DeploymentRecord) -> Needs:

@@ -46,6 +46,11 @@ class Traffic:
     listener_rule: str | None = None  # exactly one of listener_rule / listener
     listener: str | None = None
 
+    @property
+    def weighted(self) -> bool:
+        """Weights on the listener split the traffic (replicas mode: the task counts do)."""
+        return self.mode == "weighted"
+
 
 @dataclass(frozen=True)
 class Timeouts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from neuraltrade_deploy.core.decision import (
     Action,
+    CreateCanary,
     Decision,
     DeleteCanary,
     Outcome,
@@ -14,7 +15,7 @@ from neuraltrade_deploy.core.decision import (
 )
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.events import Event
-from neuraltrade_deploy.core.health import rollout_health
+from neuraltrade_deploy.core.health import rollout_health, weights_pending
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -64,23 +65,11 @@ def rolling_back(
     traffic moves to it; then the canary goes."""
     reasons: list[str] = []
     if record.stable_touched:
-        actions: tuple[Action, ...] = ()
-        if obs.stable.task_definition != record.stable_task_definition:
-            actions = (UpdateStable(record.stable_task_definition),)
-        health = rollout_health(
-            obs.stable,
-            record.stable_task_definition,
-            obs.stable.desired,
-            obs.stable_targets,
-            "stable",
-        )
-        if actions or not health.healthy:
-            return rollback_waiting(plan, record, now, actions, health.reason)
-        reasons.append(health.reason)
-    weights = obs.weights
-    if plan.traffic.mode == "weighted" and (
-        weights is None or not weights.valid or weights.canary != 0
-    ):
+        waiting, healthy = stable_returning(plan, record, obs, now)
+        if waiting is not None:
+            return waiting
+        reasons.append(healthy)
+    if weights_pending(plan, obs, 0):
         if timed_out(plan, record, now):
             return rollback_waiting(plan, record, now, (), "weights never read back 100% stable")
         return Decision(
@@ -94,6 +83,34 @@ def rolling_back(
     removal = remove_canary(record, obs)
     if removal:
         return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=tuple(reasons))
+    return rollback_settled(plan, record, obs, now)
+
+
+def stable_returning(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> tuple[Decision | None, str]:
+    """A promote touched the stable: it goes back to its old revision, healthy, before
+    traffic moves to it. Returns the wait (None once healthy) and the health reason."""
+    actions: tuple[Action, ...] = ()
+    if obs.stable.task_definition != record.stable_task_definition:
+        actions = (UpdateStable(record.stable_task_definition),)
+    health = rollout_health(
+        obs.stable,
+        record.stable_task_definition,
+        obs.stable.desired,
+        obs.stable_targets,
+        "stable",
+    )
+    if actions or not health.healthy:
+        return rollback_waiting(plan, record, now, actions, health.reason), health.reason
+    return None, health.reason
+
+
+def rollback_settled(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision:
+    """Traffic on stable and the canary deleted: done once the canary has drained, the
+    stable has healthy targets and a pre-empted holder's last call had time to land."""
     if canary_draining(obs):
         return rollback_waiting(plan, record, now, (), "canary service still draining")
     stable_targets = obs.stable_targets
@@ -135,3 +152,31 @@ def failed_message(record: DeploymentRecord) -> str:
         f"rollback incomplete for {record.key}: {last}. Fix it by hand, then run "
         "`nt-deploy rollback` again; `nt-deploy status` lists what is left"
     )
+
+
+def aborted(record: DeploymentRecord, now: float, error: str) -> DeploymentRecord:
+    """AWS failing beyond retries in the middle of a deployment: the safe way out is a
+    rollback (traffic first) that ends with exit 1. The engine refuses this move while
+    already rolling back (that failure is exit 5)."""
+    return record.moved(
+        Phase.ROLLING_BACK,
+        now,
+        f"aborted: {error}",
+        rollback_reason=f"aborted after an AWS error: {error}",
+        rollback_exit=int(ExitStatus.ERROR),
+    )
+
+
+def undo_of(actions: tuple[Action, ...], record: DeploymentRecord | None) -> tuple[Action, ...]:
+    """What takes back a pre-empted holder's last actions, which may have landed after
+    the rollback that pre-empted it looked: weights to stable, its canary gone, the
+    stable back on its old revision. Each is an end state, so doing it twice is harmless."""
+    undo: list[Action] = []
+    for action in actions:
+        if isinstance(action, SetWeights) and action.canary > 0:
+            undo.append(SetWeights(0))
+        elif isinstance(action, CreateCanary | ScaleCanary) and action.desired > 0:
+            undo += [ScaleCanary(action.name, 0), DeleteCanary(action.name)]
+        elif isinstance(action, UpdateStable) and record is not None:
+            undo.append(UpdateStable(record.stable_task_definition))
+    return tuple(undo)

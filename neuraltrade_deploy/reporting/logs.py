@@ -1,7 +1,7 @@
 """Logging setup: structlog to stderr, JSON lines in CI, and secrets redacted on the way out.
 
 stdout belongs to results meant for programs (`status --json`, ARNs), so logs
-only ever go to the stream given here (stderr). SPEC invariant 8 says secrets
+only ever go to the stream given here (stderr). README rule 8 says secrets
 never reach the logs; the redaction processor is the last line of defence for
 that, so it runs after exceptions are formatted and before anything renders.
 Code should still avoid logging secret-bearing values in the first place:
@@ -88,7 +88,7 @@ def redact_processor(_logger: WrappedLogger, _method: str, event_dict: EventDict
 
 
 def ci_enabled(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether `CI` is set to something that does not mean "no" (SPEC: CI=true → JSON logs)."""
+    """Whether `CI` is set to something that does not mean "no" (CI=true → JSON logs)."""
     value = (os.environ if environ is None else environ).get("CI", "")
     return value.strip().lower() not in _FALSE_WORDS
 

@@ -109,9 +109,7 @@ def aws_ports(
     )
     clients = clients_for(config, options)
     resolved = resolve_traffic(clients, plan.traffic, where=f"services.{plan.name}.traffic")
-    router = (WeightedRouter if plan.traffic.mode == "weighted" else ReplicasRouter)(
-        clients, resolved
-    )
+    router = (WeightedRouter if plan.traffic.weighted else ReplicasRouter)(clients, resolved)
     return Ports(
         ecs=EcsGatewayAws(clients),
         router=router,

@@ -14,14 +14,9 @@ from neuraltrade_deploy.core.claim import claim, refuse_early, with_result
 from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.decision import (
     Action,
-    CreateCanary,
     Decision,
-    DeleteCanary,
     Intent,
     Outcome,
-    ScaleCanary,
-    SetWeights,
-    UpdateStable,
 )
 from neuraltrade_deploy.core.errors import (
     AwsError,
@@ -37,6 +32,7 @@ from neuraltrade_deploy.core.phase_table import log_level, needs
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.rollback import aborted, undo_of
 from neuraltrade_deploy.shell.actions import perform
 from neuraltrade_deploy.shell.observe import observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
@@ -59,6 +55,7 @@ class Engine:
         owner: Owner,
         *,
         hooks: Hooks | None = None,
+        checked: ServiceState | None = None,
         lease: float | None = None,
         deployment_id: str | None = None,
     ) -> None:
@@ -67,6 +64,9 @@ class Engine:
         self.ports = ports
         self.owner = owner
         self.hooks = hooks or Hooks()
+        # the stable service as a preflight already read it (dry-run checks the real AWS
+        # once, then plays on its copy): the first take does not check again
+        self.checked = checked
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
@@ -85,8 +85,8 @@ class Engine:
             return Outcome(
                 ExitStatus.OK, f"nothing in progress for {self.plan.key}; nothing to roll back"
             )
-        record, resumed = taken
-        return self.loop(record, check_history=resumed)
+        _, resumed = taken  # the taken record is now self.record
+        return self.loop(check_history=resumed)
 
     def take(self) -> tuple[DeploymentRecord, bool] | None:
         """Load, check, and write the record as ours. A rollback that loses the race to
@@ -95,7 +95,8 @@ class Engine:
             stored = self.load_alive()
             now = self.ports.clock.now()
             refuse_early(self.plan, self.intent, stored, self.owner, now)
-            stable = preflight(self.plan, self.intent, stored, self.ports, self.owner, now)
+            stable = self.checked or preflight(self.plan, self.intent, stored, self.ports)
+            self.checked = None
             record = claim(
                 self.plan,
                 self.intent,
@@ -136,24 +137,28 @@ class Engine:
             return stored.with_changes(lease_until=0.0)
         return stored
 
-    def loop(self, record: DeploymentRecord, *, check_history: bool) -> Outcome:
+    @property
+    def current(self) -> DeploymentRecord:
+        """The one current record: the last one read or written (every write sets it)."""
+        assert self.record is not None, "the record is taken before the loop runs"
+        return self.record
+
+    def loop(self, *, check_history: bool) -> Outcome:
         first = check_history
         failures = 0
         while True:
             try:
-                decision = self.tick(record, first)
+                decision = self.tick(self.current, first)
             except AwsError as err:
                 failures += 1
                 if self.hooks.transient(err) and failures < TRANSIENT_TICKS:
                     self.log.warning("aws_transient", error=str(err), attempt=failures)
                     self.ports.clock.sleep(self.plan.poll_interval)
-                    record = self.record or record
                     continue
-                record = self.abort(self.record or record, err)
+                self.abort(self.current, err)
                 first, failures = False, 0
                 continue
             first, failures = False, 0
-            record = decision.record
             if decision.outcome is not None:
                 return decision.outcome
             if not self.phase_changed:
@@ -197,13 +202,7 @@ class Engine:
                 hint="run `nt-deploy rollback` again; `nt-deploy status` shows what is left",
             ) from err
         now = self.ports.clock.now()
-        moved = record.moved(
-            Phase.ROLLING_BACK,
-            now,
-            f"aborted: {err}",
-            rollback_reason=f"aborted after an AWS error: {err}",
-            rollback_exit=int(ExitStatus.ERROR),
-        )
+        moved = aborted(record, now, str(err))
         try:
             return self.persist(moved.with_changes(lease_until=now + self.lease))
         except NtDeployError:
@@ -287,14 +286,7 @@ class Engine:
     def undo_last(self) -> None:
         """Our last calls may have landed after the rollback that pre-empted us looked:
         take back what they did (each is idempotent, the rollback's own are too)."""
-        undo: list[Action] = []
-        for action in self.last_actions:
-            if isinstance(action, SetWeights) and action.canary > 0:
-                undo.append(SetWeights(0))
-            elif isinstance(action, CreateCanary | ScaleCanary) and action.desired > 0:
-                undo += [ScaleCanary(action.name, 0), DeleteCanary(action.name)]
-            elif isinstance(action, UpdateStable) and self.record is not None:
-                undo.append(UpdateStable(self.record.stable_task_definition))
+        undo = undo_of(self.last_actions, self.record)
         stable = self.last_stable
         if not undo or stable is None:
             return

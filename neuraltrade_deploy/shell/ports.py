@@ -62,7 +62,10 @@ class EcsGateway(Protocol):
 
 
 class TrafficRouter(Protocol):
-    """The configured listener rule (or listener default action) of one service."""
+    """The configured listener rule (or listener default action) of one service. A router
+    that is not `weighted` (replicas mode) has no weights to set: the task counts split."""
+
+    weighted: bool
 
     def read_weights(self) -> dict[str, int]:
         """Target group ARN -> weight of the forward action as it is now."""

@@ -1,20 +1,15 @@
-"""Read-only checks before a command takes a service: what must hold for it to
-start at all. They raise before anything in AWS (or the record) is written."""
+"""Read-only checks before a command takes a service: the reads, in the order the
+start gates (core/gates.py) need them, so a failed gate saves the reads after it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from neuraltrade_deploy.core import gates
 from neuraltrade_deploy.core.decision import Intent
-from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
-from neuraltrade_deploy.core.gates import steering_problem
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import ServiceConfig
-from neuraltrade_deploy.core.record import DeploymentRecord, Owner
-from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
-
-if TYPE_CHECKING:
-    from neuraltrade_deploy.shell.ports import Ports
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.shell.observe import read_weights
+from neuraltrade_deploy.shell.ports import Ports
 
 
 def preflight(
@@ -22,71 +17,21 @@ def preflight(
     intent: Intent,
     record: DeploymentRecord | None,
     ports: Ports,
-    owner: Owner,
-    now: float,
 ) -> ServiceState:
     """Returns the stable service as it is now. Rollback skips every gate but the
     existence of the stable service: it always goes ahead."""
     names = [plan.service, record.canary_service if record else plan.canary_service]
     services = ports.ecs.describe_services(plan.cluster, names)
     stable = services[plan.service]
-    if not stable.exists:
-        raise ResourceNotFound(
-            f"services.{plan.name}.service: {plan.service} not found in cluster {plan.cluster}"
-        )
+    gates.check_stable(plan, stable)
     if intent.command == "rollback":
         return stable
-    problem = steering_problem(stable)
-    if problem:
-        raise ConfigError(f"services.{plan.name}.service: {problem}")
+    gates.check_steerable(plan, stable)
     starting = record is None or record.final
     if plan.alarms:
-        check_alarms(plan, ports, starting)
+        gates.check_alarms(plan, ports.alarms.read(plan.alarms), starting)
     if starting:
-        check_canary_free(plan, services[plan.canary_service])
-        check_rule(plan, ports)
+        gates.check_canary_free(plan, services[plan.canary_service])
+        if plan.traffic.weighted:
+            gates.check_forward(plan, read_weights(ports))
     return stable
-
-
-def check_alarms(plan: ServiceConfig, ports: Ports, starting: bool) -> None:
-    reading = ports.alarms.read(plan.alarms)
-    if reading.missing:
-        raise ConfigError(
-            f"services.{plan.name}.alarms: alarm(s) {', '.join(reading.missing)} "
-            "do not exist (an alarm that does not exist protects nothing)"
-        )
-    if reading.error and starting:  # once started, decide() rolls back instead (rule 9)
-        raise GateFailed(
-            f"alarm states unreadable: {reading.error}; not starting",
-            hint="check cloudwatch:DescribeAlarms permissions",
-        )
-    if starting and reading.firing:
-        raise GateFailed(
-            f"alarm(s) already in ALARM: {', '.join(reading.firing)}; "
-            "not starting (nothing was changed)",
-            hint="wait until they are OK, then run the command again",
-        )
-
-
-def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
-    """A canary service we did not create is reported, never silently adopted."""
-    if canary.exists and DEPLOYMENT_TAG not in canary.tags:
-        raise Conflict(
-            f"services.{plan.name}.canary_service: {plan.canary_service} exists and was not "
-            f"created by nt-deploy (no {DEPLOYMENT_TAG} tag)",
-            hint="delete it (an old canary script's?) or set canary_service to another name",
-        )
-
-
-def check_rule(plan: ServiceConfig, ports: Ports) -> None:
-    if plan.traffic.mode != "weighted":
-        return
-    from neuraltrade_deploy.shell.observe import read_weights
-
-    weights = read_weights(ports)
-    if weights.foreign:
-        where = plan.traffic.listener_rule or plan.traffic.listener
-        raise ConfigError(
-            f"services.{plan.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
-            "which is neither the stable nor the canary target group"
-        )

@@ -22,28 +22,20 @@ from neuraltrade_deploy.core.observation import (
 )
 
 
-class Crash(BaseException):
-    """A process killed mid-command (kill -9): no handler runs, nothing is cleaned up."""
+class Calls:
+    """Every call the in-memory AWS receives, in order, and how many changed something.
+    The tests subclass it to fail chosen calls or crash after the n-th change (their
+    Faults); a dry run uses it as it is: nothing is injected there."""
 
-
-@dataclass
-class Faults:
-    """Counts mutating calls across the fakes; crashes (or fails) at chosen ones."""
-
-    crash_at: int | None = None  # crash right after the n-th mutating call succeeded
-    fail_calls: set[str] = field(default_factory=set)  # ops that raise AwsError
-    mutations: int = 0
-    calls: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.mutations = 0
 
     def call(self, op: str) -> None:
         self.calls.append(op)
-        if op in self.fail_calls:
-            raise AwsError(f"{op}: simulated AWS failure", code="InternalFailure")
 
     def mutated(self, op: str) -> None:
         self.mutations += 1
-        if self.crash_at is not None and self.mutations == self.crash_at:
-            raise Crash(f"crash after mutating call #{self.mutations} ({op})")
 
 
 @dataclass
@@ -64,7 +56,7 @@ class SimEcs:
     image is in `broken_images` never run and their rollout FAILS after `fail_after` polls."""
 
     def __init__(
-        self, cluster: str, faults: Faults, *, polls_to_converge: int = 1, fail_after: int = 3
+        self, cluster: str, faults: Calls, *, polls_to_converge: int = 1, fail_after: int = 3
     ) -> None:
         self.cluster = cluster
         self.faults = faults
@@ -268,7 +260,10 @@ class SimEcs:
 
 
 class SimRouter:
-    def __init__(self, ecs: SimEcs, faults: Faults, weights: Mapping[str, int]) -> None:
+    def __init__(
+        self, ecs: SimEcs, faults: Calls, weights: Mapping[str, int], *, weighted: bool = True
+    ) -> None:
+        self.weighted = weighted
         self.ecs = ecs
         self.faults = faults
         self.weights = dict(weights)
@@ -293,7 +288,7 @@ class SimRouter:
 
 
 class SimAlarms:
-    def __init__(self, faults: Faults, names: Sequence[str] = ()) -> None:
+    def __init__(self, faults: Calls, names: Sequence[str] = ()) -> None:
         self.faults = faults
         self.states: dict[str, AlarmState] = {n: AlarmState(n, "OK") for n in names}
         self.history: list[tuple[str, float, str]] = []
@@ -320,7 +315,7 @@ class SimAlarms:
 
 
 class MemoryStore:
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Calls) -> None:
         self.faults = faults
         self.items: dict[str, dict[str, Any]] = {}
 

@@ -21,13 +21,13 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from neuraltrade_deploy import __version__
+from neuraltrade_deploy.core import placeholders
 from neuraltrade_deploy.core.plan import SmokeCheck
 from neuraltrade_deploy.reporting.logs import add_secrets, get_logger, redact
 
 MAX_BODY_BYTES = 1024 * 1024  # enough for any health page; a runaway stream is cut here
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # No retries inside urllib3: attempts are counted, logged and backed off here.
 _NO_RETRIES = urllib3.Retry(
     total=None, connect=0, read=0, other=0, redirect=MAX_REDIRECTS, raise_on_redirect=False
@@ -100,13 +100,10 @@ def expand_headers(headers: Mapping[str, str], environ: Mapping[str, str]) -> di
 
 
 def _expand(header: str, template: str, environ: Mapping[str, str]) -> str:
-    def fill(match: re.Match[str]) -> str:
-        value = environ.get(match.group(1), "")
-        if not value:
-            raise MissingVariable(header, match.group(1))
-        return value
-
-    return _VAR.sub(fill, template)
+    text, missing = placeholders.expand(template, lambda n: environ.get(n) or None, escapes=False)
+    if missing:
+        raise MissingVariable(header, missing[0])
+    return text
 
 
 def backoff(attempt: int) -> float:
@@ -174,7 +171,7 @@ def _run_check(
         result = SmokeResult(check.name, check.url, False, None, None, str(missing), 0)
         _log(logger, target, check, result, attempt=0)
         return result
-    names = [name for value in check.headers.values() for name in _VAR.findall(value)]
+    names = [name for value in check.headers.values() for name in placeholders.names(value)]
     add_secrets([*(environ[name] for name in names), *headers.values()])
     attempt = 0
     while True:

@@ -15,7 +15,7 @@ from tests.helpers.repo import ADAPTERS, TERRAFORM, WORKFLOW
 from tests.helpers.tf_policy import policy_json
 
 DOCUMENTED_ACTIONS = {
-    "ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:TagResource",
+    "ecs:RegisterTaskDefinition", "ecs:TagResource",
     "ecs:DescribeServices", "ecs:DescribeClusters", "ecs:CreateService", "ecs:UpdateService",
     "ecs:DeleteService", "iam:PassRole", "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetGroups",

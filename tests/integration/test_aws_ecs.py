@@ -257,14 +257,6 @@ def test_register_task_definition_merges_tags_and_returns_the_arn(
     assert body["tags"] == [{"key": "team", "value": "api"}]  # the caller's body is untouched
 
 
-def test_describe_task_definition_image(ecs: EcsGatewayAws, world: World) -> None:
-    assert ecs.describe_task_definition_image(world.task_definition, "api") == (
-        "neuraltrade/api:1.0.0"
-    )
-    with pytest.raises(ResourceNotFound, match='no container named "sidecar"'):
-        ecs.describe_task_definition_image(world.task_definition, "sidecar")
-
-
 def test_the_stable_service_as_mapped_is_steerable(ecs: EcsGatewayAws, world: World) -> None:
     assert steering_problem(_stable(ecs, world)) is None
 

@@ -1,5 +1,5 @@
 """A whole NeuralTrade service in memory: plan, fakes, engine runner and the
-SPEC invariants as one function, for the unit tests of the engine."""
+README rules as one function, for the unit tests of the engine."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.ports import Hooks, Ports
-from neuraltrade_deploy.shell.simulation import Faults, MemoryStore, SimAlarms, SimEcs, SimRouter
+from neuraltrade_deploy.shell.simulation import MemoryStore, SimAlarms, SimEcs, SimRouter
+
+from .simfaults import Faults
 
 STABLE_TG = "arn:tg/nt-api-stable"
 CANARY_TG = "arn:tg/nt-api-canary"
@@ -113,7 +115,7 @@ class World:
     # -------------------------------------------------------- invariants
 
     def check_action(self, action: Action) -> None:
-        """SPEC rules 1 and 3, checked at the moment each action is taken."""
+        """README rules 1 and 3, checked at the moment each action is taken."""
         self.actions.append(action)
         record = self.record()
         if isinstance(action, SetWeights) and action.canary > 0:
@@ -130,7 +132,7 @@ class World:
         return DeploymentRecord.from_item(item) if item else None
 
     def invariants(self) -> list[str]:
-        """SPEC rules 2 and 4, over the world as it is now."""
+        """README rules 2 and 4, over the world as it is now."""
         problems = list(self.violations)
         for weights in self.router.history:
             if set(weights) - {STABLE_TG, CANARY_TG} or sum(weights.values()) != 100:

@@ -9,8 +9,8 @@ import pytest
 
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import Step
-from neuraltrade_deploy.shell.simulation import Crash, Faults
 
+from .simfaults import Crash, Faults
 from .simworld import CANARY_TG, STABLE_TG, World, make_plan
 
 IMAGE = "neuraltrade/api:2.0.0"

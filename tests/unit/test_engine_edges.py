@@ -85,7 +85,7 @@ def test_a_rollback_run_again_long_after_gets_its_full_time() -> None:
 def test_taking_up_after_a_dead_holder_gives_a_fresh_health_window() -> None:
     world = World()
     world.ecs.polls_to_converge = 3
-    from neuraltrade_deploy.shell.simulation import Crash
+    from .simfaults import Crash
 
     world.faults.crash_at = 3  # killed in CANARY_WAITING, before the canary exists
     with pytest.raises(Crash):

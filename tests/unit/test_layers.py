@@ -53,3 +53,14 @@ def test_importing_decide_loads_nothing_outside_the_standard_library() -> None:
     assert "HEAVY []" in done.stdout, done.stdout
     assert "FOREIGN []" in done.stdout, done.stdout
     assert "OUTSIDE []" in done.stdout, done.stdout
+
+
+def test_the_aws_adapters_do_not_import_the_local_world_or_moto() -> None:
+    aws = ROOT / "neuraltrade_deploy" / "aws"
+    found = {
+        f"{path.name}: {name}"
+        for path in sorted(aws.glob("*.py"))
+        for name in imported_modules(path)
+        if name.split(".")[0] == "moto" or name.startswith("neuraltrade_deploy.localworld")
+    }
+    assert found == set()
