@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import structlog
+
 from neuraltrade_deploy.core.decision import Intent
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
 from neuraltrade_deploy.core.gates import steering_problem
@@ -15,6 +17,8 @@ from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.shell.ports import Ports
+
+log = structlog.get_logger("nt_deploy")
 
 
 def preflight(
@@ -40,15 +44,18 @@ def preflight(
     if problem:
         raise ConfigError(f"services.{plan.name}.service: {problem}")
     starting = record is None or record.final
-    if plan.alarms:
-        check_alarms(plan, ports, starting)
+    stuck = check_alarms(plan, ports, starting) if plan.alarms else ()
     if starting:
+        for line in ports.start_checks(plan, stuck, now):  # first: a default rule reads oddly
+            log.warning("alarm_cannot_fire", problem=line)
         check_canary_free(plan, services[plan.canary_service])
         check_rule(plan, ports)
     return stable
 
 
-def check_alarms(plan: ServiceConfig, ports: Ports, starting: bool) -> None:
+def check_alarms(plan: ServiceConfig, ports: Ports, starting: bool) -> tuple[str, ...]:
+    """Refuses missing, unreadable or firing alarms; returns those in INSUFFICIENT_DATA
+    (they cannot fire: ports.start_checks says why, and refuses under `fail`)."""
     reading = ports.alarms.read(plan.alarms)
     if reading.missing:
         raise ConfigError(
@@ -66,6 +73,7 @@ def check_alarms(plan: ServiceConfig, ports: Ports, starting: bool) -> None:
             "not starting (nothing was changed)",
             hint="wait until they are OK, then run the command again",
         )
+    return reading.insufficient
 
 
 def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
