@@ -59,6 +59,16 @@ def gates(
             )
         if alarms.firing:
             return start_rollback(plan, record, obs, now, firing_reason(obs))
+        if alarms.insufficient and plan.alarms_insufficient_data == "fail":
+            # an alarm that cannot fire protects nothing: under `fail` it is a failed gate
+            return start_rollback(
+                plan,
+                record,
+                obs,
+                now,
+                f"alarm(s) in INSUFFICIENT_DATA, which cannot fire: "
+                f"{', '.join(alarms.insufficient)} (alarms_insufficient_data: fail)",
+            )
     if obs.history_error:
         return start_rollback(
             plan, record, obs, now, f"alarm history unreadable: {obs.history_error}"

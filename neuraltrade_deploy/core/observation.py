@@ -90,6 +90,11 @@ class AlarmReading:
     def firing(self) -> tuple[str, ...]:
         return tuple(n for n, s in self.states.items() if s.state == "ALARM")
 
+    @property
+    def insufficient(self) -> tuple[str, ...]:
+        """In INSUFFICIENT_DATA: such an alarm cannot fire (`alarms_insufficient_data`)."""
+        return tuple(n for n, s in self.states.items() if s.state == "INSUFFICIENT_DATA")
+
 
 @dataclass(frozen=True)
 class Weights:

@@ -103,6 +103,7 @@ def aws_ports(
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
     from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter, resolve_traffic
+    from neuraltrade_deploy.aws.start_checks import StartChecksAws
 
     build = (
         task_definition_builder(plan, variables, environ) if task_definition else no_task_definition
@@ -120,6 +121,7 @@ def aws_ports(
         build_task_definition=build,
         stable_target_group=resolved.stable_tg_arn,
         canary_target_group=resolved.canary_tg_arn,
+        start_checks=StartChecksAws(clients),
     )
 
 

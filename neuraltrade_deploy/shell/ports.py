@@ -143,6 +143,18 @@ TaskDefinitionBuilder = Callable[[str], Mapping[str, Any]]
 ActionListener = Callable[[Action], None]
 
 
+# Read-only checks of AWS at the start of a deployment, beyond what the other ports read:
+# (plan, alarms the preflight found in INSUFFICIENT_DATA, now) -> warning lines. Raises
+# ConfigError (exit 2: the listener's default rule as `listener_rule`) or GateFailed
+# (exit 3: such alarms under `alarms_insufficient_data: fail`) before anything changes.
+StartChecks = Callable[[ServiceConfig, Sequence[str], float], Sequence[str]]
+
+
+def no_start_checks(plan: ServiceConfig, stuck: Sequence[str], now: float) -> Sequence[str]:
+    """For worlds with nothing more to check (the in-memory ones)."""
+    return ()
+
+
 @dataclass
 class Ports:
     """Everything the engine touches outside itself."""
@@ -156,6 +168,7 @@ class Ports:
     build_task_definition: TaskDefinitionBuilder
     stable_target_group: str
     canary_target_group: str | None
+    start_checks: StartChecks = no_start_checks
 
 
 Observer = Callable[[Tick], None]

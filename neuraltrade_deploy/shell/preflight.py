@@ -3,6 +3,8 @@ start gates (core/gates.py) need them, so a failed gate saves the reads after it
 
 from __future__ import annotations
 
+import structlog
+
 from neuraltrade_deploy.core import gates
 from neuraltrade_deploy.core.decision import Intent
 from neuraltrade_deploy.core.observation import ServiceState
@@ -10,6 +12,8 @@ from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.shell.observe import read_weights
 from neuraltrade_deploy.shell.ports import Ports
+
+log = structlog.get_logger("nt_deploy")
 
 
 def preflight(
@@ -28,9 +32,14 @@ def preflight(
         return stable
     gates.check_steerable(plan, stable)
     starting = record is None or record.final
-    if plan.alarms:
-        gates.check_alarms(plan, ports.alarms.read(plan.alarms), starting)
+    reading = ports.alarms.read(plan.alarms) if plan.alarms else None
+    if reading is not None:
+        gates.check_alarms(plan, reading, starting)
+    stuck = reading.insufficient if reading is not None else ()
     if starting:
+        # before the weights are read: a default rule would otherwise fail oddly there
+        for line in ports.start_checks(plan, stuck, ports.clock.now()):
+            log.warning("alarm_cannot_fire", problem=line)
         gates.check_canary_free(plan, services[plan.canary_service])
         if plan.traffic.weighted:
             gates.check_forward(plan, read_weights(ports))
