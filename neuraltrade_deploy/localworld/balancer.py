@@ -84,13 +84,17 @@ class Balancer:
 
     def handle(self, method: str, path: str, headers: Mapping[str, str]) -> Reply:
         """Routes one request, waits what the app takes, records it; returns the reply."""
-        arrived = time.time()
-        if path.startswith(DIRECT_PREFIX):
-            name, _, rest = path[len(DIRECT_PREFIX) :].partition("/")
-            route, path = self.router.direct(name), "/" + rest
-        else:
-            route = self.router.route(path, method, headers)
-        status, body, latency, image = self._serve(route, path, arrived)
+        arrived = self.ledger.arrive()  # in flight: its period is not published yet
+        try:
+            if path.startswith(DIRECT_PREFIX):
+                name, _, rest = path[len(DIRECT_PREFIX) :].partition("/")
+                route, path = self.router.direct(name), "/" + rest
+            else:
+                route = self.router.route(path, method, headers)
+            status, body, latency, image = self._serve(route, path, arrived)
+        except BaseException:
+            self.ledger.abandon(arrived)
+            raise
         source = "elb" if route.status or status == 502 else "target"
         self.ledger.add(
             Entry(arrived, route.load_balancer, route.target_group, route.target, image,
