@@ -78,8 +78,10 @@ What it emulates
   GetMetricStatistics' ExtendedStatistics (`percentiles.py`).
 - Alarms that evaluate (`alarms.py`): period, evaluation periods, datapoints to
   alarm, comparison, threshold, treat-missing-data, with CloudWatch's reason text
-  and data, so DescribeAlarmHistory follows; SetAlarmState by hand still holds
-  until the evaluation's own result changes. The provisioned error-rate alarm
+  and data, so DescribeAlarmHistory follows; a state set by SetAlarmState holds
+  until the alarm's next evaluation (its period's end), as on CloudWatch. The
+  ALB metrics of a period are published once all its requests were answered,
+  and alarms evaluate published periods only. The provisioned error-rate alarm
   watches HTTPCode_Target_5XX_Count with notBreaching (the seed's `5XXError` is
   not an ALB metric).
 - A traffic generator (`traffic.py`; `aws.live.traffic(rate, host=...)`) and the

@@ -16,9 +16,18 @@ Only alarms over AWS/ApplicationELB (what the world publishes) or over a metric
 with data in moto are evaluated; each the first time at the end of its first full
 period after its creation (until then it keeps moto's initial OK).
 
-SetAlarmState by hand stays possible: the world writes a state only when its own
-evaluation result changes (CloudWatch would put the alarm back at its next
-evaluation; tests that set a state by hand need it to stay).
+A state set by hand (SetAlarmState) holds until the alarm's next evaluation, the
+end of its current period, which writes the evaluated state whenever it differs
+from the alarm's (CloudWatch: "This is not a permanent change. The next periodic
+alarm check ... will set the alarm to its actual state"; the metric alarm "returns
+to its actual state quickly"); with treat-missing-data `ignore` and no datapoint
+at all, the state set by hand stays, as any current state does. A test that needs
+an alarm in ALARM for longer than a period makes its metric breach (traffic, an
+app's latency or errors), as it would have to on AWS.
+
+An evaluation reads only published periods: `Live` passes the instant up to which
+the ALB metrics are published, so a period still held back by a request in flight
+(`metrics.py`) is not taken for a missing datapoint.
 
 Not emulated: metric-math and anomaly-detection alarms, composite alarms, alarm
 actions (SNS), the look-back beyond the window that CloudWatch does for M-of-N
@@ -48,15 +57,14 @@ _WORDS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
 class AlarmEvaluator:
     def __init__(self) -> None:
         self._last_end: dict[str, float] = {}  # alarm ARN -> end of the last evaluated window
-        self._last_result: dict[str, str] = {}
         self.enabled = True  # False: alarms change only by SetAlarmState (tests of history)
 
     def reset(self) -> None:
         self._last_end.clear()
-        self._last_result.clear()
 
     def evaluate_due(self, now: float) -> None:
-        """Evaluates every alarm whose period ended since its last evaluation."""
+        """Evaluates every alarm whose period ended (at or before `now`: the instant up
+        to which its data is published) since its last evaluation."""
         if not self.enabled:
             return
         for per_region in list(dict.values(cloudwatch_backends)):
@@ -75,10 +83,7 @@ class AlarmEvaluator:
             return
         self._last_end[alarm.alarm_arn] = end
         state, reason, data = evaluate(backend.get_all_metrics(), alarm, end)
-        if state is None or self._last_result.get(alarm.alarm_arn) == state:
-            return
-        self._last_result[alarm.alarm_arn] = state
-        if alarm.state_value != state:
+        if state is not None and alarm.state_value != state:  # a state set by hand ends here
             alarm.update_state(reason, data, state)
 
 

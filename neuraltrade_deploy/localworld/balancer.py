@@ -7,6 +7,11 @@ target to send to, 502 when the task is gone or its container crashed (as an ALB
 answers for a target that refuses or drops the connection), the fixed response of
 a `fixed-response` action. `Host:` selects host-header rules, as on AWS.
 
+The latency recorded (TargetResponseTime: "from the request leaving the load
+balancer until the target's response") is the time the app took as its behaviour
+says, not the wall time this process measured around it: on a loaded machine that
+includes the emulator's own thread scheduling, which no target would show.
+
 `/_targets/<target-group-name>/<path>` reaches a task of that group directly (as
 its own address would, or a test route): routed to a healthy or initial target,
 counted in the ledger without a load balancer, never in the ALB's metrics.
@@ -84,13 +89,17 @@ class Balancer:
 
     def handle(self, method: str, path: str, headers: Mapping[str, str]) -> Reply:
         """Routes one request, waits what the app takes, records it; returns the reply."""
-        arrived = time.time()
-        if path.startswith(DIRECT_PREFIX):
-            name, _, rest = path[len(DIRECT_PREFIX) :].partition("/")
-            route, path = self.router.direct(name), "/" + rest
-        else:
-            route = self.router.route(path, method, headers)
-        status, body, latency, image = self._serve(route, path, arrived)
+        arrived = self.ledger.arrive()  # in flight: its period is not published yet
+        try:
+            if path.startswith(DIRECT_PREFIX):
+                name, _, rest = path[len(DIRECT_PREFIX) :].partition("/")
+                route, path = self.router.direct(name), "/" + rest
+            else:
+                route = self.router.route(path, method, headers)
+            status, body, latency, image = self._serve(route, path, arrived)
+        except BaseException:
+            self.ledger.abandon(arrived)
+            raise
         source = "elb" if route.status or status == 502 else "target"
         self.ledger.add(
             Entry(arrived, route.load_balancer, route.target_group, route.target, image,
@@ -110,7 +119,7 @@ class Balancer:
             time.sleep(answer.latency)
         if answer.status == 0:
             return 502, b"502 Bad Gateway", 0.0, task.image
-        return answer.status, answer.body, time.time() - arrived, task.image
+        return answer.status, answer.body, answer.latency, task.image
 
 
 def _handler_for(balancer: Balancer) -> type[BaseHTTPRequestHandler]:

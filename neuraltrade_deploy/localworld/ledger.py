@@ -3,12 +3,19 @@
 It is the ground truth the world's metrics are computed from, and what tests and
 the benchmark ask: "how many requests did image X fail between T1 and T2". Bounded
 (the oldest entries go first past `max_entries`), thread-safe.
+
+A request is stamped once, when it arrives (`arrive()`), and that one instant is
+what both the ledger's queries and the ALB metrics (`metrics.py`) count it by. It
+is in flight until its entry is added; `settled_before()` says up to which instant
+every arrived request is in the ledger, so a period is never published (or
+counted) while one of its requests is still being answered.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+import time
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,10 +40,40 @@ class Ledger:
     def __init__(self, max_entries: int = 1_000_000) -> None:
         self._lock = threading.Lock()
         self._entries: deque[Entry] = deque(maxlen=max_entries)
+        self._open: Counter[float] = Counter()  # arrival instants of requests in flight
+
+    def arrive(self) -> float:
+        """Stamps a request's arrival and marks it in flight until `add` (or `abandon`).
+
+        The stamp is taken under the lock, so a reader of `settled_before` never
+        misses a request that arrived before it looked."""
+        with self._lock:
+            at = time.time()
+            self._open[at] += 1
+            return at
 
     def add(self, entry: Entry) -> None:
+        """Records the answered request; one that came through `arrive` is settled."""
         with self._lock:
             self._entries.append(entry)
+            self._settle(entry.at)
+
+    def abandon(self, at: float) -> None:
+        """A request that arrived at `at` ended without an entry (its handler failed)."""
+        with self._lock:
+            self._settle(at)
+
+    def settled_before(self) -> float | None:
+        """Every request that arrived before this instant is in the ledger (None: none
+        is in flight, so every one that arrived so far is)."""
+        with self._lock:
+            return min(self._open) if self._open else None
+
+    def _settle(self, at: float) -> None:
+        if self._open.get(at):
+            self._open[at] -= 1
+            if not self._open[at]:
+                del self._open[at]
 
     def clear(self) -> None:
         with self._lock:

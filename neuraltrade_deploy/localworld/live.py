@@ -89,7 +89,8 @@ class Live:
         self._tasks = self.emulator.running_tasks()
         self.health.check(now)
         self.metrics.flush(now)
-        self.alarms.evaluate_due(now)
+        published = self.metrics.published_until  # a period held back is not yet evaluated
+        self.alarms.evaluate_due(now if published is None else min(now, published))
 
     def _run(self) -> None:
         while not self._stopping.wait(self.tick):

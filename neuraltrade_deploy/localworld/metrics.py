@@ -19,6 +19,14 @@ treat_missing_data notBreaching. The datapoint of period [t, t+P) is stamped t a
 published when the period closes (AWS publishes about a minute later: not emulated);
 `period` is 60 s by default, 1 s in tests. Requests that bypassed the ALB (the
 ledger's direct ones) are not counted.
+
+A request counts in the period of its arrival, the one instant the ledger stamps it
+with (AWS does not document which instant of a request its per-minute aggregation
+uses; one instant for both is what makes the metrics and the ledger agree). A
+period is published only once every request that arrived in it has been answered
+(`Ledger.settled_before`): a slow answer holds its period (and the next ones) back,
+as an ALB that "measures and sends its metrics in 60-second intervals" sends an
+interval's figures after the interval, never a part of them.
 """
 
 from __future__ import annotations
@@ -51,9 +59,18 @@ class MetricsPublisher:
             raise ValueError("period: seconds, more than 0")
         self.period, self._published_until = period, None
 
+    @property
+    def published_until(self) -> float | None:
+        """Every period ending at or before this instant is published (None: not started)."""
+        return self._published_until
+
     def flush(self, now: float) -> int:
-        """Publishes every period closed since the last flush; returns how many."""
+        """Publishes every period closed since the last flush whose requests have all
+        been answered; returns how many."""
         closed = math.floor(now / self.period) * self.period
+        in_flight = self.ledger.settled_before()
+        if in_flight is not None:
+            closed = min(closed, math.floor(in_flight / self.period) * self.period)
         if self._published_until is None:
             self._published_until = closed
             return 0

@@ -7,6 +7,7 @@ import time
 from .conftest import Deployer, kill
 
 IMAGE = "neuraltrade/api:2.0.0"
+HOST = "api.neuraltrade.example"
 
 
 def test_init_is_safe_to_run_twice(deployer: Deployer) -> None:
@@ -49,24 +50,45 @@ def test_deploy_runs_the_whole_plan_in_one_process(deployer: Deployer) -> None:
     assert deployer.invariants() == []
 
 
+# A state set by SetAlarmState lasts until the alarm's next evaluation, one period
+# (1 s here), as on CloudWatch: a test that needs an alarm in ALARM while the CLI
+# runs makes it fire for real, from traffic through the world's load balancer.
+
+
+def alarm_entered_alarm_at(deployer: Deployer, name: str) -> float | None:
+    """When the alarm entered ALARM (epoch seconds), or None while it is not in ALARM."""
+    alarm = deployer.aws.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    if alarm["StateValue"] != "ALARM":
+        return None
+    return float(alarm["StateUpdatedTimestamp"].timestamp())
+
+
 def test_alarm_during_bake_rolls_back_within_one_poll(deployer: Deployer) -> None:
     original = deployer.stable()["taskDefinition"]
-    process = deployer.start("canary", "--image", IMAGE, "--weight", "10", "--bake", "60s")
-    deployer.wait_for(lambda: deployer.phase() == "BAKING", what="BAKING")
-    fired = time.monotonic()
-    deployer.set_alarm("neuraltrade-api-error-rate-production", "ALARM")
-    deployer.wait_for(lambda: deployer.canary_weight() == 0, what="traffic back on stable")
-    reaction = time.monotonic() - fired
-    _, stderr = process.communicate(timeout=60)
+    alarm = "neuraltrade-api-error-rate-production"
+    with deployer.aws.live.traffic(40, host=HOST):
+        process = deployer.start("canary", "--image", IMAGE, "--weight", "10", "--bake", "60s")
+        deployer.wait_for(lambda: deployer.phase() == "BAKING", what="BAKING")
+        deployer.aws.live.behave(":2.0.0", error_rate=1.0)  # the canary's 10% now fail
+        deployer.wait_for(lambda: alarm_entered_alarm_at(deployer, alarm), what="ALARM")
+        fired = time.monotonic()  # seen within a 20 ms poll of the transition
+        deployer.wait_for(lambda: deployer.canary_weight() == 0, what="traffic back on stable")
+        reaction = time.monotonic() - fired
+        _, stderr = process.communicate(timeout=60)
     assert process.returncode == 3, stderr
-    assert "neuraltrade-api-error-rate-production" in stderr
+    assert alarm in stderr
     assert reaction < 0.2 + 1.5, f"traffic restored {reaction:.2f}s after the alarm"
     assert deployer.invariants(after_rollback=True, original_td=original) == []
 
 
 def test_alarm_already_firing_refuses_to_start_and_changes_nothing(deployer: Deployer) -> None:
-    deployer.set_alarm("neuraltrade-api-latency-production", "ALARM")
-    result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
+    alarm = "neuraltrade-api-latency-production"
+    deployer.aws.live.behave(":1.0.0", latency=0.6)  # p99 above the alarm's 0.5 s
+    with deployer.aws.live.traffic(20, host=HOST):
+        deployer.wait_for(lambda: alarm_entered_alarm_at(deployer, alarm), what="ALARM")
+        entered = alarm_entered_alarm_at(deployer, alarm)
+        result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
+        assert alarm_entered_alarm_at(deployer, alarm) == entered  # in ALARM all along
     assert result.status == 3, result.stderr
     assert "already in ALARM" in result.message
     assert deployer.record() is None and deployer.canary() is None

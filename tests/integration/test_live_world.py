@@ -4,6 +4,7 @@ seen through HTTP and boto3 only (1 s metric periods, health checks scaled down)
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -207,7 +208,9 @@ def test_get_metric_data_matches_the_ledger(local_aws: LocalAws, nt: World) -> N
     with local_aws.live.traffic(50, host=HOST):
         time.sleep(3.5)
     end = int(time.time())
-    time.sleep(1.2)  # the last period is published when it closes
+    # Every request arrived before end + 1: its period is published at the first clock
+    # tick after it closes, which a loaded machine may delay past any fixed sleep.
+    eventually(lambda: (local_aws.live.metrics.published_until or 0) >= end + 1)
     lb = [{"Name": "LoadBalancer", "Value": nt.load_balancer_arn.split(":loadbalancer/")[1]}]
     tg = [{"Name": "TargetGroup", "Value": api.stable_target_group_arn.split(":")[-1]}, *lb]
     ledger = local_aws.live.ledger
@@ -232,6 +235,48 @@ def test_get_metric_data_matches_the_ledger(local_aws: LocalAws, nt: World) -> N
         ExtendedStatistics=["p50", "p99"],
     )
     assert all(set(d["ExtendedStatistics"]) == {"p50", "p99"} for d in stats["Datapoints"])
+
+
+def test_a_request_answered_after_its_period_closed_still_counts_in_that_period(
+    local_aws: LocalAws, nt: World
+) -> None:
+    # The answer takes 1.5 s, longer than the 1 s period: the request's period closes
+    # while it is in flight, and is published only once it has been answered.
+    api = nt.services["api"]
+    local_aws.live.behave(":1.0.0", latency=1.5)
+    before = time.time()
+    request = urllib.request.Request(local_aws.live.balancer.url + "/", headers={"Host": HOST})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    [entry] = local_aws.live.ledger.entries(since=before)
+    second = datetime.fromtimestamp(int(entry.at), timezone.utc)
+    lb = [{"Name": "LoadBalancer", "Value": nt.load_balancer_arn.split(":loadbalancer/")[1]}]
+    tg = [{"Name": "TargetGroup", "Value": api.stable_target_group_arn.split(":")[-1]}, *lb]
+    counted = lambda: metric(local_aws, "RequestCount", tg, "Sum", second).get(second)  # noqa: E731
+    assert eventually(counted, timeout=5) == 1
+    times = metric(local_aws, "TargetResponseTime", tg, "Maximum", second)
+    assert times.get(second, 0) >= 1.5
+
+
+def test_a_state_set_by_hand_holds_until_the_alarms_next_evaluation(
+    local_aws: LocalAws, nt: World
+) -> None:
+    # No traffic: the latency alarm's every evaluation says INSUFFICIENT_DATA.
+    cloudwatch = local_aws.client("cloudwatch")
+    name = "neuraltrade-api-latency-production"
+    state = lambda: cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]  # noqa: E731
+    eventually(lambda: state()["StateValue"] == "INSUFFICIENT_DATA")  # evaluated once
+    since = datetime.now(timezone.utc)
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="by hand")
+    eventually(lambda: state()["StateValue"] == "INSUFFICIENT_DATA", timeout=3)
+    assert state()["StateReason"].startswith("Insufficient Data: 3 datapoints were unknown")
+    history = cloudwatch.describe_alarm_history(
+        AlarmName=name, HistoryItemType="StateUpdate", StartDate=since, ScanBy="TimestampAscending"
+    )["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in history] == [
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",
+        "Alarm updated from ALARM to INSUFFICIENT_DATA",
+    ]
 
 
 def test_the_seed_like_error_rate_alarm_goes_to_alarm_from_traffic_and_back(
