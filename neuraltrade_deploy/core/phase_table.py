@@ -85,8 +85,16 @@ def shifting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
 
 
 def baking_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    """The analysis window once the weight is verified (its reader calls AWS only when a
+    new period is complete), and the `smoke.interval` reruns once the step's own
+    production checks have passed."""
     smoke = "production" if record.smoke_due else None
-    return Needs(alarms=bool(plan.alarms), smoke=smoke)
+    return Needs(
+        alarms=bool(plan.alarms),
+        smoke=smoke,
+        metrics=plan.analysis is not None and record.step_started_at is not None,
+        probes=plan.smoke_interval is not None and smoke is None,
+    )
 
 
 def promoting_stable_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
