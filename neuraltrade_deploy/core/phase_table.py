@@ -148,10 +148,12 @@ def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
 
 def log_level(event: Event, before: DeploymentRecord, after: DeploymentRecord, acted: bool) -> str:
     """warning for a rollback starting or failing; debug for a quiet wait that changed
-    nothing (it repeats every poll); info otherwise."""
+    nothing (it repeats every poll); info otherwise, and for a bake with a new judgement
+    (once per period: its line carries the figures judged)."""
     if event in WARNING_EVENTS:
         return "warning"
     quiet = PHASES[before.phase].quiet_event
-    if event is quiet and after.phase is before.phase and not acted:
+    judged = after.judgement is not None and after.judgement != before.judgement
+    if event is quiet and after.phase is before.phase and not acted and not judged:
         return "debug"
     return "info"
