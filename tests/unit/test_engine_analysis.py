@@ -223,3 +223,56 @@ def test_the_judgement_shows_in_status_and_the_step_summary() -> None:
     assert "| check | canary | stable | limit | verdict |" in text
     assert "| errors | 4.0% | 0.1% | stable + 1 point | FAIL |" in text
     assert "| latency | 50ms | 50ms | stable x 1.5 | pass |" in text
+
+
+def bake_calls_per_poll(world: World) -> float:
+    """AWS calls (the fakes' and the metric reads) per poll, over the polls of bakes."""
+    marks: list[int] = []
+    sleep = world.clock.sleep
+
+    def count(seconds: float) -> None:
+        record = world.record()
+        if record is not None and record.phase is Phase.BAKING:
+            marks.append(len(world.faults.calls) + len(world.metrics.calls))
+        sleep(seconds)
+
+    world.clock.sleep = count  # type: ignore[method-assign]
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    return (marks[-1] - marks[0]) / (len(marks) - 1)
+
+
+def test_a_bake_with_analysis_averages_at_most_3_calls_per_poll() -> None:
+    for period in (60.0, 10.0):
+        world = analysed()
+        assert world.plan.analysis is not None
+        analysis = replace(world.plan.analysis, period=period)
+        world = World(plan=replace(world.plan, analysis=analysis))
+        assert bake_calls_per_poll(world) <= 3.0, period
+        assert world.metrics.calls  # the figures were read
+
+
+def test_a_preempted_baking_holder_still_stops_within_three_polls() -> None:
+    import pytest
+
+    from neuraltrade_deploy.core.decision import Intent
+    from neuraltrade_deploy.core.errors import Preempted
+
+    world = analysed()
+    first = world.engine(Intent(command="canary", image=IMAGE, weight=10))
+    taken: list[float] = []
+    sleep = world.clock.sleep
+    polls_after: list[int] = []
+
+    def rollback_mid_bake(seconds: float) -> None:
+        sleep(seconds)
+        record = world.record()
+        if taken:
+            polls_after.append(1)
+        elif record is not None and record.phase is Phase.BAKING and seconds:
+            taken.append(world.clock.t)
+            assert world.run("rollback", reason="stop").status == 0
+
+    world.clock.sleep = rollback_mid_bake  # type: ignore[method-assign]
+    with pytest.raises(Preempted):
+        first.run()
+    assert len(polls_after) <= 3
