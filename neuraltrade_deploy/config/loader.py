@@ -9,6 +9,7 @@ may assume every value is present and valid.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -61,6 +62,7 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> DeployC
         check_service(raw["services"][name], service, folder, f"services.{name}", problems)
         written = raw["services"][name].get("analysis")
         check_analysis(written, service.get("analysis"), f"services.{name}.analysis", problems)
+        _analysis_needs_weights(service, defaults, f"services.{name}", problems)
     check_unique_services(services, problems)
     problems.raise_if_any()
     return DeployConfig(
@@ -174,3 +176,26 @@ def _service(
         analysis=build_analysis(got.get("analysis", defaults.get("analysis"))),
         max_pause=got.get("max_pause", defaults["max_pause"]),
     )
+
+
+def _analysis_needs_weights(
+    service: Mapping[str, Any], defaults: Mapping[str, Any], path: str, problems: Problems
+) -> None:
+    """In replicas mode canary and stable tasks share one target group: the ALB has no
+    separate figures to compare, so an `analysis` there could only ever fail its gate."""
+    traffic = service.get("traffic") or {}
+    if traffic.get("mode") != "replicas":
+        return
+    if service.get("analysis") is not None:
+        where = f"{path}.analysis"
+    elif defaults.get("analysis") is not None:
+        where = "defaults.analysis"
+    else:
+        return
+    problems.add(
+        where,
+        f"needs {path}.traffic.mode weighted (in replicas mode canary and stable share"
+        " one target group, so the ALB has no canary figures)",
+        "set mode: weighted with a canary_target_group, or remove analysis",
+    )
+
