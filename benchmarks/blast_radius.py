@@ -1,6 +1,6 @@
 """Blast radius: how many requests a bad release fails before production is back on stable.
 
-    python benchmarks/blast_radius.py [--rate 50] [--error-rates 0.04,1] [--period 1]
+    python benchmarks/blast_radius.py [--rate 200] [--error-rates 0.04,1] [--period 1]
                                       [--poll 1] [--bake 10] [--alarm-share 0.02]
 
 One local world (moto + ECS emulator + the live-traffic layer), the same traffic
@@ -233,7 +233,7 @@ def nt_deploy_judged(aws: LocalAws, world: World, image: str, s: Settings, folde
 
 def sane_alarm(aws: LocalAws, s: Settings) -> None:
     """--alarm-share: the error alarm's threshold as that share of a period's requests."""
-    if s.alarm_share is None:
+    if not s.alarm_share:
         return
     cloudwatch = aws.client("cloudwatch")
     alarm = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
@@ -273,7 +273,7 @@ def measure(
 def table(rows: list[Row], s: Settings) -> list[str]:
     rates = " and ".join(f"{r:.0%}" for r in s.error_rates)
     threshold = (
-        f"{s.alarm_share:.0%} of the requests" if s.alarm_share is not None else "10 a minute"
+        f"{s.alarm_share:.0%} of the requests" if s.alarm_share else "10 a minute"
     )
     out = [
         f"rate {s.rate:g} req/s, bad images fail {rates} of their requests, metric and"
@@ -294,12 +294,12 @@ def table(rows: list[Row], s: Settings) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--error-rates", default="0.04,1", help="the bad images' 5xx shares")
     parser.add_argument("--period", type=int, default=1)
     parser.add_argument("--poll", type=float, default=1.0)
     parser.add_argument("--bake", type=float, default=10.0)
-    parser.add_argument("--alarm-share", type=float, default=None)
+    parser.add_argument("--alarm-share", type=float, default=0.02, help="0: as provisioned")
     a = parser.parse_args(argv)
     rates = tuple(float(r) for r in a.error_rates.split(","))
     s = Settings(a.rate, rates, a.period, a.poll, a.bake, a.alarm_share)
