@@ -170,6 +170,7 @@ def render(view: dict[str, Any]) -> str:
         lines += status_lines(dep.get("judgement"))
     elif dep:
         lines.append(f"  no deployment in progress (last: {dep['deployment_id']} {dep['phase']})")
+        lines += status_lines(dep.get("judgement"))
     else:
         lines.append("  no deployment in progress")
     weights = view["weights"]

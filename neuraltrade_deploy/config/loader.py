@@ -173,7 +173,7 @@ def _service(
         smoke_canary=tuple(SmokeCheck(**check) for check in got["smoke"]["canary"]),
         smoke_production=tuple(SmokeCheck(**check) for check in got["smoke"]["production"]),
         smoke_interval=got["smoke"].get("interval"),
-        analysis=build_analysis(got.get("analysis", defaults.get("analysis"))),
+        analysis=_analysis_of(got, defaults),
         max_pause=got.get("max_pause", defaults["max_pause"]),
     )
 
@@ -182,20 +182,20 @@ def _analysis_needs_weights(
     service: Mapping[str, Any], defaults: Mapping[str, Any], path: str, problems: Problems
 ) -> None:
     """In replicas mode canary and stable tasks share one target group: the ALB has no
-    separate figures to compare, so an `analysis` there could only ever fail its gate."""
+    separate figures to compare, so a service's own `analysis` there is refused (the
+    defaults' analysis is for the weighted services: a replicas service does not get it,
+    see _analysis_of)."""
     traffic = service.get("traffic") or {}
-    if traffic.get("mode") != "replicas":
-        return
-    if service.get("analysis") is not None:
-        where = f"{path}.analysis"
-    elif defaults.get("analysis") is not None:
-        where = "defaults.analysis"
-    else:
-        return
-    problems.add(
-        where,
-        f"needs {path}.traffic.mode weighted (in replicas mode canary and stable share"
-        " one target group, so the ALB has no canary figures)",
-        "set mode: weighted with a canary_target_group, or remove analysis",
-    )
+    if traffic.get("mode") == "replicas" and service.get("analysis") is not None:
+        problems.add(
+            f"{path}.analysis",
+            f"needs {path}.traffic.mode weighted (in replicas mode canary and stable share"
+            " one target group, so the ALB has no canary figures)",
+            "set mode: weighted with a canary_target_group, or remove analysis",
+        )
 
+
+def _analysis_of(got: Mapping[str, Any], defaults: Mapping[str, Any]) -> Any:
+    if (got.get("traffic") or {}).get("mode") == "replicas":
+        return None
+    return build_analysis(got.get("analysis", defaults.get("analysis")))

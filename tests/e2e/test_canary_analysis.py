@@ -4,6 +4,7 @@ reads them with GetMetricData and rolls back what the service-level alarm cannot
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -140,6 +141,10 @@ def test_a_3x_slower_canary_is_rolled_back_naming_the_latency_check(
     assert record is not None
     assert str(record["rollback_reason"]).startswith("analysis latency: canary p99 "), record
     assert record["weight"] == 0 and record["judgement"]["weight"] == 10
+    shown = deployer.run("status", "--json")
+    judged = json.loads(shown.stdout)["services"]["api"]["deployment"]["judgement"]
+    assert judged["outcome"] == "fail" and judged["checks"][1]["name"] == "latency"
+    assert "analysis (10%, " in deployer.run("status").stdout
 
 
 def test_smoke_interval_catches_a_canary_whose_health_fails_mid_bake(
