@@ -114,7 +114,7 @@ def test_a_4_percent_canary_is_rolled_back_at_10_while_the_service_alarm_stays_o
 def test_a_good_release_with_noisy_errors_in_both_versions_is_promoted(
     deployer: Deployer,
 ) -> None:
-    analysis_yaml(deployer, bake="3s")
+    analysis_yaml(deployer, bake="5s")  # 125 canary requests at 10%: 50 even on a busy machine
     sane_service_alarm(deployer)
     live = deployer.aws.live
     live.behave(STABLE_IMAGE, error_rate=0.005, latency=BASE)
