@@ -71,6 +71,42 @@ def api_calls(aws: Any, folder: Path) -> tuple[Counter[str], float]:
     return counter, elapsed
 
 
+def counted_calls(calls: list[str]) -> Any:
+    """A session that notes every operation called, in order."""
+    import boto3
+
+    session = boto3.session.Session()
+    session.events.register(
+        "before-call", lambda model, **_: calls.append(model.name)
+    )
+    return session
+
+
+def bake_cost(aws: Any, world: Any, folder: Path) -> tuple[int, int, Counter[str]]:
+    """`canary --weight 10` with `analysis` (1 s periods) and a 10 s bake, 500 ms polls,
+    under live traffic: (calls, polls, calls by operation) from the weight's verification
+    (the last DescribeRules) to the end. One poll = one DescribeServices."""
+    import neuraltrade_deploy.aws.clients as clients
+    from neuraltrade_deploy.cli import run
+
+    analysis = {"period": "1s", "min_requests": 20, "insufficient_data": "fail",
+                "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1}]}
+    world.write_deploy_yaml(folder, bake="10s", poll_interval="500ms",
+                            extra={"services": {"api": {"analysis": analysis}}})
+    calls: list[str] = []
+    original = clients._new_session
+    clients._new_session = lambda profile, region: counted_calls(calls)  # type: ignore
+    try:
+        with aws.live.traffic(100, host="api.neuraltrade.example"):
+            status = run(["--log-format", "json", "canary", "--image",
+                          "neuraltrade/api:2.0.0", "--weight", "10"])
+    finally:
+        clients._new_session = original
+    assert status == 0, status
+    baking = calls[len(calls) - calls[::-1].index("DescribeRules"):]
+    return len(baking), baking.count("DescribeServices"), Counter(baking)
+
+
 def reaction(aws: Any, world: Any, folder: Path, poll: str, env: dict[str, str]) -> float:
     """Seconds from set_alarm_state(ALARM) to the rule back at 100% stable."""
     service = world.services["api"]
@@ -106,7 +142,7 @@ def main() -> None:
     print("## CLI start-up (median of 15, fresh interpreter)")
     for what, seconds in startup().items():
         print(f"- `{what}`: {seconds * 1000:.0f} ms")
-    with LocalAws(start_delay=0.1) as aws, tempfile.TemporaryDirectory() as tmp:
+    with LocalAws(start_delay=0.1, metric_period=1) as aws, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ.update(aws.env())
         os.chdir(folder)
@@ -117,6 +153,13 @@ def main() -> None:
         print(f"\n## AWS calls for one `deploy` (3 steps of 2 s bake, 500 ms poll): {total}")
         print(f"wall time {elapsed:.1f} s")
         for op, n in counter.most_common():
+            print(f"- {op}: {n}")
+        aws.reset()
+        world = aws.provision(create_state_table=True)
+        calls, polls, by_op = bake_cost(aws, world, folder)
+        print("\n## A bake with analysis (1 s periods, 10 s bake, 500 ms polls, 100 req/s)")
+        print(f"{calls} calls over {polls} polls: {calls / polls:.2f} per poll")
+        for op, n in by_op.most_common():
             print(f"- {op}: {n}")
         env = aws.env(os.environ)
         print("\n## Alarm to traffic restored (canary --weight 10, alarm during the bake)")

@@ -1,12 +1,14 @@
 """Blast radius: how many requests a bad release fails before production is back on stable.
 
-    python benchmarks/blast_radius.py [--rate 50] [--error-rate 0.2] [--period 1]
-                                      [--poll 1] [--bake 10]
+    python benchmarks/blast_radius.py [--rate 200] [--error-rates 0.04,1] [--period 1]
+                                      [--poll 1] [--bake 10] [--alarm-share 0.02]
 
 One local world (moto + ECS emulator + the live-traffic layer), the same traffic
-rate, the same bad image (answers 5xx on --error-rate of its requests) and the same
-CloudWatch alarm (the error-rate alarm on HTTPCode_Target_5XX_Count, --period s
-periods, 2 evaluation periods) for every row:
+rate, the same bad images (a subtle and a hard one: 5xx on each of --error-rates of
+their requests) and the same CloudWatch alarm (the error-rate alarm on
+HTTPCode_Target_5XX_Count, --period s periods, 2 evaluation periods; its threshold
+10 a minute as provisioned, or with --alarm-share that share of the traffic, as a
+team would set it for a busy service) for every row:
 
   (a) fabfuel's `ecs deploy` (PyPI ecs-deploy): a rolling update of the stable
       service, watched by ECS's own deployment alarms (deploymentConfiguration.alarms
@@ -14,7 +16,8 @@ periods, 2 evaluation periods) for every row:
   (b) a CodeDeploy-style canary: a scripted driver shifting 10%, baking --bake s
       while it polls the alarm every --poll s, then 100%; on ALARM, traffic back;
   (c) nt-deploy, alarms only (10 -> 50 -> 100, --bake per step, poll --poll);
-  (d) reserved: nt-deploy with analysis and smoke.interval (added by that change).
+  (d) nt-deploy with `analysis` (errors: stable + 1 point, on --period s periods,
+      min_requests 50) and `smoke.interval` 1 s, besides the same alarm.
 
 Per row: failed requests, their share of all requests during the run, the time
 from the first failed request to the last request the bad image served (traffic
@@ -51,10 +54,11 @@ LIMIT = 120.0  # seconds a row may take before it is called stuck
 @dataclass(frozen=True)
 class Settings:
     rate: float
-    error_rate: float
+    error_rates: tuple[float, ...]
     period: int
     poll: float
     bake: float
+    alarm_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -190,31 +194,67 @@ def _remove_green(aws: LocalAws, world: World) -> None:
     )
 
 
-def nt_deploy(aws: LocalAws, world: World, image: str, s: Settings, folder: Path) -> str:
-    """(c) nt-deploy with the alarm only: 10 -> 50 -> 100, --bake each, --poll."""
+def nt_deploy(
+    aws: LocalAws, world: World, image: str, s: Settings, folder: Path, judged: bool = False
+) -> str:
+    """(c) nt-deploy with the alarm only: 10 -> 50 -> 100, --bake each, --poll;
+    (d) with `judged`: the canary analysis and smoke.interval as well."""
     balancer = aws.live.balancer
     production = {"name": "health", "url": f"{balancer.url}/health", "headers": {"Host": HOST}}
     canary = {"name": "canary", "url": balancer.group_url("nt-api-canary")}
-    smoke = {"api": {"canary": [canary], "production": [production]}}
+    smoke: dict[str, Any] = {"canary": [canary], "production": [production]}
+    extra: dict[str, Any] = {"defaults": {"alarms": [ALARM]}}
+    if judged:
+        smoke["interval"] = "1s"
+        extra["services"] = {"api": {"analysis": {
+            "period": f"{s.period}s", "min_requests": 50, "insufficient_data": "fail",
+            "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1}],
+        }}}  # fmt: skip
     world.write_deploy_yaml(
-        folder, bake=f"{s.bake:g}s", poll_interval=f"{s.poll:g}s", smoke=smoke,
-        extra={"defaults": {"alarms": [ALARM]}},
+        folder, bake=f"{s.bake:g}s", poll_interval=f"{s.poll:g}s", smoke={"api": smoke},
+        extra=extra,
     )  # fmt: skip
     env = {**aws.env(os.environ), "PYTHONPATH": str(ROOT), "CI": "true"}
     command = [sys.executable, "-m", "neuraltrade_deploy", "deploy", "--image", image]
     done = subprocess.run(
         command, cwd=folder, env=env, capture_output=True, text=True, timeout=LIMIT + 60
     )
-    return f"nt-deploy exit {done.returncode}"
+    reason = next(
+        (line for line in done.stderr.splitlines() if line.startswith("nt-deploy: rolled back")),
+        "",
+    )
+    cause = " (analysis)" if "analysis" in reason else " (alarm)" if "ALARM" in reason else ""
+    return f"nt-deploy exit {done.returncode}{cause}"
+
+
+def nt_deploy_judged(aws: LocalAws, world: World, image: str, s: Settings, folder: Path) -> str:
+    return nt_deploy(aws, world, image, s, folder, judged=True)
+
+
+def sane_alarm(aws: LocalAws, s: Settings) -> None:
+    """--alarm-share: the error alarm's threshold as that share of a period's requests."""
+    if not s.alarm_share:
+        return
+    cloudwatch = aws.client("cloudwatch")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
+    keep = ("Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods")
+    cloudwatch.put_metric_alarm(
+        AlarmName=ALARM, ComparisonOperator="GreaterThanThreshold",
+        Threshold=s.alarm_share * s.rate * s.period, TreatMissingData="notBreaching",
+        **{k: alarm[k] for k in keep if k in alarm},
+    )  # fmt: skip
 
 
 def measure(
-    aws: LocalAws, name: str, strategy: Strategy, release: str, s: Settings, weight: float
+    aws: LocalAws, name: str, strategy: Strategy, release: float, s: Settings, weight: float
 ) -> Row:
+    """`release`: the error rate of the image deployed (0: the good release)."""
     aws.reset()
     world = aws.provision(create_state_table=True, alarm_period=s.period)
-    aws.live.behave(BAD, error_rate=s.error_rate)
-    image = BAD if release == "bad" else GOOD
+    sane_alarm(aws, s)
+    aws.live.behave(BAD, error_rate=release or 1.0)
+    image = BAD if release else GOOD
+    label = f"bad {release:.0%}" if release else "good"
     with tempfile.TemporaryDirectory(prefix="blast-") as folder:
         started = time.time()
         with aws.live.traffic(s.rate, host=HOST):
@@ -226,15 +266,19 @@ def measure(
         failures = [e.at for e in entries if e.failed]
         served = [e.at for e in entries if image in e.image]
         to_stable = (max(served) - min(failures)) if failures and served else None
-        floor = weight * s.error_rate * s.rate * (s.period + s.poll) if release == "bad" else 0.0
-        return Row(name, release, len(entries), len(failures), to_stable, floor, note)
+        floor = weight * release * s.rate * (s.period + s.poll) if release else 0.0
+        return Row(name, label, len(entries), len(failures), to_stable, floor, note)
 
 
 def table(rows: list[Row], s: Settings) -> list[str]:
+    rates = " and ".join(f"{r:.0%}" for r in s.error_rates)
+    threshold = (
+        f"{s.alarm_share:.0%} of the requests" if s.alarm_share else "10 a minute"
+    )
     out = [
-        f"rate {s.rate:g} req/s, bad image fails {s.error_rate:.0%} of its requests, metric and"
-        f" alarm period {s.period} s (2 evaluation periods), polls {s.poll:g} s,"
-        f" bakes {s.bake:g} s per step",
+        f"rate {s.rate:g} req/s, bad images fail {rates} of their requests, metric and"
+        f" alarm period {s.period} s (2 evaluation periods, threshold {threshold}),"
+        f" polls {s.poll:g} s, bakes {s.bake:g} s per step; (d) judges on {s.period} s periods",
         "",
         "| row | release | requests | failed | share | 1st failure -> 100% stable | floor | note |",
         "|---|---|---|---|---|---|---|---|",
@@ -245,29 +289,30 @@ def table(rows: list[Row], s: Settings) -> list[str]:
         floor = "-" if r.floor is None else f"{r.floor:.1f}"
         cells = (r.name, r.release, r.requests, r.failed, share, back, floor, r.note)
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
-    # (d) goes here: nt-deploy with analysis and smoke.interval, added by the analysis change.
-    out.append("| (d) nt-deploy, analysis + smoke.interval | bad | (reserved) | | | | | |")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--error-rate", type=float, default=0.2)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--error-rates", default="0.04,1", help="the bad images' 5xx shares")
     parser.add_argument("--period", type=int, default=1)
     parser.add_argument("--poll", type=float, default=1.0)
     parser.add_argument("--bake", type=float, default=10.0)
+    parser.add_argument("--alarm-share", type=float, default=0.02, help="0: as provisioned")
     a = parser.parse_args(argv)
-    s = Settings(a.rate, a.error_rate, a.period, a.poll, a.bake)
+    rates = tuple(float(r) for r in a.error_rates.split(","))
+    s = Settings(a.rate, rates, a.period, a.poll, a.bake, a.alarm_share)
     rows = []
     plan: list[tuple[str, Strategy, float]] = [
         ("(a) ecs deploy + ECS deployment alarms", fabfuel, 1.0),
         ("(b) CodeDeploy-style 10% then 100%", codedeploy, 0.1),
         ("(c) nt-deploy, alarms only", nt_deploy, 0.1),
+        ("(d) nt-deploy, analysis + smoke.interval", nt_deploy_judged, 0.1),
     ]
     with LocalAws(start_delay=0.5, stop_delay=0.2, metric_period=s.period) as aws:
         for name, strategy, weight in plan:
-            for release in ("bad", "good"):
+            for release in (*s.error_rates, 0.0):
                 row = measure(aws, name, strategy, release, s, weight)
                 print(f"{name} {release}: {row}", file=sys.stderr, flush=True)
                 rows.append(row)

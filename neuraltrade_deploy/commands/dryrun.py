@@ -18,6 +18,8 @@ from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.preflight import preflight
+from neuraltrade_deploy.shell.probes import IntervalProbes
+from neuraltrade_deploy.shell.sim_metrics import SimMetrics
 from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 
@@ -79,14 +81,27 @@ def simulated(
     store = MemoryStore(faults)
     if item is not None:
         store.items[plan.key] = dict(item)
+    router = SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted)
+    canary_group = real.canary_target_group or ""
+
+    def smoke(target: str) -> SmokeOutcome:
+        return SmokeOutcome(target, True, f"{target} smoke checks (not run)")
+
     return replace(
         real,
         ecs=ecs,
-        router=SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted),
+        router=router,
         alarms=alarms,
         store=store,
         clock=FakeClock(now),
-        smoke=lambda target: SmokeOutcome(target, True, f"{target} smoke checks (not run)"),
+        smoke=smoke,
+        # the dry run assumes a canary as good as stable: it shows the path, not a verdict
+        metrics=SimMetrics(lambda: router.weights.get(canary_group, 0)) if plan.analysis else None,
+        probes=(
+            IntervalProbes(smoke, plan.smoke_interval, start=lambda work: work())
+            if plan.smoke_interval
+            else None
+        ),
     )
 
 

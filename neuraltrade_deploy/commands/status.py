@@ -14,6 +14,7 @@ from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import rolling_back
+from neuraltrade_deploy.reporting.judgement import status_lines
 from neuraltrade_deploy.shell.compose import aws_ports
 from neuraltrade_deploy.shell.observe import read_weights
 
@@ -134,6 +135,7 @@ def record_view(record: DeploymentRecord, now: float) -> dict[str, Any]:
         "holder": owner.describe() if owner and record.lease_until >= now else None,
         "lease_seconds_left": max(0, round(record.lease_until - now)) if owner else 0,
         "rollback_reason": record.rollback_reason,
+        "judgement": record.judgement,
         "history": [
             {"at": h.at, "phase": h.phase, "reason": h.reason} for h in record.history[-8:]
         ],
@@ -165,8 +167,10 @@ def render(view: dict[str, Any]) -> str:
             f"(target {dep['target_weight']}%), image {dep['image']}"
         )
         lines.append(f"  held by: {dep['holder'] or 'nobody (between jobs)'}")
+        lines += status_lines(dep.get("judgement"))
     elif dep:
         lines.append(f"  no deployment in progress (last: {dep['deployment_id']} {dep['phase']})")
+        lines += status_lines(dep.get("judgement"))
     else:
         lines.append("  no deployment in progress")
     weights = view["weights"]

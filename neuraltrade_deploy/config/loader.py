@@ -9,6 +9,7 @@ may assume every value is present and valid.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -61,6 +62,7 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> DeployC
         check_service(raw["services"][name], service, folder, f"services.{name}", problems)
         written = raw["services"][name].get("analysis")
         check_analysis(written, service.get("analysis"), f"services.{name}.analysis", problems)
+        _analysis_needs_weights(service, defaults, f"services.{name}", problems)
     check_unique_services(services, problems)
     problems.raise_if_any()
     return DeployConfig(
@@ -171,6 +173,29 @@ def _service(
         smoke_canary=tuple(SmokeCheck(**check) for check in got["smoke"]["canary"]),
         smoke_production=tuple(SmokeCheck(**check) for check in got["smoke"]["production"]),
         smoke_interval=got["smoke"].get("interval"),
-        analysis=build_analysis(got.get("analysis", defaults.get("analysis"))),
+        analysis=_analysis_of(got, defaults),
         max_pause=got.get("max_pause", defaults["max_pause"]),
     )
+
+
+def _analysis_needs_weights(
+    service: Mapping[str, Any], defaults: Mapping[str, Any], path: str, problems: Problems
+) -> None:
+    """In replicas mode canary and stable tasks share one target group: the ALB has no
+    separate figures to compare, so a service's own `analysis` there is refused (the
+    defaults' analysis is for the weighted services: a replicas service does not get it,
+    see _analysis_of)."""
+    traffic = service.get("traffic") or {}
+    if traffic.get("mode") == "replicas" and service.get("analysis") is not None:
+        problems.add(
+            f"{path}.analysis",
+            f"needs {path}.traffic.mode weighted (in replicas mode canary and stable share"
+            " one target group, so the ALB has no canary figures)",
+            "set mode: weighted with a canary_target_group, or remove analysis",
+        )
+
+
+def _analysis_of(got: Mapping[str, Any], defaults: Mapping[str, Any]) -> Any:
+    if (got.get("traffic") or {}).get("mode") == "replicas":
+        return None
+    return build_analysis(got.get("analysis", defaults.get("analysis")))

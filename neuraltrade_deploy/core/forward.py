@@ -25,6 +25,7 @@ from neuraltrade_deploy.core.health import (
     rollout_health,
     weights_pending,
 )
+from neuraltrade_deploy.core.judging import bake_gate
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -165,6 +166,7 @@ def shifting(
         weight=target,
         step_started_at=now,
         smoke_due=due,
+        judgement=None,
     )
     return Decision(moved, event=Event.WEIGHT_VERIFIED, reasons=(f"canary {target}%",))
 
@@ -182,8 +184,14 @@ def baking(
         return start_rollback(plan, record, obs, now, health.reason)
     started = record.step_started_at if record.step_started_at is not None else now
     left = started + bake_for(plan, intent, record.weight) - now
+    gate = bake_gate(plan, intent, record, obs, now, bake_over=left <= 0)
+    record = gate.record
+    if gate.failure is not None:
+        return start_rollback(plan, record, obs, now, gate.failure)
+    judged = (gate.reason,) if gate.reason else ()
     if left > 0:
-        return Decision(record, event=Event.BAKING, reasons=(f"{left:.0f}s left", health.reason))
+        reasons = (f"{left:.0f}s left", health.reason, *judged)
+        return Decision(record, event=Event.BAKING, reasons=reasons)
     return step_done(plan, intent, record, obs, now)
 
 

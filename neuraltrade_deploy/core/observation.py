@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neuraltrade_deploy.core.judgement import Window
+
 
 @dataclass(frozen=True)
 class EcsDeployment:
@@ -130,6 +132,12 @@ class Observation:
     stable_targets: TargetHealth | None = None
     smoke: SmokeOutcome | None = None
     interrupted: bool = False
+    # the canary analysis' window (None: not read, or no complete period yet) and why the
+    # ALB metrics could not be read (a failed gate)
+    window: Window | None = None
+    metrics_error: str | None = None
+    # the latest `smoke.interval` rerun finished since the last poll (None: none finished)
+    probe: SmokeOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -141,3 +149,5 @@ class Needs:
     canary_targets: bool = False
     stable_targets: bool = False
     smoke: str | None = None  # "canary" | "production"
+    metrics: bool = False  # the analysis window (the reader calls AWS once per new period)
+    probes: bool = False  # pick up the `smoke.interval` reruns running off the poll thread

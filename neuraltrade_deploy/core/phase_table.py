@@ -85,8 +85,16 @@ def shifting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
 
 
 def baking_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    """The analysis window once the weight is verified (its reader calls AWS only when a
+    new period is complete), and the `smoke.interval` reruns once the step's own
+    production checks have passed."""
     smoke = "production" if record.smoke_due else None
-    return Needs(alarms=bool(plan.alarms), smoke=smoke)
+    return Needs(
+        alarms=bool(plan.alarms),
+        smoke=smoke,
+        metrics=plan.analysis is not None and record.step_started_at is not None,
+        probes=plan.smoke_interval is not None and smoke is None,
+    )
 
 
 def promoting_stable_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
@@ -140,10 +148,12 @@ def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
 
 def log_level(event: Event, before: DeploymentRecord, after: DeploymentRecord, acted: bool) -> str:
     """warning for a rollback starting or failing; debug for a quiet wait that changed
-    nothing (it repeats every poll); info otherwise."""
+    nothing (it repeats every poll); info otherwise, and for a bake with a new judgement
+    (once per period: its line carries the figures judged)."""
     if event in WARNING_EVENTS:
         return "warning"
     quiet = PHASES[before.phase].quiet_event
-    if event is quiet and after.phase is before.phase and not acted:
+    judged = after.judgement is not None and after.judgement != before.judgement
+    if event is quiet and after.phase is before.phase and not acted and not judged:
         return "debug"
     return "info"

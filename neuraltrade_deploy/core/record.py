@@ -57,6 +57,9 @@ class DeploymentRecord:
     stable_touched: bool = False  # promote changed the stable service's task definition
     stable_desired: int = 0  # stable desired count when the deployment began
     rollback_reason: str | None = None
+    # the latest canary judgement of the step baking (Judgement.to_dict() and its window),
+    # for `status`, the logs and the CI summary; None before the first complete period
+    judgement: dict[str, Any] | None = None
     rollback_exit: int = 0  # exit status the rollback ends with (0 on request, 3 gate, 130)
     settle_until: float = 0.0  # a rollback that pre-empted a live holder re-checks until then
     owner: Owner | None = None

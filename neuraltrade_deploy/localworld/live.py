@@ -24,6 +24,7 @@ from neuraltrade_deploy.localworld.ledger import Ledger
 from neuraltrade_deploy.localworld.metrics import MetricsPublisher
 from neuraltrade_deploy.localworld.percentiles import install_percentiles
 from neuraltrade_deploy.localworld.routing import Router
+from neuraltrade_deploy.localworld.rule_groups import install_rule_load_balancers
 from neuraltrade_deploy.localworld.traffic import Traffic
 
 _log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Live:
 
     def start(self) -> None:
         install_percentiles()
+        install_rule_load_balancers()
         install_target_health(self.health)
         self.emulator.target_health = self.health.task_healthy
         self.balancer.start()

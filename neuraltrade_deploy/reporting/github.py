@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.reporting.judgement import summary_table
 from neuraltrade_deploy.shell.ports import Tick
 
 
@@ -65,6 +66,7 @@ def summary(command: str, record: DeploymentRecord, status: int, message: str) -
     history = "\n".join(f"- {h.phase}: {h.reason}" for h in record.history[-10:])
     return (
         f"### {icon} nt-deploy {command}\n\n{message}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"{summary_table(record.judgement)}"
         f"<details><summary>history</summary>\n\n{history}\n\n</details>\n\n"
     )
 

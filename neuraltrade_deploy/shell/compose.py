@@ -18,6 +18,7 @@ from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import Owner
 from neuraltrade_deploy.reporting import logs
 from neuraltrade_deploy.shell.ports import Hooks, Ports
+from neuraltrade_deploy.shell.probes import IntervalProbes
 
 if TYPE_CHECKING:
     from neuraltrade_deploy.aws.clients import AwsClients
@@ -111,18 +112,33 @@ def aws_ports(
     clients = clients_for(config, options)
     resolved = resolve_traffic(clients, plan.traffic, where=f"services.{plan.name}.traffic")
     router = (WeightedRouter if plan.traffic.weighted else ReplicasRouter)(clients, resolved)
+    smoke = smoke_runner(plan, environ)
     return Ports(
         ecs=EcsGatewayAws(clients),
         router=router,
         alarms=AlarmReaderAws(clients),
         store=DynamoRecordStore(clients, config.state_table),
         clock=clock,
-        smoke=smoke_runner(plan, environ),
+        smoke=smoke,
         build_task_definition=build,
         stable_target_group=resolved.stable_tg_arn,
         canary_target_group=resolved.canary_tg_arn,
         start_checks=StartChecksAws(clients),
+        metrics=metrics_reader(plan, clients, resolved.canary_tg_arn, resolved.stable_tg_arn),
+        probes=IntervalProbes(smoke, plan.smoke_interval) if plan.smoke_interval else None,
     )
+
+
+def metrics_reader(
+    plan: ServiceConfig, clients: AwsClients, canary_tg: str | None, stable_tg: str
+) -> Any:
+    """The ALB figures reader when the plan judges the canary (weighted mode: in replicas
+    mode both versions share one target group, so there is nothing to compare)."""
+    if plan.analysis is None or canary_tg is None or plan.traffic.mode != "weighted":
+        return None
+    from neuraltrade_deploy.aws.metrics import TargetGroupMetrics
+
+    return TargetGroupMetrics(clients, canary_tg, stable_tg)
 
 
 def this_owner(command: str, environ: Mapping[str, str]) -> Owner:

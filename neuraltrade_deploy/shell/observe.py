@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from neuraltrade_deploy.core.errors import NtDeployError
-from neuraltrade_deploy.core.observation import Needs, Observation, Weights
+from neuraltrade_deploy.core.judgement import Window
+from neuraltrade_deploy.core.observation import Needs, Observation, SmokeOutcome, Weights
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.shell.ports import Ports
@@ -32,6 +33,7 @@ def observe(
     """One DescribeServices for both services, then only what `wanted` asks for. The
     alarm history is read once, when a process takes up a deployment in progress."""
     services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
+    window, metrics_error = analysis_window(plan, ports, record) if wanted.metrics else (None, None)
     fired, history_error = fired_since(plan, ports, record) if check_history else (None, None)
     return Observation(
         stable=services[plan.service],
@@ -50,7 +52,31 @@ def observe(
         ),
         smoke=ports.smoke(wanted.smoke) if wanted.smoke else None,
         interrupted=interrupted,
+        window=window,
+        metrics_error=metrics_error,
+        probe=probe_result(ports, record) if wanted.probes else None,
     )
+
+
+def analysis_window(
+    plan: ServiceConfig, ports: Ports, record: DeploymentRecord
+) -> tuple[Window | None, str | None]:
+    """`window` and `metrics_error` of the observation: the figures since the weight was
+    verified, or why they cannot be read (a failed gate, never an exit 1)."""
+    if plan.analysis is None or record.step_started_at is None:
+        return None, None
+    if ports.metrics is None:
+        return None, "no reader for the ALB's per-target-group metrics (weighted mode only)"
+    try:
+        return ports.metrics.read(plan.analysis, record.step_started_at, ports.clock.now()), None
+    except NtDeployError as err:
+        return None, str(err)
+
+
+def probe_result(ports: Ports, record: DeploymentRecord) -> SmokeOutcome | None:
+    if ports.probes is None or record.step_started_at is None:
+        return None
+    return ports.probes.poll(record.step_started_at, ports.clock.now())
 
 
 def fired_since(

@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from neuraltrade_deploy.core.analysis import Analysis
 from neuraltrade_deploy.core.decision import Action, Decision, Intent
+from neuraltrade_deploy.core.judgement import Window
 from neuraltrade_deploy.core.observation import (
     AlarmReading,
     Observation,
@@ -92,6 +94,24 @@ class AlarmReader(Protocol):
         ...
 
 
+class MetricsReader(Protocol):
+    def read(self, analysis: Analysis, start: float, now: float) -> Window | None:
+        """Both target groups' figures from `start` to the last complete period before
+        `now`; None while no period is complete. At most one AWS call per new period.
+        Raises MetricsUnreadable (or another NtDeployError) when they cannot be read."""
+        ...
+
+
+class Probes(Protocol):
+    """The `smoke.interval` reruns, off the poll thread (shell/probes.py)."""
+
+    def poll(self, since: float, now: float) -> SmokeOutcome | None:
+        """Starts a rerun when one is due (an interval after `since`, the bake's start, or
+        after the last rerun started) and none is running; returns the result of a rerun
+        finished since the last poll (None: none finished). Never blocks."""
+        ...
+
+
 # ---------------------------------------------------------------- state table
 
 
@@ -169,6 +189,8 @@ class Ports:
     stable_target_group: str
     canary_target_group: str | None
     start_checks: StartChecks = no_start_checks
+    metrics: MetricsReader | None = None  # set when the plan has `analysis`
+    probes: Probes | None = None  # set when the plan has `smoke.interval`
 
 
 Observer = Callable[[Tick], None]

@@ -15,6 +15,8 @@ from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.ports import Hooks, Ports
+from neuraltrade_deploy.shell.probes import IntervalProbes
+from neuraltrade_deploy.shell.sim_metrics import SimMetrics
 from neuraltrade_deploy.shell.simulation import MemoryStore, SimAlarms, SimEcs, SimRouter
 
 from .simfaults import Faults
@@ -66,6 +68,11 @@ class World:
         self.router = SimRouter(self.ecs, self.faults, {STABLE_TG: 100})
         self.alarms = SimAlarms(self.faults, self.plan.alarms)
         self.store = MemoryStore(self.faults)
+        # the ALB's figures, fed per test (rate, error rates, latency, unreadable)
+        self.metrics = SimMetrics(lambda: self.router.weights.get(CANARY_TG, 0))
+        # smoke.interval reruns, run inline at the poll that starts them
+        interval = self.plan.smoke_interval or 0.0
+        self.probes = IntervalProbes(self.smoke, interval, start=lambda work: work())
 
     def smoke(self, target: str) -> SmokeOutcome:
         self.smoke_runs.append(target)
@@ -87,6 +94,8 @@ class World:
             },
             stable_target_group=STABLE_TG,
             canary_target_group=CANARY_TG,
+            metrics=self.metrics if self.plan.analysis else None,
+            probes=self.probes if self.plan.smoke_interval else None,
         )
 
     def engine(self, intent: Intent, **kw: object) -> Engine:

@@ -130,3 +130,13 @@ def test_a_bad_analysis_is_one_problem_naming_its_key_path(
     assert len(problems) == 1, problems
     for fragment in fragments:
         assert fragment in problems[0], problems[0]
+
+
+def test_analysis_in_replicas_mode_is_refused_or_not_inherited(tmp_path: Path) -> None:
+    rule = BASE["services"]["api"]["traffic"]["listener_rule"]
+    replicas = {"mode": "replicas", "listener_rule": rule, "stable_target_group": "nt-api-stable"}
+    document = changed(f"{SVC}.traffic", replicas, base=BASE)
+    assert load(tmp_path, document).services["api"].analysis is None  # defaults: not for it
+    own = changed(f"{SVC}.analysis", ANALYSIS, base=document)
+    (problem,) = problems_of(tmp_path, own)
+    assert "services.api.analysis: needs services.api.traffic.mode weighted" in problem

@@ -1,0 +1,171 @@
+"""The canary judged against stable by the real CLI under live traffic: the world's ALB
+publishes per-target-group metrics into CloudWatch (1 s periods here), nt-deploy
+reads them with GetMetricData and rolls back what the service-level alarm cannot see."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from tests.e2e.conftest import Deployer
+
+HOST = "api.neuraltrade.example"
+RATE = 250  # requests per second: a 10% canary sees 25
+ALARM = "neuraltrade-api-error-rate-production"
+STABLE_IMAGE = ":1.0.0"
+BASE = 0.02  # seconds every answer takes: a latency ratio of sub-millisecond answers is noise
+
+
+def analysis_yaml(deployer: Deployer, bake: str, interval: str | None = None) -> None:
+    """deploy.yaml with an `analysis` block (1 s periods) and smoke through the balancer."""
+    balancer = deployer.aws.live.balancer
+    smoke: dict[str, dict[str, Any]] = {
+        "api": {
+            "canary": [
+                {"name": "canary-health", "url": balancer.group_url("nt-api-canary"), "retries": 1}
+            ],
+            "production": [
+                {"name": "health", "url": f"{balancer.url}/health", "headers": {"Host": HOST}}
+            ],
+        }
+    }
+    block = {
+        "period": "1s",
+        "min_requests": 50,
+        "insufficient_data": "fail",
+        "checks": [
+            {"name": "errors", "metric": "error_rate", "max_increase": 1},
+            {"name": "latency", "metric": "latency_p99", "max_ratio": 1.5},
+        ],
+    }
+    if interval is not None:
+        smoke["api"]["interval"] = interval
+    deployer.world.write_deploy_yaml(
+        deployer.folder,
+        bake=bake,
+        poll_interval="200ms",
+        smoke=smoke,
+        extra={"services": {"api": {"analysis": block}}},
+    )
+
+
+def sane_service_alarm(deployer: Deployer) -> None:
+    """The error-rate alarm as a team would set it for this traffic: 2% of the requests
+    of a period, 2 periods in a row (the provisioned one counts 10 errors a minute,
+    which 250 requests a second pass whatever the canary does)."""
+    cloudwatch = deployer.aws.client("cloudwatch")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
+    keep = ("Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods")
+    spec = {k: alarm[k] for k in keep if k in alarm}
+    cloudwatch.put_metric_alarm(
+        AlarmName=ALARM,
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=0.02 * RATE * alarm["Period"],
+        TreatMissingData="notBreaching",
+        **spec,
+    )
+
+
+def alarm_entered_alarm(deployer: Deployer, since: float) -> list[str]:
+    history = deployer.aws.client("cloudwatch").describe_alarm_history(
+        AlarmName=ALARM, HistoryItemType="StateUpdate"
+    )["AlarmHistoryItems"]
+    return [
+        h["HistorySummary"]
+        for h in history
+        if h["Timestamp"].timestamp() >= since and "to ALARM" in h["HistorySummary"]
+    ]
+
+
+def canary_weights_seen(deployer: Deployer, proc: Any) -> list[int]:
+    seen = []
+    while proc.poll() is None:
+        seen.append(deployer.canary_weight())
+        time.sleep(0.05)
+    return seen
+
+
+def test_a_4_percent_canary_is_rolled_back_at_10_while_the_service_alarm_stays_ok(
+    deployer: Deployer,
+) -> None:
+    analysis_yaml(deployer, bake="30s")
+    sane_service_alarm(deployer)
+    live = deployer.aws.live
+    live.behave(STABLE_IMAGE, error_rate=0.001, latency=BASE)
+    live.behave(":4.0.4", error_rate=0.04, latency=BASE)
+    started = time.time()
+    with live.traffic(RATE, host=HOST):
+        proc = deployer.start("deploy", "--image", "neuraltrade/api:4.0.4")
+        weights = canary_weights_seen(deployer, proc)
+        _, err = proc.communicate()
+    assert proc.returncode == 3, err[-2000:]
+    assert max(weights) == 10  # never more weight (rule 13)
+    record = deployer.record()
+    assert record is not None and record["phase"] == "ROLLED_BACK"
+    assert str(record["rollback_reason"]).startswith("analysis errors: canary "), record
+    assert "limit stable + 1 point" in err
+    assert alarm_entered_alarm(deployer, started) == []  # the service alarm never saw it
+    states = deployer.aws.client("cloudwatch").describe_alarms(AlarmNames=[ALARM])
+    assert states["MetricAlarms"][0]["StateValue"] != "ALARM"
+    assert deployer.invariants(after_rollback=True) == []
+
+
+def test_a_good_release_with_noisy_errors_in_both_versions_is_promoted(
+    deployer: Deployer,
+) -> None:
+    analysis_yaml(deployer, bake="5s")  # 125 canary requests at 10%: 50 even on a busy machine
+    sane_service_alarm(deployer)
+    live = deployer.aws.live
+    live.behave(STABLE_IMAGE, error_rate=0.005, latency=BASE)
+    live.behave(":4.1.0", error_rate=0.005, latency=BASE)
+    with live.traffic(RATE, host=HOST):
+        result = deployer.run("deploy", "--image", "neuraltrade/api:4.1.0")
+    assert result.status == 0, result.stderr[-2000:]
+    record = deployer.record()
+    assert record is not None and record["phase"] == "PROMOTED"
+    assert record["judgement"]["outcome"] == "pass"
+
+
+def test_a_3x_slower_canary_is_rolled_back_naming_the_latency_check(
+    deployer: Deployer,
+) -> None:
+    analysis_yaml(deployer, bake="10s")
+    live = deployer.aws.live
+    live.behave(STABLE_IMAGE, latency=0.02)
+    live.behave(":4.2.0", latency=0.06)
+    with live.traffic(RATE, host=HOST):
+        result = deployer.run("deploy", "--image", "neuraltrade/api:4.2.0")
+    assert result.status == 3, result.stderr[-2000:]
+    record = deployer.record()
+    assert record is not None
+    assert str(record["rollback_reason"]).startswith("analysis latency: canary p99 "), record
+    assert record["weight"] == 0 and record["judgement"]["weight"] == 10
+    shown = deployer.run("status", "--json")
+    judged = json.loads(shown.stdout)["services"]["api"]["deployment"]["judgement"]
+    assert judged["outcome"] == "fail" and judged["checks"][1]["name"] == "latency"
+    assert "analysis (10%, " in deployer.run("status").stdout
+
+
+def test_smoke_interval_catches_a_canary_whose_health_fails_mid_bake(
+    deployer: Deployer,
+) -> None:
+    analysis_yaml(deployer, bake="20s", interval="1s")
+    live = deployer.aws.live
+    live.behave(STABLE_IMAGE, latency=BASE)
+    live.behave(":4.3.0", latency=BASE)
+    with live.traffic(RATE, host=HOST):
+        proc = deployer.start("deploy", "--image", "neuraltrade/api:4.3.0")
+        deployer.wait_for(lambda: deployer.phase() == "BAKING", what="the 10% bake")
+        time.sleep(2.0)
+        live.behave(":4.3.0", latency=BASE, healthy=False)
+        broke = time.monotonic()
+        deployer.wait_for(lambda: deployer.canary_weight() == 0, what="traffic back on stable")
+        reacted = time.monotonic() - broke
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err[-2000:]
+    record = deployer.record()
+    assert record is not None
+    assert str(record["rollback_reason"]).startswith("smoke.interval: "), record
+    assert "canary-health" in str(record["rollback_reason"])
+    assert reacted < 1 + 2 * 1.5 + 1  # interval + the check and its retry + a poll or two

@@ -1,0 +1,281 @@
+"""The canary judged in every bake, on the in-memory world: fed figures, a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
+from neuraltrade_deploy.core.decision import SetWeights
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import Step
+from neuraltrade_deploy.shell.sim_metrics import Version
+
+from .simworld import CANARY_TG, World, make_plan
+
+IMAGE = "neuraltrade/api:2.0.0"
+START = 1_800_000_000.0
+CHECKS = (
+    AnalysisCheck("errors", "error_rate", max_increase=1.0),
+    AnalysisCheck("latency", "latency_p99", max_ratio=1.5),
+)
+
+
+def analysed(insufficient: str = "fail", **changes: object) -> World:
+    analysis = Analysis(CHECKS, period=60.0, min_requests=50, insufficient_data=insufficient)  # type: ignore[arg-type]
+    return World(plan=make_plan(analysis=analysis, **changes))
+
+
+def canary_weights(world: World) -> list[int]:
+    return [a.canary for a in world.actions if isinstance(a, SetWeights)]
+
+
+def test_a_good_canary_is_judged_every_step_and_promoted() -> None:
+    world = analysed()
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 0, outcome.message
+    record = world.record()
+    assert record is not None and record.phase is Phase.PROMOTED
+    assert record.judgement is not None and record.judgement["outcome"] == "pass"
+    assert record.judgement["weight"] == 100  # the last step's own window
+    # one read per new complete period at most: 3 bakes of 300 s with 60 s periods
+    assert 0 < len(world.metrics.calls) <= 3 * (300 // 60 + 1)
+    assert len(set(world.metrics.calls)) == len(world.metrics.calls)
+    assert world.invariants() == []
+
+
+def test_a_failing_check_rolls_back_at_once_exit_3_with_the_figures() -> None:
+    world = analysed()
+    world.metrics.canary = Version(error_rate=0.04)
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 3
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+    want = (
+        "analysis errors: canary 4.0% (48 of 1,200) vs stable 0.1% (11 of 10,800), "
+        "limit stable + 1 point"
+    )
+    assert record.rollback_reason == want
+    assert want in outcome.message
+    assert max(canary_weights(world)) == 10  # rule 13: never more weight
+    verified = next(h.at for h in record.history if h.phase == "BAKING")
+    rolled = next(h.at for h in record.history if h.phase == "ROLLING_BACK")
+    assert rolled - verified <= 2 * 60  # within two periods, not after the 300 s bake
+    assert record.judgement is not None and record.judgement["outcome"] == "fail"
+    assert world.invariants() == []
+
+
+def test_a_latency_regression_names_the_latency_check() -> None:
+    world = analysed()
+    world.metrics.canary = Version(latency=0.15)  # 3x stable's 50 ms
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 3
+    record = world.record()
+    assert record is not None
+    assert record.rollback_reason == (
+        "analysis latency: canary p99 150ms vs stable p99 50ms, limit stable x 1.5"
+    )
+
+
+def test_too_few_requests_at_the_end_of_the_bake_fail_with_the_counts() -> None:
+    world = analysed()
+    world.metrics.rate = 1.0  # 0.1 request/s on the canary: 30 in a 300 s bake
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 3
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+    reason = record.rollback_reason or ""
+    assert "canary 30 requests, 50 needed" in reason, reason
+    assert "end of the bake (analysis.insufficient_data: fail)" in reason
+    verified = next(h.at for h in record.history if h.phase == "BAKING")
+    rolled = next(h.at for h in record.history if h.phase == "ROLLING_BACK")
+    assert rolled - verified >= 300  # not before the bake was over
+    assert max(canary_weights(world)) == 10
+
+
+def test_too_few_requests_with_insufficient_data_pass_bakes_the_step() -> None:
+    world = analysed("pass")
+    world.metrics.rate = 1.0
+    outcome = world.run("canary", image=IMAGE, weight=10)
+    assert outcome.status == 0, outcome.message
+    record = world.record()
+    assert record is not None and record.phase is Phase.PAUSED
+    assert record.judgement is not None and record.judgement["outcome"] == "insufficient_data"
+
+
+def test_unreadable_metrics_are_a_failed_gate() -> None:
+    world = analysed()
+    world.metrics.error = "AccessDenied: cloudwatch:GetMetricData"
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 3
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record.rollback_reason == (
+        "analysis: cannot read the ALB metrics: AccessDenied: cloudwatch:GetMetricData"
+    )
+    assert max(canary_weights(world)) == 10
+
+
+def test_a_canary_going_bad_in_the_50_percent_step_is_rolled_back_there() -> None:
+    world = analysed()
+    sleep = world.clock.sleep
+
+    def worsen_at_50(seconds: float) -> None:
+        sleep(seconds)
+        record = world.record()
+        if record is not None and record.phase is Phase.BAKING and record.weight == 50:
+            world.metrics.canary = Version(error_rate=0.05)
+            world.metrics.forget()  # late data: the same window now reads differently
+
+    world.clock.sleep = worsen_at_50  # type: ignore[method-assign]
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 3
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert (record.rollback_reason or "").startswith("analysis errors: canary 5.0%")
+    assert record.judgement is not None and record.judgement["weight"] == 50
+    assert max(canary_weights(world)) == 50
+    assert world.router.weights[CANARY_TG] == 0
+    assert world.invariants() == []
+
+
+def test_without_analysis_the_metrics_are_never_read() -> None:
+    world = World()
+    assert world.run("deploy", image=IMAGE).status == 0
+    assert world.metrics.calls == []
+    record = world.record()
+    assert record is not None and record.judgement is None
+
+
+def test_smoke_interval_catches_a_canary_failing_mid_bake() -> None:
+    plan = make_plan(smoke_interval=15.0, steps=(Step(10, 300.0), Step(100, 300.0)))
+    world = World(plan=plan)
+    broke: list[float] = []
+    sleep = world.clock.sleep
+
+    def break_later(seconds: float) -> None:
+        sleep(seconds)
+        record = world.record()
+        started = record.step_started_at if record else None
+        if not broke and started is not None and world.clock.t - started >= 100:
+            world.smoke_fail["canary"] = "canary smoke check health: 503 (want 200), 3 tries"
+            broke.append(world.clock.t)
+
+    world.clock.sleep = break_later  # type: ignore[method-assign]
+    outcome = world.run("deploy", image=IMAGE)
+    assert outcome.status == 3
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record.rollback_reason == (
+        "smoke.interval: canary smoke check health: 503 (want 200), 3 tries"
+    )
+    rolled = next(h.at for h in record.history if h.phase == "ROLLING_BACK")
+    assert rolled - broke[0] <= 15 + 5 + 5  # interval + one poll to start + one to pick up
+    assert max(canary_weights(world)) == 10
+    assert world.probes.reruns >= 100 // 15
+
+
+def test_smoke_interval_reruns_both_checks_while_baking_only() -> None:
+    plan = replace(make_plan(smoke_interval=60.0), steps=(Step(10, 300.0),))
+    world = World(plan=plan)
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    # one canary check before the shift, one production after it; then 4-5 reruns of both
+    reruns = world.probes.reruns
+    assert 4 <= reruns <= 5
+    assert world.smoke_runs.count("canary") == 1 + reruns
+    assert world.smoke_runs.count("production") == 1 + reruns
+
+
+def test_a_rerun_runs_off_the_poll_and_is_picked_up_by_a_later_poll() -> None:
+    from neuraltrade_deploy.core.observation import SmokeOutcome
+    from neuraltrade_deploy.shell.probes import IntervalProbes
+
+    pending: list[object] = []
+    ran: list[str] = []
+
+    def run(target: str) -> SmokeOutcome:
+        ran.append(target)
+        return SmokeOutcome(target, target != "production", f"{target} check health failed")
+
+    probes = IntervalProbes(run, 15.0, start=pending.append)  # held, as a slow thread would
+    assert probes.poll(100.0, 100.0) is None  # the bake starts: nothing due yet
+    assert probes.poll(100.0, 115.0) is None and len(pending) == 1  # started, not waited for
+    assert ran == [] and probes.poll(100.0, 120.0) is None  # still running: no second one
+    work = pending.pop()
+    work()  # type: ignore[operator]
+    got = probes.poll(100.0, 121.0)
+    assert got is not None and not got.passed and got.target == "production"
+    assert ran == ["canary", "production"]
+
+
+def test_the_judgement_shows_in_status_and_the_step_summary() -> None:
+    from neuraltrade_deploy.reporting.github import summary
+    from neuraltrade_deploy.reporting.judgement import status_lines
+
+    world = analysed()
+    world.metrics.canary = Version(error_rate=0.04)
+    outcome = world.run("deploy", image=IMAGE)
+    record = world.record()
+    assert record is not None and record.judgement is not None
+    lines = status_lines(record.judgement)
+    assert lines[0].startswith("  analysis (10%, ") and lines[0].endswith("UTC): FAIL")
+    assert any("analysis errors: canary 4.0% (48 of 1,200)" in line for line in lines)
+    from neuraltrade_deploy.commands.status import record_view
+
+    assert record_view(record, world.clock.t)["judgement"] == record.judgement  # status --json
+    text = summary("deploy", record, outcome.status, outcome.message)
+    assert "| check | canary | stable | limit | verdict |" in text
+    assert "| errors | 4.0% | 0.1% | stable + 1 point | FAIL |" in text
+    assert "| latency | 50ms | 50ms | stable x 1.5 | pass |" in text
+
+
+def bake_calls_per_poll(world: World) -> float:
+    """AWS calls (the fakes' and the metric reads) per poll, over the polls of bakes."""
+    marks: list[int] = []
+    sleep = world.clock.sleep
+
+    def count(seconds: float) -> None:
+        record = world.record()
+        if record is not None and record.phase is Phase.BAKING:
+            marks.append(len(world.faults.calls) + len(world.metrics.calls))
+        sleep(seconds)
+
+    world.clock.sleep = count  # type: ignore[method-assign]
+    assert world.run("canary", image=IMAGE, weight=10).status == 0
+    return (marks[-1] - marks[0]) / (len(marks) - 1)
+
+
+def test_a_bake_with_analysis_averages_at_most_3_calls_per_poll() -> None:
+    for period in (60.0, 10.0):
+        world = analysed()
+        assert world.plan.analysis is not None
+        analysis = replace(world.plan.analysis, period=period)
+        world = World(plan=replace(world.plan, analysis=analysis))
+        assert bake_calls_per_poll(world) <= 3.0, period
+        assert world.metrics.calls  # the figures were read
+
+
+def test_a_preempted_baking_holder_still_stops_within_three_polls() -> None:
+    import pytest
+
+    from neuraltrade_deploy.core.decision import Intent
+    from neuraltrade_deploy.core.errors import Preempted
+
+    world = analysed()
+    first = world.engine(Intent(command="canary", image=IMAGE, weight=10))
+    taken: list[float] = []
+    sleep = world.clock.sleep
+    polls_after: list[int] = []
+
+    def rollback_mid_bake(seconds: float) -> None:
+        sleep(seconds)
+        record = world.record()
+        if taken:
+            polls_after.append(1)
+        elif record is not None and record.phase is Phase.BAKING and seconds:
+            taken.append(world.clock.t)
+            assert world.run("rollback", reason="stop").status == 0
+
+    world.clock.sleep = rollback_mid_bake  # type: ignore[method-assign]
+    with pytest.raises(Preempted):
+        first.run()
+    assert len(polls_after) <= 3
