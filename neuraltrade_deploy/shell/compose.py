@@ -182,7 +182,7 @@ def deployment_parts(
         clock=clock,
         variables=variables,
         environ=environ,
-        task_definition=command != "rollback",
+        task_definition=command not in ("rollback", "guard"),
     )
     summary = StepSummary(environ, command)
     hooks = Hooks(
