@@ -1,0 +1,85 @@
+"""`nt-deploy guard` as CI runs it: the real CLI in the background between two steps,
+against moto plus the ECS emulator (poll 200ms, see conftest)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.e2e.conftest import Deployer
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/neuraltrade-api:2.0.0"
+ALARM = "neuraltrade-api-error-rate-production"
+POLL = 0.2
+
+
+def paused_at_10(deployer: Deployer) -> None:
+    first = deployer.run("canary", "--image", IMAGE, "--weight", "10")
+    assert first.status == 0, first.stderr
+    assert deployer.phase() == "PAUSED" and deployer.canary_weight() == 10
+
+
+def test_guard_with_nothing_in_progress_exits_0_at_once(deployer: Deployer) -> None:
+    started = time.monotonic()
+    result = deployer.run("guard")
+    assert result.status == 0, result.stderr
+    assert "nothing in progress; nothing to guard" in result.message
+    assert time.monotonic() - started < 15  # the interpreter's start-up, no polling
+    assert deployer.record() is None
+
+
+def test_an_alarm_while_paused_is_rolled_back_by_guard_within_two_polls(
+    deployer: Deployer,
+) -> None:
+    original = deployer.stable()["taskDefinition"]
+    paused_at_10(deployer)
+    guard = deployer.start("guard", "--max-time", "5m")
+    deployer.wait_for(lambda: guard.poll() is None and _watching(deployer), what="guard up")
+    time.sleep(1.0)  # guard is polling now (its start-up is ~1s)
+    fired = time.monotonic()
+    deployer.set_alarm(ALARM, "ALARM")
+    deployer.wait_for(lambda: deployer.canary_weight() == 0, timeout=20, what="100% stable")
+    reaction = time.monotonic() - fired
+    _, stderr = guard.communicate(timeout=60)
+    assert guard.returncode == 3, stderr
+    assert f"nt-deploy: rolled back: alarm in ALARM: {ALARM}" in stderr
+    assert reaction < 2 * POLL + 1.5, f"traffic restored {reaction:.2f}s after the alarm"
+    assert deployer.phase() == "ROLLED_BACK"
+    assert deployer.invariants(after_rollback=True, original_td=original) == []
+
+
+def test_the_next_step_takes_over_and_guard_exits_0(deployer: Deployer) -> None:
+    paused_at_10(deployer)
+    before = deployer.record()
+    guard = deployer.start("guard")
+    time.sleep(1.5)
+    assert guard.poll() is None, "guard ended on its own"
+    assert deployer.record() == before  # guard wrote nothing while watching
+    step = deployer.run("canary", "--weight", "50")
+    assert step.status == 0, step.stderr
+    _, stderr = guard.communicate(timeout=30)
+    assert guard.returncode == 0, stderr
+    assert "nt-deploy canary" in stderr and "guard stops" in stderr
+    assert deployer.phase() == "PAUSED" and deployer.canary_weight() == 50
+    assert deployer.invariants() == []
+
+
+def test_max_pause_passed_the_next_step_exits_3_naming_the_wait(deployer: Deployer) -> None:
+    deployer.world.write_deploy_yaml(
+        deployer.folder,
+        bake="1s",
+        poll_interval="200ms",
+        extra={"services": {"api": {"max_pause": "1s"}}},
+    )
+    original = deployer.stable()["taskDefinition"]
+    paused_at_10(deployer)
+    time.sleep(1.5)
+    step = deployer.run("canary", "--weight", "50")
+    assert step.status == 3, step.stderr
+    assert re.search(r"paused at 10% for \d+s, longer than max_pause 1s", step.message), step.stderr
+    assert deployer.canary_weight() == 0
+    assert deployer.invariants(after_rollback=True, original_td=original) == []
+
+
+def _watching(deployer: Deployer) -> bool:
+    return deployer.phase() == "PAUSED"
