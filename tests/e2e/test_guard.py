@@ -83,3 +83,31 @@ def test_max_pause_passed_the_next_step_exits_3_naming_the_wait(deployer: Deploy
 
 def _watching(deployer: Deployer) -> bool:
     return deployer.phase() == "PAUSED"
+
+
+def test_a_canary_that_starts_failing_while_paused_is_rolled_back_by_guard_live(
+    deployer: Deployer,
+) -> None:
+    """Under live traffic: a 10% canary that was good when its step baked starts
+    failing while paused; the service's error-rate alarm (from the ALB's metrics)
+    fires, guard rolls back, and the ledger counts the requests it failed."""
+    from tests.e2e.test_live_traffic import HOST, RATE, live_yaml
+
+    live_yaml(deployer, bake="1s")
+    ledger = deployer.aws.live.ledger
+    with deployer.aws.live.traffic(RATE, host=HOST) as traffic:
+        step = deployer.run("canary", "--image", "neuraltrade/api:2.2.0", "--weight", "10")
+        assert step.status == 0, step.stderr[-2000:]
+        guard = deployer.start("guard", "--max-time", "2m")
+        time.sleep(1.0)
+        started = time.time()
+        deployer.aws.live.behave(":2.2.0", error_rate=1.0)
+        _, stderr = guard.communicate(timeout=90)
+        time.sleep(0.3)
+    assert guard.returncode == 3, stderr[-2000:]
+    assert "nt-deploy: rolled back: " in stderr and ALARM in stderr
+    failed = ledger.count(since=started, image=":2.2.0", failed=True)
+    assert failed > 0 and traffic.seen.failed == ledger.count(failed=True)
+    assert ledger.count(since=time.time() - 0.25, image=":2.2.0") == 0  # all back on stable
+    original = deployer.api.task_definition_arn
+    assert deployer.invariants(after_rollback=True, original_td=original) == []
