@@ -30,6 +30,7 @@ from neuraltrade_deploy.config.rules import (
 from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.plan import (
     DeployConfig,
+    Notify,
     ServiceConfig,
     SmokeCheck,
     Step,
@@ -173,4 +174,7 @@ def _service(
         smoke_interval=got["smoke"].get("interval"),
         analysis=build_analysis(got.get("analysis", defaults.get("analysis"))),
         max_pause=got.get("max_pause", defaults["max_pause"]),
+        # an absent section reads as {} (all defaults): a service's non-empty block replaces
+        # the default's whole, an absent or empty one keeps it
+        notify=Notify(**(got.get("notify") or defaults.get("notify") or {})),
     )
