@@ -111,3 +111,32 @@ def test_a_canary_that_starts_failing_while_paused_is_rolled_back_by_guard_live(
     assert ledger.count(since=time.time() - 0.25, image=":2.2.0") == 0  # all back on stable
     original = deployer.api.task_definition_arn
     assert deployer.invariants(after_rollback=True, original_td=original) == []
+
+
+def test_guards_rollback_is_told_to_the_on_rollback_topic(deployer: Deployer) -> None:
+    """`notify:` wired through the real CLI: moto's SNS, an SQS queue subscribed."""
+    import json
+
+    sns, sqs = deployer.aws.client("sns"), deployer.aws.client("sqs")
+    topic = sns.create_topic(Name="neuraltrade-critical")["TopicArn"]
+    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    deployer.world.write_deploy_yaml(
+        deployer.folder, bake="1s", poll_interval="200ms",
+        extra={"defaults": {"notify": {"on_rollback": topic, "on_start": topic}}},
+    )  # fmt: skip
+    paused_at_10(deployer)
+    deployer.set_alarm(ALARM, "ALARM")
+    ci = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "nt/platform",
+          "GITHUB_RUN_ID": "77"}  # fmt: skip
+    result = deployer.run("guard", extra_env=ci)
+    assert result.status == 3, result.stderr[-2000:]
+    got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    subjects = sorted(json.loads(m["Body"])["Subject"] for m in got)
+    assert subjects == [
+        f"nt-deploy: api ROLLED BACK ({IMAGE})",
+        f"nt-deploy: api started ({IMAGE})",
+    ]
+    told = next(json.loads(m["Body"])["Message"] for m in got if "ROLLED" in m["Body"])
+    assert ALARM in told and "https://github.com/nt/platform/actions/runs/77" in told
