@@ -55,6 +55,19 @@ def watch_over(seen: DeploymentRecord | None, record: DeploymentRecord | None) -
     return None
 
 
+def abandoned_rollback(
+    record: DeploymentRecord | None, now: float, holder_alive: bool
+) -> DeploymentRecord | None:
+    """A rollback whose process died (a guard killed mid-rollback, say) is finished by
+    the next guard, as `rollback` would: the record taken up, its exit status kept."""
+    if record is None or record.phase is not Phase.ROLLING_BACK:
+        return None
+    held = record.owner is not None and record.lease_until >= now and holder_alive
+    if held:
+        return None
+    return record.moved(Phase.ROLLING_BACK, now, "guard: finishing an abandoned rollback")
+
+
 def taken_by(record: DeploymentRecord) -> str:
     if record.owner is not None:
         return record.owner.describe()

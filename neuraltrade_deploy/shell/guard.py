@@ -10,9 +10,15 @@ from dataclasses import replace
 
 import structlog
 
-from neuraltrade_deploy.core.decision import Decision, Intent, Outcome
+from neuraltrade_deploy.core.decision import Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus, Preempted, StaleRecord
-from neuraltrade_deploy.core.guard import guard_decision, guard_needs, reads_record, watch_over
+from neuraltrade_deploy.core.guard import (
+    abandoned_rollback,
+    guard_decision,
+    guard_needs,
+    reads_record,
+    watch_over,
+)
 from neuraltrade_deploy.core.observation import AlarmReading, Observation
 from neuraltrade_deploy.core.pause import spelled
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -46,6 +52,11 @@ class Guard:
 
     def run(self) -> Outcome:
         seen = self.load()
+        now = self.ports.clock.now()
+        alive = seen is not None and seen.owner is not None and self.hooks.owner_alive(seen.owner)
+        orphan = abandoned_rollback(seen, now, alive)
+        if seen is not None and orphan is not None:
+            return self.roll_back(seen, orphan, now)
         over = watch_over(None, seen)
         if over is not None or seen is None:
             return over or Outcome(ExitStatus.OK, "nothing in progress; nothing to guard")
@@ -76,7 +87,7 @@ class Guard:
         obs = self.observe(seen, poll, now)
         decision = guard_decision(self.plan, seen, obs, now)
         self.log.debug("guard_poll", poll=poll, failed=decision is not None)
-        return None if decision is None else self.roll_back(seen, decision, now)
+        return None if decision is None else self.roll_back(seen, decision.record, now)
 
     def observe(self, record: DeploymentRecord, poll: int, now: float) -> Observation:
         """A bake's reads; the alarm history only when it can say something new: on the
@@ -97,15 +108,15 @@ class Guard:
             return False
         return any(s.updated_at >= self.last_poll for s in alarms.states.values())
 
-    def roll_back(self, seen: DeploymentRecord, decision: Decision, now: float) -> Outcome:
+    def roll_back(self, seen: DeploymentRecord, rolling: DeploymentRecord, now: float) -> Outcome:
         """Take the record as a rollback does, but only the version guard watched."""
-        reason = decision.record.rollback_reason or "guard: a gate failed"
+        reason = rolling.rollback_reason or "guard: a gate failed"
         self.log.warning("guard_rollback", reason=reason)
         intent = Intent(command="rollback", reason=reason)
         engine = Engine(self.plan, intent, self.ports, self.owner, hooks=self.hooks)
         engine.stored_version = seen.version
         engine.record = seen
-        record = decision.record.with_changes(
+        record = rolling.with_changes(
             owner=self.owner, lease_until=now + engine.lease, updated_at=now
         )
         try:

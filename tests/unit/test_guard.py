@@ -363,3 +363,67 @@ def test_promote_after_max_pause_rolls_back_too_and_within_it_goes_on() -> None:
     assert outcome.status == 3 and "paused at 50% for 1h" in outcome.message
     record = world.record()
     assert record is not None and record.phase is Phase.ROLLED_BACK
+
+
+# ------------------------------------------------------------------ guard killed
+
+
+def test_a_guard_killed_after_each_of_its_writes_is_finished_by_the_next_guard() -> None:
+    """Crash after the n-th mutating call of guard's rollback (record write, weights,
+    scale, delete, ...): a second guard, finding the holder gone, finishes it, exit 3."""
+    import pytest
+
+    from neuraltrade_deploy.shell.simulation import Crash
+
+    crashed = 0
+    for n in range(1, 12):
+        world = paused()
+        world.alarms.set(ALARMS[0], "ALARM", world.clock.t + 1, "5xx")
+        world.faults.crash_at = world.faults.mutations + n
+        first = guard(world, "guard-1")
+        try:
+            outcome = first.run()
+        except Crash:
+            crashed += 1
+            world.faults.crash_at = None
+            second = guard(world, "guard-2")
+            second.hooks.owner_alive = lambda owner: owner.id != "guard-1"
+            outcome = second.run()
+            if outcome.status == 0:  # killed after its last write: nothing was left to do
+                assert "nothing in progress" in outcome.message
+                record = world.record()
+                assert record is not None and record.phase is Phase.ROLLED_BACK
+                assert world.invariants() == []
+                continue
+        else:
+            world.faults.crash_at = None
+        rolled_back_by_guard(world, outcome, ALARMS[0])
+    assert crashed >= 4  # the record write, the weights, the scale-down, the delete
+    with pytest.raises(AssertionError):  # and a live holder's rollback is left to it
+        world = paused()
+        world.alarms.set(ALARMS[0], "ALARM", world.clock.t + 1)
+        world.faults.crash_at = world.faults.mutations + 1
+        try:
+            guard(world, "guard-1").run()
+        except Crash:
+            world.faults.crash_at = None
+        rolled_back_by_guard(world, guard(world, "guard-2").run(), ALARMS[0])
+
+
+def test_a_rollback_command_finishes_what_a_killed_guard_started() -> None:
+    import pytest
+
+    from neuraltrade_deploy.shell.simulation import Crash
+
+    world = paused()
+    world.alarms.set(ALARMS[0], "ALARM", world.clock.t + 1)
+    # after its ROLLING_BACK write, the engine's first tick's write and the weights
+    world.faults.crash_at = world.faults.mutations + 3
+    with pytest.raises(Crash):
+        guard(world).run()
+    world.faults.crash_at = None
+    assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}  # traffic went first
+    assert world.run("rollback").status == 0
+    record = world.record()
+    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert world.invariants() == []
