@@ -427,3 +427,11 @@ def test_a_rollback_command_finishes_what_a_killed_guard_started() -> None:
     record = world.record()
     assert record is not None and record.phase is Phase.ROLLED_BACK
     assert world.invariants() == []
+
+
+def test_a_bad_max_time_is_exit_2_naming_the_option(capsys: object) -> None:
+    from neuraltrade_deploy.cli import run
+
+    assert run(["guard", "--max-time", "forever"]) == 2
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "'--max-time': 'forever'" in err and "a duration such as" in err
