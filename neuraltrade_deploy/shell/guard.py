@@ -28,6 +28,9 @@ from neuraltrade_deploy.shell.observe import fired_since, observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 
 DEFAULT_MAX_TIME = 6 * 3600.0
+# StateUpdatedTimestamp is CloudWatch's clock, the last poll ours: an alarm that moved
+# this long before our last poll still counts as new (clock skew), at one read a poll.
+CLOCK_SLACK = 30.0
 
 
 class Guard:
@@ -106,7 +109,8 @@ class Guard:
             return True
         if alarms is None:
             return False
-        return any(s.updated_at >= self.last_poll for s in alarms.states.values())
+        since = self.last_poll - CLOCK_SLACK
+        return any(s.updated_at >= since for s in alarms.states.values())
 
     def roll_back(self, seen: DeploymentRecord, rolling: DeploymentRecord, now: float) -> Outcome:
         """Take the record as a rollback does, but only the version guard watched."""
