@@ -135,7 +135,7 @@ def weight_type() -> click.IntRange:
     return click.IntRange(1, 100)
 
 
-def duration(value: str | None) -> float | None:
+def duration(value: str | None, option: str = "--bake") -> float | None:
     if value is None:
         return None
     from neuraltrade_deploy.config.durations import parse_duration
@@ -143,7 +143,7 @@ def duration(value: str | None) -> float | None:
     try:
         return parse_duration(value)
     except ValueError as err:
-        raise click.BadParameter(f"{value!r}: {err}", param_hint="'--bake'") from None
+        raise click.BadParameter(f"{value!r}: {err}", param_hint=f"'{option}'") from None
 
 
 @click.group(
@@ -312,6 +312,30 @@ def rollback(ctx: click.Context, /, **kw: Any) -> int:
     Safe at any time, from any state, whoever holds the service; with nothing in
     progress it says so and exits 0."""
     return run_intent(ctx, kw, "rollback", reason=kw["reason"] or "rollback requested")
+
+
+@cli.command()
+@global_options
+@service_option
+@click.option(
+    "--max-time",
+    envvar=env("max_time"),
+    default="6h",
+    show_default=True,
+    metavar="DURATION",
+    help="stop watching after this long, leaving the deployment as it is",
+)
+@click.pass_context
+def guard(ctx: click.Context, /, service: str | None, max_time: str, **given: Any) -> int:
+    """Watch the deployment between steps; roll it back on any failed gate (exit 3).
+
+    Holds no lock: a step command, promote or rollback takes over and guard exits 0.
+    Exits 0 when the deployment ends, at --max-time, or at once with nothing to watch."""
+    from neuraltrade_deploy.commands.guard import GuardRequest, run_guard
+
+    limit = duration(max_time, "--max-time")
+    assert limit is not None
+    return run_guard(GuardRequest(options_from(ctx, **given), service, limit))
 
 
 @cli.command()

@@ -164,6 +164,17 @@ data "aws_iam_policy_document" "nt_deploy" {
     resources = ["*"]
   }
 
+  # `notify:` in deploy.yaml: one message per start, promote, rollback, failed rollback,
+  # to these topics only (the monitoring module's critical/warning topics).
+  dynamic "statement" {
+    for_each = length(var.notify_topic_arns) > 0 ? [1] : []
+    content {
+      sid       = "Notify"
+      actions   = ["sns:Publish"]
+      resources = var.notify_topic_arns
+    }
+  }
+
   # The deployment records and lock. CreateTable/TagResource are for `nt-deploy init`.
   statement {
     sid = "StateTable"

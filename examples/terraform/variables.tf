@@ -170,6 +170,12 @@ variable "alarm_topic_arns" {
   default     = []
 }
 
+variable "notify_topic_arns" {
+  description = "SNS topics deploy.yaml's notify: names; nt-deploy may sns:Publish to these only."
+  type        = list(string)
+  default     = []
+}
+
 variable "error_rate_threshold_percent" {
   description = "Target 5xx as a percentage of requests above which the error-rate alarm fires."
   type        = number

@@ -114,6 +114,17 @@ TARGET_GROUP = Text(
 )
 ALARM_NAME = Text("a CloudWatch alarm name (1 to 255 characters)", max_length=255)
 INSUFFICIENT_DATA = Choice(("fail", "warn"))
+SNS_TOPIC_ARN = Text(
+    "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)",
+    r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$",
+)
+# notify: the kinds of event, what each topic is told (core/plan.py Notify has one field each)
+NOTIFY_KINDS = {
+    "on_start": "when a deployment starts",
+    "on_promote": "when a deployment is promoted",
+    "on_rollback": "when a deployment is rolled back",
+    "on_failure": "when a rollback cannot complete (exit 5)",
+}
 DEFAULT_STEPS = (
     {"weight": 10, "bake": "5m"},
     {"weight": 50, "bake": "5m"},
@@ -177,6 +188,11 @@ SECTIONS: dict[str, dict[str, Field]] = {
             " warn says so.",
             default="warn",
         ),
+        "notify": Field(Section("notify"), "SNS topics told of each kind of event."),
+    },
+    "notify": {
+        kind: Field(SNS_TOPIC_ARN, f"SNS topic told {what}; optional.")
+        for kind, what in NOTIFY_KINDS.items()
     },
     "step": {
         "weight": Field(
@@ -218,6 +234,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "smoke": Field(Section("smoke"), "HTTP smoke checks."),
         "analysis": Field(Section("analysis"), "Replaces defaults.analysis, whole."),
         "max_pause": Field(POSITIVE_DURATION, "Replaces defaults.max_pause."),
+        "notify": Field(Section("notify"), "Replaces defaults.notify, whole."),
     },
     "traffic": {
         "mode": Field(

@@ -31,6 +31,7 @@ from neuraltrade_deploy.config.rules import (
 from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.plan import (
     DeployConfig,
+    Notify,
     ServiceConfig,
     SmokeCheck,
     Step,
@@ -175,6 +176,9 @@ def _service(
         smoke_interval=got["smoke"].get("interval"),
         analysis=_analysis_of(got, defaults),
         max_pause=got.get("max_pause", defaults["max_pause"]),
+        # an absent section reads as {} (all defaults): a service's non-empty block replaces
+        # the default's whole, an absent or empty one keeps it
+        notify=Notify(**(got.get("notify") or defaults.get("notify") or {})),
     )
 
 

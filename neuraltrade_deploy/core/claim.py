@@ -4,8 +4,9 @@ Pure, like decide."""
 from __future__ import annotations
 
 from neuraltrade_deploy.core.decision import Action, Intent, RegisterTaskDefinition
-from neuraltrade_deploy.core.errors import ConfigError, Conflict
+from neuraltrade_deploy.core.errors import ConfigError, Conflict, ExitStatus
 from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.pause import paused_too_long
 from neuraltrade_deploy.core.phases import PROMOTE_PHASES, Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
@@ -153,6 +154,15 @@ def take_up(
         raise ConfigError(
             f"--weight: {target} is below the {record.weight}% already reached; "
             "weights only go up (use `nt-deploy rollback` to go back)"
+        )
+    overdue = paused_too_long(plan, record, now)
+    if overdue is not None:  # SPEC rule 14: the wait itself failed the gate
+        return taken.moved(
+            Phase.ROLLING_BACK,
+            now,
+            overdue,
+            rollback_reason=overdue,
+            rollback_exit=int(ExitStatus.GATE_FAILED),
         )
     if record.phase is Phase.PAUSED or target != record.target_weight:
         return taken.moved(

@@ -53,6 +53,20 @@ class Traffic:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """deploy.yaml `notify:`: an SNS topic ARN per kind of event, None for no message."""
+
+    on_start: str | None = None
+    on_promote: str | None = None
+    on_rollback: str | None = None
+    on_failure: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return any((self.on_start, self.on_promote, self.on_rollback, self.on_failure))
+
+
+@dataclass(frozen=True)
 class Timeouts:
     healthy: float = 600.0
     promote: float = 1200.0
@@ -76,6 +90,7 @@ class ServiceConfig:
     smoke_interval: float | None = None  # rerun the smoke checks this often while baking
     analysis: Analysis | None = None  # canary vs stable; None: alarms and probes only
     max_pause: float = 86400.0  # longest wait between steps before a rollback
+    notify: Notify = Notify()  # SNS topics told of starts, promotes, rollbacks, failures
     # An alarm in INSUFFICIENT_DATA: "fail" refuses a start and fails a bake, "warn" says so.
     alarms_insufficient_data: InsufficientDataPolicy = "warn"
 

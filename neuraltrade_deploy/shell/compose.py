@@ -198,15 +198,32 @@ def deployment_parts(
         clock=clock,
         variables=variables,
         environ=environ,
-        task_definition=command != "rollback",
+        task_definition=command not in ("rollback", "guard"),
     )
     summary = StepSummary(environ, command)
     hooks = Hooks(
-        observers=[ProgressPrinter(console=console), summary],
+        observers=[
+            ProgressPrinter(console=console),
+            summary,
+            *notifier(config, plan, options, environ),
+        ],
         owner_alive=owner_alive,
         transient=is_transient,
     )
     return CommandParts(ports, hooks, this_owner(command, environ), clock, summary)
+
+
+def notifier(
+    config: DeployConfig, plan: ServiceConfig, options: AwsOptions, environ: Mapping[str, str]
+) -> list[Any]:
+    """The `notify:` observer, when deploy.yaml names any topic."""
+    if not plan.notify.any:
+        return []
+    from neuraltrade_deploy.aws.sns import SnsPublisher
+    from neuraltrade_deploy.reporting.notify import Notifier, run_url
+
+    publisher = SnsPublisher(clients_for(config, options))
+    return [Notifier(plan.notify, publisher.publish, run_url(environ))]
 
 
 def owner_alive(owner: Owner) -> bool:

@@ -115,6 +115,7 @@ SAMPLE_ARNS = {
     "var.extra_listener_rule_arns": [],
     "var.weighted_listener_arns": [f"{_ELB}:listener/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2"],
     "local.alarm_arns": [f"arn:aws:cloudwatch:us-east-1:{_ACCOUNT}:alarm:*"],
+    "var.notify_topic_arns": [f"arn:aws:sns:us-east-1:{_ACCOUNT}:neuraltrade-critical"],
     "aws_dynamodb_table.deployments.arn": [
         f"arn:aws:dynamodb:us-east-1:{_ACCOUNT}:table/neuraltrade-deployments"],
 }

@@ -33,13 +33,16 @@ ANALYSIS = {
         {"name": "latency", "metric": "latency_p99", "max_ratio": 1.5, "max": "500ms"},
     ],
 }  # fmt: skip
+SNS = "arn:aws:sns:eu-west-1:123456789012:deploys"
 # Every key the table knows, each set at least once (the two listener keys need two services).
 EVERY_KEY: dict[str, Any] = {
     "version": 1,
     "region": "eu-west-1",
     "state": {"table": "deployments"},
     "defaults": {"poll_interval": 3, "steps": [{"weight": 10, "bake": "1m"}], "alarms": ["a"],
-                 "analysis": ANALYSIS, "max_pause": "12h", "alarms_insufficient_data": "fail"},
+                 "analysis": ANALYSIS, "max_pause": "12h", "alarms_insufficient_data": "fail",
+                 "notify": {"on_start": SNS, "on_promote": SNS, "on_rollback": SNS,
+                            "on_failure": SNS}},
     "services": {
         "api": {
             "cluster": "prod", "service": "api", "canary_service": "api-next",
@@ -55,6 +58,7 @@ EVERY_KEY: dict[str, Any] = {
                                     {"name": "e", "metric": "error_rate", "max_increase": 2},
                                     {"name": "p50", "metric": "latency_p50", "max_ratio": 2}]},
             "max_pause": "1h",
+            "notify": {"on_start": SNS, "on_promote": SNS, "on_rollback": SNS, "on_failure": SNS},
         },
         "ws": {
             "cluster": "prod", "service": "ws", "task_definition": "td.json", "container": "ws",

@@ -1,0 +1,148 @@
+"""`nt-deploy guard`, the pure half: over the record and one observation, should the
+watch end, go on, or roll the deployment back? The shell loop (shell/guard.py) only
+reads, sleeps and, on a failed gate, writes the one record this returns.
+
+Guard watches a deployment between steps (PAUSED) and nothing else: it holds no
+lock, so any other command may take the deployment up at any moment; guard notices
+by the record's version and stops. The gates are those of a bake (decide.gates:
+alarm states and the alarm history since the step began; baking_health: a canary
+task dying), plus what only a long wait needs: canary targets the load balancer
+calls unhealthy, and `max_pause`. The canary-vs-stable judgement (analysis) and the
+`smoke.interval` probes are the bake's own (`judgement_gate`), so guard and a bake
+give the same verdict and the same message."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from neuraltrade_deploy.core.decide import gates
+from neuraltrade_deploy.core.decision import Decision, Intent, Outcome
+from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.health import baking_health
+from neuraltrade_deploy.core.judgement import judge
+from neuraltrade_deploy.core.observation import Needs, Observation, TargetHealth
+from neuraltrade_deploy.core.pause import paused_too_long
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.rollback import start_rollback
+
+# gates() reads the intent only for SIGINT/SIGTERM; guard never passes an interrupt
+# through it (an interrupted guard leaves the deployment as it is: exit 130).
+GUARD_INTENT = Intent(command="canary", on_interrupt="leave")
+
+
+def watch_over(seen: DeploymentRecord | None, record: DeploymentRecord | None) -> Outcome | None:
+    """Exit 0 when there is nothing (left) for guard to watch, saying why; None: watch on.
+    `seen` is the record as guard first read it; any later write is someone else's."""
+    if record is None or (seen is None and record.final):
+        return Outcome(ExitStatus.OK, "nothing in progress; nothing to guard")
+    if record.final:
+        return Outcome(
+            ExitStatus.OK, f"deployment {record.deployment_id} ended: {record.phase.value}"
+        )
+    if seen is not None and record.version != seen.version:
+        return Outcome(
+            ExitStatus.OK,
+            f"{taken_by(record)} took deployment {record.deployment_id} up "
+            f"({record.phase.value}); guard stops",
+        )
+    if record.phase is not Phase.PAUSED:
+        return Outcome(
+            ExitStatus.OK,
+            f"deployment {record.deployment_id} is {record.phase.value}, "
+            f"{taken_by(record)} moves it; guard watches only between steps (PAUSED)",
+        )
+    return None
+
+
+def abandoned_rollback(
+    record: DeploymentRecord | None, now: float, holder_alive: bool
+) -> DeploymentRecord | None:
+    """A rollback whose process died (a guard killed mid-rollback, say) is finished by
+    the next guard, as `rollback` would: the record taken up, its exit status kept."""
+    if record is None or record.phase is not Phase.ROLLING_BACK:
+        return None
+    held = record.owner is not None and record.lease_until >= now and holder_alive
+    if held:
+        return None
+    return record.moved(Phase.ROLLING_BACK, now, "guard: finishing an abandoned rollback")
+
+
+def taken_by(record: DeploymentRecord) -> str:
+    if record.owner is not None:
+        return record.owner.describe()
+    last = record.history[-1].reason if record.history else ""
+    return f"another command ({last})" if last else "another command"
+
+
+def guard_needs(plan: ServiceConfig, poll: int) -> Needs:
+    """A bake reads DescribeServices, DescribeAlarms and writes the record each poll.
+    Guard reads the record instead of writing it, and the canary's target health on
+    the polls it does not read the record, so a poll costs no more than a bake's and a
+    take-over is still seen within two polls."""
+    targets = plan.traffic.mode == "weighted" and poll % 2 == 1
+    return Needs(
+        alarms=bool(plan.alarms),
+        canary_targets=targets,
+        metrics=plan.analysis is not None,  # the reader calls AWS once per new period
+        probes=plan.smoke_interval is not None,
+    )
+
+
+def reads_record(poll: int) -> bool:
+    return poll % 2 == 0
+
+
+def guard_decision(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision | None:
+    """The rollback (traffic first, exit 3) a failed gate calls for; None while all pass."""
+    overdue = paused_too_long(plan, record, now)
+    if overdue is not None:
+        return start_rollback(plan, record, obs, now, overdue)
+    gate = gates(plan, GUARD_INTENT, record, replace(obs, interrupted=False), now)
+    if gate is not None:
+        return gate
+    health = baking_health(obs.canary, record.task_definition)
+    if health.state == "failed":
+        return start_rollback(plan, record, obs, now, health.reason)
+    unhealthy = unhealthy_targets(obs.canary_targets)
+    if unhealthy:
+        why = "canary target(s) unhealthy: " + "; ".join(unhealthy[:3])
+        return start_rollback(plan, record, obs, now, why)
+    judged = judgement_gate(plan, record, obs, now)
+    if judged is not None:
+        return start_rollback(plan, record, obs, now, judged)
+    return None
+
+
+def unhealthy_targets(targets: TargetHealth | None) -> tuple[str, ...]:
+    """Targets in the load balancer's `unhealthy` state (failed health checks); targets
+    still `initial` or `draining` are ECS replacing a task, not a failed gate yet."""
+    if targets is None:
+        return ()
+    return tuple(p for p in targets.problems if p.split(" ")[1:2] == ["unhealthy"])
+
+
+def judgement_gate(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> str | None:
+    """The bake's own probe and analysis gates (core/judging.py), with the reason a bake
+    would give. The step keeps being judged while it waits, so the looks that share the 1%
+    false-alarm budget are those of the bake plus the longest wait `max_pause` allows (a
+    paused step is rolled back at `max_pause`: guard cannot look more often than that)."""
+    if obs.probe is not None and not obs.probe.passed:
+        return f"smoke.interval: {obs.probe.summary}"
+    analysis = plan.analysis
+    if analysis is None:
+        return None
+    if obs.metrics_error is not None:
+        return f"analysis: {obs.metrics_error}"
+    if obs.window is None:
+        return None
+    bake = max((step.bake for step in plan.steps), default=0.0)
+    looks = analysis.looks(bake + plan.max_pause)
+    window = obs.window
+    verdict = judge(analysis, window.canary, window.stable, weight=record.weight, looks=looks)
+    return verdict.message if verdict.outcome == "fail" else None
