@@ -234,10 +234,9 @@ class Engine:
     # ------------------------------------------------------------ record
 
     def load(self) -> DeploymentRecord | None:
-        item = self.ports.store.load(self.plan.key)
-        if item is None:
+        record = self.ports.store.load(self.plan.key)
+        if record is None:
             return None
-        record = DeploymentRecord.from_item(item)
         self.stored_version = record.version
         self.record = record
         return record
@@ -252,7 +251,7 @@ class Engine:
         """Conditional on the version we last read or wrote: the fence."""
         new = record.with_changes(version=(self.stored_version or 0) + 1)
         try:
-            self.ports.store.put(new.to_item(), expected_version=self.stored_version)
+            self.ports.store.put(new, expected_version=self.stored_version)
         except StaleRecord:
             if not self.stored_as_written(new):
                 raise
@@ -263,12 +262,10 @@ class Engine:
     def stored_as_written(self, new: DeploymentRecord) -> bool:
         """A write whose reply was lost, retried by botocore, fails its own condition:
         if what is stored is exactly what we wrote, it was ours all along."""
-        item = self.ports.store.load(self.plan.key)
-        return item is not None and DeploymentRecord.from_item(item) == new
+        return self.ports.store.load(self.plan.key) == new
 
     def taken_over(self) -> NtDeployError:
-        item = self.ports.store.load(self.plan.key)
-        other = DeploymentRecord.from_item(item) if item else None
+        other = self.ports.store.load(self.plan.key)
         who = other.owner.describe() if other and other.owner else "another process"
         if self.record is None or self.record.owner != self.owner:
             return Conflict(

@@ -98,13 +98,13 @@ class AlarmReader(Protocol):
 class RecordStore(Protocol):
     """The deployment records in DynamoDB, one item per stable service (key cluster/service).
 
-    Records are plain JSON-able dicts here; `record.py` turns them into DeploymentRecord.
+    The store speaks DeploymentRecord; turning it into a stored item is the adapter's job.
     """
 
-    def load(self, key: str) -> dict[str, Any] | None: ...
+    def load(self, key: str) -> DeploymentRecord | None: ...
 
-    def put(self, item: Mapping[str, Any], *, expected_version: int | None) -> None:
-        """Writes the whole item if the stored `version` equals `expected_version`
+    def put(self, record: DeploymentRecord, *, expected_version: int | None) -> None:
+        """Writes the whole record if the stored `version` equals `expected_version`
         (None: only if no item exists). Raises StaleRecord otherwise."""
         ...
 

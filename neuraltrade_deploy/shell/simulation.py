@@ -20,6 +20,7 @@ from neuraltrade_deploy.core.observation import (
     ServiceState,
     TargetHealth,
 )
+from neuraltrade_deploy.core.record import DeploymentRecord
 
 
 class Calls:
@@ -317,22 +318,21 @@ class SimAlarms:
 class MemoryStore:
     def __init__(self, faults: Calls) -> None:
         self.faults = faults
-        self.items: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, DeploymentRecord] = {}  # frozen: shared without copying
 
-    def load(self, key: str) -> dict[str, Any] | None:
+    def load(self, key: str) -> DeploymentRecord | None:
         self.faults.call("GetItem")
-        item = self.items.get(key)
-        return copy.deepcopy(item) if item is not None else None
+        return self.items.get(key)
 
-    def put(self, item: Mapping[str, Any], *, expected_version: int | None) -> None:
+    def put(self, record: DeploymentRecord, *, expected_version: int | None) -> None:
         self.faults.call("PutItem")
-        key = str(item["key"])
+        key = record.key
         current = self.items.get(key)
         if expected_version is None and current is not None:
             raise StaleRecord(f"{key}: record already exists")
         if expected_version is not None and (
-            current is None or current["version"] != expected_version
+            current is None or current.version != expected_version
         ):
             raise StaleRecord(f"{key}: version is not {expected_version}")
-        self.items[key] = copy.deepcopy(dict(item))
+        self.items[key] = record
         self.faults.mutated("PutItem")
