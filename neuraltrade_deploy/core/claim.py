@@ -154,6 +154,10 @@ def take_up(
             f"--weight: {target} is below the {record.weight}% already reached; "
             "weights only go up (use `nt-deploy rollback` to go back)"
         )
+    if record.phase is Phase.STARTING:  # nothing registered yet: `starting` moves on later
+        return taken.with_changes(
+            target_weight=target, step=step_of(plan, target), phase_started_at=now
+        )
     if record.phase is Phase.PAUSED or target != record.target_weight:
         return taken.moved(
             Phase.CANARY_WAITING,
