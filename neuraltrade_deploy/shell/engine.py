@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Any
 
 import structlog
 
@@ -28,12 +27,13 @@ from neuraltrade_deploy.core.errors import (
     StaleRecord,
 )
 from neuraltrade_deploy.core.observation import Needs, Observation, ServiceState
-from neuraltrade_deploy.core.phase_table import log_level, needs
+from neuraltrade_deploy.core.phase_table import needs
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of
 from neuraltrade_deploy.shell.actions import perform
+from neuraltrade_deploy.shell.decision_log import log_decision
 from neuraltrade_deploy.shell.observe import observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
 from neuraltrade_deploy.shell.preflight import preflight
@@ -169,7 +169,7 @@ class Engine:
         wanted = needs(self.plan, record)
         obs = self.observe(record, wanted, check_history=first)
         decision = decide(self.plan, self.intent, record, obs, now)
-        self.log_decision(decision, record)
+        log_decision(self.log, decision, record)
         self.phase_changed = decision.record.phase is not record.phase
         done = decision.outcome is not None
         new = decision.record.with_changes(
@@ -295,18 +295,3 @@ class Engine:
     def release_quietly(self, record: DeploymentRecord) -> None:
         with contextlib.suppress(NtDeployError):
             self.persist(record.with_changes(owner=None, lease_until=0.0))
-
-    def log_decision(self, decision: Decision, before: DeploymentRecord) -> None:
-        record = decision.record
-        fields: dict[str, Any] = {
-            "phase": record.phase.value,
-            "step": record.step,
-            "weight": record.weight,
-            "target_weight": record.target_weight,
-        }
-        if decision.reasons:
-            fields["reasons"] = list(decision.reasons)
-        if decision.actions:
-            fields["actions"] = [a.describe() for a in decision.actions]
-        level = log_level(decision.event, before, record, bool(decision.actions))
-        getattr(self.log, level)(str(decision.event), **fields)
