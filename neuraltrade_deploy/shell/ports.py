@@ -21,6 +21,7 @@ from neuraltrade_deploy.core.observation import (
 )
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.requests import ServiceCopy
 
 # ---------------------------------------------------------------- ECS
 
@@ -34,19 +35,8 @@ class EcsGateway(Protocol):
         """Registers a revision and returns its ARN."""
         ...
 
-    def create_service(
-        self,
-        *,
-        template: ServiceState,
-        name: str,
-        task_definition: str,
-        desired: int,
-        target_group_arn: str,
-        tags: Mapping[str, str],
-        template_target_group: str | None = None,
-    ) -> ServiceState:
-        """Creates `name` as a copy of `template` (launch settings, network, and the container
-        and port of its binding to `template_target_group`), attached to `target_group_arn`."""
+    def create_service(self, copy: ServiceCopy) -> ServiceState:
+        """Creates the service `copy` describes (its docstring says what is copied)."""
         ...
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None: ...

@@ -21,6 +21,7 @@ from neuraltrade_deploy.core.observation import (
     TargetHealth,
 )
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.requests import ServiceCopy
 
 
 class Calls:
@@ -187,18 +188,10 @@ class SimEcs:
         self.faults.mutated("RegisterTaskDefinition")
         return arn
 
-    def create_service(
-        self,
-        *,
-        template: ServiceState,
-        name: str,
-        task_definition: str,
-        desired: int,
-        target_group_arn: str,
-        tags: Mapping[str, str],
-        template_target_group: str | None = None,
-    ) -> ServiceState:
+    def create_service(self, request: ServiceCopy) -> ServiceState:
         self.faults.call("CreateService")
+        name, task_definition, desired = request.name, request.task_definition, request.desired
+        target_group_arn, tags = request.target_group_arn, request.tags
         svc = SimService(name, task_definition, desired, target_group_arn, dict(tags))
         svc.deployments = [
             EcsDeployment(
