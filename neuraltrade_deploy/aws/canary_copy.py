@@ -9,7 +9,7 @@ botocore's ecs model (`Service`, `Deployment`, `CreateServiceRequest`):
   (`deployments[].serviceConnectConfiguration`), not on the service. The canary keeps
   `enabled`, `namespace` and the proxy's `logConfiguration`, so it can still call the
   services it depends on, but publishes no `services` (no endpoints, no client aliases):
-  requests reach it only through the listener weights (SPEC rule 1);
+  requests reach it only through the listener weights (README rule 1);
 - `volumeConfigurations` (also on the deployment): volumes the task definition marks
   `configuredAtLaunch` must be given on CreateService or the canary's tasks cannot start;
   each is copied with its `managedEBSVolume` as AWS describes it;
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from neuraltrade_deploy.core.errors import ConfigError
-from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.requests import ServiceCopy
 
 if TYPE_CHECKING:
     from types_boto3_ecs.type_defs import (
@@ -85,18 +85,12 @@ def launch_settings(raw: ServiceTypeDef) -> dict[str, Any]:
     return launch
 
 
-def create_service_request(
-    *,
-    template: ServiceState,
-    name: str,
-    task_definition: str,
-    desired: int,
-    target_group_arn: str,
-    tags: Mapping[str, str],
-    template_target_group: str | None = None,
-) -> CreateServiceRequestTypeDef:
-    """The CreateService request for a canary copied from `template` (the stable service):
-    the container and port of the template's binding to `template_target_group`."""
+def create_service_request(copy: ServiceCopy) -> CreateServiceRequestTypeDef:
+    """The CreateService request for a canary copied from `copy.template` (the stable
+    service): the container and port of the template's binding to `template_target_group`."""
+    template, template_target_group = copy.template, copy.template_target_group
+    name, task_definition, desired = copy.name, copy.task_definition, copy.desired
+    target_group_arn, tags = copy.target_group_arn, copy.tags
     if not template.load_balancers:
         raise ConfigError(
             f'service "{template.name}" has no target group binding, so there is no container '

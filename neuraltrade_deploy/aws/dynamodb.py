@@ -2,9 +2,12 @@
 
 Table layout: hash key `pk` (string) holding the record's `key` (`<cluster>/<service>`);
 every field of the record is a native attribute beside it (the record keeps its own `key`
-too), so the table reads well in the console. Numbers are DynamoDB numbers: floats go in
-as exact Decimals of their shortest repr and come back as the same float; integral
-numbers come back as int (DynamoDB does not keep 5.0 apart from 5, so neither do we).
+too), so the table reads well in the console. The store takes and returns
+DeploymentRecord: the item form (`DeploymentRecord.to_item`) and DynamoDB's
+attribute-value form (`to_item`/`from_item` here) are this adapter's business alone.
+Numbers are DynamoDB numbers: floats go in as exact Decimals of their shortest repr and
+come back as the same float; integral numbers come back as int (DynamoDB does not keep
+5.0 apart from 5, so neither do we; DeploymentRecord.from_item makes its floats floats).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
 from neuraltrade_deploy.core.errors import NtDeployError, ResourceNotFound, StaleRecord
+from neuraltrade_deploy.core.record import DeploymentRecord
 
 HASH_KEY = "pk"
 INIT_HINT = "run `nt-deploy init` to create the state table"
@@ -38,7 +42,7 @@ class DynamoRecordStore:
     def table(self) -> str:
         return self._table
 
-    def load(self, key: str) -> dict[str, Any] | None:
+    def load(self, key: str) -> DeploymentRecord | None:
         try:
             response = self._clients.dynamodb.get_item(
                 TableName=self._table, Key={HASH_KEY: {"S": key}}, ConsistentRead=True
@@ -46,13 +50,13 @@ class DynamoRecordStore:
         except Exception as err:
             raise self._translate(err, f"GetItem {key}") from err
         item = response.get("Item")
-        return None if item is None else from_item(item)
+        return None if item is None else record_of(item)
 
-    def put(self, item: Mapping[str, Any], *, expected_version: int | None) -> None:
-        key = item.get("key")
-        if not isinstance(key, str) or not key:
+    def put(self, record: DeploymentRecord, *, expected_version: int | None) -> None:
+        key = record.key
+        if not key:
             raise ValueError("a deployment record needs its `key` (<cluster>/<service>)")
-        attributes = to_item(item)
+        attributes = to_item(record.to_item())
         try:
             self._put(attributes, expected_version)
         except Exception as err:
@@ -136,6 +140,12 @@ def to_item(record: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"a number in the record is out of DynamoDB's range: {err!r}") from err
     attributes[HASH_KEY] = {"S": str(record["key"])}
     return attributes
+
+
+def record_of(item: Mapping[str, Any]) -> DeploymentRecord:
+    """A stored item (attribute-value form, as GetItem returns it) as the record it holds;
+    also for readers with their own client (the demo checks the world independently)."""
+    return DeploymentRecord.from_item(from_item(item))
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from neuraltrade_deploy.aws.errors import error_code, translate
 from neuraltrade_deploy.config.taskdef import STATIC_KEYS, KeySets
 from neuraltrade_deploy.core.errors import AwsError
 from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
+from neuraltrade_deploy.core.requests import ServiceCopy
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
@@ -68,26 +69,9 @@ class EcsGatewayAws:
             raise translate(err, action=f"RegisterTaskDefinition of family {family}") from err
         return str(response["taskDefinition"]["taskDefinitionArn"])
 
-    def create_service(
-        self,
-        *,
-        template: ServiceState,
-        name: str,
-        task_definition: str,
-        desired: int,
-        target_group_arn: str,
-        tags: Mapping[str, str],
-        template_target_group: str | None = None,
-    ) -> ServiceState:
-        request = create_service_request(
-            template=template,
-            name=name,
-            task_definition=task_definition,
-            desired=desired,
-            target_group_arn=target_group_arn,
-            tags=tags,
-            template_target_group=template_target_group,
-        )
+    def create_service(self, copy: ServiceCopy) -> ServiceState:
+        request = create_service_request(copy)
+        template, name, tags = copy.template, copy.name, copy.tags
         try:
             response = self._clients.ecs.create_service(**request)
         except Exception as err:

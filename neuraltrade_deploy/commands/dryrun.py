@@ -4,7 +4,6 @@ actions are printed, not performed. The plan assumes every gate passes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 
 import click
@@ -25,10 +24,9 @@ from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, S
 
 def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
     now = real.clock.now()
-    item = real.store.load(plan.key)
-    stored = DeploymentRecord.from_item(item) if item else None
+    stored = real.store.load(plan.key)
     stable = preflight(plan, intent, stored, real)  # the real gates, read-only, once
-    sim = simulated(plan, real, item, now)
+    sim = simulated(plan, real, stored, now)
     start = now
     printed: list[str] = []
 
@@ -46,7 +44,7 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
 
 
 def simulated(
-    plan: ServiceConfig, real: Ports, item: Mapping[str, object] | None, now: float
+    plan: ServiceConfig, real: Ports, stored: DeploymentRecord | None, now: float
 ) -> Ports:
     faults = Calls()
     ecs = SimEcs(plan.cluster, faults)
@@ -79,8 +77,8 @@ def simulated(
         for name, state in reading.states.items():
             alarms.states[name] = state
     store = MemoryStore(faults)
-    if item is not None:
-        store.items[plan.key] = dict(item)
+    if stored is not None:
+        store.items[plan.key] = stored
     router = SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted)
     canary_group = real.canary_target_group or ""
 

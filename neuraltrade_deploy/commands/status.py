@@ -56,8 +56,7 @@ def service_view(
         environ=options.environ,
         task_definition=False,
     )
-    item = ports.store.load(plan.key)
-    record = DeploymentRecord.from_item(item) if item else None
+    record = ports.store.load(plan.key)
     canary_name = record.canary_service if record else plan.canary_service
     services = ports.ecs.describe_services(plan.cluster, [plan.service, canary_name])
     stable, canary = services[plan.service], services[canary_name]

@@ -102,28 +102,42 @@ def closest(word: str, options: Sequence[str]) -> str:
 
 def read(value: object, kind: Kind, path: str, problems: Problems) -> Any:
     """The value converted (durations to seconds, sections to dicts), or None if it is invalid."""
-    if isinstance(kind, Section):
-        return read_section(value, kind.name, path, problems)
-    if isinstance(kind, ListOf):
-        return _read_list(value, kind, path, problems)
-    if isinstance(kind, MapOf):
-        return _read_map(value, kind, path, problems)
-    if isinstance(kind, Duration):
-        return _read_duration(value, kind, path, problems)
-    if isinstance(kind, Text):
-        return _read_text(value, kind, path, problems)
-    if isinstance(kind, Integer):
-        return _read_integer(value, kind, path, problems)
+    if isinstance(kind, (Section, ListOf, MapOf)):
+        return _read_container(value, kind, path, problems)
+    if isinstance(kind, (Duration, Text, Integer, Number)):
+        return _read_checked(value, kind, path, problems)
     if isinstance(kind, Choice):
         return _read_choice(value, kind, path, problems)
-    if isinstance(kind, Number):
-        return _read_number(value, kind, path, problems)
     if isinstance(kind, Limit) and isinstance(value, (int, float, str)) and value is not True:
         return value  # rules.py reads it once the check's metric is known
     if isinstance(kind, Boolean) and isinstance(value, bool):
         return value
     _wrong_type(value, kind, path, problems)
     return None
+
+
+def _read_container(
+    value: object, kind: Section | ListOf | MapOf, path: str, problems: Problems
+) -> Any:
+    """A section, list or map: each reader walks into its entries."""
+    if isinstance(kind, Section):
+        return read_section(value, kind.name, path, problems)
+    if isinstance(kind, ListOf):
+        return _read_list(value, kind, path, problems)
+    return _read_map(value, kind, path, problems)
+
+
+def _read_checked(
+    value: object, kind: Duration | Text | Integer | Number, path: str, problems: Problems
+) -> Any:
+    """A scalar with bounds or a pattern, each reader checking its own."""
+    if isinstance(kind, Duration):
+        return _read_duration(value, kind, path, problems)
+    if isinstance(kind, Text):
+        return _read_text(value, kind, path, problems)
+    if isinstance(kind, Integer):
+        return _read_integer(value, kind, path, problems)
+    return _read_number(value, kind, path, problems)
 
 
 def read_section(value: object, name: str, path: str, problems: Problems) -> dict[str, Any] | None:

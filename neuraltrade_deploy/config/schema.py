@@ -24,6 +24,7 @@ from neuraltrade_deploy.config.keys import (
     ListOf,
     MapOf,
     Number,
+    Section,
     Text,
 )
 
@@ -80,6 +81,14 @@ def _field(field: Field) -> dict[str, Any]:
 
 
 def _kind(kind: Kind) -> dict[str, Any]:
+    if isinstance(kind, (ListOf, MapOf)):
+        return _container(kind)
+    if isinstance(kind, Section):
+        return {"$ref": f"#/$defs/{kind.name}"}
+    return _scalar(kind)
+
+
+def _scalar(kind: Text | Integer | Boolean | Duration | Number | Limit | Choice) -> dict[str, Any]:
     if isinstance(kind, Text):
         return _text(kind)
     if isinstance(kind, Integer):
@@ -96,19 +105,19 @@ def _kind(kind: Kind) -> dict[str, Any]:
     if isinstance(kind, Limit):
         percent = {"type": "number", "exclusiveMinimum": 0, "maximum": 100}
         return {"anyOf": [percent, _duration(POSITIVE)]}
-    if isinstance(kind, Choice):
-        return {"type": "string", "enum": list(kind.options)}
+    return {"type": "string", "enum": list(kind.options)}
+
+
+def _container(kind: ListOf | MapOf) -> dict[str, Any]:
     if isinstance(kind, ListOf):
         items = {"type": "array", "items": _kind(kind.item)}
         return {**items, "minItems": kind.min_items} if kind.min_items else items
-    if isinstance(kind, MapOf):
-        entries = {
-            "type": "object",
-            "propertyNames": _text(kind.key),
-            "additionalProperties": _kind(kind.value),
-        }
-        return {**entries, "minProperties": kind.min_items} if kind.min_items else entries
-    return {"$ref": f"#/$defs/{kind.name}"}
+    entries = {
+        "type": "object",
+        "propertyNames": _text(kind.key),
+        "additionalProperties": _kind(kind.value),
+    }
+    return {**entries, "minProperties": kind.min_items} if kind.min_items else entries
 
 
 def _text(kind: Text) -> dict[str, Any]:

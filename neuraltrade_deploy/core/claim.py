@@ -144,6 +144,33 @@ def take_up(
                 hint="run `nt-deploy promote` to finish it, or `nt-deploy rollback`",
             )
         return taken
+    target = next_target(plan, intent, record)
+    overdue = paused_too_long(plan, record, now)
+    if overdue is not None:  # README rule 14: the wait itself failed the gate
+        return taken.moved(
+            Phase.ROLLING_BACK,
+            now,
+            overdue,
+            rollback_reason=overdue,
+            rollback_exit=int(ExitStatus.GATE_FAILED),
+        )
+    if record.phase is Phase.STARTING:  # nothing registered yet: `starting` moves on later
+        return taken.with_changes(
+            target_weight=target, step=step_of(plan, target), phase_started_at=now
+        )
+    if record.phase is Phase.PAUSED or target != record.target_weight:
+        return taken.moved(
+            Phase.CANARY_WAITING,
+            now,
+            f"{intent.command} to {target}%",
+            target_weight=target,
+            step=step_of(plan, target),
+        )
+    return taken.with_changes(phase_started_at=now)  # a fresh window for this process
+
+
+def next_target(plan: ServiceConfig, intent: Intent, record: DeploymentRecord) -> int:
+    """The weight a later command moves to: weights only go up."""
     if intent.command == "promote":
         target = 100
     elif intent.command == "deploy":
@@ -155,24 +182,7 @@ def take_up(
             f"--weight: {target} is below the {record.weight}% already reached; "
             "weights only go up (use `nt-deploy rollback` to go back)"
         )
-    overdue = paused_too_long(plan, record, now)
-    if overdue is not None:  # SPEC rule 14: the wait itself failed the gate
-        return taken.moved(
-            Phase.ROLLING_BACK,
-            now,
-            overdue,
-            rollback_reason=overdue,
-            rollback_exit=int(ExitStatus.GATE_FAILED),
-        )
-    if record.phase is Phase.PAUSED or target != record.target_weight:
-        return taken.moved(
-            Phase.CANARY_WAITING,
-            now,
-            f"{intent.command} to {target}%",
-            target_weight=target,
-            step=step_of(plan, target),
-        )
-    return taken.with_changes(phase_started_at=now)  # a fresh window for this process
+    return target
 
 
 def take(record: DeploymentRecord, owner: Owner, now: float, lease: float) -> DeploymentRecord:

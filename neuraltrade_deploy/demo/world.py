@@ -47,7 +47,7 @@ class WorldView:
         self.service: WorldService = world.services[key]
 
     def record(self) -> DeploymentRecord | None:
-        from neuraltrade_deploy.aws.dynamodb import from_item
+        from neuraltrade_deploy.aws.dynamodb import record_of
 
         service = self.service
         found = self.aws.client("dynamodb").get_item(
@@ -56,7 +56,7 @@ class WorldView:
             ConsistentRead=True,
         )
         item = found.get("Item")
-        return DeploymentRecord.from_item(from_item(item)) if item else None
+        return record_of(item) if item else None
 
     def weights(self) -> tuple[int, int]:
         """(stable, canary) as the listener rule says now."""

@@ -1,6 +1,6 @@
 """DescribeAlarmHistory for moto's CloudWatch, which does not implement it.
 
-nt-deploy asks it whether an alarm entered ALARM since a step began (SPEC rule
+nt-deploy asks it whether an alarm entered ALARM since a step began (README rule
 10), so the local world must answer it like CloudWatch: items built from each
 alarm's recorded state changes, in the real HistoryData JSON format, filtered
 by name, type, item type and dates, newest first unless ScanBy says otherwise,

@@ -14,6 +14,7 @@ from neuraltrade_deploy.core.decision import (
 )
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.requests import ServiceCopy
 from neuraltrade_deploy.core.tags import canary_tags, revision_tags
 from neuraltrade_deploy.shell.ports import Ports
 
@@ -29,13 +30,15 @@ def perform(
     if isinstance(action, CreateCanary):
         group = ports.canary_target_group if action.target_group == "canary" else None
         return ecs.create_service(
-            template=stable,
-            name=action.name,
-            task_definition=action.task_definition,
-            desired=action.desired,
-            target_group_arn=group or ports.stable_target_group,
-            template_target_group=ports.stable_target_group,
-            tags=canary_tags(deployment_id),
+            ServiceCopy(
+                template=stable,
+                name=action.name,
+                task_definition=action.task_definition,
+                desired=action.desired,
+                target_group_arn=group or ports.stable_target_group,
+                template_target_group=ports.stable_target_group,
+                tags=canary_tags(deployment_id),
+            )
         )
     if isinstance(action, ScaleCanary):
         ecs.scale_service(plan.cluster, action.name, action.desired)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Any
 
 import structlog
 
@@ -28,12 +27,13 @@ from neuraltrade_deploy.core.errors import (
     StaleRecord,
 )
 from neuraltrade_deploy.core.observation import Needs, Observation, ServiceState
-from neuraltrade_deploy.core.phase_table import log_level, needs
+from neuraltrade_deploy.core.phase_table import needs
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of
 from neuraltrade_deploy.shell.actions import perform
+from neuraltrade_deploy.shell.decision_log import log_decision
 from neuraltrade_deploy.shell.observe import observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
 from neuraltrade_deploy.shell.preflight import preflight
@@ -172,7 +172,7 @@ class Engine:
         wanted = needs(self.plan, record)
         obs = self.observe(record, wanted, check_history=first)
         decision = decide(self.plan, self.intent, record, obs, now)
-        self.log_decision(decision, record)
+        log_decision(self.log, decision, record)
         self.phase_changed = decision.record.phase is not record.phase
         done = decision.outcome is not None
         if self.may_skip_write(record, decision):
@@ -256,10 +256,9 @@ class Engine:
     # ------------------------------------------------------------ record
 
     def load(self) -> DeploymentRecord | None:
-        item = self.ports.store.load(self.plan.key)
-        if item is None:
+        record = self.ports.store.load(self.plan.key)
+        if record is None:
             return None
-        record = DeploymentRecord.from_item(item)
         self.stored_version = record.version
         self.record = record
         return record
@@ -274,7 +273,7 @@ class Engine:
         """Conditional on the version we last read or wrote: the fence."""
         new = record.with_changes(version=(self.stored_version or 0) + 1)
         try:
-            self.ports.store.put(new.to_item(), expected_version=self.stored_version)
+            self.ports.store.put(new, expected_version=self.stored_version)
         except StaleRecord:
             if not self.stored_as_written(new):
                 raise
@@ -285,12 +284,10 @@ class Engine:
     def stored_as_written(self, new: DeploymentRecord) -> bool:
         """A write whose reply was lost, retried by botocore, fails its own condition:
         if what is stored is exactly what we wrote, it was ours all along."""
-        item = self.ports.store.load(self.plan.key)
-        return item is not None and DeploymentRecord.from_item(item) == new
+        return self.ports.store.load(self.plan.key) == new
 
     def taken_over(self) -> NtDeployError:
-        item = self.ports.store.load(self.plan.key)
-        other = DeploymentRecord.from_item(item) if item else None
+        other = self.ports.store.load(self.plan.key)
         who = other.owner.describe() if other and other.owner else "another process"
         if self.record is None or self.record.owner != self.owner:
             return Conflict(
@@ -320,18 +317,3 @@ class Engine:
     def release_quietly(self, record: DeploymentRecord) -> None:
         with contextlib.suppress(NtDeployError):
             self.persist(record.with_changes(owner=None, lease_until=0.0))
-
-    def log_decision(self, decision: Decision, before: DeploymentRecord) -> None:
-        record = decision.record
-        fields: dict[str, Any] = {
-            "phase": record.phase.value,
-            "step": record.step,
-            "weight": record.weight,
-            "target_weight": record.target_weight,
-        }
-        if decision.reasons:
-            fields["reasons"] = list(decision.reasons)
-        if decision.actions:
-            fields["actions"] = [a.describe() for a in decision.actions]
-        level = log_level(decision.event, before, record, bool(decision.actions))
-        getattr(self.log, level)(str(decision.event), **fields)

@@ -135,8 +135,7 @@ class Guard:
             return Outcome(ExitStatus.GATE_FAILED, f"{reason}; rolling back: {err.message}")
 
     def load(self) -> DeploymentRecord | None:
-        item = self.ports.store.load(self.plan.key)
-        return DeploymentRecord.from_item(item) if item is not None else None
+        return self.ports.store.load(self.plan.key)
 
 
 def left(record: DeploymentRecord) -> str:

@@ -23,6 +23,7 @@ from neuraltrade_deploy.core.observation import (
 )
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.requests import ServiceCopy
 
 # ---------------------------------------------------------------- ECS
 
@@ -36,19 +37,8 @@ class EcsGateway(Protocol):
         """Registers a revision and returns its ARN."""
         ...
 
-    def create_service(
-        self,
-        *,
-        template: ServiceState,
-        name: str,
-        task_definition: str,
-        desired: int,
-        target_group_arn: str,
-        tags: Mapping[str, str],
-        template_target_group: str | None = None,
-    ) -> ServiceState:
-        """Creates `name` as a copy of `template` (launch settings, network, and the container
-        and port of its binding to `template_target_group`), attached to `target_group_arn`."""
+    def create_service(self, copy: ServiceCopy) -> ServiceState:
+        """Creates the service `copy` describes (its docstring says what is copied)."""
         ...
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None: ...
@@ -118,13 +108,13 @@ class Probes(Protocol):
 class RecordStore(Protocol):
     """The deployment records in DynamoDB, one item per stable service (key cluster/service).
 
-    Records are plain JSON-able dicts here; `record.py` turns them into DeploymentRecord.
+    The store speaks DeploymentRecord; turning it into a stored item is the adapter's job.
     """
 
-    def load(self, key: str) -> dict[str, Any] | None: ...
+    def load(self, key: str) -> DeploymentRecord | None: ...
 
-    def put(self, item: Mapping[str, Any], *, expected_version: int | None) -> None:
-        """Writes the whole item if the stored `version` equals `expected_version`
+    def put(self, record: DeploymentRecord, *, expected_version: int | None) -> None:
+        """Writes the whole record if the stored `version` equals `expected_version`
         (None: only if no item exists). Raises StaleRecord otherwise."""
         ...
 

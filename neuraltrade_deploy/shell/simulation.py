@@ -20,6 +20,8 @@ from neuraltrade_deploy.core.observation import (
     ServiceState,
     TargetHealth,
 )
+from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.requests import ServiceCopy
 
 
 class Calls:
@@ -186,18 +188,10 @@ class SimEcs:
         self.faults.mutated("RegisterTaskDefinition")
         return arn
 
-    def create_service(
-        self,
-        *,
-        template: ServiceState,
-        name: str,
-        task_definition: str,
-        desired: int,
-        target_group_arn: str,
-        tags: Mapping[str, str],
-        template_target_group: str | None = None,
-    ) -> ServiceState:
+    def create_service(self, request: ServiceCopy) -> ServiceState:
         self.faults.call("CreateService")
+        name, task_definition, desired = request.name, request.task_definition, request.desired
+        target_group_arn, tags = request.target_group_arn, request.tags
         svc = SimService(name, task_definition, desired, target_group_arn, dict(tags))
         svc.deployments = [
             EcsDeployment(
@@ -317,22 +311,21 @@ class SimAlarms:
 class MemoryStore:
     def __init__(self, faults: Calls) -> None:
         self.faults = faults
-        self.items: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, DeploymentRecord] = {}  # frozen: shared without copying
 
-    def load(self, key: str) -> dict[str, Any] | None:
+    def load(self, key: str) -> DeploymentRecord | None:
         self.faults.call("GetItem")
-        item = self.items.get(key)
-        return copy.deepcopy(item) if item is not None else None
+        return self.items.get(key)
 
-    def put(self, item: Mapping[str, Any], *, expected_version: int | None) -> None:
+    def put(self, record: DeploymentRecord, *, expected_version: int | None) -> None:
         self.faults.call("PutItem")
-        key = str(item["key"])
+        key = record.key
         current = self.items.get(key)
         if expected_version is None and current is not None:
             raise StaleRecord(f"{key}: record already exists")
         if expected_version is not None and (
-            current is None or current["version"] != expected_version
+            current is None or current.version != expected_version
         ):
             raise StaleRecord(f"{key}: version is not {expected_version}")
-        self.items[key] = copy.deepcopy(dict(item))
+        self.items[key] = record
         self.faults.mutated("PutItem")

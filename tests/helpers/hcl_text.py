@@ -22,37 +22,62 @@ def tf_files() -> list[Path]:
     return files
 
 
+CLOSERS = {"}": "{", "]": "[", ")": "("}
+
+
 def bracket_problem(text: str) -> str | None:
     """Unbalanced {} [] () outside comments, with strings and their ${...} followed."""
     stack: list[str] = []
-    i, closers = 0, {"}": "{", "]": "[", ")": "("}
+    i = 0
     while i < len(text):
-        c, top = text[i], stack[-1] if stack else ""
-        if top == '"':
-            if c == "\\":
-                i += 1
-            elif text.startswith(("${", "%{"), i):
-                stack.append("${")
-                i += 1
-            elif c == '"':
-                stack.pop()
-            elif c == "\n":
-                return f"unterminated string at offset {i}"
-        elif c == "#" or text.startswith("//", i):
-            i = text.find("\n", i) if "\n" in text[i:] else len(text)
-        elif text.startswith("/*", i):
-            i = text.index("*/", i) + 1
-        elif heredoc := re.match(r"<<-?([A-Z_]+)\n", text[i:]):
-            end = re.compile(rf"^\s*{heredoc.group(1)}\s*$", re.M).search(text, i + heredoc.end())
-            i = end.end() if end else len(text)
-        elif c == '"' or c in "{[(":
-            stack.append(c)
-        elif c in closers:
-            opened = stack.pop() if stack else ""
-            if opened != closers[c] and not (c == "}" and opened == "${"):
-                return f"{c!r} at offset {i} closes {opened or 'nothing'}"
+        step = _in_string if stack and stack[-1] == '"' else _in_code
+        i, problem = step(text, i, stack)
+        if problem:
+            return problem
         i += 1
     return f"unclosed {stack}" if stack else None
+
+
+def _in_string(text: str, i: int, stack: list[str]) -> tuple[int, str | None]:
+    """One character inside a string: escapes skipped, ${ and %{ opened, the quote closed."""
+    c = text[i]
+    if c == "\\":
+        return i + 1, None
+    if text.startswith(("${", "%{"), i):
+        stack.append("${")
+        return i + 1, None
+    if c == '"':
+        stack.pop()
+    elif c == "\n":
+        return i, f"unterminated string at offset {i}"
+    return i, None
+
+
+def _in_code(text: str, i: int, stack: list[str]) -> tuple[int, str | None]:
+    """One character of code: comments and heredocs skipped, brackets matched."""
+    skipped = _skipped_to(text, i)
+    if skipped is not None:
+        return skipped, None
+    c = text[i]
+    if c == '"' or c in "{[(":
+        stack.append(c)
+    elif c in CLOSERS:
+        opened = stack.pop() if stack else ""
+        if opened != CLOSERS[c] and not (c == "}" and opened == "${"):
+            return i, f"{c!r} at offset {i} closes {opened or 'nothing'}"
+    return i, None
+
+
+def _skipped_to(text: str, i: int) -> int | None:
+    """Where a comment or heredoc starting at i ends; None if none starts there."""
+    if text[i] == "#" or text.startswith("//", i):
+        return text.find("\n", i) if "\n" in text[i:] else len(text)
+    if text.startswith("/*", i):
+        return text.index("*/", i) + 1
+    if heredoc := re.match(r"<<-?([A-Z_]+)\n", text[i:]):
+        end = re.compile(rf"^\s*{heredoc.group(1)}\s*$", re.M).search(text, i + heredoc.end())
+        return end.end() if end else len(text)
+    return None
 
 
 def block(text: str, header: str) -> str:

@@ -87,6 +87,19 @@ def schema_problems(value: Any, schema: dict[str, Any], path: str = "$") -> list
     types = schema.get("type")
     if types and not any(_TYPES[t](value) for t in ([types] if isinstance(types, str) else types)):
         return [f"{path}: expected {types}, got {type(value).__name__}"]
+    problems = _scalar_problems(value, schema, path)
+    if isinstance(value, list):
+        problems += _list_problems(value, schema, path)
+    if isinstance(value, dict):
+        problems += _object_problems(value, schema, path)
+    if "oneOf" in schema:
+        matching = [s for s in schema["oneOf"] if not schema_problems(value, s, path)]
+        if len(matching) != 1:
+            problems.append(f"{path}: must match exactly one of {schema['oneOf']}")
+    return problems
+
+
+def _scalar_problems(value: Any, schema: dict[str, Any], path: str) -> list[str]:
     problems: list[str] = []
     if "enum" in schema and value not in schema["enum"]:
         problems.append(f"{path}: {value!r} not one of {schema['enum']}")
@@ -94,17 +107,15 @@ def schema_problems(value: Any, schema: dict[str, Any], path: str = "$") -> list
         problems.append(f"{path}: {value!r} does not match {schema['pattern']}")
     if _TYPES["number"](value) and value < schema.get("minimum", value):
         problems.append(f"{path}: below minimum {schema['minimum']}")
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            problems.append(f"{path}: fewer than {schema['minItems']} items")
-        for i, item in enumerate(value):
-            problems += schema_problems(item, schema.get("items", {}), f"{path}[{i}]")
-    if isinstance(value, dict):
-        problems += _object_problems(value, schema, path)
-    if "oneOf" in schema:
-        matching = [s for s in schema["oneOf"] if not schema_problems(value, s, path)]
-        if len(matching) != 1:
-            problems.append(f"{path}: must match exactly one of {schema['oneOf']}")
+    return problems
+
+
+def _list_problems(value: list[Any], schema: dict[str, Any], path: str) -> list[str]:
+    problems: list[str] = []
+    if len(value) < schema.get("minItems", 0):
+        problems.append(f"{path}: fewer than {schema['minItems']} items")
+    for i, item in enumerate(value):
+        problems += schema_problems(item, schema.get("items", {}), f"{path}[{i}]")
     return problems
 
 

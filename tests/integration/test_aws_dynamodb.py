@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore, from_item, to_item
 from neuraltrade_deploy.core.errors import ResourceNotFound, StaleRecord
+from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.record import DeploymentRecord, HistoryEntry, Owner
 
 TABLE = "neuraltrade-deployments"
 KEY = "neuraltrade-production/neuraltrade-api-production"
@@ -24,21 +27,23 @@ def store(clients: AwsClients) -> DynamoRecordStore:
     return made
 
 
-def _record(version: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "key": KEY,
-        "version": version,
-        "deployment_id": "d-20270115-1200",
-        "phase": "BAKING",
-        "step": 1,
-        "weight": 50,
-        "step_started_at": 1_800_000_123.456789,
-        "lease_until": 1_800_000_300.0,
-        "owner": {"pid": 4242, "host": "runner-7", "job": None},
-        "history": [[1_800_000_000.25, "STARTING", "canary --weight 10"]],
-        "image": "neuraltrade/api:1.1.0",
+def _record(version: int, phase: Phase = Phase.BAKING, **fields: Any) -> DeploymentRecord:
+    return DeploymentRecord(
+        key=KEY,
+        version=version,
+        deployment_id="d-20270115-1200",
+        image="neuraltrade/api:1.1.0",
+        stable_task_definition="arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7",
+        canary_service="neuraltrade-api-production-canary",
+        phase=phase,
+        step=1,
+        weight=50,
+        step_started_at=1_800_000_123.456789,
+        lease_until=1_800_000_300.0,  # integral: DynamoDB hands it back as 1800000300
+        owner=Owner(id="runner-7:4242:ab12", host="runner-7", pid=4242),
+        history=(HistoryEntry(1_800_000_000.25, "STARTING", "canary --weight 10"),),
         **fields,
-    }
+    )
 
 
 def test_ensure_table_creates_once_then_reports_it_exists(clients: AwsClients, aws: Any) -> None:
@@ -61,21 +66,22 @@ def test_put_creates_and_load_round_trips_the_record(store: DynamoRecordStore) -
     store.put(record, expected_version=None)
     assert store.load(KEY) == record
     loaded = store.load(KEY)
-    assert loaded is not None and isinstance(loaded["step_started_at"], float)
-    assert loaded["step_started_at"] == 1_800_000_123.456789
+    assert loaded is not None and isinstance(loaded.step_started_at, float)
+    assert loaded.step_started_at == 1_800_000_123.456789
+    assert isinstance(loaded.lease_until, float) and loaded.owner == record.owner
 
 
 def test_put_over_the_version_read_succeeds_and_a_stale_one_is_refused(
     store: DynamoRecordStore,
 ) -> None:
     store.put(_record(1), expected_version=None)
-    store.put(_record(2, phase="PAUSED"), expected_version=1)
+    store.put(_record(2, phase=Phase.PAUSED), expected_version=1)
     with pytest.raises(StaleRecord, match="expected version 1"):
-        store.put(_record(2, phase="ROLLING_BACK"), expected_version=1)
+        store.put(_record(2, phase=Phase.ROLLING_BACK), expected_version=1)
     with pytest.raises(StaleRecord, match="expected no record"):
         store.put(_record(1), expected_version=None)
     loaded = store.load(KEY)
-    assert loaded is not None and (loaded["version"], loaded["phase"]) == (2, "PAUSED")
+    assert loaded is not None and (loaded.version, loaded.phase) == (2, Phase.PAUSED)
 
 
 def test_missing_table_says_run_init(clients: AwsClients) -> None:
@@ -89,9 +95,10 @@ def test_missing_table_says_run_init(clients: AwsClients) -> None:
 
 def test_put_without_a_key_or_with_a_pk_field_is_refused(store: DynamoRecordStore) -> None:
     with pytest.raises(ValueError, match="key"):
-        store.put({"version": 1}, expected_version=None)
+        store.put(replace(_record(1), key=""), expected_version=None)
     with pytest.raises(ValueError, match="hash key"):
-        store.put({"key": KEY, "version": 1, "pk": "x"}, expected_version=None)
+        to_item({"key": KEY, "version": 1, "pk": "x"})
+    assert store.load(KEY) is None  # nothing was written
 
 
 def test_numbers_out_of_dynamodb_range_are_refused_before_writing() -> None:

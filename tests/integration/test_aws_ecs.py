@@ -12,6 +12,7 @@ from neuraltrade_deploy.aws.ecs import EcsGatewayAws, create_service_request, se
 from neuraltrade_deploy.core.errors import ConfigError, ResourceNotFound
 from neuraltrade_deploy.core.gates import steering_problem
 from neuraltrade_deploy.core.observation import LoadBalancerBinding, ServiceState
+from neuraltrade_deploy.core.requests import ServiceCopy
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 from tests.integration.conftest import TASK_DEFINITION, World
 
@@ -105,12 +106,14 @@ def test_create_service_copies_the_template_and_binds_the_canary_target_group(
 ) -> None:
     template = _stable(ecs, world)
     created = ecs.create_service(
-        template=template,
-        name=CANARY,
-        task_definition=world.task_definition,
-        desired=1,
-        target_group_arn=world.canary_tg,
-        tags={DEPLOYMENT_TAG: "d-123"},
+        ServiceCopy(
+            template=template,
+            name=CANARY,
+            task_definition=world.task_definition,
+            desired=1,
+            target_group_arn=world.canary_tg,
+            tags={DEPLOYMENT_TAG: "d-123"},
+        )
     )
     assert created.exists and created.name == CANARY
     raw = aws("ecs").describe_services(cluster=world.cluster, services=[CANARY], include=["TAGS"])
@@ -178,12 +181,14 @@ def test_create_service_sends_launch_settings_and_circuit_breaker_without_ecs_ro
     with Stubber(clients.ecs) as stub:
         stub.add_response("create_service", {"service": {"serviceName": "api-canary"}}, expected)
         ecs.create_service(
-            template=template,
-            name="api-canary",
-            task_definition="arn:td:2",
-            desired=1,
-            target_group_arn="arn:canary-tg",
-            tags={DEPLOYMENT_TAG: "d-1"},
+            ServiceCopy(
+                template=template,
+                name="api-canary",
+                task_definition="arn:td:2",
+                desired=1,
+                target_group_arn="arn:canary-tg",
+                tags={DEPLOYMENT_TAG: "d-1"},
+            )
         )
         stub.assert_no_pending_responses()
 
@@ -199,10 +204,10 @@ def test_create_service_again_after_delete_works(ecs: EcsGatewayAws, world: Worl
         target_group_arn=world.canary_tg,
         tags={DEPLOYMENT_TAG: "d-1"},
     )
-    ecs.create_service(**kwargs)
+    ecs.create_service(ServiceCopy(**kwargs))
     ecs.delete_service(world.cluster, CANARY)
     assert ecs.describe_services(world.cluster, [CANARY])[CANARY].exists is False
-    again = ecs.create_service(**{**kwargs, "tags": {DEPLOYMENT_TAG: "d-2"}})
+    again = ecs.create_service(ServiceCopy(**{**kwargs, "tags": {DEPLOYMENT_TAG: "d-2"}}))
     assert again.exists
 
 
@@ -212,12 +217,14 @@ def test_create_service_from_a_service_without_load_balancer_is_a_config_error(
     template = ServiceState(cluster=world.cluster, name="worker", status="ACTIVE")
     with pytest.raises(ConfigError, match="no target group binding"):
         ecs.create_service(
-            template=template,
-            name="worker-canary",
-            task_definition=world.task_definition,
-            desired=1,
-            target_group_arn=world.canary_tg,
-            tags={},
+            ServiceCopy(
+                template=template,
+                name="worker-canary",
+                task_definition=world.task_definition,
+                desired=1,
+                target_group_arn=world.canary_tg,
+                tags={},
+            )
         )
 
 
@@ -288,13 +295,15 @@ def test_the_canary_copies_the_binding_of_the_stable_target_group_not_the_first(
         launch={"launchType": "FARGATE"},
     )
     request = create_service_request(
-        template=template,
-        name="svc-canary",
-        task_definition="td:2",
-        desired=1,
-        target_group_arn="arn:tg/canary",
-        tags={},
-        template_target_group="arn:tg/stable",
+        ServiceCopy(
+            template=template,
+            name="svc-canary",
+            task_definition="td:2",
+            desired=1,
+            target_group_arn="arn:tg/canary",
+            tags={},
+            template_target_group="arn:tg/stable",
+        )
     )
     assert request["loadBalancers"] == [
         {"targetGroupArn": "arn:tg/canary", "containerName": "api", "containerPort": 3000}
@@ -388,12 +397,14 @@ def test_the_canary_copies_service_connect_as_client_volumes_and_the_stables_tag
         stub.add_response("create_service", {"service": {"serviceName": "api-canary"}}, expected)
         template = ecs.describe_services("c", ["api"])["api"]
         ecs.create_service(
-            template=template,
-            name="api-canary",
-            task_definition="arn:td:2",
-            desired=1,
-            target_group_arn="arn:canary-tg",
-            tags={"nt-deploy:managed-by": "nt-deploy", DEPLOYMENT_TAG: "d-1"},
+            ServiceCopy(
+                template=template,
+                name="api-canary",
+                task_definition="arn:td:2",
+                desired=1,
+                target_group_arn="arn:canary-tg",
+                tags={"nt-deploy:managed-by": "nt-deploy", DEPLOYMENT_TAG: "d-1"},
+            )
         )
         stub.assert_no_pending_responses()
 
@@ -404,12 +415,14 @@ def test_a_stable_without_service_connect_or_volumes_sends_neither() -> None:
     raw["deployments"][0]["serviceConnectConfiguration"] = {"enabled": False}
     template = service_state("c", raw)  # type: ignore[arg-type]
     request = create_service_request(
-        template=template,
-        name="api-canary",
-        task_definition="arn:td:2",
-        desired=1,
-        target_group_arn="arn:canary-tg",
-        tags={},
+        ServiceCopy(
+            template=template,
+            name="api-canary",
+            task_definition="arn:td:2",
+            desired=1,
+            target_group_arn="arn:canary-tg",
+            tags={},
+        )
     )
     assert "serviceConnectConfiguration" not in request
     assert "volumeConfigurations" not in request

@@ -137,8 +137,7 @@ class World:
             self.violations.append("stable updated while the canary had < 100%")
 
     def record(self) -> DeploymentRecord | None:
-        item = self.store.items.get(self.plan.key)
-        return DeploymentRecord.from_item(item) if item else None
+        return self.store.items.get(self.plan.key)
 
     def invariants(self) -> list[str]:
         """README rules 2 and 4, over the world as it is now."""

@@ -89,3 +89,20 @@ def test_a_dead_holder_blocks_other_commands_until_its_lease_ends() -> None:
         world.run("deploy", image=IMAGE)
     world.clock.t += 600
     assert world.run("deploy", image=IMAGE).status == 0
+
+
+def test_killed_in_starting_before_registering_then_a_new_weight_registers_first() -> None:
+    """STARTING with no task definition yet: a later `canary --weight 50` must register the
+    image before the canary is made, not jump to CANARY_WAITING with nothing to run."""
+    world = crashed_world(1, "canary", weight=10)  # killed right after the STARTING record
+    stuck = world.record()
+    assert stuck is not None and stuck.phase is Phase.STARTING and not stuck.task_definition
+    world.clock.t += 600  # the dead process's lease runs out
+    outcome = world.run("canary", image=IMAGE, weight=50)
+    assert outcome.status == 0, outcome.message
+    record = world.record()
+    assert record is not None and record.task_definition and record.weight == 50
+    canary = world.ecs.services[world.plan.canary_service]
+    assert canary.task_definition == record.task_definition
+    assert world.router.weights.get(CANARY_TG) == 50
+    assert world.invariants() == []

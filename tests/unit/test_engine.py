@@ -6,6 +6,7 @@ import pytest
 
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, Preempted
 from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.record import DeploymentRecord
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
 
@@ -342,13 +343,12 @@ def test_rollback_that_loses_the_race_to_the_holders_poll_reads_again() -> None:
     put = world.store.put
     raced: list[int] = []
 
-    def holder_writes_first(item: object, *, expected_version: int | None) -> None:
+    def holder_writes_first(record: DeploymentRecord, *, expected_version: int | None) -> None:
         if not raced:  # the holder's renewal lands between our read and our write
             raced.append(1)
-            current = dict(world.store.items[world.plan.key])
-            current["version"] += 1
-            world.store.items[world.plan.key] = current
-        put(item, expected_version=expected_version)  # type: ignore[arg-type]
+            current = world.store.items[world.plan.key]
+            world.store.items[world.plan.key] = current.with_changes(version=current.version + 1)
+        put(record, expected_version=expected_version)
 
     world.store.put = holder_writes_first  # type: ignore[method-assign]
     assert world.run("rollback", reason="race").status == 0

@@ -8,6 +8,7 @@ import pytest
 from neuraltrade_deploy.core.decision import CreateCanary, Intent
 from neuraltrade_deploy.core.errors import Conflict, Preempted
 from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.record import DeploymentRecord
 
 from .simworld import CANARY_TG, OLD_TD, STABLE_TG, World
 
@@ -57,11 +58,11 @@ def test_a_write_whose_reply_was_lost_is_recognised_as_ours() -> None:
     put = world.store.put
     lost = {"done": False}
 
-    def applied_then_reply_lost(item: object, *, expected_version: int | None) -> None:
-        put(item, expected_version=expected_version)  # type: ignore[arg-type]
-        if not lost["done"] and dict(item)["phase"] == "BAKING":  # type: ignore[call-overload]
+    def applied_then_reply_lost(record: DeploymentRecord, *, expected_version: int | None) -> None:
+        put(record, expected_version=expected_version)
+        if not lost["done"] and record.phase is Phase.BAKING:
             lost["done"] = True
-            put(item, expected_version=expected_version)  # botocore's retry: condition fails
+            put(record, expected_version=expected_version)  # botocore's retry: condition fails
 
     world.store.put = applied_then_reply_lost  # type: ignore[method-assign]
     assert world.run("canary", image=IMAGE, weight=10).status == 0

@@ -258,10 +258,10 @@ def test_step_take_up_between_guards_read_and_write_wins_alone() -> None:
     other = take_up(world, "canary", weight=50)
     real_put = world.store.put
 
-    def put(item: object, *, expected_version: int | None) -> None:
-        if item["owner"]["id"] == "guard-1" and len(other) == 1:  # type: ignore[index]
+    def put(record: DeploymentRecord, *, expected_version: int | None) -> None:
+        if record.owner is not None and record.owner.id == "guard-1" and len(other) == 1:
             other[0]()  # type: ignore[operator]
-        real_put(item, expected_version=expected_version)  # type: ignore[arg-type]
+        real_put(record, expected_version=expected_version)
 
     world.store.put = put  # type: ignore[method-assign]
     outcome = guard(world).run()
@@ -291,8 +291,8 @@ def test_guard_rollback_first_then_the_step_is_refused() -> None:
     real_put = world.store.put
     calls = {"n": 0}
 
-    def put(item: object, *, expected_version: int | None) -> None:
-        real_put(item, expected_version=expected_version)  # type: ignore[arg-type]
+    def put(record: DeploymentRecord, *, expected_version: int | None) -> None:
+        real_put(record, expected_version=expected_version)
         calls["n"] += 1
         if calls["n"] == 1:
             step_tries()  # right after guard's ROLLING_BACK landed
@@ -313,11 +313,11 @@ def test_two_guards_one_rollback() -> None:
     real_put = world.store.put
     outcomes: list[Outcome] = []
 
-    def put(item: object, *, expected_version: int | None) -> None:
-        if item["owner"]["id"] == "guard-2" and not outcomes:  # type: ignore[index]
+    def put(record: DeploymentRecord, *, expected_version: int | None) -> None:
+        if record.owner is not None and record.owner.id == "guard-2" and not outcomes:
             world.store.put = real_put  # type: ignore[method-assign]
             outcomes.append(first.run())
-        real_put(item, expected_version=expected_version)  # type: ignore[arg-type]
+        real_put(record, expected_version=expected_version)
 
     world.store.put = put  # type: ignore[method-assign]
     outcome_two = second.run()

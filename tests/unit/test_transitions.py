@@ -50,14 +50,11 @@ class RecordingStore(MemoryStore):
 
     moves: set[tuple[Phase, Phase]] = set()
 
-    def put(self, item: Any, *, expected_version: int | None) -> None:
-        before = self.items.get(str(item["key"]))
-        super().put(item, expected_version=expected_version)
-        new = Phase(item["phase"])
-        if before is not None and not DeploymentRecord.from_item(before).final:
-            old = Phase(before["phase"])
-            if old is not new:
-                RecordingStore.moves.add((old, new))
+    def put(self, record: DeploymentRecord, *, expected_version: int | None) -> None:
+        before = self.items.get(record.key)
+        super().put(record, expected_version=expected_version)
+        if before is not None and not before.final and before.phase is not record.phase:
+            RecordingStore.moves.add((before.phase, record.phase))
 
 
 def world() -> World:
@@ -127,9 +124,9 @@ def scenario_alarm_while_shifting_and_starting() -> None:
     w.run("canary", image=IMAGE, weight=100)
     put = w.store.put
 
-    def put_then_die(item: Any, *, expected_version: int | None) -> None:
-        put(item, expected_version=expected_version)
-        if item["phase"] == Phase.CLEANUP.value:
+    def put_then_die(record: DeploymentRecord, *, expected_version: int | None) -> None:
+        put(record, expected_version=expected_version)
+        if record.phase is Phase.CLEANUP:
             raise Crash("killed in CLEANUP")
 
     w.store.put = put_then_die  # type: ignore[method-assign]
@@ -194,7 +191,7 @@ def scenario_later_command_takes_up_a_half_done_step() -> None:
         record = w.record()
         assert record is not None
         left = record.with_changes(phase=phase, owner=None, lease_until=0.0)
-        w.store.items[w.plan.key] = left.to_item()
+        w.store.items[w.plan.key] = left
         assert w.run("canary", weight=50).status == 0
         assert (phase, Phase.CANARY_WAITING) in RecordingStore.moves
 
