@@ -32,10 +32,18 @@ class Owner:
     pid: int = 0
     job_url: str = ""
     command: str = ""
+    boot_id: str = ""  # the kernel boot the pid belongs to ("" unknown: never proven dead)
+    pid_namespace: str = ""  # e.g. "pid:[4026531836]": the container the pid belongs to
 
     def describe(self) -> str:
         where = self.job_url or f"{self.host} pid {self.pid}"
         return f"{self.command or 'nt-deploy'} on {where}"
+
+
+def owner_from_item(item: dict[str, Any]) -> Owner:
+    """The owner as stored, ignoring keys a newer nt-deploy may have added."""
+    known = set(Owner.__dataclass_fields__)
+    return Owner(**{k: v for k, v in item.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class DeploymentRecord:
         data["phase"] = Phase(data["phase"])
         data["history"] = tuple(HistoryEntry(**h) for h in data.get("history") or ())
         owner = data.get("owner")
-        data["owner"] = Owner(**owner) if owner else None
+        data["owner"] = owner_from_item(owner) if owner else None
         for name in (
             "step",
             "target_weight",

@@ -6,7 +6,6 @@ that `nt-deploy --help` never imports boto3."""
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import Owner
 from neuraltrade_deploy.reporting import logs
+from neuraltrade_deploy.shell.liveness import Machine, here, holder_alive
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 
 if TYPE_CHECKING:
@@ -127,14 +127,16 @@ def aws_ports(
 
 def this_owner(command: str, environ: Mapping[str, str]) -> Owner:
     """Who we are, as the lock shows it: host and pid, and the CI job when there is one."""
-    host = socket.gethostname()
+    machine = here()
     pid = os.getpid()
     return Owner(
-        id=f"{host}:{pid}:{uuid.uuid4().hex[:8]}",
-        host=host,
+        id=f"{machine.host}:{pid}:{uuid.uuid4().hex[:8]}",
+        host=machine.host,
         pid=pid,
         job_url=ci_job_url(environ),
         command=f"nt-deploy {command}",
+        boot_id=machine.boot_id,
+        pid_namespace=machine.pid_namespace,
     )
 
 
@@ -194,13 +196,7 @@ def deployment_parts(
 
 
 def owner_alive(owner: Owner) -> bool:
-    """A holder on this very machine whose process is gone holds nothing (kill -9)."""
-    if owner.host != socket.gethostname() or owner.pid <= 0:
-        return True
-    try:
-        os.kill(owner.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """A holder on this very machine, boot and pid namespace whose process is gone holds
+    nothing (kill -9); the hostname alone proves nothing (see shell/liveness.py)."""
+    holder = Machine(owner.host, owner.boot_id, owner.pid_namespace)
+    return holder_alive(holder, owner.pid)
