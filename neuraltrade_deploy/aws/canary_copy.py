@@ -26,8 +26,8 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from neuraltrade_deploy.errors import ConfigError
-from neuraltrade_deploy.ports import ServiceState
+from neuraltrade_deploy.core.errors import ConfigError
+from neuraltrade_deploy.core.observation import ServiceState
 
 if TYPE_CHECKING:
     from types_boto3_ecs.type_defs import (

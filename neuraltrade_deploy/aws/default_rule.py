@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.elbv2 import find_rule, listener_arn_of_rule
-from neuraltrade_deploy.config.model import Traffic
-from neuraltrade_deploy.errors import ConfigError
+from neuraltrade_deploy.core.errors import ConfigError
+from neuraltrade_deploy.core.plan import Traffic
 
 if TYPE_CHECKING:
     from types_boto3_elbv2.type_defs import RuleTypeDef

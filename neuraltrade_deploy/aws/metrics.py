@@ -36,8 +36,8 @@ from typing import Any
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
 from neuraltrade_deploy.core.analysis import Analysis
+from neuraltrade_deploy.core.errors import MetricsUnreadable
 from neuraltrade_deploy.core.judgement import Figures, Window
-from neuraltrade_deploy.errors import MetricsUnreadable
 
 NAMESPACE = "AWS/ApplicationELB"
 ROLES = ("canary", "stable")

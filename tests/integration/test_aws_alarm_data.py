@@ -12,7 +12,7 @@ from botocore.stub import ANY, Stubber
 
 from neuraltrade_deploy.aws.alarm_data import InsufficientData, insufficient_data_alarms
 from neuraltrade_deploy.aws.clients import AwsClients
-from neuraltrade_deploy.errors import AccessDenied
+from neuraltrade_deploy.core.errors import AccessDenied
 
 LB = [{"Name": "LoadBalancer", "Value": "app/neuraltrade-api/50dc6c495c0c9188"}]
 NOW = time.time()

@@ -14,7 +14,7 @@ from neuraltrade_deploy.aws.elbv2 import (
     listener_arn_of_rule,
     resolve_traffic,
 )
-from neuraltrade_deploy.core.errors import AccessDenied, ResourceNotFound
+from neuraltrade_deploy.core.errors import AccessDenied, ConfigError, ResourceNotFound
 from neuraltrade_deploy.core.plan import Traffic
 from tests.integration.conftest import World
 

@@ -16,8 +16,8 @@ from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import is_transient
 from neuraltrade_deploy.aws.metrics import TargetGroupMetrics, arn_suffix, window_bounds
 from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
+from neuraltrade_deploy.core.errors import MetricsUnreadable
 from neuraltrade_deploy.core.judgement import Figures
-from neuraltrade_deploy.errors import MetricsUnreadable
 from tests.integration.conftest import World
 
 ERRORS = AnalysisCheck("errors", "error_rate", max_increase=1)
