@@ -3,7 +3,7 @@ Pure, like decide."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.decision import Action, Intent, RegisterTaskDefinition
+from neuraltrade_deploy.core.decision import Action, Intent, RegisterTaskDefinition, UpdateStable
 from neuraltrade_deploy.core.errors import ConfigError, Conflict
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.phases import PROMOTE_PHASES, Phase
@@ -187,7 +187,15 @@ def step_of(plan: ServiceConfig, weight: int) -> int:
 
 
 def with_result(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:
-    """What an action's result adds to the record (only registration returns one)."""
+    """What an action's result adds to the record: the registered revision, and the
+    stable deployment promote's UpdateService started."""
     if isinstance(action, RegisterTaskDefinition) and isinstance(result, str):
         return record.with_changes(task_definition=result)
+    if (
+        isinstance(action, UpdateStable)
+        and isinstance(result, str)
+        and result
+        and action.task_definition == record.task_definition
+    ):
+        return record.with_changes(stable_deployment_id=result)
     return record

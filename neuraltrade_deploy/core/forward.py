@@ -201,6 +201,9 @@ def promoting_stable(
     canary = baking_health(obs.canary, record.task_definition)
     if canary.state == "failed":
         return start_rollback(plan, record, obs, now, canary.reason)
+    reverted = stable_reverted(record, obs)
+    if reverted:
+        return start_rollback(plan, record, obs, now, reverted)
     actions: tuple[Action, ...] = ()
     if obs.stable.task_definition != record.task_definition:
         actions = (UpdateStable(record.task_definition),)
@@ -220,6 +223,25 @@ def promoting_stable(
         why = f"stable not rolled out within {plan.timeouts.promote:g}s: {health.reason}"
         return start_rollback(plan, record, obs, now, why)
     return Decision(record, actions, event=Event.WAITING_FOR_STABLE, reasons=(health.reason,))
+
+
+def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
+    """Why the promote's own rollout is over without having succeeded ("" while it is
+    not): once ECS's circuit breaker has rolled the stable back, the FAILED deployment
+    is gone from `deployments` and the service is on the old revision again; sending
+    the revision again would only fail again, until the promote timeout."""
+    started = record.stable_deployment_id
+    if not started:
+        return ""
+    stable = obs.stable
+    if all(d.id != started for d in stable.deployments):
+        return (
+            f"stable deployment {started} is gone and the service runs {stable.task_definition}"
+            " (ECS rolled it back: circuit breaker or another deployment)"
+        )
+    if stable.task_definition != record.task_definition:
+        return f"stable went back to {stable.task_definition} (ECS rolled back {started})"
+    return ""
 
 
 def promoting_return(

@@ -64,6 +64,9 @@ class DeploymentRecord:
     smoke_due: str | None = None  # "canary" | "production": checks owed before going on
     stable_touched: bool = False  # promote changed the stable service's task definition
     stable_desired: int = 0  # stable desired count when the deployment began
+    # the stable's PRIMARY deployment promote's UpdateService started: once ECS has rolled
+    # it back (circuit breaker) it is gone from `deployments`, and the promote has failed
+    stable_deployment_id: str = ""
     rollback_reason: str | None = None
     rollback_exit: int = 0  # exit status the rollback ends with (0 on request, 3 gate, 130)
     settle_until: float = 0.0  # a rollback that pre-empted a live holder re-checks until then

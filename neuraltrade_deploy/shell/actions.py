@@ -45,7 +45,7 @@ def perform(
             weights[ports.canary_target_group] = action.canary
         ports.router.set_weights(weights)
     elif isinstance(action, UpdateStable):
-        ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
+        return ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
     elif isinstance(action, DeleteCanary):
         ecs.delete_service(plan.cluster, action.name)
     return None

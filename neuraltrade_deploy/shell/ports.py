@@ -51,7 +51,10 @@ class EcsGateway(Protocol):
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None: ...
 
-    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None: ...
+    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> str:
+        """Puts the service on `task_definition`; returns the id of the PRIMARY deployment
+        UpdateService answers with ("" when it names none)."""
+        ...
 
     def delete_service(self, cluster: str, name: str) -> None:
         """Deletes the service (force). A service already gone is not an error."""
