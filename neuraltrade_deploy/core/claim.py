@@ -3,7 +3,14 @@ Pure, like decide."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.decision import Action, Intent, RegisterTaskDefinition, UpdateStable
+from neuraltrade_deploy.core.autoscaling import held_result
+from neuraltrade_deploy.core.decision import (
+    Action,
+    Intent,
+    RegisterTaskDefinition,
+    SuspendScaleIn,
+    UpdateStable,
+)
 from neuraltrade_deploy.core.errors import ConfigError, Conflict
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.phases import PROMOTE_PHASES, Phase
@@ -191,6 +198,8 @@ def with_result(record: DeploymentRecord, action: Action, result: object) -> Dep
     stable deployment promote's UpdateService started."""
     if isinstance(action, RegisterTaskDefinition) and isinstance(result, str):
         return record.with_changes(task_definition=result)
+    if isinstance(action, SuspendScaleIn):
+        return held_result(record, action)
     if (
         isinstance(action, UpdateStable)
         and isinstance(result, str)

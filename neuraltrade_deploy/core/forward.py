@@ -4,6 +4,12 @@ handler runs in which phase and what it is given to read."""
 
 from __future__ import annotations
 
+from neuraltrade_deploy.core.autoscaling import (
+    restore_at_end,
+    scaling_noted,
+    stable_scaling_up,
+    suspend_at_start,
+)
 from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
@@ -39,6 +45,10 @@ from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 def starting(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
+    record = scaling_noted(record, obs)
+    held = suspend_at_start(record)
+    if held is not None:
+        return held
     if not record.task_definition:
         return Decision(record, (RegisterTaskDefinition(record.image),), event=Event.REGISTERING)
     moved = record.moved(Phase.CANARY_WAITING, now, f"registered {record.task_definition}")
@@ -48,7 +58,7 @@ def starting(
 def canary_waiting(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    want = canary_count(record.stable_desired, record.target_weight)
+    want = canary_count(obs.stable.desired, record.target_weight)  # the stable as it is now
     weighted = plan.traffic.mode == "weighted"
     canary = obs.canary
     timed_out = now - record.phase_started_at > plan.timeouts.healthy
@@ -216,6 +226,9 @@ def promoting_stable(
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason)
     if health.healthy and not actions:
+        up = stable_scaling_up(record, obs)
+        if up is not None:
+            return up
         moved = record.moved(Phase.PROMOTING_RETURN, now, health.reason)
         weights = (SetWeights(0),) if plan.traffic.mode == "weighted" else ()
         return Decision(moved, weights, event=Event.STABLE_PROMOTED, reasons=(health.reason,))
@@ -278,5 +291,8 @@ def cleanup(
         if now - record.phase_started_at <= plan.timeouts.promote:
             return Decision(record, event=Event.WAITING_FOR_CANARY_REMOVAL)
         message += f"; {record.canary_service} is still draining, ECS will finish it"
+    restore = restore_at_end(record)
+    if restore is not None:
+        return restore
     moved = record.moved(Phase.PROMOTED, now, "canary removed")
     return Decision(moved, outcome=Outcome(ExitStatus.OK, message), event=Event.PROMOTED)

@@ -112,6 +112,17 @@ class SmokeOutcome:
 
 
 @dataclass(frozen=True)
+class ScalingState:
+    """The stable service's Application Auto Scaling target, as DescribeScalableTargets
+    gives it (`registered` False: the service has none, nothing to suspend)."""
+
+    registered: bool
+    scale_in_suspended: bool = False
+    minimum: int = 0
+    maximum: int = 0
+
+
+@dataclass(frozen=True)
 class Observation:
     """A snapshot of what the phase needs; None means "not read this tick"."""
 
@@ -125,6 +136,7 @@ class Observation:
     stable_targets: TargetHealth | None = None
     smoke: SmokeOutcome | None = None
     interrupted: bool = False
+    scaling: ScalingState | None = None  # the stable's scalable target, read at the start
 
 
 @dataclass(frozen=True)
@@ -136,3 +148,4 @@ class Needs:
     canary_targets: bool = False
     stable_targets: bool = False
     smoke: str | None = None  # "canary" | "production"
+    scaling: bool = False  # the stable's scalable target (once, at the start)

@@ -67,6 +67,11 @@ class DeploymentRecord:
     # the stable's PRIMARY deployment promote's UpdateService started: once ECS has rolled
     # it back (circuit breaker) it is gone from `deployments`, and the promote has failed
     stable_deployment_id: str = ""
+    # Application Auto Scaling on the stable: "" not read yet, "none" no scalable target,
+    # "active" / "suspended" dynamic scale-in as it was before; restored exactly at the end
+    scale_in_before: str = ""
+    scale_in_held: bool = False  # our suspension went through
+    scale_in_restored: bool = False  # what was there before is back
     rollback_reason: str | None = None
     rollback_exit: int = 0  # exit status the rollback ends with (0 on request, 3 gate, 130)
     settle_until: float = 0.0  # a rollback that pre-empted a live holder re-checks until then

@@ -99,6 +99,7 @@ def aws_ports(
 ) -> Ports:
     """`task_definition=False` for commands that never register one (rollback, status):
     they must work without the deploy job's `--var`s and environment."""
+    from neuraltrade_deploy.aws.autoscaling import ScalingGatewayAws
     from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
@@ -122,6 +123,7 @@ def aws_ports(
         build_task_definition=build,
         stable_target_group=resolved.stable_tg_arn,
         canary_target_group=resolved.canary_tg_arn,
+        scaling=ScalingGatewayAws(clients),
     )
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from neuraltrade_deploy.core.errors import NtDeployError
-from neuraltrade_deploy.core.observation import Needs, Observation, Weights
+from neuraltrade_deploy.core.observation import Needs, Observation, ScalingState, Weights
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.shell.ports import Ports
@@ -50,7 +50,14 @@ def observe(
         ),
         smoke=ports.smoke(wanted.smoke) if wanted.smoke else None,
         interrupted=interrupted,
+        scaling=read_scaling(plan, ports) if wanted.scaling else None,
     )
+
+
+def read_scaling(plan: ServiceConfig, ports: Ports) -> ScalingState:
+    if ports.scaling is None:
+        return ScalingState(registered=False)
+    return ports.scaling.read(plan.cluster, plan.service)
 
 
 def fired_since(

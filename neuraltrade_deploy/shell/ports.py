@@ -15,6 +15,7 @@ from neuraltrade_deploy.core.decision import Action, Decision, Intent
 from neuraltrade_deploy.core.observation import (
     AlarmReading,
     Observation,
+    ScalingState,
     ServiceState,
     SmokeOutcome,
     TargetHealth,
@@ -62,6 +63,16 @@ class EcsGateway(Protocol):
 
 
 # ---------------------------------------------------------------- ELBv2
+
+
+class ScalingGateway(Protocol):
+    """Application Auto Scaling on the stable service (aws/autoscaling.py)."""
+
+    def read(self, cluster: str, service: str) -> ScalingState: ...
+
+    def set_scale_in_suspended(self, cluster: str, service: str, suspended: bool) -> None:
+        """An end state; a service without a scalable target is left alone."""
+        ...
 
 
 class TrafficRouter(Protocol):
@@ -156,6 +167,7 @@ class Ports:
     build_task_definition: TaskDefinitionBuilder
     stable_target_group: str
     canary_target_group: str | None
+    scaling: ScalingGateway | None = None  # None: the stable is never autoscaled (dry-run)
 
 
 Observer = Callable[[Tick], None]

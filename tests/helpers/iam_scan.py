@@ -17,14 +17,15 @@ from tests.helpers.hcl_text import block
 from tests.helpers.repo import ADAPTERS, TERRAFORM
 
 IAM_PREFIX = {"ecs": "ecs", "elbv2": "elasticloadbalancing", "cloudwatch": "cloudwatch",
-              "dynamodb": "dynamodb"}
+              "dynamodb": "dynamodb", "application-autoscaling": "application-autoscaling"}
 _ATTRIBUTE = re.compile(
     r"(?:(?P<recv>[A-Za-z_]\w*)\s*)?\.\s*(?P<op>[a-z][a-z0-9_]*)\s*(?P<call>\()?")
 _BY_NAME = re.compile(r"\.get_(?P<kind>paginator|waiter)\(\s*[\"'](?P<name>\w+)[\"']")
 _FILE_HINT = re.compile(r"(?:client|resource)\(\s*(?:service_name\s*=\s*)?[\"'](\w+)[\"']")
 _RECEIVER_HINTS = (("ecs", "ecs"), ("elb", "elbv2"), ("cloudwatch", "cloudwatch"),
                    ("cw", "cloudwatch"), ("alarm", "cloudwatch"), ("dynamo", "dynamodb"),
-                   ("ddb", "dynamodb"), ("table", "dynamodb"))
+                   ("ddb", "dynamodb"), ("table", "dynamodb"),
+                   ("autoscaling", "application-autoscaling"))
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,18 @@ class Operations:
     def load(cls) -> Operations:
         import botocore.session as botocore_session
         from botocore import xform_name
+        from botocore.exceptions import UnknownServiceError
 
         session = botocore_session.get_session()
         ops, waiters = {}, {}
         for service in IAM_PREFIX:
             ops[service] = {xform_name(op): op
                             for op in session.get_service_model(service).operation_names}
-            model = session.get_waiter_model(service)
+            try:
+                model = session.get_waiter_model(service)
+            except UnknownServiceError:  # application-autoscaling has no waiters
+                waiters[service] = {}
+                continue
             waiters[service] = {xform_name(w): model.get_waiter(w).operation
                                 for w in model.waiter_names}
         return cls(ops, waiters)
