@@ -3,6 +3,10 @@
 #   make test   - installs nt-deploy with the test tools and runs the whole suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# checkov pins an older boto3 than nt-deploy's: it lives in a venv of its own, which
+# tests/examples/test_terraform.py runs through NT_DEPLOY_CHECKOV.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
 $(VENV)/.installed-%: pyproject.toml
 	python3 -m venv $(VENV)
@@ -10,12 +14,17 @@ $(VENV)/.installed-%: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[$*]'
 	touch $@
 
+$(CHECKOV):
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov
+
 .PHONY: demo test lint bench bench-speed sweep
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/nt-deploy demo
 
-test: $(VENV)/.installed-test
-	$(PY) -m pytest -n 3 --durations=10
+test: $(VENV)/.installed-test $(CHECKOV)
+	NT_DEPLOY_CHECKOV=$(abspath $(CHECKOV)) $(PY) -m pytest -n 3 --durations=10
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check neuraltrade_deploy tests

@@ -106,6 +106,22 @@ data "aws_iam_policy_document" "nt_deploy" {
     }
   }
 
+  # Application Auto Scaling on the stable: read its scalable target (no resource-level
+  # permissions, hence "*") and suspend dynamic scale-in for the length of a deployment,
+  # then restore it. A scalable target's ARN ends in a random id: any of this account
+  # and region.
+  statement {
+    sid       = "ReadScalableTargets"
+    actions   = ["application-autoscaling:DescribeScalableTargets"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "HoldStableScaleIn"
+    actions   = ["application-autoscaling:RegisterScalableTarget"]
+    resources = [local.scalable_target_arns]
+  }
+
   # ELBv2 Describe* calls take no resource ARN in IAM.
   statement {
     sid = "ReadLoadBalancers"

@@ -18,7 +18,8 @@ locals {
   canary_service_arns = [
     for name in var.ecs_service_names : "${local.ecs_arn_prefix}:service/${var.ecs_cluster_name}/${name}-canary"
   ]
-  alarm_arns = "arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alarm:*"
+  scalable_target_arns = "arn:${data.aws_partition.current.partition}:application-autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:scalable-target/*"
+  alarm_arns           = "arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alarm:*"
   task_definition_arns = [
     for family in var.task_definition_families : "${local.ecs_arn_prefix}:task-definition/${family}:*"
   ]

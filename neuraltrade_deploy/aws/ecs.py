@@ -105,9 +105,13 @@ class EcsGatewayAws:
                 return
             raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
 
-    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None:
+    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> str:
+        """The PRIMARY deployment's id in UpdateService's response: the rollout this call
+        started (or, when the service already ran `task_definition`, the one running it).
+        ECS's circuit breaker removes a FAILED deployment once it rolled back, so the
+        engine watches for this id to disappear."""
         try:
-            self._clients.ecs.update_service(
+            response = self._clients.ecs.update_service(
                 cluster=cluster,
                 service=name,
                 taskDefinition=task_definition,
@@ -115,6 +119,8 @@ class EcsGatewayAws:
             )
         except Exception as err:
             raise translate(err, action=f"UpdateService {name} in cluster {cluster}") from err
+        deployments = response.get("service", {}).get("deployments", [])
+        return next((d.get("id", "") for d in deployments if d.get("status") == "PRIMARY"), "")
 
     def delete_service(self, cluster: str, name: str) -> None:
         try:

@@ -3,7 +3,14 @@ Pure, like decide."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.decision import Action, Intent, RegisterTaskDefinition
+from neuraltrade_deploy.core.autoscaling import held_result
+from neuraltrade_deploy.core.decision import (
+    Action,
+    Intent,
+    RegisterTaskDefinition,
+    SuspendScaleIn,
+    UpdateStable,
+)
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, ExitStatus
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.pause import paused_too_long
@@ -207,7 +214,17 @@ def step_of(plan: ServiceConfig, weight: int) -> int:
 
 
 def with_result(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:
-    """What an action's result adds to the record (only registration returns one)."""
+    """What an action's result adds to the record: the registered revision, and the
+    stable deployment promote's UpdateService started."""
     if isinstance(action, RegisterTaskDefinition) and isinstance(result, str):
         return record.with_changes(task_definition=result)
+    if isinstance(action, SuspendScaleIn):
+        return held_result(record, action)
+    if (
+        isinstance(action, UpdateStable)
+        and isinstance(result, str)
+        and result
+        and action.task_definition == record.task_definition
+    ):
+        return record.with_changes(stable_deployment_id=result)
     return record

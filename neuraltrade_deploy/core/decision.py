@@ -81,6 +81,26 @@ class UpdateStable:
 
 
 @dataclass(frozen=True)
+class SuspendScaleIn:
+    """The stable's dynamic scale-in suspended (True) or as it was (False): an end state."""
+
+    suspended: bool
+
+    def describe(self) -> str:
+        return f"{'suspend' if self.suspended else 'resume'} the stable's dynamic scale-in"
+
+
+@dataclass(frozen=True)
+class ScaleStable:
+    """The stable service at `desired` tasks (never fewer than when the deployment began)."""
+
+    desired: int
+
+    def describe(self) -> str:
+        return f"scale the stable service to {self.desired}"
+
+
+@dataclass(frozen=True)
 class DeleteCanary:
     name: str
 
@@ -89,7 +109,14 @@ class DeleteCanary:
 
 
 Action = (
-    RegisterTaskDefinition | CreateCanary | ScaleCanary | SetWeights | UpdateStable | DeleteCanary
+    RegisterTaskDefinition
+    | CreateCanary
+    | ScaleCanary
+    | SetWeights
+    | UpdateStable
+    | DeleteCanary
+    | SuspendScaleIn
+    | ScaleStable
 )
 
 

@@ -4,6 +4,12 @@ handler runs in which phase and what it is given to read."""
 
 from __future__ import annotations
 
+from neuraltrade_deploy.core.autoscaling import (
+    restore_at_end,
+    scaling_noted,
+    stable_scaling_up,
+    suspend_at_start,
+)
 from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
@@ -41,6 +47,10 @@ from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 def starting(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
+    record = scaling_noted(record, obs)
+    held = suspend_at_start(record)
+    if held is not None:
+        return held
     if not record.task_definition:
         return Decision(record, (RegisterTaskDefinition(record.image),), event=Event.REGISTERING)
     moved = record.moved(Phase.CANARY_WAITING, now, f"registered {record.task_definition}")
@@ -76,7 +86,7 @@ def smoke_gate(
 def canary_waiting(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    want = canary_count(record.stable_desired, record.target_weight)
+    want = canary_count(obs.stable.desired, record.target_weight)  # the stable as it is now
     canary = obs.canary
     if canary is None or not canary.exists:
         return canary_missing(plan, record, obs, now, want)
@@ -237,6 +247,9 @@ def promoting_stable(
     canary = baking_health(obs.canary, record.task_definition)
     if canary.state == "failed":
         return start_rollback(plan, record, obs, now, canary.reason)
+    reverted = stable_reverted(record, obs)
+    if reverted:
+        return start_rollback(plan, record, obs, now, reverted)
     actions: tuple[Action, ...] = ()
     if obs.stable.task_definition != record.task_definition:
         actions = (UpdateStable(record.task_definition),)
@@ -249,12 +262,34 @@ def promoting_stable(
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason)
     if health.healthy and not actions:
+        up = stable_scaling_up(record, obs)
+        if up is not None:
+            return up
         moved = record.moved(Phase.PROMOTING_RETURN, now, health.reason)
         weights = (SetWeights(0),) if plan.traffic.weighted else ()
         return Decision(moved, weights, event=Event.STABLE_PROMOTED, reasons=(health.reason,))
     why = f"stable not rolled out within {plan.timeouts.promote:g}s: {health.reason}"
     waiting = Decision(record, actions, event=Event.WAITING_FOR_STABLE, reasons=(health.reason,))
     return fail_after(plan, record, obs, now, plan.timeouts.promote, why, waiting)
+
+
+def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
+    """Why the promote's own rollout is over without having succeeded ("" while it is
+    not): once ECS's circuit breaker has rolled the stable back, the FAILED deployment
+    is gone from `deployments` and the service is on the old revision again; sending
+    the revision again would only fail again, until the promote timeout."""
+    started = record.stable_deployment_id
+    if not started:
+        return ""
+    stable = obs.stable
+    if all(d.id != started for d in stable.deployments):
+        return (
+            f"stable deployment {started} is gone and the service runs {stable.task_definition}"
+            " (ECS rolled it back: circuit breaker or another deployment)"
+        )
+    if stable.task_definition != record.task_definition:
+        return f"stable went back to {stable.task_definition} (ECS rolled back {started})"
+    return ""
 
 
 def promoting_return(
@@ -287,5 +322,8 @@ def cleanup(
         if now - record.phase_started_at <= plan.timeouts.promote:
             return Decision(record, event=Event.WAITING_FOR_CANARY_REMOVAL)
         message += f"; {record.canary_service} is still draining, ECS will finish it"
+    restore = restore_at_end(record)
+    if restore is not None:
+        return restore
     moved = record.moved(Phase.PROMOTED, now, "canary removed")
     return Decision(moved, outcome=Outcome(ExitStatus.OK, message), event=Event.PROMOTED)

@@ -119,6 +119,17 @@ class SmokeOutcome:
 
 
 @dataclass(frozen=True)
+class ScalingState:
+    """The stable service's Application Auto Scaling target, as DescribeScalableTargets
+    gives it (`registered` False: the service has none, nothing to suspend)."""
+
+    registered: bool
+    scale_in_suspended: bool = False
+    minimum: int = 0
+    maximum: int = 0
+
+
+@dataclass(frozen=True)
 class Observation:
     """A snapshot of what the phase needs; None means "not read this tick"."""
 
@@ -138,6 +149,7 @@ class Observation:
     metrics_error: str | None = None
     # the latest `smoke.interval` rerun finished since the last poll (None: none finished)
     probe: SmokeOutcome | None = None
+    scaling: ScalingState | None = None  # the stable's scalable target, read at the start
 
 
 @dataclass(frozen=True)
@@ -151,3 +163,4 @@ class Needs:
     smoke: str | None = None  # "canary" | "production"
     metrics: bool = False  # the analysis window (the reader calls AWS once per new period)
     probes: bool = False  # pick up the `smoke.interval` reruns running off the poll thread
+    scaling: bool = False  # the stable's scalable target (once, at the start)

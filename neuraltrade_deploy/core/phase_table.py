@@ -72,6 +72,10 @@ def nothing(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs()
 
 
+def starting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(plan.alarms), scaling=not record.scale_in_before)
+
+
 def canary_waiting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs(alarms=bool(plan.alarms), canary_targets=weighted(plan))
 
@@ -113,7 +117,7 @@ def rolling_back_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
 
 P = Phase
 PHASES: dict[Phase, PhaseRule] = {
-    P.STARTING: PhaseRule(forward.starting, alarms_only),
+    P.STARTING: PhaseRule(forward.starting, starting_needs),
     P.CANARY_WAITING: PhaseRule(
         forward.canary_waiting, canary_waiting_needs, quiet_event=Event.WAITING_FOR_CANARY
     ),

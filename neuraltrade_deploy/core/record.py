@@ -32,10 +32,18 @@ class Owner:
     pid: int = 0
     job_url: str = ""
     command: str = ""
+    boot_id: str = ""  # the kernel boot the pid belongs to ("" unknown: never proven dead)
+    pid_namespace: str = ""  # e.g. "pid:[4026531836]": the container the pid belongs to
 
     def describe(self) -> str:
         where = self.job_url or f"{self.host} pid {self.pid}"
         return f"{self.command or 'nt-deploy'} on {where}"
+
+
+def owner_from_item(item: dict[str, Any]) -> Owner:
+    """The owner as stored, ignoring keys a newer nt-deploy may have added."""
+    known = set(Owner.__dataclass_fields__)
+    return Owner(**{k: v for k, v in item.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,14 @@ class DeploymentRecord:
     smoke_due: str | None = None  # "canary" | "production": checks owed before going on
     stable_touched: bool = False  # promote changed the stable service's task definition
     stable_desired: int = 0  # stable desired count when the deployment began
+    # the stable's PRIMARY deployment promote's UpdateService started: once ECS has rolled
+    # it back (circuit breaker) it is gone from `deployments`, and the promote has failed
+    stable_deployment_id: str = ""
+    # Application Auto Scaling on the stable: "" not read yet, "none" no scalable target,
+    # "active" / "suspended" dynamic scale-in as it was before; restored exactly at the end
+    scale_in_before: str = ""
+    scale_in_held: bool = False  # our suspension went through
+    scale_in_restored: bool = False  # what was there before is back
     rollback_reason: str | None = None
     # the latest canary judgement of the step baking (Judgement.to_dict() and its window),
     # for `status`, the logs and the CI summary; None before the first complete period
@@ -107,7 +123,7 @@ class DeploymentRecord:
         data["phase"] = Phase(data["phase"])
         data["history"] = tuple(HistoryEntry(**h) for h in data.get("history") or ())
         owner = data.get("owner")
-        data["owner"] = Owner(**owner) if owner else None
+        data["owner"] = owner_from_item(owner) if owner else None
         for name in (
             "step",
             "target_weight",

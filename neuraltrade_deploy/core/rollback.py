@@ -3,6 +3,7 @@ at what is there, so a rollback picks up wherever the last one stopped."""
 
 from __future__ import annotations
 
+from neuraltrade_deploy.core.autoscaling import restore_at_end, stable_capacity, stable_short
 from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
@@ -70,6 +71,10 @@ def rolling_back(
             return waiting
         reasons.append(healthy)
     if weights_pending(plan, obs, 0):
+        capacity = stable_capacity(record, obs)
+        short = stable_short(record, obs)
+        if (capacity or short) and not capacity_waited(plan, record, now):
+            return Decision(record, capacity, event=Event.STABLE_SCALING_UP, reasons=(short,))
         if timed_out(plan, record, now):
             return rollback_waiting(plan, record, now, (), "weights never read back 100% stable")
         return Decision(
@@ -120,12 +125,21 @@ def rollback_settled(
     if now < record.settle_until:
         why = "watching for a last call of the pre-empted process"
         return Decision(record, event=Event.ROLLBACK_SETTLING, reasons=(why,))
+    restore = restore_at_end(record)
+    if restore is not None:
+        return restore
     reason = record.rollback_reason or "rollback requested"
     moved = record.moved(Phase.ROLLED_BACK, now, reason)
     message = f"rolled back: {reason}; 100% on stable {record.stable_task_definition}"
     return Decision(
         moved, outcome=Outcome(ExitStatus(record.rollback_exit), message), event=Event.ROLLED_BACK
     )
+
+
+def capacity_waited(plan: ServiceConfig, record: DeploymentRecord, now: float) -> bool:
+    """A stable that does not reach its start count within `timeouts.healthy` still
+    takes the traffic back: a smaller stable beats staying on a failing canary."""
+    return now - record.phase_started_at > plan.timeouts.healthy
 
 
 def timed_out(plan: ServiceConfig, record: DeploymentRecord, now: float) -> bool:

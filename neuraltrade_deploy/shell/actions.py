@@ -9,7 +9,9 @@ from neuraltrade_deploy.core.decision import (
     DeleteCanary,
     RegisterTaskDefinition,
     ScaleCanary,
+    ScaleStable,
     SetWeights,
+    SuspendScaleIn,
     UpdateStable,
 )
 from neuraltrade_deploy.core.observation import ServiceState
@@ -48,7 +50,11 @@ def perform(
             weights[ports.canary_target_group] = action.canary
         ports.router.set_weights(weights)
     elif isinstance(action, UpdateStable):
-        ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
+        return ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
     elif isinstance(action, DeleteCanary):
         ecs.delete_service(plan.cluster, action.name)
+    elif isinstance(action, ScaleStable):
+        ecs.scale_service(plan.cluster, plan.service, action.desired)
+    elif isinstance(action, SuspendScaleIn) and ports.scaling is not None:
+        ports.scaling.set_scale_in_suspended(plan.cluster, plan.service, action.suspended)
     return None

@@ -6,7 +6,6 @@ that `nt-deploy --help` never imports boto3."""
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import Owner
 from neuraltrade_deploy.reporting import logs
+from neuraltrade_deploy.shell.liveness import Machine, here, holder_alive
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.probes import IntervalProbes
 
@@ -100,6 +100,7 @@ def aws_ports(
 ) -> Ports:
     """`task_definition=False` for commands that never register one (rollback, status):
     they must work without the deploy job's `--var`s and environment."""
+    from neuraltrade_deploy.aws.autoscaling import ScalingGatewayAws
     from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
@@ -126,6 +127,7 @@ def aws_ports(
         start_checks=StartChecksAws(clients),
         metrics=metrics_reader(plan, clients, resolved.canary_tg_arn, resolved.stable_tg_arn),
         probes=IntervalProbes(smoke, plan.smoke_interval) if plan.smoke_interval else None,
+        scaling=ScalingGatewayAws(clients),
     )
 
 
@@ -143,14 +145,16 @@ def metrics_reader(
 
 def this_owner(command: str, environ: Mapping[str, str]) -> Owner:
     """Who we are, as the lock shows it: host and pid, and the CI job when there is one."""
-    host = socket.gethostname()
+    machine = here()
     pid = os.getpid()
     return Owner(
-        id=f"{host}:{pid}:{uuid.uuid4().hex[:8]}",
-        host=host,
+        id=f"{machine.host}:{pid}:{uuid.uuid4().hex[:8]}",
+        host=machine.host,
         pid=pid,
         job_url=ci_job_url(environ),
         command=f"nt-deploy {command}",
+        boot_id=machine.boot_id,
+        pid_namespace=machine.pid_namespace,
     )
 
 
@@ -227,13 +231,7 @@ def notifier(
 
 
 def owner_alive(owner: Owner) -> bool:
-    """A holder on this very machine whose process is gone holds nothing (kill -9)."""
-    if owner.host != socket.gethostname() or owner.pid <= 0:
-        return True
-    try:
-        os.kill(owner.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """A holder on this very machine, boot and pid namespace whose process is gone holds
+    nothing (kill -9); the hostname alone proves nothing (see shell/liveness.py)."""
+    holder = Machine(owner.host, owner.boot_id, owner.pid_namespace)
+    return holder_alive(holder, owner.pid)

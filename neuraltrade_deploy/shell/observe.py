@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from neuraltrade_deploy.core.errors import NtDeployError
 from neuraltrade_deploy.core.judgement import Window
-from neuraltrade_deploy.core.observation import Needs, Observation, SmokeOutcome, Weights
+from neuraltrade_deploy.core.observation import (
+    Needs,
+    Observation,
+    ScalingState,
+    SmokeOutcome,
+    Weights,
+)
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.shell.ports import Ports
@@ -55,6 +61,7 @@ def observe(
         window=window,
         metrics_error=metrics_error,
         probe=probe_result(ports, record) if wanted.probes else None,
+        scaling=read_scaling(plan, ports) if wanted.scaling else None,
     )
 
 
@@ -77,6 +84,12 @@ def probe_result(ports: Ports, record: DeploymentRecord) -> SmokeOutcome | None:
     if ports.probes is None or record.step_started_at is None:
         return None
     return ports.probes.poll(record.step_started_at, ports.clock.now())
+
+
+def read_scaling(plan: ServiceConfig, ports: Ports) -> ScalingState:
+    if ports.scaling is None:
+        return ScalingState(registered=False)
+    return ports.scaling.read(plan.cluster, plan.service)
 
 
 def fired_since(

@@ -17,6 +17,7 @@ from neuraltrade_deploy.core.judgement import Window
 from neuraltrade_deploy.core.observation import (
     AlarmReading,
     Observation,
+    ScalingState,
     ServiceState,
     SmokeOutcome,
     TargetHealth,
@@ -43,7 +44,10 @@ class EcsGateway(Protocol):
 
     def scale_service(self, cluster: str, name: str, desired: int) -> None: ...
 
-    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None: ...
+    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> str:
+        """Puts the service on `task_definition`; returns the id of the PRIMARY deployment
+        UpdateService answers with ("" when it names none)."""
+        ...
 
     def delete_service(self, cluster: str, name: str) -> None:
         """Deletes the service (force). A service already gone is not an error."""
@@ -51,6 +55,16 @@ class EcsGateway(Protocol):
 
 
 # ---------------------------------------------------------------- ELBv2
+
+
+class ScalingGateway(Protocol):
+    """Application Auto Scaling on the stable service (aws/autoscaling.py)."""
+
+    def read(self, cluster: str, service: str) -> ScalingState: ...
+
+    def set_scale_in_suspended(self, cluster: str, service: str, suspended: bool) -> None:
+        """An end state; a service without a scalable target is left alone."""
+        ...
 
 
 class TrafficRouter(Protocol):
@@ -181,6 +195,7 @@ class Ports:
     start_checks: StartChecks = no_start_checks
     metrics: MetricsReader | None = None  # set when the plan has `analysis`
     probes: Probes | None = None  # set when the plan has `smoke.interval`
+    scaling: ScalingGateway | None = None  # None: the stable is never autoscaled (dry-run)
 
 
 Observer = Callable[[Tick], None]

@@ -213,7 +213,7 @@ class SimEcs:
         self.services[name].desired = desired
         self.faults.mutated("UpdateService")
 
-    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> None:
+    def update_task_definition(self, cluster: str, name: str, task_definition: str) -> str:
         self.faults.call("UpdateService")
         svc = self.services[name]
         if svc.task_definition != task_definition:
@@ -230,6 +230,7 @@ class SimEcs:
             )
             svc.deployments = [new, *old]
         self.faults.mutated("UpdateService")
+        return next((d.id for d in svc.deployments if d.status == "PRIMARY"), "")
 
     def delete_service(self, cluster: str, name: str) -> None:
         self.faults.call("DeleteService")

@@ -23,7 +23,8 @@ DOCUMENTED_ACTIONS = {
     "elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyListener",
     "cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory", "dynamodb:DescribeTable",
     "dynamodb:CreateTable", "dynamodb:GetItem", "dynamodb:PutItem",
-    "dynamodb:TagResource",
+    "dynamodb:TagResource", "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:RegisterScalableTarget",
 }
 
 
@@ -116,6 +117,9 @@ SAMPLE_ARNS = {
     "var.weighted_listener_arns": [f"{_ELB}:listener/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2"],
     "local.alarm_arns": [f"arn:aws:cloudwatch:us-east-1:{_ACCOUNT}:alarm:*"],
     "var.notify_topic_arns": [f"arn:aws:sns:us-east-1:{_ACCOUNT}:neuraltrade-critical"],
+    "local.scalable_target_arns": [
+        f"arn:aws:application-autoscaling:us-east-1:{_ACCOUNT}:scalable-target/*"
+    ],
     "aws_dynamodb_table.deployments.arn": [
         f"arn:aws:dynamodb:us-east-1:{_ACCOUNT}:table/neuraltrade-deployments"],
 }

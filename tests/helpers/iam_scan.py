@@ -17,14 +17,16 @@ from tests.helpers.hcl_text import block
 from tests.helpers.repo import ADAPTERS, TERRAFORM
 
 IAM_PREFIX = {"ecs": "ecs", "elbv2": "elasticloadbalancing", "cloudwatch": "cloudwatch",
-              "dynamodb": "dynamodb", "sns": "sns"}
+              "dynamodb": "dynamodb", "sns": "sns",
+              "application-autoscaling": "application-autoscaling"}
 _ATTRIBUTE = re.compile(
     r"(?:(?P<recv>[A-Za-z_]\w*)\s*)?\.\s*(?P<op>[a-z][a-z0-9_]*)\s*(?P<call>\()?")
 _BY_NAME = re.compile(r"\.get_(?P<kind>paginator|waiter)\(\s*[\"'](?P<name>\w+)[\"']")
 _FILE_HINT = re.compile(r"(?:client|resource)\(\s*(?:service_name\s*=\s*)?[\"'](\w+)[\"']")
 _RECEIVER_HINTS = (("ecs", "ecs"), ("elb", "elbv2"), ("cloudwatch", "cloudwatch"),
                    ("cw", "cloudwatch"), ("alarm", "cloudwatch"), ("dynamo", "dynamodb"),
-                   ("ddb", "dynamodb"), ("table", "dynamodb"), ("sns", "sns"))
+                   ("ddb", "dynamodb"), ("table", "dynamodb"), ("sns", "sns"),
+                   ("autoscaling", "application-autoscaling"))
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Operations:
                             for op in session.get_service_model(service).operation_names}
             try:
                 model = session.get_waiter_model(service)
-            except UnknownServiceError:  # a service without waiters (sns)
+            except UnknownServiceError:  # services without waiters (sns, application-autoscaling)
                 waiters[service] = {}
                 continue
             waiters[service] = {xform_name(w): model.get_waiter(w).operation

@@ -244,10 +244,11 @@ def test_delete_service_is_idempotent(
 def test_scale_and_update_task_definition(ecs: EcsGatewayAws, world: World, aws: Any) -> None:
     new_td = aws("ecs").register_task_definition(**TASK_DEFINITION)["taskDefinition"]
     ecs.scale_service(world.cluster, world.service, 4)
-    ecs.update_task_definition(world.cluster, world.service, new_td["taskDefinitionArn"])
+    started = ecs.update_task_definition(world.cluster, world.service, new_td["taskDefinitionArn"])
     stable = _stable(ecs, world)
     assert stable.desired == 4
     assert stable.task_definition == new_td["taskDefinitionArn"]
+    assert stable.primary is not None and started == stable.primary.id  # what promote watches
 
 
 def test_register_task_definition_merges_tags_and_returns_the_arn(

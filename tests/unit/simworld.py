@@ -3,12 +3,12 @@ README rules as one function, for the unit tests of the engine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from neuraltrade_deploy.core.decision import Action, Intent, Outcome, SetWeights, UpdateStable
-from neuraltrade_deploy.core.observation import SmokeOutcome
+from neuraltrade_deploy.core.observation import ScalingState, ServiceState, SmokeOutcome
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
@@ -52,6 +52,40 @@ def make_plan(**changes: object) -> ServiceConfig:
 
 
 @dataclass
+class SimScaling:
+    """Application Auto Scaling on the stable with one target-tracking policy on CPU:
+    at every DescribeServices (one per poll) while dynamic scale-in is not suspended
+    and the stable carries half the traffic or less (its CPU low), it scales the
+    stable in by one task, down to `minimum`. Scale-out and cooldowns: not modelled."""
+
+    ecs: SimEcs
+    router: SimRouter
+    service: str
+    registered: bool = True
+    scale_in_suspended: bool = False
+    minimum: int = 1
+    maximum: int = 10
+    calls: list[str] = field(default_factory=list)
+
+    def read(self, cluster: str, service: str) -> ScalingState:
+        self.calls.append("DescribeScalableTargets")
+        if not self.registered:
+            return ScalingState(registered=False)
+        return ScalingState(True, self.scale_in_suspended, self.minimum, self.maximum)
+
+    def set_scale_in_suspended(self, cluster: str, service: str, suspended: bool) -> None:
+        self.calls.append(f"RegisterScalableTarget suspended={suspended}")
+        if self.registered:
+            self.scale_in_suspended = suspended
+
+    def target_tracking(self) -> None:
+        stable = self.ecs.services[self.service]
+        low_load = self.router.weights.get(STABLE_TG, 100) <= 50
+        if self.registered and not self.scale_in_suspended and low_load:
+            stable.desired = max(self.minimum, stable.desired - 1)
+
+
+@dataclass
 class World:
     plan: ServiceConfig = field(default_factory=make_plan)
     faults: Faults = field(default_factory=Faults)
@@ -61,6 +95,8 @@ class World:
     violations: list[str] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     procs: int = 0
+    autoscaled: bool = False  # the stable has a scalable target with target tracking
+    returns: list[int] = field(default_factory=list)  # stable desired as traffic came back
 
     def __post_init__(self) -> None:
         self.ecs = SimEcs(self.plan.cluster, self.faults)
@@ -73,6 +109,14 @@ class World:
         # smoke.interval reruns, run inline at the poll that starts them
         interval = self.plan.smoke_interval or 0.0
         self.probes = IntervalProbes(self.smoke, interval, start=lambda work: work())
+        self.scaling = SimScaling(self.ecs, self.router, self.plan.service, self.autoscaled)
+        describe = self.ecs.describe_services
+
+        def described(cluster: str, names: Sequence[str]) -> dict[str, ServiceState]:
+            self.scaling.target_tracking()
+            return describe(cluster, names)
+
+        self.ecs.describe_services = described  # type: ignore[method-assign]
 
     def smoke(self, target: str) -> SmokeOutcome:
         self.smoke_runs.append(target)
@@ -96,6 +140,7 @@ class World:
             canary_target_group=CANARY_TG,
             metrics=self.metrics if self.plan.analysis else None,
             probes=self.probes if self.plan.smoke_interval else None,
+            scaling=self.scaling,
         )
 
     def engine(self, intent: Intent, **kw: object) -> Engine:
@@ -127,6 +172,12 @@ class World:
         """README rules 1 and 3, checked at the moment each action is taken."""
         self.actions.append(action)
         record = self.record()
+        if (
+            isinstance(action, SetWeights)
+            and action.canary == 0
+            and self.router.weights.get(CANARY_TG)
+        ):
+            self.returns.append(self.ecs.services[self.plan.service].desired)
         if isinstance(action, SetWeights) and action.canary > 0:
             if self.ecs.healthy_in(CANARY_TG) < 1:
                 self.violations.append(f"weight {action.canary} sent to an unhealthy canary")

@@ -25,6 +25,8 @@ LISTENER = (
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/nt-api/"
     "50dc6c495c0c9188/f2f7dc8efc522ab2"
 )
+
+
 class _Delete:
     """Marks a key to remove; its repr keeps test ids stable across processes (xdist)."""
 

@@ -27,6 +27,7 @@ from neuraltrade_deploy.core.observation import (
     AlarmState,
     EcsDeployment,
     Observation,
+    ScalingState,
     ServiceState,
     SmokeOutcome,
     TargetHealth,
@@ -125,19 +126,25 @@ def assert_decides(row: Row) -> None:
     assert row.check(decision.record), decision.record
 
 
+NOT_SCALED = ScalingState(registered=False)  # the stable has no scalable target
 GONE_ROLLBACK = (SetWeights(0),)  # a rollback's first move: traffic back to stable
 LATE = NOW - PLAN.timeouts.healthy - 2  # a phase that began longer ago than the timeout
 
 
 @rows(
+    reading_autoscaling=Row(
+        record(Phase.STARTING, task_definition=""), obs(), Phase.STARTING, Event.REGISTERING
+    ),
     registering=Row(
         record(Phase.STARTING, task_definition=""),
-        obs(),
+        obs(scaling=NOT_SCALED),
         Phase.STARTING,
         Event.REGISTERING,
         (RegisterTaskDefinition("api:2"),),
     ),
-    registered=Row(record(Phase.STARTING), obs(), Phase.CANARY_WAITING, Event.REGISTERED),
+    registered=Row(
+        record(Phase.STARTING), obs(scaling=NOT_SCALED), Phase.CANARY_WAITING, Event.REGISTERED
+    ),
     alarm_firing_rolls_back=Row(
         record(Phase.STARTING),
         obs(alarms=FIRING, weights=Weights(0, 100)),
