@@ -435,3 +435,20 @@ def test_a_bad_max_time_is_exit_2_naming_the_option(capsys: object) -> None:
     assert run(["guard", "--max-time", "forever"]) == 2
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert "'--max-time': 'forever'" in err and "a duration such as" in err
+
+
+def test_guard_rolls_back_on_the_bakes_analysis_while_paused() -> None:
+    """The canary goes bad after its step baked: guard's poll judges it as a bake would
+    (the same message), and rolls it back."""
+    from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
+    from neuraltrade_deploy.shell.sim_metrics import Version
+
+    from .simworld import make_plan
+
+    checks = (AnalysisCheck("errors", "error_rate", max_increase=1.0),)
+    analysis = Analysis(checks, period=60.0, min_requests=50, insufficient_data="fail")
+    world = paused(World(plan=make_plan(analysis=analysis)))
+    world.metrics.canary = Version(error_rate=0.2)
+    outcome = guard(world).run()
+    rolled_back_by_guard(world, outcome, "analysis errors: canary ")
+    assert "limit stable + 1 point" in outcome.message
