@@ -19,9 +19,7 @@ NOT_IN_THE_MAIN_FLOWS = {
     **IMPLIED_BY_CALLS,  # authorised by another call, never called by name
     "elasticloadbalancing:ModifyListener": "traffic.listener (a listener's default action)",
     "application-autoscaling:RegisterScalableTarget": "only for a stable with a scalable target",
-    # Found by this test: EcsGatewayAws.describe_task_definition_image has no caller
-    # (the static scan of aws/ counts it). Remove it and the grant, or wire it to status.
-    "ecs:DescribeTaskDefinition": "granted for an adapter method no command calls yet",
+    "sns:Publish": "only with `notify:` configured (tests/integration/test_aws_sns.py)",
 }
 
 

@@ -88,6 +88,12 @@ class Lab:
             self.aws.reset()
             self.current = self.aws.provision(create_state_table=True)
             self.provisioned += 1
+        else:  # a reused world: alarms a test before set to ALARM by hand go back to OK
+            cloudwatch = self.aws.client("cloudwatch")
+            for name in self.current.alarms:
+                cloudwatch.set_alarm_state(
+                    AlarmName=name, StateValue="OK", StateReason="a new test on a reused world"
+                )
         self.clean = False  # until the test says otherwise
         options = {"bake": "0s", "poll_interval": "50ms", **settings}
         self.current.write_deploy_yaml(self.folder, **options)
