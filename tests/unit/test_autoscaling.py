@@ -7,8 +7,8 @@ import contextlib
 
 from neuraltrade_deploy.core.decision import ScaleCanary, ScaleStable
 from neuraltrade_deploy.core.phases import Phase
-from .simfaults import Crash
 
+from .simfaults import Crash
 from .simworld import World
 
 IMAGE = "neuraltrade/api:2.0.0"
