@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.requests import ServiceCopy
@@ -52,20 +52,7 @@ LaunchKey = Literal[
     "availabilityZoneRebalancing",
 ]
 # DescribeServices keys that CreateService takes unchanged: what a canary copies.
-LAUNCH_KEYS: tuple[LaunchKey, ...] = (
-    "launchType",
-    "capacityProviderStrategy",
-    "platformVersion",
-    "networkConfiguration",
-    "placementConstraints",
-    "placementStrategy",
-    "healthCheckGracePeriodSeconds",
-    "schedulingStrategy",
-    "enableECSManagedTags",
-    "propagateTags",
-    "enableExecuteCommand",
-    "availabilityZoneRebalancing",
-)
+LAUNCH_KEYS: tuple[LaunchKey, ...] = get_args(LaunchKey)
 SERVICE_CONNECT = "serviceConnectConfiguration"
 VOLUMES = "volumeConfigurations"
 MAX_TAGS = 50  # per ECS resource

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 import structlog
@@ -22,10 +23,14 @@ from neuraltrade_deploy.core.errors import (
     NtDeployError,
     RollbackIncomplete,
 )
+from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.reporting import logs
 from neuraltrade_deploy.shell.clock import SystemClock
-from neuraltrade_deploy.shell.compose import deployment_parts
+from neuraltrade_deploy.shell.compose import CommandParts, deployment_parts
 from neuraltrade_deploy.shell.engine import Engine
+
+if TYPE_CHECKING:
+    from neuraltrade_deploy.reporting.github import StepSummary
 
 log = structlog.get_logger("nt_deploy")
 
@@ -42,15 +47,8 @@ class DeploymentRequest:
 def run_deployment(request: DeploymentRequest) -> int:
     """Runs the engine to its outcome and turns it into an exit status."""
     options = request.options
-    config, plan = options.service(request.service)
-    parts = deployment_parts(
-        config,
-        plan,
-        options.aws,
-        request.intent.command,
-        variables=parse_vars(request.variables),
-        environ=options.environ,
-        console=not logs.wants_json(options.log_format, sys.stderr),
+    plan, parts = command_parts(
+        options, request.service, request.intent.command, parse_vars(request.variables)
     )
     if request.dry_run:
         from neuraltrade_deploy.commands.dryrun import dry_run
@@ -58,12 +56,34 @@ def run_deployment(request: DeploymentRequest) -> int:
         return report(dry_run(plan, request.intent, parts.ports, parts.owner))
     engine = Engine(plan, request.intent, parts.ports, parts.owner, hooks=parts.hooks)
     with interrupts(engine, parts.clock):
-        try:
-            outcome = engine.run()
-        except NtDeployError as err:
-            parts.summary.finish(int(err.exit_status), err.message)
-            raise
-    parts.summary.finish(outcome.status, outcome.message)
+        return summarised(engine.run, parts.summary)
+
+
+def command_parts(
+    options: GlobalOptions, service: str | None, command: str, variables: Mapping[str, str]
+) -> tuple[ServiceConfig, CommandParts]:
+    """The service's plan and everything a command needs to run on it."""
+    config, plan = options.service(service)
+    parts = deployment_parts(
+        config,
+        plan,
+        options.aws,
+        command,
+        variables=variables,
+        environ=options.environ,
+        console=not logs.wants_json(options.log_format, sys.stderr),
+    )
+    return plan, parts
+
+
+def summarised(run: Callable[[], Outcome], summary: StepSummary) -> int:
+    """Runs a command to its outcome; the step summary gets it, and so does a failure."""
+    try:
+        outcome = run()
+    except NtDeployError as err:
+        summary.finish(int(err.exit_status), err.message)
+        raise
+    summary.finish(outcome.status, outcome.message)
     return report(outcome)
 
 

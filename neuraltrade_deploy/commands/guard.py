@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,11 +11,8 @@ from types import FrameType
 import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.commands.deployment import report
-from neuraltrade_deploy.core.errors import NtDeployError
-from neuraltrade_deploy.reporting import logs
+from neuraltrade_deploy.commands.deployment import command_parts, summarised
 from neuraltrade_deploy.shell.clock import SystemClock
-from neuraltrade_deploy.shell.compose import deployment_parts
 from neuraltrade_deploy.shell.guard import DEFAULT_MAX_TIME, Guard
 
 log = structlog.get_logger("nt_deploy")
@@ -31,26 +27,10 @@ class GuardRequest:
 
 def run_guard(request: GuardRequest) -> int:
     """One guard run to its outcome, reported like a deployment command's."""
-    options = request.options
-    config, plan = options.service(request.service)
-    parts = deployment_parts(
-        config,
-        plan,
-        options.aws,
-        "guard",
-        variables={},
-        environ=options.environ,
-        console=not logs.wants_json(options.log_format, sys.stderr),
-    )
+    plan, parts = command_parts(request.options, request.service, "guard", {})
     guard = Guard(plan, parts.ports, parts.owner, hooks=parts.hooks, max_time=request.max_time)
     with interrupts(guard, parts.clock):
-        try:
-            outcome = guard.run()
-        except NtDeployError as err:
-            parts.summary.finish(int(err.exit_status), err.message)
-            raise
-    parts.summary.finish(outcome.status, outcome.message)
-    return report(outcome)
+        return summarised(guard.run, parts.summary)
 
 
 @contextmanager
