@@ -144,11 +144,15 @@ class WeightedRouter:
         return self._resolved.rule_arn or self._resolved.listener_arn
 
     def read_weights(self) -> dict[str, int]:
-        """Percentages; both configured target groups always appear (0 when absent), and a
-        foreign target group in the forward appears too, so a caller can notice it."""
+        return self.read_forward()[0]
+
+    def read_forward(self) -> tuple[dict[str, int], int | None]:
+        """Percentages (both configured target groups always appear, 0 when absent, and a
+        foreign one in the forward too, so a caller can notice it) and the stickiness."""
+        action = forward_action(self._actions())
         weights = dict.fromkeys(self._pair, 0)
-        weights.update(forward_weights(forward_action(self._actions())))
-        return weights
+        weights.update(forward_weights(action))
+        return weights, sticky_seconds(action)
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         wanted = check_weights(weights, self._pair)
@@ -192,6 +196,10 @@ class ReplicasRouter:
     def read_weights(self) -> dict[str, int]:
         return {self._resolved.stable_tg_arn: 100}
 
+    def read_forward(self) -> tuple[dict[str, int], int | None]:
+        """No stickiness to wait for: the canary's tasks are in the stable group."""
+        return self.read_weights(), None
+
     def set_weights(self, weights: Mapping[str, int]) -> None:
         raise ValueError("replicas mode has no weights to set; the task counts are the split")
 
@@ -227,6 +235,12 @@ def forward_action(actions: Sequence[AnyAction]) -> AnyAction:
             return action
     kinds = [a.get("Type") for a in actions]
     raise AwsError(f"the rule has no forward action to weight (its actions: {kinds})")
+
+
+def sticky_seconds(action: AnyAction) -> int | None:
+    """TargetGroupStickinessConfig's DurationSeconds when Enabled (AWS requires it then)."""
+    sticky = (action.get("ForwardConfig") or {}).get("TargetGroupStickinessConfig") or {}
+    return int(sticky.get("DurationSeconds") or 0) or None if sticky.get("Enabled") else None
 
 
 def forward_weights(action: AnyAction) -> dict[str, int]:

@@ -21,7 +21,12 @@ average is per request). A percentile cannot be recombined exactly from per-peri
 percentiles; it is their request-weighted mean, which is exact for a one-period window
 and treats canary and stable alike, so the ratio between them stays meaningful.
 
-Not handled: data that CloudWatch has not yet received for the last period (ALB metrics
+The sticky wait (`canary_idle_since`, core/sticky.py) asks whether a period after weight
+0 had no request on the canary group. There a missing datapoint is 0 only once the
+period is known published: a stable-group RequestCount datapoint at or after it (the
+ALB publishes a period's figures together, in order), or PUBLICATION_LAG past its end.
+
+Not handled (analysis): data that CloudWatch has not yet received for the last period (ALB metrics
 usually arrive within a minute) is read as 0 and counted on the next read, which
 re-reads the whole window.
 """
@@ -43,6 +48,7 @@ NAMESPACE = "AWS/ApplicationELB"
 ROLES = ("canary", "stable")
 _STAT_IDS = {"Average": "avg", "p50": "p50", "p90": "p90", "p99": "p99"}
 _UNTRUSTED = frozenset({"InternalError", "Forbidden"})
+PUBLICATION_LAG = 180.0  # ALB metrics usually arrive within a minute; three is a bound
 
 
 class TargetGroupMetrics:
@@ -57,6 +63,7 @@ class TargetGroupMetrics:
         self._arns = {"canary": canary_target_group, "stable": stable_target_group}
         self._dimensions: dict[str, list[dict[str, str]]] | None = None
         self._last: tuple[tuple[float, float, str], Window] | None = None
+        self._idle: tuple[tuple[float, float], float | None] | None = None
 
     def read(self, analysis: Analysis, start: float, now: float) -> Window | None:
         """The window from `start` (rounded down to the period grid) to the last complete
@@ -73,6 +80,25 @@ class TargetGroupMetrics:
         )
         self._last = (key, window)
         return window
+
+    def canary_idle_since(self, start: float, now: float, period: float) -> float | None:
+        """The first complete, published period from `start` on (rounded up to the grid)
+        without a canary request; one GetMetricData (RequestCount of both groups) per
+        new complete period, None (and no call) before one is complete."""
+        step = int(period)
+        begin, end = float(math.ceil(start / step) * step), float(math.floor(now / step) * step)
+        if end <= begin:
+            return None
+        if self._idle is not None and self._idle[0] == (begin, end):
+            return self._idle[1]
+        results = self._results(request_queries(self._dims(), step), begin, end)
+        canary, stable = results["canary_requests"], results["stable_requests"]
+        published = max([end - PUBLICATION_LAG, *(at + step for at in stable)])
+        idle = next(
+            (at for at in _grid(begin, min(end, published), step) if not canary.get(at)), None
+        )
+        self._idle = ((begin, end), idle)
+        return idle
 
     def _dims(self) -> dict[str, list[dict[str, str]]]:
         if self._dimensions is None:
@@ -156,6 +182,32 @@ def metric_queries(
         for role, dims in dimensions.items()
         for name, metric, stat in wanted
     ]
+
+
+def request_queries(
+    dimensions: Mapping[str, list[dict[str, str]]], period: int
+) -> list[dict[str, Any]]:
+    """RequestCount Sums of both target groups: ids `canary_requests`, `stable_requests`."""
+    metric = {"Namespace": NAMESPACE, "MetricName": "RequestCount"}
+    return [
+        {
+            "Id": f"{role}_requests",
+            "MetricStat": {
+                "Metric": {**metric, "Dimensions": dims},
+                "Period": period,
+                "Stat": "Sum",
+            },
+            "ReturnData": True,
+        }
+        for role, dims in dimensions.items()
+    ]
+
+
+def _grid(begin: float, end: float, step: int) -> Iterator[float]:
+    at = begin
+    while at + step <= end:
+        yield at
+        at += step
 
 
 def figures(

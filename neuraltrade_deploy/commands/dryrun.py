@@ -68,8 +68,10 @@ def simulated(
             group,
             tags=dict(canary.tags),
         )
-    weights = (
-        real.router.read_weights() if plan.traffic.weighted else {real.stable_target_group: 100}
+    weights, sticky = (
+        real.router.read_forward()
+        if plan.traffic.weighted
+        else ({real.stable_target_group: 100}, None)
     )
     alarms = SimAlarms(faults, plan.alarms)
     reading = real.alarms.read(plan.alarms) if plan.alarms else None
@@ -80,6 +82,7 @@ def simulated(
     if stored is not None:
         store.items[plan.key] = stored
     router = SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted)
+    router.sticky_seconds = sticky  # the dry run shows the sticky wait a promote would make
     canary_group = real.canary_target_group or ""
 
     def smoke(target: str) -> SmokeOutcome:
@@ -94,7 +97,11 @@ def simulated(
         clock=FakeClock(now),
         smoke=smoke,
         # the dry run assumes a canary as good as stable: it shows the path, not a verdict
-        metrics=SimMetrics(lambda: router.weights.get(canary_group, 0)) if plan.analysis else None,
+        metrics=(
+            SimMetrics(lambda: router.weights.get(canary_group, 0))
+            if plan.traffic.weighted
+            else None
+        ),
         probes=(
             IntervalProbes(smoke, plan.smoke_interval, start=lambda work: work())
             if plan.smoke_interval

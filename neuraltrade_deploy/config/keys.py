@@ -230,7 +230,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         ),
         "steps": Field(ListOf(Section("step"), min_items=1), "Replaces defaults.steps."),
         "poll_interval": Field(POSITIVE_DURATION, "Replaces defaults.poll_interval."),
-        "timeouts": Field(Section("timeouts"), "How long to wait for ECS."),
+        "timeouts": Field(Section("timeouts"), "How long to wait for ECS and sticky clients."),
         "smoke": Field(Section("smoke"), "HTTP smoke checks."),
         "analysis": Field(Section("analysis"), "Replaces defaults.analysis, whole."),
         "max_pause": Field(POSITIVE_DURATION, "Replaces defaults.max_pause."),
@@ -269,6 +269,12 @@ SECTIONS: dict[str, dict[str, Field]] = {
             POSITIVE_DURATION,
             "Stable service rolled out to the new task definition.",
             default="20m",
+        ),
+        "sticky": Field(
+            POSITIVE_DURATION,
+            "With target-group stickiness on the rule: the longest promote and rollback keep"
+            " the canary after traffic leaves it, for clients holding its cookie.",
+            default="10m",
         ),
     },
     "smoke": {

@@ -45,6 +45,7 @@ class Event(StrEnum):
     STABLE_PROMOTED = "stable_promoted"
     CLEANUP = "cleanup"
     CANARY_REMOVING = "canary_removing"
+    WAITING_FOR_STICKY_CLIENTS = "waiting_for_sticky_clients"
     WAITING_FOR_CANARY_REMOVAL = "waiting_for_canary_removal"
     PROMOTED = "promoted"
     ROLLBACK_STARTED = "rollback_started"

@@ -41,6 +41,7 @@ from neuraltrade_deploy.core.rollback import (
     remove_canary,
     start_rollback,
 )
+from neuraltrade_deploy.core.sticky import sticky_hold, sticky_noted
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 
@@ -301,6 +302,7 @@ def promoting_return(
                 record, (SetWeights(0),), event=Event.SHIFTING, reasons=("return to stable",)
             )
         due = "production" if plan.smoke_production else None
+        record = sticky_noted(plan, record, obs, now)
         record = record.with_changes(weight=0, step_started_at=now, smoke_due=due)
         return Decision(record, event=Event.WEIGHT_VERIFIED, reasons=("stable 100%",))
     if record.smoke_due:
@@ -314,9 +316,12 @@ def promoting_return(
 def cleanup(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
+    held, record, ended = sticky_hold(plan, record, obs, now)  # sticky clients first
+    if held is not None:
+        return held
     removal = remove_canary(record, obs)
     if removal:
-        return Decision(record, removal, event=Event.CANARY_REMOVING)
+        return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=ended)
     message = f"promoted {record.image} ({record.task_definition})"
     if canary_draining(obs):
         if now - record.phase_started_at <= plan.timeouts.promote:

@@ -105,10 +105,24 @@ class Weights:
     canary: int
     stable: int
     foreign: tuple[str, ...] = ()  # target groups that are neither ours
+    # the forward's TargetGroupStickinessConfig, from the same read: DurationSeconds when
+    # Enabled, None when off (a cookie holder then follows the weights like anyone else)
+    sticky_seconds: int | None = None
 
     @property
     def valid(self) -> bool:
         return not self.foreign and self.canary + self.stable == 100
+
+
+@dataclass(frozen=True)
+class CanaryIdle:
+    """The canary target group's RequestCount while the sticky wait runs: `since` is the
+    start of the first complete, published period after weight 0 was verified with no
+    request on it (None: none yet); `error` says why it could not be read (the wait then
+    goes on to its window or timeout, never ends early on a guess)."""
+
+    since: float | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +164,7 @@ class Observation:
     # the latest `smoke.interval` rerun finished since the last poll (None: none finished)
     probe: SmokeOutcome | None = None
     scaling: ScalingState | None = None  # the stable's scalable target, read at the start
+    canary_idle: CanaryIdle | None = None  # read only while the sticky wait runs
 
 
 @dataclass(frozen=True)
@@ -164,3 +179,4 @@ class Needs:
     metrics: bool = False  # the analysis window (the reader calls AWS once per new period)
     probes: bool = False  # pick up the `smoke.interval` reruns running off the poll thread
     scaling: bool = False  # the stable's scalable target (once, at the start)
+    canary_idle: bool = False  # the canary group's RequestCount (only during the sticky wait)

@@ -18,6 +18,7 @@ from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import failed_message, rolling_back
+from neuraltrade_deploy.core.sticky import sticky_owed
 
 Handler = Callable[[ServiceConfig, Intent, DeploymentRecord, Observation, float], Decision]
 NeedsOf = Callable[[ServiceConfig, DeploymentRecord], Needs]
@@ -64,10 +65,6 @@ def weighted(plan: ServiceConfig) -> bool:
     return plan.traffic.weighted
 
 
-def alarms_only(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms))
-
-
 def nothing(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs()
 
@@ -111,8 +108,15 @@ def promoting_return_needs(plan: ServiceConfig, record: DeploymentRecord) -> Nee
     return Needs(alarms=bool(plan.alarms), weights=weights, smoke=smoke)
 
 
+def cleanup_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    """While sticky clients are waited for: the canary group's health and RequestCount
+    (the shell reads them only before the wait's deadline)."""
+    return Needs(alarms=bool(plan.alarms), canary_idle=weighted(plan) and sticky_owed(record))
+
+
 def rolling_back_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(weights=weighted(plan), stable_targets=True)
+    sticky = weighted(plan) and sticky_owed(record)
+    return Needs(weights=weighted(plan), stable_targets=True, canary_idle=sticky)
 
 
 P = Phase
@@ -131,7 +135,7 @@ PHASES: dict[Phase, PhaseRule] = {
     P.PROMOTING_RETURN: PhaseRule(
         forward.promoting_return, promoting_return_needs, shows_target=False
     ),
-    P.CLEANUP: PhaseRule(forward.cleanup, alarms_only, shows_target=False),
+    P.CLEANUP: PhaseRule(forward.cleanup, cleanup_needs, shows_target=False),
     P.PROMOTED: PhaseRule(nothing_to_do, nothing, gated=False),
     P.ROLLING_BACK: PhaseRule(
         rollback,
@@ -152,11 +156,14 @@ def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
 
 def log_level(event: Event, before: DeploymentRecord, after: DeploymentRecord, acted: bool) -> str:
     """warning for a rollback starting or failing; debug for a quiet wait that changed
-    nothing (it repeats every poll); info otherwise, and for a bake with a new judgement
-    (once per period: its line carries the figures judged)."""
+    nothing (it repeats every poll; the sticky wait is one in both phases it runs in);
+    info otherwise, and for a bake with a new judgement (once per period: its line
+    carries the figures judged)."""
     if event in WARNING_EVENTS:
         return "warning"
     quiet = PHASES[before.phase].quiet_event
+    if event is Event.WAITING_FOR_STICKY_CLIENTS and before.sticky_until == after.sticky_until:
+        quiet = event  # the sticky wait (CLEANUP or ROLLING_BACK) after its first line
     judged = after.judgement is not None and after.judgement != before.judgement
     if event is quiet and after.phase is before.phase and not acted and not judged:
         return "debug"

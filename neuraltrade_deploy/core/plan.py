@@ -70,6 +70,8 @@ class Notify:
 class Timeouts:
     healthy: float = 600.0
     promote: float = 1200.0
+    # the longest promote and rollback keep the canary for sticky clients after weight 0
+    sticky: float = 600.0
 
 
 @dataclass(frozen=True)

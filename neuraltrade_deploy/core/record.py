@@ -77,6 +77,12 @@ class DeploymentRecord:
     # for `status`, the logs and the CI summary; None before the first complete period
     judgement: dict[str, Any] | None = None
     rollback_exit: int = 0  # exit status the rollback ends with (0 on request, 3 gate, 130)
+    # target-group stickiness on the rule: when weight 0 was verified (None: no wait owed),
+    # the rule's DurationSeconds then, and until when the canary is kept for its cookie
+    # holders (min of the window and timeouts.sticky; set to the moment it ended early)
+    sticky_from: float | None = None
+    sticky_seconds: int = 0
+    sticky_until: float = 0.0
     settle_until: float = 0.0  # a rollback that pre-empted a live holder re-checks until then
     owner: Owner | None = None
     lease_until: float = 0.0
@@ -131,12 +137,21 @@ class DeploymentRecord:
             "version",
             "stable_desired",
             "rollback_exit",
+            "sticky_seconds",
         ):
             if name in data and data[name] is not None:
                 data[name] = int(data[name])
-        for name in ("phase_started_at", "lease_until", "created_at", "updated_at", "settle_until"):
+        for name in (
+            "phase_started_at",
+            "lease_until",
+            "created_at",
+            "updated_at",
+            "settle_until",
+            "sticky_until",
+        ):
             if name in data and data[name] is not None:
                 data[name] = float(data[name])
-        if data.get("step_started_at") is not None:
-            data["step_started_at"] = float(data["step_started_at"])
+        for name in ("step_started_at", "sticky_from"):
+            if data.get(name) is not None:
+                data[name] = float(data[name])
         return cls(**data)

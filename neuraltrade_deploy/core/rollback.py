@@ -21,6 +21,7 @@ from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.sticky import sticky_hold, sticky_noted
 
 
 def start_rollback(
@@ -84,10 +85,13 @@ def rolling_back(
             reasons=(*reasons, "stable 100%"),
         )
     if record.weight != 0:
-        record = record.with_changes(weight=0)
+        record = sticky_noted(plan, record, obs, now).with_changes(weight=0)
+    held, record, ended = sticky_hold(plan, record, obs, now)  # sticky clients first
+    if held is not None:
+        return held
     removal = remove_canary(record, obs)
     if removal:
-        return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=tuple(reasons))
+        return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=(*reasons, *ended))
     return rollback_settled(plan, record, obs, now)
 
 

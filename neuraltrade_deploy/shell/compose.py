@@ -134,9 +134,10 @@ def aws_ports(
 def metrics_reader(
     plan: ServiceConfig, clients: AwsClients, canary_tg: str | None, stable_tg: str
 ) -> Any:
-    """The ALB figures reader when the plan judges the canary (weighted mode: in replicas
-    mode both versions share one target group, so there is nothing to compare)."""
-    if plan.analysis is None or canary_tg is None or plan.traffic.mode != "weighted":
+    """The ALB figures reader in weighted mode, for the canary analysis and the sticky
+    wait's RequestCount (in replicas mode both versions share one target group, so there
+    is nothing to compare). Building it calls nothing: only a read does."""
+    if canary_tg is None or plan.traffic.mode != "weighted":
         return None
     from neuraltrade_deploy.aws.metrics import TargetGroupMetrics
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from neuraltrade_deploy.core.errors import NtDeployError
 from neuraltrade_deploy.core.judgement import Window
 from neuraltrade_deploy.core.observation import (
+    CanaryIdle,
     Needs,
     Observation,
     ScalingState,
@@ -14,16 +15,18 @@ from neuraltrade_deploy.core.observation import (
 )
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.sticky import idle_period
 from neuraltrade_deploy.shell.ports import Ports
 
 
 def read_weights(ports: Ports) -> Weights:
-    raw = ports.router.read_weights()
+    raw, sticky = ports.router.read_forward()
     ours = {ports.stable_target_group, ports.canary_target_group}
     return Weights(
         canary=raw.get(ports.canary_target_group or "", 0),
         stable=raw.get(ports.stable_target_group, 0),
         foreign=tuple(sorted(arn for arn, w in raw.items() if arn not in ours and w > 0)),
+        sticky_seconds=sticky,
     )
 
 
@@ -41,6 +44,7 @@ def observe(
     services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
     window, metrics_error = analysis_window(plan, ports, record) if wanted.metrics else (None, None)
     fired, history_error = fired_since(plan, ports, record) if check_history else (None, None)
+    sticky = wanted.canary_idle and ports.clock.now() < record.sticky_until
     return Observation(
         stable=services[plan.service],
         canary=services[record.canary_service],
@@ -50,7 +54,7 @@ def observe(
         weights=read_weights(ports) if wanted.weights else None,
         canary_targets=(
             ports.router.target_health(ports.canary_target_group)
-            if wanted.canary_targets and ports.canary_target_group
+            if (wanted.canary_targets or sticky) and ports.canary_target_group
             else None
         ),
         stable_targets=(
@@ -62,7 +66,22 @@ def observe(
         metrics_error=metrics_error,
         probe=probe_result(ports, record) if wanted.probes else None,
         scaling=read_scaling(plan, ports) if wanted.scaling else None,
+        canary_idle=canary_idle(plan, ports, record) if sticky else None,
     )
+
+
+def canary_idle(plan: ServiceConfig, ports: Ports, record: DeploymentRecord) -> CanaryIdle:
+    """The canary group's RequestCount since weight 0 was verified: read only while the
+    sticky wait runs. Unreadable is no reason to end the wait early (nor to fail)."""
+    if ports.metrics is None or record.sticky_from is None:
+        return CanaryIdle(error="no reader for the ALB's per-target-group metrics")
+    try:
+        since = ports.metrics.canary_idle_since(
+            record.sticky_from, ports.clock.now(), idle_period(plan)
+        )
+    except NtDeployError as err:
+        return CanaryIdle(error=str(err))
+    return CanaryIdle(since=since)
 
 
 def analysis_window(

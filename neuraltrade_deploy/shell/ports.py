@@ -77,6 +77,11 @@ class TrafficRouter(Protocol):
         """Target group ARN -> weight of the forward action as it is now."""
         ...
 
+    def read_forward(self) -> tuple[dict[str, int], int | None]:
+        """The weights and, from the same read, the forward's target-group stickiness:
+        its DurationSeconds when enabled, None when off."""
+        ...
+
     def set_weights(self, weights: Mapping[str, int]) -> None:
         """One ModifyRule/ModifyListener call; conditions, priority and stickiness kept."""
         ...
@@ -103,6 +108,12 @@ class MetricsReader(Protocol):
         """Both target groups' figures from `start` to the last complete period before
         `now`; None while no period is complete. At most one AWS call per new period.
         Raises MetricsUnreadable (or another NtDeployError) when they cannot be read."""
+        ...
+
+    def canary_idle_since(self, start: float, now: float, period: float) -> float | None:
+        """The start of the first complete period from `start` on (on the period grid)
+        that is known published and had no request on the canary target group; None
+        while there is none. At most one AWS call per new period. Raises like `read`."""
         ...
 
 
@@ -193,7 +204,7 @@ class Ports:
     stable_target_group: str
     canary_target_group: str | None
     start_checks: StartChecks = no_start_checks
-    metrics: MetricsReader | None = None  # set when the plan has `analysis`
+    metrics: MetricsReader | None = None  # weighted mode: `analysis` and the sticky wait
     probes: Probes | None = None  # set when the plan has `smoke.interval`
     scaling: ScalingGateway | None = None  # None: the stable is never autoscaled (dry-run)
 

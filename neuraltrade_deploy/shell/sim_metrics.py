@@ -4,7 +4,9 @@ Emulated: the window of TargetGroupMetrics.read (start rounded down to the perio
 up to the last complete period before now, None before one is complete), one "call"
 per new window (counted in `calls`, answered from memory otherwise), traffic split by
 the canary weight the load balancer has now at `rate` requests per second, error rates
-and latencies per version, and unreadable metrics (`error`). Not emulated: noise (the
+and latencies per version, and unreadable metrics (`error`). For the sticky wait
+(`canary_idle_since`): cookie holders keep calling the canary group at weight 0 until
+`sticky_clients_until` (their sessions end), every period after it is idle. Not emulated: noise (the
 counts are the expected ones), CloudWatch's publishing delay, a weight that changed in
 the middle of the window.
 """
@@ -34,6 +36,8 @@ class SimMetrics:
     stable: Version = field(default_factory=Version)
     error: str | None = None  # set: every read fails with it
     calls: list[tuple[float, float]] = field(default_factory=list)
+    sticky_clients_until: float = 0.0  # the last cookie holder leaves the canary group then
+    idle_calls: list[tuple[float, float]] = field(default_factory=list)
     _last: tuple[tuple[float, float], Window] | None = None
 
     def read(self, analysis: Analysis, start: float, now: float) -> Window | None:
@@ -57,6 +61,23 @@ class SimMetrics:
         )
         self._last = ((begin, end), window)
         return window
+
+    def canary_idle_since(self, start: float, now: float, period: float) -> float | None:
+        step = int(period)
+        begin = math.ceil(start / step) * step
+        end = math.floor(now / step) * step
+        if end <= begin:
+            return None
+        if not self.idle_calls or self.idle_calls[-1] != (begin, end):
+            self.idle_calls.append((begin, end))
+        if self.error is not None:
+            raise MetricsUnreadable(f"cannot read the ALB metrics: {self.error}")
+        if math.isinf(self.sticky_clients_until):
+            return None  # they never leave
+        quiet = max(begin, math.ceil(self.sticky_clients_until / step) * step)
+        if self.canary_weight() == 0 and quiet + step <= end:
+            return float(quiet)
+        return None
 
     def forget(self) -> None:
         """The next read calls again even for the same window (late data arriving)."""

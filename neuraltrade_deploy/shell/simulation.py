@@ -263,10 +263,14 @@ class SimRouter:
         self.faults = faults
         self.weights = dict(weights)
         self.history: list[dict[str, int]] = [dict(weights)]
+        self.sticky_seconds: int | None = None  # the rule's stickiness (None: off)
 
     def read_weights(self) -> dict[str, int]:
+        return self.read_forward()[0]
+
+    def read_forward(self) -> tuple[dict[str, int], int | None]:
         self.faults.call("DescribeRules")
-        return dict(self.weights)
+        return dict(self.weights), self.sticky_seconds
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         self.faults.call("ModifyRule")

@@ -138,7 +138,7 @@ class World:
             },
             stable_target_group=STABLE_TG,
             canary_target_group=CANARY_TG,
-            metrics=self.metrics if self.plan.analysis else None,
+            metrics=self.metrics if self.plan.traffic.weighted else None,
             probes=self.probes if self.plan.smoke_interval else None,
             scaling=self.scaling,
         )

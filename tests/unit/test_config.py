@@ -156,6 +156,8 @@ BAD_CONFIGS: list[tuple[str, object, list[str]]] = [
     (f"{SVC}.poll_interval", "fast", [f"{SVC}.poll_interval: 'fast' is not a duration"]),
     (f"{SVC}.timeouts.healthy", 0, [f"{SVC}.timeouts.healthy: 0 is zero"]),
     (f"{SVC}.timeouts.promot", "5m", [f"{SVC}.timeouts.promot: unknown key", "'promote'"]),
+    (f"{SVC}.timeouts.sticky", "soon", [f"{SVC}.timeouts.sticky: 'soon' is not a duration"]),
+    (f"{SVC}.timeouts.sticky", 0, [f"{SVC}.timeouts.sticky: 0 is zero"]),
     (f"{SVC}.steps", [{"weight": 5}], [f"{SVC}.steps[0].bake: required but missing"]),
     (f"{TRAFFIC}.mode", "canary", [f"{TRAFFIC}.mode: 'canary' is not valid",
                                    "one of weighted, replicas"]),
@@ -291,7 +293,7 @@ def test_canary_service_defaults_to_the_service_name_with_canary(tmp_path: Path)
 def test_left_out_values_take_the_same_defaults_as_the_model(tmp_path: Path) -> None:
     """keys.py and model.py each hold defaults: they must agree."""
     service = load(tmp_path, VALID).services["api"]
-    assert service.timeouts == Timeouts() == Timeouts(healthy=600.0, promote=1200.0)
+    assert service.timeouts == Timeouts() == Timeouts(healthy=600.0, promote=1200.0, sticky=600.0)
     assert service.smoke_canary == (SmokeCheck("health", "http://canary.internal:8080/health"),)
     assert service.traffic.mode == "weighted"
 

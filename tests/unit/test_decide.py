@@ -25,6 +25,7 @@ from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import (
     AlarmReading,
     AlarmState,
+    CanaryIdle,
     EcsDeployment,
     Observation,
     ScalingState,
@@ -560,6 +561,132 @@ ROLLING = record(Phase.ROLLING_BACK, weight=10, rollback_reason="alarm", rollbac
     ),
 )
 def test_rolling_back(row: Row) -> None:
+    assert_decides(row)
+
+
+# ------------------------------------------------------------------ sticky clients
+# issue 13 item 1: with stickiness on the rule, the canary stays after weight 0 until its
+# window passed, its RequestCount was 0 for a period, or timeouts.sticky.
+
+STICKY = 300  # the rule's DurationSeconds
+BACK_STICKY = Weights(0, 100, sticky_seconds=STICKY)
+WAITING = {"sticky_from": NOW - 10, "sticky_seconds": STICKY, "sticky_until": NOW + 290}
+IDLE_NOT_YET = CanaryIdle()
+REMOVAL = (ScaleCanary(CANARY, 0), DeleteCanary(CANARY))
+
+
+def waiting_obs(**kw: Any) -> Observation:
+    kw.setdefault("canary", CANARY_FULL)
+    kw.setdefault("canary_targets", HEALTHY)
+    kw.setdefault("canary_idle", IDLE_NOT_YET)
+    return obs(STABLE_NEW, **kw)
+
+
+@rows(
+    return_notes_the_window=Row(
+        RETURNING,
+        obs(STABLE_NEW, weights=BACK_STICKY),
+        Phase.PROMOTING_RETURN,
+        Event.WEIGHT_VERIFIED,
+        check=lambda r: (
+            (r.sticky_from, r.sticky_seconds, r.sticky_until) == (NOW, STICKY, NOW + STICKY)
+        ),
+    ),
+    return_bounds_the_window_by_the_timeout=Row(
+        RETURNING,
+        obs(STABLE_NEW, weights=Weights(0, 100, sticky_seconds=86400)),
+        Phase.PROMOTING_RETURN,
+        Event.WEIGHT_VERIFIED,
+        check=lambda r: r.sticky_until == NOW + PLAN.timeouts.sticky,
+    ),
+    return_without_stickiness_owes_no_wait=Row(
+        RETURNING,
+        obs(STABLE_NEW, weights=Weights(0, 100)),
+        Phase.PROMOTING_RETURN,
+        Event.WEIGHT_VERIFIED,
+        check=lambda r: r.sticky_from is None,
+    ),
+    cleanup_keeps_the_canary_for_cookie_holders=Row(
+        CLEANING.with_changes(**WAITING),
+        waiting_obs(),
+        Phase.CLEANUP,
+        Event.WAITING_FOR_STICKY_CLIENTS,
+    ),
+    cleanup_keeps_waiting_when_request_counts_are_unreadable=Row(
+        CLEANING.with_changes(**WAITING),
+        waiting_obs(canary_idle=CanaryIdle(error="GetMetricData: AccessDenied")),
+        Phase.CLEANUP,
+        Event.WAITING_FOR_STICKY_CLIENTS,
+    ),
+    cleanup_removes_once_a_period_had_no_request=Row(
+        CLEANING.with_changes(**WAITING),
+        waiting_obs(canary_idle=CanaryIdle(since=NOW - 60)),
+        Phase.CLEANUP,
+        Event.CANARY_REMOVING,
+        REMOVAL,
+        check=lambda r: r.sticky_until == NOW,
+    ),
+    cleanup_removes_once_the_window_passed=Row(
+        CLEANING.with_changes(**{**WAITING, "sticky_until": NOW - 1}),
+        obs(STABLE_NEW, canary=CANARY_FULL),
+        Phase.CLEANUP,
+        Event.CANARY_REMOVING,
+        REMOVAL,
+    ),
+    cleanup_skips_the_wait_without_healthy_canary_targets=Row(
+        CLEANING.with_changes(**WAITING),
+        waiting_obs(canary_targets=TargetHealth(0, 2)),
+        Phase.CLEANUP,
+        Event.CANARY_REMOVING,
+        REMOVAL,
+        check=lambda r: r.sticky_until == NOW,
+    ),
+    interrupted_mid_wait_removes_the_canary=Row(
+        ROLLING.with_changes(weight=0, **WAITING),
+        waiting_obs(interrupted=True, weights=BACK_STICKY),
+        Phase.ROLLING_BACK,
+        Event.CANARY_REMOVING,
+        REMOVAL,
+        check=lambda r: r.sticky_until == NOW,
+    ),
+    rollback_waits_once_weight_0_is_verified=Row(
+        ROLLING,
+        obs(canary=CANARY_UP, weights=BACK_STICKY, alarms=None),
+        Phase.ROLLING_BACK,
+        Event.WAITING_FOR_STICKY_CLIENTS,
+        check=lambda r: r.weight == 0 and (r.sticky_from, r.sticky_until) == (NOW, NOW + STICKY),
+    ),
+    rollback_continues_a_recorded_wait=Row(
+        ROLLING.with_changes(weight=0, **WAITING),
+        waiting_obs(canary=CANARY_UP, weights=BACK_STICKY),
+        Phase.ROLLING_BACK,
+        Event.WAITING_FOR_STICKY_CLIENTS,
+    ),
+    rollback_of_a_canary_that_never_had_traffic_does_not_wait=Row(
+        ROLLING.with_changes(weight=0),
+        obs(canary=CANARY_UP, weights=BACK_STICKY, alarms=None),
+        Phase.ROLLING_BACK,
+        Event.CANARY_REMOVING,
+        REMOVAL,
+        check=lambda r: r.sticky_from is None,
+    ),
+    rollback_interrupted_skips_the_wait=Row(
+        ROLLING,
+        obs(canary=CANARY_UP, weights=BACK_STICKY, alarms=None, interrupted=True),
+        Phase.ROLLING_BACK,
+        Event.CANARY_REMOVING,
+        REMOVAL,
+        check=lambda r: r.sticky_from == NOW and r.sticky_until == NOW,
+    ),
+    rollback_traffic_first_even_when_sticky=Row(
+        ROLLING,
+        obs(canary=CANARY_UP, weights=Weights(10, 90, sticky_seconds=STICKY), alarms=None),
+        Phase.ROLLING_BACK,
+        Event.TRAFFIC_TO_STABLE,
+        (SetWeights(0),),
+    ),
+)
+def test_sticky_wait(row: Row) -> None:
     assert_decides(row)
 
 

@@ -51,7 +51,7 @@ EVERY_KEY: dict[str, Any] = {
                         "stable_target_group": "api-a", "canary_target_group": "api-b"},
             "alarms": ["b"], "steps": [{"weight": 50, "bake": 0}], "poll_interval": "1s",
             "alarms_insufficient_data": "warn",
-            "timeouts": {"healthy": "1m", "promote": "2m"},
+            "timeouts": {"healthy": "1m", "promote": "2m", "sticky": "5m"},
             "smoke": {"canary": [CHECK], "production": [CHECK], "interval": "15s"},
             "analysis": {**ANALYSIS, "period": 30,
                          "checks": [{"name": "avg", "metric": "latency_avg", "max": 2},
