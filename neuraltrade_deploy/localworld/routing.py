@@ -12,7 +12,15 @@ the HTTP server around it is `balancer.py`.
 - Target-group stickiness (`TargetGroupStickinessConfig`): the ALB answers with an
   `AWSALBTG` cookie naming the group, valid `DurationSeconds`; a client sending it
   back goes to that group as long as the rule still forwards to it, whatever its
-  weight now (0 included).
+  weight now (0 included), and with no healthy target there it gets that group's
+  503: stickiness takes precedence over the weights and is not broken by health
+  (AWS re:Post, "ALB to automatically redirect traffic": the 503s last until the
+  cookie expires). Every answer sets the cookie again with a fresh expiry: kept, as
+  the docs ("Sticky sessions for your Application Load Balancer") say the expiry is
+  reset on subsequent responses for the load balancer's application cookie and say
+  nothing else of AWSALBTG, and it is the reading under which a canary is never
+  removed early. So an active client never leaves its group; only a client whose
+  session ends (it drops its cookies: `Traffic(session=...)`) does.
 - In the group: round robin over `healthy` targets; with only `unhealthy` ones,
   the ALB fails open and uses those; with none of either (no targets, or only
   initial/draining): 503.

@@ -7,6 +7,12 @@ clients that each keep their own cookies, over keep-alive HTTP connections of
 `workers` threads. The ledger (server side) is the record; the generator only
 counts what the client saw, connection errors included. Bounded: `stop()` (or the
 world's stop) joins every thread and closes every connection.
+
+Session churn (`session=S` seconds): each client's session lasts S, then it drops its
+cookies and a new client takes its place (so it is drawn by the weights again, as a
+new visitor is); the clients' sessions end staggered over S, one every S / clients
+seconds. Without it (None) a client keeps its cookies for the generator's life, and
+since the ALB refreshes a sticky cookie on every answer, never leaves its group.
 """
 
 from __future__ import annotations
@@ -51,15 +57,19 @@ class Traffic:
         path: str = "/",
         clients: int = 50,
         workers: int = 8,
+        session: float | None = None,
     ) -> None:
-        if rate <= 0 or clients < 1 or workers < 1:
-            raise ValueError("rate > 0, clients >= 1 and workers >= 1")
+        if rate <= 0 or clients < 1 or workers < 1 or (session is not None and session <= 0):
+            raise ValueError("rate > 0, clients >= 1, workers >= 1 and session > 0 or None")
         parts = urlsplit(url)
         self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.rate, self.host, self.path = rate, host, path
         self.clients, self.workers = clients, workers
         self.seen = Seen()
         self._cookies: list[SimpleCookie] = [SimpleCookie() for _ in range(clients)]
+        self.session = session
+        self._session_ends: list[float] = []  # per client, monotonic; set at start()
+        self.sessions_ended = 0  # clients that dropped their cookies (session churn)
         self._cookie_lock = threading.Lock()
         self._next = itertools.count()
         self._stop = threading.Event()
@@ -68,6 +78,9 @@ class Traffic:
 
     def start(self) -> Traffic:
         self.started_at = time.monotonic()
+        if self.session is not None:
+            step = self.session / self.clients
+            self._session_ends = [self.started_at + (i + 1) * step for i in range(self.clients)]
         self._threads = [
             threading.Thread(target=self._work, name=f"localaws-traffic-{i}", daemon=True)
             for i in range(self.workers)
@@ -106,6 +119,15 @@ class Traffic:
             if connection is not None:
                 connection.close()
 
+    def _churn(self, client: int) -> None:
+        """A session over: a new client in this slot, with no cookies (lock held)."""
+        if self.session is None or time.monotonic() < self._session_ends[client]:
+            return
+        self._cookies[client] = SimpleCookie()
+        while self._session_ends[client] <= time.monotonic():
+            self._session_ends[client] += self.session
+        self.sessions_ended += 1
+
     def _send(
         self, connection: http.client.HTTPConnection | None, client: int
     ) -> http.client.HTTPConnection | None:
@@ -113,6 +135,7 @@ class Traffic:
             connection = http.client.HTTPConnection(*self.address, timeout=10)
         headers = {"Host": self.host} if self.host else {}
         with self._cookie_lock:
+            self._churn(client)
             jar = self._cookies[client]
             if jar:
                 headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in jar.items())

@@ -345,3 +345,33 @@ def test_refuse_default_rule_at_start_is_exit_2_pointing_to_listener(
         "weighted", "nt-api-stable", "nt-api-canary", None, alb_world.listener_arn
     )
     refuse_default_rule(clients, by_listener, where="services.api.traffic")
+
+
+def test_the_forward_s_stickiness_comes_from_the_same_describe_rules(
+    clients: AwsClients, world: World, elb: Any
+) -> None:
+    """issue 13 item 1: the sticky wait needs DurationSeconds, read with the weights."""
+    groups = [
+        {"TargetGroupArn": world.stable_tg, "Weight": 100},
+        {"TargetGroupArn": world.canary_tg, "Weight": 0},
+    ]
+    router = _router(clients, world, rule=world.rule_arn)
+    seen: list[str] = []
+    clients.register(
+        "before-call.elastic-load-balancing-v2.DescribeRules", lambda **_: seen.append("x")
+    )
+    for sticky, expected in (
+        ({"Enabled": True, "DurationSeconds": 3600}, 3600),
+        ({"Enabled": False, "DurationSeconds": 3600}, None),
+        (None, None),
+    ):
+        config: dict[str, Any] = {"TargetGroups": groups}
+        if sticky is not None:
+            config["TargetGroupStickinessConfig"] = sticky
+        elb.modify_rule(
+            RuleArn=world.rule_arn, Actions=[{"Type": "forward", "ForwardConfig": config}]
+        )
+        seen.clear()
+        weights, seconds = router.read_forward()
+        assert (weights, seconds) == ({world.stable_tg: 100, world.canary_tg: 0}, expected)
+        assert len(seen) == 1

@@ -240,3 +240,38 @@ def test_a_failed_describe_target_groups_is_unreadable(clients: AwsClients) -> N
         reader = TargetGroupMetrics(clients, CANARY, STABLE)
         with pytest.raises(MetricsUnreadable, match="DescribeTargetGroups: TargetGroupNotFound"):
             reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
+
+
+def test_the_sticky_wait_sees_a_published_period_without_canary_requests(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any]
+) -> None:
+    """issue 13 item 1: the first period from weight 0 on with no canary request counts
+    only once it is known published (a stable datapoint at or after it)."""
+    world = alb_world
+    for minute, canary in ((0, 40), (1, 7), (2, 0), (3, 0)):
+        if canary:
+            put(aws, world, world.canary_tg, T0 + 60 * minute, RequestCount=canary)
+    put(aws, world, world.stable_tg, T0 + 60, RequestCount=900)
+    seen = calls(clients)
+    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    # minute 2 had no canary request, but nothing proves it published yet
+    assert reader.canary_idle_since(T0 + 30, T0 + 185, 60) is None
+    assert len(seen) == 1
+    assert reader.canary_idle_since(T0 + 30, T0 + 190, 60) is None  # same period: no call
+    assert len(seen) == 1
+    put(aws, world, world.stable_tg, T0 + 120, RequestCount=950)
+    # weight 0 verified at T0+30: minute 0 is before it, minute 1 had 7 requests
+    assert reader.canary_idle_since(T0 + 30, T0 + 245, 60) == T0 + 120
+    assert len(seen) == 2
+    assert reader.canary_idle_since(T0 + 30, T0 + 50, 60) is None  # none complete: no call
+    assert len(seen) == 2
+
+
+def test_a_period_long_past_counts_as_published_without_stable_traffic(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any]
+) -> None:
+    world = alb_world
+    put(aws, world, world.canary_tg, T0, RequestCount=3)
+    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    assert reader.canary_idle_since(T0, T0 + 130, 60) is None  # minute 1 may be unpublished
+    assert reader.canary_idle_since(T0, T0 + 60 + 60 + 180, 60) == T0 + 60

@@ -408,3 +408,30 @@ def test_circuit_breaker_rollback_drops_the_failed_deployment(
         local_aws.emulator.clear_broken()
     assert done["taskDefinition"] == api.task_definition_arn
     assert [d["rolloutState"] for d in done["deployments"]] == ["COMPLETED"]
+
+
+def test_sticky_clients_stay_on_a_weight_0_group_until_their_sessions_end(
+    local_aws: LocalAws, nt: World
+) -> None:
+    """The cookie is refreshed on every answer: without session churn the canary's
+    cookie holders never leave it; with `session=` they do, within one session."""
+    canary_running(local_aws, nt, "neuraltrade/api:1.1.0")
+    set_weights(local_aws, nt, 50, 50, sticky=3)  # a 3 s window, refreshed by each answer
+    ledger = local_aws.live.ledger
+    with local_aws.live.traffic(40, host=HOST, clients=10) as loyal:
+        time.sleep(0.8)
+        set_weights(local_aws, nt, 100, 0, sticky=3)
+        time.sleep(4.0)  # longer than the window: only refreshed cookies still hold
+        late = time.time() - 1.0
+        assert ledger.count(since=late, image=":1.1.0") > 0  # still sticky to the canary
+    assert loyal.sessions_ended == 0
+    set_weights(local_aws, nt, 50, 50, sticky=30)
+    with local_aws.live.traffic(40, host=HOST, clients=10, session=1.0) as churning:
+        time.sleep(0.8)
+        set_weights(local_aws, nt, 100, 0, sticky=30)
+        time.sleep(1.5)  # every session ended once since weight 0
+        quiet = time.time()
+        time.sleep(0.8)
+    assert churning.sessions_ended >= 10
+    assert ledger.count(since=quiet, image=":1.1.0") == 0
+    assert ledger.count(since=quiet, image=":1.0.0") > 0
