@@ -26,8 +26,10 @@ from neuraltrade_deploy.aws.elbv2 import (
     forward_action,
     forward_weights,
     listener_arn_of_rule,
+    sticky_seconds,
 )
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
+from neuraltrade_deploy.config.durations import format_duration
 from neuraltrade_deploy.core.gates import steering_problem
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
@@ -188,6 +190,7 @@ class _Checker:
                 )
         if actions is not None and check_forward and traffic.mode == "weighted":
             self._forward(actions, groups, f"{key}.{field}")
+            self._sticky(actions, service, f"{key}.{field}")
 
     def _rule(
         self, key: str, rule_arn: str | None
@@ -228,6 +231,23 @@ class _Checker:
                 f"{key}: forwards traffic to {', '.join(map(_tg_name, foreign))}, which is "
                 "neither the stable nor the canary target group; nt-deploy would take that "
                 "traffic away from it"
+            )
+
+    def _sticky(
+        self, actions: Sequence[ActionOutputTypeDef], service: ServiceConfig, key: str
+    ) -> None:
+        """How long the sticky wait (core/sticky.py) could make promote and rollback."""
+        try:
+            seconds = sticky_seconds(forward_action(actions))
+        except AWS_FAILURES:
+            return  # _forward said so already
+        if seconds:
+            rule = service.traffic.listener_rule or service.traffic.listener
+            longest = format_duration(min(float(seconds), service.timeouts.sticky))
+            self.warn(
+                f"{key}: stickiness on rule {rule} (DurationSeconds {seconds}): promote and"
+                f" rollback keep the canary up to {longest} after traffic leaves it"
+                " (timeouts.sticky bounds it), or until its RequestCount is 0 for a period"
             )
 
     def alarms(self, config: DeployConfig) -> None:

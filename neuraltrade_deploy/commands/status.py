@@ -14,6 +14,7 @@ from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import rolling_back
+from neuraltrade_deploy.core.sticky import describe as sticky_describe
 from neuraltrade_deploy.reporting.judgement import status_lines
 from neuraltrade_deploy.shell.compose import aws_ports
 from neuraltrade_deploy.shell.observe import read_weights
@@ -80,7 +81,7 @@ def service_view(
         "service": plan.name,
         "key": plan.key,
         "weights": (
-            {"stable": weights.stable, "canary": weights.canary}
+            {"stable": weights.stable, "canary": weights.canary, "sticky": weights.sticky_seconds}
             if weights
             else {"canary_share": share(stable.running, canary.running if canary.exists else 0)}
         ),
@@ -108,7 +109,7 @@ def service_view(
             if alarms
             else {}
         ),
-        "deployment": record_view(record, clock.now()) if record else None,
+        "deployment": record_view(record, clock.now(), plan) if record else None,
         "rollback_would": rollback_plan(plan, record, obs, clock.now()),
     }
     return view
@@ -119,7 +120,9 @@ def share(stable_running: int, canary_running: int) -> int:
     return round(100 * canary_running / total) if total else 0
 
 
-def record_view(record: DeploymentRecord, now: float) -> dict[str, Any]:
+def record_view(
+    record: DeploymentRecord, now: float, plan: ServiceConfig | None = None
+) -> dict[str, Any]:
     owner = record.owner
     return {
         "deployment_id": record.deployment_id,
@@ -135,9 +138,24 @@ def record_view(record: DeploymentRecord, now: float) -> dict[str, Any]:
         "lease_seconds_left": max(0, round(record.lease_until - now)) if owner else 0,
         "rollback_reason": record.rollback_reason,
         "judgement": record.judgement,
+        "sticky_wait": sticky_view(plan, record, now) if plan else None,
         "history": [
             {"at": h.at, "phase": h.phase, "reason": h.reason} for h in record.history[-8:]
         ],
+    }
+
+
+def sticky_view(plan: ServiceConfig, record: DeploymentRecord, now: float) -> dict[str, Any] | None:
+    """The wait for clients holding the canary's stickiness cookie, while it runs."""
+    why = sticky_describe(plan, record, now)
+    if why is None:
+        return None
+    return {
+        "for": why,
+        "weight_0_verified_at": record.sticky_from,
+        "until": record.sticky_until,
+        "seconds_left": max(0, round(record.sticky_until - now)),
+        "duration_seconds": record.sticky_seconds,
     }
 
 
@@ -166,6 +184,8 @@ def render(view: dict[str, Any]) -> str:
             f"(target {dep['target_weight']}%), image {dep['image']}"
         )
         lines.append(f"  held by: {dep['holder'] or 'nobody (between jobs)'}")
+        if dep.get("sticky_wait"):
+            lines.append(f"  sticky wait: {dep['sticky_wait']['for']}")
         lines += status_lines(dep.get("judgement"))
     elif dep:
         lines.append(f"  no deployment in progress (last: {dep['deployment_id']} {dep['phase']})")
@@ -174,9 +194,10 @@ def render(view: dict[str, Any]) -> str:
         lines.append("  no deployment in progress")
     weights = view["weights"]
     if "stable" in weights:
+        sticky = f", stickiness {weights['sticky']}s" if weights.get("sticky") else ""
         lines.append(
             f"  weights: stable {weights['stable']}% / canary {weights['canary']}% "
-            "(read from the load balancer)"
+            f"(read from the load balancer{sticky})"
         )
     else:
         lines.append(f"  canary share: {weights['canary_share']}% of running tasks")

@@ -1,26 +1,66 @@
 """issue 13 item 1 on the live world: with target-group stickiness on the rule, a client
 holding the canary group's AWSALBTG cookie keeps going to the canary group at weight 0
 (ELB docs, "Target group stickiness"), and is answered 503 once that group has no
-healthy target. Today promote's CLEANUP and rollback delete the canary as soon as the
-weights read back, so such clients fail: these tests show it (strict xfail until fixed:
-the canary must be kept until the sticky window has passed or its RequestCount is 0)."""
+healthy target. The ALB refreshes the cookie on every answer, so an active client never
+leaves; clients whose sessions end do (the traffic generator's session churn). So
+promote and rollback keep the canary after weight 0 until a period of its RequestCount
+is 0 (here 1 s periods: the plan's analysis period), its window passed, or
+timeouts.sticky; these tests check that no request of a client whose session ends
+within the wait fails, and that clients that never leave are bounded by the timeout.
+On the code before the wait, the canary went as soon as the weights read back: 39
+failed requests after promote, 177 after rollback."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-import pytest
-
 from tests.e2e.conftest import Deployer
 from tests.e2e.test_live_traffic import HOST, live_yaml
 
-RATE = 40  # requests per second, from 50 clients that each keep their cookies
-STICKY_SECONDS = 30  # longer than each test: a cookie taken on the canary stays valid
+RATE = 40  # requests per second
+CLIENTS = 10  # each calls every 0.25 s: a 1 s period without its request means it left
+SESSION = 2.0  # seconds a client keeps its cookies before a new client takes its place
+STICKY_SECONDS = 30  # the rule's window: longer than each wait here
 
-NOT_FIXED = pytest.mark.xfail(
-    strict=True, reason="issue 13 item 1: the canary is deleted before sticky clients leave it"
-)
+
+def sticky_yaml(deployer: Deployer, bake: str, sticky_timeout: str = "10m") -> None:
+    """live_yaml plus an analysis block with 1 s periods (the world publishes per
+    second; the sticky wait judges the canary's RequestCount by that period) and
+    timeouts.sticky."""
+    live_yaml(deployer, bake=bake)
+    analysis = {
+        "period": "1s",
+        "min_requests": 1,
+        "insufficient_data": "pass",  # the canary step bakes before the traffic starts
+        "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 5}],
+    }
+    timeouts = {"healthy": "15s", "promote": "30s", "sticky": sticky_timeout}
+    smoke = yaml_smoke(deployer)
+    deployer.world.write_deploy_yaml(
+        deployer.folder,
+        bake=bake,
+        poll_interval="100ms",
+        smoke=smoke,
+        extra={"services": {"api": {"analysis": analysis, "timeouts": timeouts}}},
+    )
+
+
+def yaml_smoke(deployer: Deployer) -> dict[str, Any]:
+    balancer = deployer.aws.live.balancer
+    return {
+        "api": {
+            "canary": [{"name": "canary-health", "url": balancer.group_url("nt-api-canary")}],
+            "production": [
+                {
+                    "name": "health",
+                    "url": f"{balancer.url}/health",
+                    "headers": {"Host": HOST},
+                    "expect_body_contains": '"status":"ok"',
+                }
+            ],
+        }
+    }
 
 
 def make_rule_sticky(deployer: Deployer) -> None:
@@ -51,40 +91,43 @@ def failed_after(deployer: Deployer, since: float) -> int:
     return deployer.aws.live.ledger.count(since=since, failed=True)
 
 
-def canary_at_50_with_sticky_clients(deployer: Deployer, bake: str) -> tuple[Any, float]:
-    """A canary at 50% of a sticky rule, and fresh clients (no cookie yet) arriving
-    after the shift, so about half of them hold the canary group's cookie. Clients
-    that came before the canary keep the stable's cookie and never move (as on AWS).
-    Returns the canary process and the time the traffic began."""
-    live_yaml(deployer, bake=bake)
-    make_rule_sticky(deployer)
-    process = deployer.start("canary", "--image", "neuraltrade/api:1.1.0", "--weight", "50")
-    deployer.wait_for(lambda: deployer.canary_weight() == 50, timeout=60, what="weight 50")
-    return process, time.time()
-
-
 def served_by_canary(deployer: Deployer, since: float) -> int:
     return deployer.aws.live.ledger.count(since=since, image=":1.1.0")
 
 
-@NOT_FIXED
-def test_sticky_clients_on_the_canary_get_no_503_after_promote(deployer: Deployer) -> None:
-    process, started = canary_at_50_with_sticky_clients(deployer, bake="1s")
+def canary_at_50_on_a_sticky_rule(deployer: Deployer, bake: str, **yaml: str) -> Any:
+    """A canary at 50% of a sticky rule; returns its `canary` process."""
+    sticky_yaml(deployer, bake=bake, **yaml)
+    make_rule_sticky(deployer)
+    process = deployer.start("canary", "--image", "neuraltrade/api:1.1.0", "--weight", "50")
+    deployer.wait_for(lambda: deployer.canary_weight() == 50, timeout=60, what="weight 50")
+    return process
+
+
+def test_clients_whose_sessions_end_get_no_503_after_promote(deployer: Deployer) -> None:
+    process = canary_at_50_on_a_sticky_rule(deployer, bake="1s")
     assert process.wait(timeout=60) == 0  # baked, paused at 50%
-    with deployer.aws.live.traffic(RATE, host=HOST):
+    started = time.time()
+    with deployer.aws.live.traffic(RATE, host=HOST, clients=CLIENTS, session=SESSION) as traffic:
         time.sleep(1.0)  # clients take cookies on both groups
         canary_served = served_by_canary(deployer, started)
+        begun = time.monotonic()
         result = deployer.run("promote", timeout=120)
-        time.sleep(1.0)  # sticky clients keep coming after the canary's cleanup
+        took = time.monotonic() - begun
+        time.sleep(1.0)  # traffic on the promoted stable after the canary is gone
     assert result.status == 0, result.stderr[-2000:]
-    assert canary_served > 0
+    assert canary_served > 0 and traffic.sessions_ended > 0
     assert failed_after(deployer, started) == 0
+    assert traffic.seen.failed == 0
+    assert "sticky clients gone" in result.stderr  # RequestCount 0, not the window
+    assert took < STICKY_SECONDS
+    assert deployer.canary() is None
 
 
-@NOT_FIXED
-def test_sticky_clients_on_the_canary_get_no_503_after_rollback(deployer: Deployer) -> None:
-    process, started = canary_at_50_with_sticky_clients(deployer, bake="1h")
-    with deployer.aws.live.traffic(RATE, host=HOST):
+def test_clients_whose_sessions_end_get_no_503_after_rollback(deployer: Deployer) -> None:
+    process = canary_at_50_on_a_sticky_rule(deployer, bake="1h")
+    started = time.time()
+    with deployer.aws.live.traffic(RATE, host=HOST, clients=CLIENTS, session=SESSION) as traffic:
         time.sleep(1.0)  # clients take cookies on both groups
         canary_served = served_by_canary(deployer, started)
         result = deployer.run("rollback", "--reason", "sticky test")
@@ -93,3 +136,30 @@ def test_sticky_clients_on_the_canary_get_no_503_after_rollback(deployer: Deploy
     assert result.status == 0, result.stderr[-2000:]
     assert canary_served > 0
     assert failed_after(deployer, started) == 0
+    assert traffic.seen.failed == 0
+    assert "sticky clients gone" in result.stderr
+    assert deployer.canary() is None
+
+
+def test_clients_that_never_leave_hold_the_canary_only_until_timeouts_sticky(
+    deployer: Deployer,
+) -> None:
+    """The bound: cookies refreshed by every answer never expire, so the wait ends at
+    timeouts.sticky (3 s), the canary goes, and those clients get the ALB's 503 after."""
+    process = canary_at_50_on_a_sticky_rule(deployer, bake="1s", sticky_timeout="3s")
+    assert process.wait(timeout=60) == 0
+    started = time.time()
+    with deployer.aws.live.traffic(RATE, host=HOST, clients=CLIENTS):
+        time.sleep(1.0)
+        begun = time.time()
+        result = deployer.run("promote", timeout=120)
+        took = time.time() - begun
+        time.sleep(1.0)
+    assert result.status == 0, result.stderr[-2000:]
+    assert "timeouts.sticky (3s) reached" in result.stderr
+    assert took >= 3.0
+    assert deployer.canary() is None
+    assert served_by_canary(deployer, started) > 0
+    first = deployer.aws.live.ledger.first_failure(since=started)
+    # the cost of the bound, as on AWS: the holders' 503s, only once the wait is over
+    assert first is not None and first >= begun + 3.0

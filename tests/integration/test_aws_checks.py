@@ -167,3 +167,27 @@ def test_an_alarm_in_insufficient_data_is_reported_as_the_policy_says(
     found = check_resources(clients, config)
     assert [p for p in found if not is_warning(p)] == expected
     assert [p for p in found if is_warning(p)] == ([] if expected else [f"warning: {line}"])
+
+
+def test_a_sticky_rule_says_how_long_promote_and_rollback_may_keep_the_canary(
+    clients: AwsClients, world: World, aws: Any
+) -> None:
+    """issue 13 item 1: the wait is min(DurationSeconds, timeouts.sticky)."""
+    config = deploy_config(world)
+    DynamoRecordStore(clients, config.state_table).ensure_table()
+    groups = [
+        {"TargetGroupArn": world.stable_tg, "Weight": 100},
+        {"TargetGroupArn": world.canary_tg, "Weight": 0},
+    ]
+    for seconds, longest in ((300, "5m"), (86400, "10m")):
+        sticky = {"Enabled": True, "DurationSeconds": seconds}
+        forward = {"TargetGroups": groups, "TargetGroupStickinessConfig": sticky}
+        aws("elbv2").modify_rule(
+            RuleArn=world.rule_arn, Actions=[{"Type": "forward", "ForwardConfig": forward}]
+        )
+        assert check_resources(clients, config) == [
+            f"warning: services.api.traffic.listener_rule: stickiness on rule {world.rule_arn}"
+            f" (DurationSeconds {seconds}): promote and rollback keep the canary up to"
+            f" {longest} after traffic leaves it (timeouts.sticky bounds it), or until its"
+            " RequestCount is 0 for a period"
+        ]

@@ -167,3 +167,41 @@ def test_a_crash_during_the_wait_is_taken_up_by_the_next_run() -> None:
     assert record.sticky_from == first.sticky_from  # the same wait, continued
     assert deleted and deleted[0] >= first.sticky_until
     assert world.invariants() == []
+
+
+def test_status_shows_what_the_wait_is_for_and_until_when() -> None:
+    from neuraltrade_deploy.commands.status import record_view, render
+
+    world = sticky_world()
+    world.metrics.sticky_clients_until = math.inf
+    assert world.run("canary", image=IMAGE, weight=50).status == 0
+    seen: list[dict[str, object]] = []
+
+    def sleep(seconds: float) -> None:
+        world.clock.t += seconds
+        record = world.record()
+        if record is not None and record.sticky_from is not None and not seen:
+            seen.append(record_view(record, world.clock.t, world.plan))
+            raise Crash("stop here")
+
+    world.clock.sleep = sleep  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        world.run("rollback", reason="look")
+    wait = seen[0]["sticky_wait"]
+    assert isinstance(wait, dict)
+    assert wait["until"] == wait["weight_0_verified_at"] + SHORT.timeouts.sticky  # type: ignore[operator]
+    assert wait["duration_seconds"] == WINDOW and 0 < wait["seconds_left"] <= 600  # type: ignore[operator]
+    assert "for clients holding its stickiness cookie until" in str(wait["for"])
+    view = {
+        "service": "api",
+        "key": SHORT.key,
+        "deployment": seen[0],
+        "weights": {"stable": 100, "canary": 0, "sticky": WINDOW},
+        "stable": {"task_definition": "td", "running": 4, "desired": 4, "healthy_targets": 4},
+        "canary": None,
+        "alarms": {},
+        "rollback_would": [],
+    }
+    text = render(view)
+    assert "  sticky wait: keeping neuraltrade-api-production-canary for clients" in text
+    assert "stickiness 900s" in text
