@@ -41,7 +41,7 @@ from neuraltrade_deploy.core.rollback import (
     remove_canary,
     start_rollback,
 )
-from neuraltrade_deploy.core.sticky import sticky_hold, sticky_noted
+from neuraltrade_deploy.core.sticky import sticky_announced, sticky_hold, sticky_noted
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 
@@ -310,7 +310,7 @@ def promoting_return(
         if smoke is not None:
             return smoke
     moved = record.moved(Phase.CLEANUP, now, "traffic back on the promoted stable", smoke_due=None)
-    return Decision(moved, event=Event.CLEANUP)
+    return Decision(moved, event=Event.CLEANUP, reasons=sticky_announced(plan, moved, now))
 
 
 def cleanup(

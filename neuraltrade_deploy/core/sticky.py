@@ -112,6 +112,12 @@ def waiting_reason(plan: ServiceConfig, record: DeploymentRecord, now: float) ->
     )
 
 
+def sticky_announced(plan: ServiceConfig, record: DeploymentRecord, now: float) -> tuple[str, ...]:
+    """The wait's reason for the line that starts it (its later polls log at debug)."""
+    why = describe(plan, record, now)
+    return (why,) if why else ()
+
+
 def describe(plan: ServiceConfig, record: DeploymentRecord, now: float) -> str | None:
     """For `status`: what the wait is for and until when (None: no wait running)."""
     if record.sticky_from is None or now >= record.sticky_until or record.final:
