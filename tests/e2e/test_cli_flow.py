@@ -187,7 +187,8 @@ def test_status_json_reports_the_deployment_and_the_weights(deployer: Deployer) 
 
     view = json.loads(result.stdout)["services"]["api"]
     assert view["deployment"]["phase"] == "PAUSED"
-    assert view["weights"] == {"stable": 90, "canary": 10}
+    assert view["deployment"]["sticky_wait"] is None
+    assert view["weights"] == {"stable": 90, "canary": 10, "sticky": None}  # no stickiness
     assert view["canary"]["desired"] == 1
     assert any("stable 100%" in step for step in view["rollback_would"])
     text = deployer.run("status")
