@@ -56,8 +56,10 @@ What it emulates
 - Live traffic (`live.py`; `aws.live`): a load balancer on 127.0.0.1
   (`aws.live.balancer.url`; `Host:` picks host-header rules) that routes every
   request by the listener rule's weights as they are now, with target-group
-  stickiness (`AWSALBTG` cookie for the rule's DurationSeconds: a sticky client
-  stays on its group at weight 0 and gets 503 once that group has no target), to a
+  stickiness (`AWSALBTG` cookie for the rule's DurationSeconds, set again with a
+  fresh expiry on every answer: a sticky client stays on its group at weight 0
+  while it keeps calling, and gets 503 once that group has no target; issue 13
+  item 1), to a
   healthy target (only unhealthy ones: fail open; none: 503) (`routing.py`,
   `balancer.py`); `/_targets/<group>/...` reaches a group's tasks directly, as a
   test route or the task's own address would.
@@ -84,7 +86,9 @@ What it emulates
   and alarms evaluate published periods only. The provisioned error-rate alarm
   watches HTTPCode_Target_5XX_Count with notBreaching (the seed's `5XXError` is
   not an ALB metric).
-- A traffic generator (`traffic.py`; `aws.live.traffic(rate, host=...)`) and the
+- A traffic generator (`traffic.py`; `aws.live.traffic(rate, host=...)`; with
+  `session=S`, session churn: each client drops its cookies after S seconds and a
+  new client takes its place) and the
   request ledger (`ledger.py`; `aws.live.ledger.count(image=..., failed=True,
   since=T1, until=T2)`).
 - ECS deployment alarms (deploymentConfiguration.alarms): an alarm in ALARM while
