@@ -25,7 +25,7 @@ from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, S
 def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
     now = real.clock.now()
     stored = real.store.load(plan.key)
-    stable = preflight(plan, intent, stored, real)  # the real gates, read-only, once
+    stable = preflight(plan, intent, stored, real).stable  # the real gates, read-only, once
     sim = simulated(plan, real, stored, now)
     start = now
     printed: list[str] = []

@@ -34,7 +34,7 @@ from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of
 from neuraltrade_deploy.shell.actions import perform
 from neuraltrade_deploy.shell.decision_log import log_decision
-from neuraltrade_deploy.shell.observe import observe
+from neuraltrade_deploy.shell.observe import Reads, observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
 from neuraltrade_deploy.shell.preflight import preflight
 
@@ -69,6 +69,8 @@ class Engine:
         # the stable service as a preflight already read it (dry-run checks the real AWS
         # once, then plays on its copy): the first take does not check again
         self.checked = checked
+        # what this engine's own preflight read: its first tick uses it, then drops it
+        self.first_reads: Reads | None = None
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
@@ -98,7 +100,7 @@ class Engine:
             stored = self.load_alive()
             now = self.ports.clock.now()
             refuse_early(self.plan, self.intent, stored, self.owner, now)
-            stable = self.checked or preflight(self.plan, self.intent, stored, self.ports)
+            stable = self.checked or self.preflight(stored)
             self.checked = None
             record = claim(
                 self.plan,
@@ -132,6 +134,10 @@ class Engine:
             f"{self.plan.key}: the record kept changing; could not take it",
             hint="run the command again",
         )
+
+    def preflight(self, stored: DeploymentRecord | None) -> ServiceState:
+        self.first_reads = preflight(self.plan, self.intent, stored, self.ports)
+        return self.first_reads.stable
 
     def load_alive(self) -> DeploymentRecord | None:
         stored = self.load()
@@ -235,6 +241,9 @@ class Engine:
     def observe(
         self, record: DeploymentRecord, wanted: Needs, *, check_history: bool
     ) -> Observation:
+        """The first tick after our preflight uses what it read (nothing but the
+        record's write came between); every later tick, and a retry, reads afresh."""
+        earlier, self.first_reads = self.first_reads, None
         return observe(
             self.plan,
             self.ports,
@@ -242,6 +251,7 @@ class Engine:
             wanted,
             check_history=check_history,
             interrupted=self.interrupted,
+            earlier=earlier,
         )
 
     def act(self, action: Action, obs: Observation) -> object:

@@ -353,3 +353,47 @@ def test_rollback_that_loses_the_race_to_the_holders_poll_reads_again() -> None:
     world.store.put = holder_writes_first  # type: ignore[method-assign]
     assert world.run("rollback", reason="race").status == 0
     assert raced and world.invariants() == []
+
+
+READS = {"DescribeServices", "DescribeAlarms", "DescribeRules"}
+
+
+def reads_between_the_first_writes(calls: list[str]) -> list[str]:
+    """The reads of the first tick: the calls between the claim's PutItem and the tick's."""
+    first = calls.index("PutItem")
+    second = calls.index("PutItem", first + 1)
+    return [c for c in calls[first + 1 : second] if c in READS]
+
+
+def test_the_first_tick_uses_what_preflight_read() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10, no_wait=True).status == 0
+    calls = world.faults.calls
+    assert calls[:8] == [
+        "GetItem",  # the record
+        "DescribeServices",  # preflight: both services
+        "DescribeAlarms",  # preflight: the alarm gate
+        "DescribeRules",  # preflight: the weights gate
+        "PutItem",  # the claim
+        "PutItem",  # the first tick decided on preflight's reads, without reading again
+        "RegisterTaskDefinition",
+        "PutItem",
+    ]
+    assert calls.count("DescribeServices") > 1  # the later ticks read afresh
+
+
+def test_a_take_up_and_a_rollback_read_the_services_once_before_deciding() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10, no_wait=True).status == 0
+    first_tick_reads = {
+        "canary": [],  # its preflight read the services and the alarms
+        "rollback": ["DescribeRules"],  # the weights, which a rollback's preflight never reads
+    }
+    for command, intent in (("canary", {"weight": 50, "no_wait": True}), ("rollback", {})):
+        world.faults.calls.clear()
+        assert world.run(command, **intent).status == 0
+        calls = world.faults.calls
+        assert calls[:2] == ["GetItem", "DescribeServices"], calls
+        assert reads_between_the_first_writes(calls) == first_tick_reads[command], calls
+        assert calls.count("DescribeServices") >= 2, calls  # a later tick reads afresh
+    assert world.invariants() == []
