@@ -136,7 +136,7 @@ def metrics_reader(
 ) -> Any:
     """The ALB figures reader when the plan judges the canary (weighted mode: in replicas
     mode both versions share one target group, so there is nothing to compare)."""
-    if plan.analysis is None or canary_tg is None or plan.traffic.mode != "weighted":
+    if plan.analysis is None or canary_tg is None or not plan.traffic.weighted:
         return None
     from neuraltrade_deploy.aws.metrics import TargetGroupMetrics
 
