@@ -64,3 +64,16 @@ def test_the_aws_adapters_do_not_import_the_local_world_or_moto() -> None:
         if name.split(".")[0] == "moto" or name.startswith("neuraltrade_deploy.localworld")
     }
     assert found == set()
+
+
+def test_tests_import_by_statement_not_by_dunder_import() -> None:
+    """An `__import__(...)` in a test hides a dependency from readers, ruff and mypy."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "__import__"
+    ]
+    assert found == []
