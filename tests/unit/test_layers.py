@@ -77,3 +77,14 @@ def test_tests_import_by_statement_not_by_dunder_import() -> None:
         and node.func.id == "__import__"
     ]
     assert found == []
+
+
+def test_comments_cite_the_readme_not_a_spec_the_project_does_not_ship() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for top in ("neuraltrade_deploy", "tests")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "SPEC" in line and path != Path(__file__)
+    ]
+    assert found == []
