@@ -86,7 +86,8 @@ def test_one_call_throttled_beyond_botocore_s_attempts_does_not_abort_the_deploy
     lab: Lab, cli: Cli, backoff: Backoff
 ) -> None:
     """A 30% storm throttles some call 6 times in a row now and then; the deploy must
-    still complete (the issue's budget is botocore's retries *plus* tenacity's)."""
+    still complete (the budget is botocore's retries plus the engine's transient ticks,
+    shell/engine.py TRANSIENT_TICKS)."""
     backoff.factor = 0.02
     lab.world()
     plan = at_nth("ecs.DescribeServices", 20, THROTTLE, attempts=DEFAULT_MAX_ATTEMPTS)
