@@ -4,6 +4,7 @@ own modules, both as written (every import statement) and as run (a fresh interp
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,28 @@ def test_comments_cite_the_readme_not_a_spec_the_project_does_not_ship() -> None
         if "SPEC" in line and path != Path(__file__)
     ]
     assert found == []
+
+
+def readme_layers() -> dict[str, str]:
+    """The README's "How it works" table: package -> what its row says it holds."""
+    text = (ROOT / "README.md").read_text()
+    table = text.split("| package | what it holds |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ", 1) for line in table.splitlines() if line.startswith("| `")]
+    return {name.strip("| `/"): held for name, held in rows}
+
+
+# the tool's own layers: their rows name every module; localworld/ and demo/ list theirs
+# in their package docstrings
+NAMED_MODULE_BY_MODULE = ("core", "config", "aws", "shell", "commands", "reporting", "smoke")
+
+
+def test_the_readme_names_every_package_and_module_of_the_layout() -> None:
+    package = ROOT / "neuraltrade_deploy"
+    layers = readme_layers()
+    found = sorted(p.parent.name for p in package.glob("*/__init__.py"))
+    assert sorted(layers) == found
+    for name in NAMED_MODULE_BY_MODULE:
+        modules = {p.name for p in (package / name).glob("*.py")} - {"__init__.py"}
+        named = set(re.findall(r"`(\w+\.py)`", layers[name])) - {"cli.py"}
+        assert modules - named == set(), f"README's {name}/ row does not name them"
+        assert named - modules == set(), f"README's {name}/ row names modules not there"
