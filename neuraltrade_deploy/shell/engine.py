@@ -74,8 +74,7 @@ class Engine:
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
-        self.stored_version: int | None = None
-        self.record: DeploymentRecord | None = None
+        self.record: DeploymentRecord | None = None  # the one current record (see current)
         self.phase_changed = False
         self.last_actions: tuple[Action, ...] = ()
         self.last_stable: ServiceState | None = None
@@ -85,17 +84,18 @@ class Engine:
     # ------------------------------------------------------------ run
 
     def run(self) -> Outcome:
-        taken = self.take()
-        if taken is None:
+        resumed = self.take()
+        if resumed is None:
             return Outcome(
                 ExitStatus.OK, f"nothing in progress for {self.plan.key}; nothing to roll back"
             )
-        _, resumed = taken  # the taken record is now self.record
         return self.loop(check_history=resumed)
 
-    def take(self) -> tuple[DeploymentRecord, bool] | None:
-        """Load, check, and write the record as ours. A rollback that loses the race to
-        the holder's own poll simply reads again: it always goes ahead."""
+    def take(self) -> bool | None:
+        """Load, check, and write the record as ours (it is then `current`); whether a
+        deployment in progress was taken up, or None when there is nothing to do. A
+        rollback that loses the race to the holder's own poll simply reads again: it
+        always goes ahead."""
         for _ in range(TAKE_ATTEMPTS):
             stored = self.load_alive()
             now = self.ports.clock.now()
@@ -129,7 +129,7 @@ class Engine:
                 image=record.image,
                 resumed=resumed,
             )
-            return record, resumed
+            return resumed
         raise Conflict(
             f"{self.plan.key}: the record kept changing; could not take it",
             hint="run the command again",
@@ -151,6 +151,11 @@ class Engine:
         """The one current record: the last one read or written (every write sets it)."""
         assert self.record is not None, "the record is taken before the loop runs"
         return self.record
+
+    @property
+    def stored_version(self) -> int | None:
+        """The current record's version: every write is conditional on it (the fence)."""
+        return self.record.version if self.record is not None else None
 
     def loop(self, *, check_history: bool) -> Outcome:
         first = check_history
@@ -269,7 +274,6 @@ class Engine:
         record = self.ports.store.load(self.plan.key)
         if record is None:
             return None
-        self.stored_version = record.version
         self.record = record
         return record
 
@@ -287,7 +291,6 @@ class Engine:
         except StaleRecord:
             if not self.stored_as_written(new):
                 raise
-        self.stored_version = new.version
         self.record = new
         return new
 
