@@ -51,27 +51,7 @@ def simulated(
 ) -> Ports:
     """The in-memory AWS, seeded from what preflight read (reading only what it did not)."""
     faults = Calls()
-    ecs = SimEcs(plan.cluster, faults)
-    services = services_now(plan, real, reads)
-    stable = services[plan.service]
-    ecs.add_service(
-        plan.service,
-        stable.task_definition,
-        stable.desired,
-        real.stable_target_group,
-        tags=dict(stable.tags),
-        controller=stable.deployment_controller,
-    )
-    canary = services[plan.canary_service]
-    if canary.exists:
-        group = real.canary_target_group or real.stable_target_group
-        ecs.add_service(
-            plan.canary_service,
-            canary.task_definition,
-            canary.desired,
-            group,
-            tags=dict(canary.tags),
-        )
+    ecs = sim_ecs(plan, real, faults, services_now(plan, real, reads))
     weights = weights_now(plan, real, reads)
     alarms = SimAlarms(faults, plan.alarms)
     reading = alarms_now(plan, real, reads)
@@ -103,6 +83,33 @@ def simulated(
             else None
         ),
     )
+
+
+def sim_ecs(
+    plan: ServiceConfig, real: Ports, faults: Calls, services: Mapping[str, ServiceState]
+) -> SimEcs:
+    """The stable service (and a canary that exists) as they are now, in memory."""
+    ecs = SimEcs(plan.cluster, faults)
+    stable = services[plan.service]
+    ecs.add_service(
+        plan.service,
+        stable.task_definition,
+        stable.desired,
+        real.stable_target_group,
+        tags=dict(stable.tags),
+        controller=stable.deployment_controller,
+    )
+    canary = services[plan.canary_service]
+    if canary.exists:
+        group = real.canary_target_group or real.stable_target_group
+        ecs.add_service(
+            plan.canary_service,
+            canary.task_definition,
+            canary.desired,
+            group,
+            tags=dict(canary.tags),
+        )
+    return ecs
 
 
 def services_now(plan: ServiceConfig, real: Ports, reads: Reads) -> Mapping[str, ServiceState]:
