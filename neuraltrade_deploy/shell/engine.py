@@ -34,6 +34,7 @@ from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of
 from neuraltrade_deploy.shell.actions import perform
 from neuraltrade_deploy.shell.decision_log import log_decision
+from neuraltrade_deploy.shell.fence import RecordFence
 from neuraltrade_deploy.shell.observe import Reads, observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
 from neuraltrade_deploy.shell.preflight import preflight
@@ -74,7 +75,7 @@ class Engine:
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
-        self.record: DeploymentRecord | None = None  # the one current record (see current)
+        self.fence = RecordFence(ports.store, plan.key)  # holds the one current record
         self.phase_changed = False
         self.last_actions: tuple[Action, ...] = ()
         self.last_stable: ServiceState | None = None
@@ -147,15 +148,18 @@ class Engine:
         return stored
 
     @property
-    def current(self) -> DeploymentRecord:
+    def record(self) -> DeploymentRecord | None:
         """The one current record: the last one read or written (every write sets it)."""
-        assert self.record is not None, "the record is taken before the loop runs"
-        return self.record
+        return self.fence.record
+
+    @record.setter
+    def record(self, record: DeploymentRecord) -> None:
+        self.fence.record = record  # guard: the version it watched, for its one write
 
     @property
-    def stored_version(self) -> int | None:
-        """The current record's version: every write is conditional on it (the fence)."""
-        return self.record.version if self.record is not None else None
+    def current(self) -> DeploymentRecord:
+        assert self.record is not None, "the record is taken before the loop runs"
+        return self.record
 
     def loop(self, *, check_history: bool) -> Outcome:
         first = check_history
@@ -271,33 +275,16 @@ class Engine:
     # ------------------------------------------------------------ record
 
     def load(self) -> DeploymentRecord | None:
-        record = self.ports.store.load(self.plan.key)
-        if record is None:
-            return None
-        self.record = record
-        return record
+        return self.fence.load()
+
+    def write(self, record: DeploymentRecord) -> DeploymentRecord:
+        return self.fence.write(record)
 
     def persist(self, record: DeploymentRecord) -> DeploymentRecord:
         try:
             return self.write(record)
         except StaleRecord as err:
             raise self.taken_over() from err
-
-    def write(self, record: DeploymentRecord) -> DeploymentRecord:
-        """Conditional on the version we last read or wrote: the fence."""
-        new = record.with_changes(version=(self.stored_version or 0) + 1)
-        try:
-            self.ports.store.put(new, expected_version=self.stored_version)
-        except StaleRecord:
-            if not self.stored_as_written(new):
-                raise
-        self.record = new
-        return new
-
-    def stored_as_written(self, new: DeploymentRecord) -> bool:
-        """A write whose reply was lost, retried by botocore, fails its own condition:
-        if what is stored is exactly what we wrote, it was ours all along."""
-        return self.ports.store.load(self.plan.key) == new
 
     def taken_over(self) -> NtDeployError:
         other = self.ports.store.load(self.plan.key)
