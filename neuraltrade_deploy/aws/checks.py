@@ -188,7 +188,7 @@ class _Checker:
                     f'load balancer "{", ".join(map(_lb_name, elsewhere))}", not to '
                     f'"{_lb_name(lb_arn)}" of the {field.replace("_", " ")}'
                 )
-        if actions is not None and check_forward and traffic.mode == "weighted":
+        if actions is not None and check_forward and traffic.weighted:
             self._forward(actions, groups, f"{key}.{field}")
             self._sticky(actions, service, f"{key}.{field}")
 

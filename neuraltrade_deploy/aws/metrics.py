@@ -1,9 +1,10 @@
 """The ALB's own per-target-group metrics for the canary analysis, in one GetMetricData call.
 
-What is read (SPEC, "Judging the canary itself"): namespace AWS/ApplicationELB,
-dimensions TargetGroup (`targetgroup/<name>/<id>`) and LoadBalancer (`app/<name>/<id>`),
-RequestCount and HTTPCode_Target_5XX_Count as Sums and TargetResponseTime with each
-check's statistic, for the canary's and the stable target group, all in one request.
+What is read (README, "How it works" and "Choosing the analysis limits"): namespace
+AWS/ApplicationELB, dimensions TargetGroup (`targetgroup/<name>/<id>`) and LoadBalancer
+(`app/<name>/<id>`), RequestCount and HTTPCode_Target_5XX_Count as Sums and
+TargetResponseTime with each check's statistic, for the canary's and the stable target
+group, all in one request.
 
 What AWS does that this relies on, from the GetMetricData reference:
 * StartTime is inclusive, EndTime exclusive, and periods are counted from StartTime

@@ -1,20 +1,23 @@
 """--dry-run: the same engine and the same decide(), played on an in-memory copy of
-what AWS looks like now, with a clock that does not wait. Only reads reach AWS; the
-actions are printed, not performed. The plan assumes every gate passes."""
+what AWS looks like now, with a clock that does not wait. Only reads reach AWS, and
+each once: preflight's (the real gates) seed the copy. The actions are printed, not
+performed. The plan assumes every gate passes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import click
 
 from neuraltrade_deploy.core.decision import Action, Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus
-from neuraltrade_deploy.core.observation import SmokeOutcome
+from neuraltrade_deploy.core.observation import AlarmReading, ServiceState, SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
+from neuraltrade_deploy.shell.observe import Reads
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.preflight import preflight
 from neuraltrade_deploy.shell.probes import IntervalProbes
@@ -25,8 +28,8 @@ from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, S
 def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
     now = real.clock.now()
     stored = real.store.load(plan.key)
-    stable = preflight(plan, intent, stored, real)  # the real gates, read-only, once
-    sim = simulated(plan, real, stored, now)
+    reads = preflight(plan, intent, stored, real)  # the real gates, read-only, once
+    sim = simulated(plan, real, stored, now, reads)
     start = now
     printed: list[str] = []
 
@@ -38,43 +41,20 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
 
     click.echo(f"dry run of `nt-deploy {intent.command}` for {plan.key} (nothing will change):")
     hooks = Hooks(on_action=[show])
-    outcome = Engine(plan, intent, sim, owner, hooks=hooks, checked=stable).run()
+    outcome = Engine(plan, intent, sim, owner, hooks=hooks, checked=reads.stable).run()
     click.echo(f"  ends with: {outcome.message} (exit {outcome.status})")
     return Outcome(ExitStatus.OK, f"dry run: {len(printed)} action(s) planned, nothing was changed")
 
 
 def simulated(
-    plan: ServiceConfig, real: Ports, stored: DeploymentRecord | None, now: float
+    plan: ServiceConfig, real: Ports, stored: DeploymentRecord | None, now: float, reads: Reads
 ) -> Ports:
+    """The in-memory AWS, seeded from what preflight read (reading only what it did not)."""
     faults = Calls()
-    ecs = SimEcs(plan.cluster, faults)
-    services = real.ecs.describe_services(plan.cluster, [plan.service, plan.canary_service])
-    stable = services[plan.service]
-    ecs.add_service(
-        plan.service,
-        stable.task_definition,
-        stable.desired,
-        real.stable_target_group,
-        tags=dict(stable.tags),
-        controller=stable.deployment_controller,
-    )
-    canary = services[plan.canary_service]
-    if canary.exists:
-        group = real.canary_target_group or real.stable_target_group
-        ecs.add_service(
-            plan.canary_service,
-            canary.task_definition,
-            canary.desired,
-            group,
-            tags=dict(canary.tags),
-        )
-    weights, sticky = (
-        real.router.read_forward()
-        if plan.traffic.weighted
-        else ({real.stable_target_group: 100}, None)
-    )
+    ecs = sim_ecs(plan, real, faults, services_now(plan, real, reads))
+    weights, sticky = weights_now(plan, real, reads)
     alarms = SimAlarms(faults, plan.alarms)
-    reading = real.alarms.read(plan.alarms) if plan.alarms else None
+    reading = alarms_now(plan, real, reads)
     if reading is not None:
         for name, state in reading.states.items():
             alarms.states[name] = state
@@ -108,6 +88,58 @@ def simulated(
             else None
         ),
     )
+
+
+def sim_ecs(
+    plan: ServiceConfig, real: Ports, faults: Calls, services: Mapping[str, ServiceState]
+) -> SimEcs:
+    """The stable service (and a canary that exists) as they are now, in memory."""
+    ecs = SimEcs(plan.cluster, faults)
+    stable = services[plan.service]
+    ecs.add_service(
+        plan.service,
+        stable.task_definition,
+        stable.desired,
+        real.stable_target_group,
+        tags=dict(stable.tags),
+        controller=stable.deployment_controller,
+    )
+    canary = services[plan.canary_service]
+    if canary.exists:
+        group = real.canary_target_group or real.stable_target_group
+        ecs.add_service(
+            plan.canary_service,
+            canary.task_definition,
+            canary.desired,
+            group,
+            tags=dict(canary.tags),
+        )
+    return ecs
+
+
+def services_now(plan: ServiceConfig, real: Ports, reads: Reads) -> Mapping[str, ServiceState]:
+    names = [plan.service, plan.canary_service]
+    if all(name in reads.services for name in names):
+        return reads.services
+    return real.ecs.describe_services(plan.cluster, names)
+
+
+def weights_now(
+    plan: ServiceConfig, real: Ports, reads: Reads
+) -> tuple[dict[str, int], int | None]:
+    """The rule's weights by target group and its stickiness (preflight read them for a
+    start)."""
+    if not plan.traffic.weighted:
+        return {real.stable_target_group: 100}, None
+    if reads.rule_weights is None or reads.weights is None:
+        return real.router.read_forward()
+    return dict(reads.rule_weights), reads.weights.sticky_seconds
+
+
+def alarms_now(plan: ServiceConfig, real: Ports, reads: Reads) -> AlarmReading | None:
+    if not plan.alarms:
+        return None
+    return reads.alarms if reads.alarms is not None else real.alarms.read(plan.alarms)
 
 
 def format_offset(seconds: float) -> str:

@@ -1,4 +1,5 @@
-"""deploy.yaml: the typed plan (model), how it is loaded and checked (loader), its JSON schema."""
+"""deploy.yaml into core.plan's types: its keys (keys), how it is read, checked and loaded
+(reader, rules, loader), its JSON schema (schema), and the task definition file (taskdef)."""
 
 from __future__ import annotations
 

@@ -5,9 +5,10 @@ The choices, and why:
 * Exact binomial (Clopper-Pearson), not Wilson. Error rates are small (0.1% to a few
   percent), and there Wilson's one-sided lower bound is anti-conservative: simulated at
   1.1% on 1,200 requests, a nominal 99% Wilson bound failed 1.8% of good canaries, not
-  1%. The exact tail never exceeds its level, at any count, which is what SPEC's "99%
-  confidence" promises. The standard library has no beta distribution, so the tail is
-  the regularized incomplete beta function computed here (a continued fraction).
+  1%. The exact tail never exceeds its level, at any count, which is what the README's
+  "99% one-sided confidence" promises. The standard library has no beta distribution, so
+  the tail is the regularized incomplete beta function computed here (a continued
+  fraction).
 * `max` (absolute): fail when P(X >= errors | requests, max) <= alpha, the exact test
   that the canary's true rate is above `max`.
 * `max_increase` (canary minus stable): fail when the canary's exact lower bound is
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import math
 
-CONFIDENCE = 0.99  # one-sided, over all the looks of a bake (SPEC: "99% one-sided")
+CONFIDENCE = 0.99  # one-sided, over all the looks of a bake (README: "99% one-sided")
 
 
 def look_alpha(looks: int, confidence: float = CONFIDENCE) -> float:

@@ -81,7 +81,7 @@ def guard_needs(plan: ServiceConfig, poll: int) -> Needs:
     Guard reads the record instead of writing it, and the canary's target health on
     the polls it does not read the record, so a poll costs no more than a bake's and a
     take-over is still seen within two polls."""
-    targets = plan.traffic.mode == "weighted" and poll % 2 == 1
+    targets = plan.traffic.weighted and poll % 2 == 1
     return Needs(
         alarms=bool(plan.alarms),
         canary_targets=targets,

@@ -4,7 +4,7 @@ ALB's figures (`analysis`), and the `smoke.interval` reruns. Pure, like decide()
 One function, `bake_gate`, so that everything that watches a bake (the bake itself, and
 `nt-deploy guard` between steps) applies the same rules:
 
-* Metrics that cannot be read are a failed gate (SPEC, as unreadable alarms are).
+* Metrics that cannot be read are a failed gate (as unreadable alarms are: README rule 9).
 * A failing judgement fails at once: judge() only fails a check once the canary has
   `min_requests`, so a failure here always had enough requests to judge (rule 13).
 * The step counts as judged only when its last judgement passed with enough requests.

@@ -1,4 +1,5 @@
-"""deploy.yaml v1 (SPEC.md) for a provisioned local world, task definitions beside it.
+"""deploy.yaml v1 (the keys of config/keys.py) for a provisioned local world, task
+definitions beside it.
 
 Short bakes and polls by default, so the real CLI runs a whole 10 → 50 → 100 plan
 against the world in seconds. ARNs are written out in full (rules have no names).

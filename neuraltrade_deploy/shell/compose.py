@@ -137,7 +137,7 @@ def metrics_reader(
     """The ALB figures reader in weighted mode, for the canary analysis and the sticky
     wait's RequestCount (in replicas mode both versions share one target group, so there
     is nothing to compare). Building it calls nothing: only a read does."""
-    if canary_tg is None or plan.traffic.mode != "weighted":
+    if canary_tg is None or not plan.traffic.weighted:
         return None
     from neuraltrade_deploy.aws.metrics import TargetGroupMetrics
 

@@ -34,7 +34,8 @@ from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of
 from neuraltrade_deploy.shell.actions import perform
 from neuraltrade_deploy.shell.decision_log import log_decision
-from neuraltrade_deploy.shell.observe import observe
+from neuraltrade_deploy.shell.fence import RecordFence
+from neuraltrade_deploy.shell.observe import Reads, observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
 from neuraltrade_deploy.shell.preflight import preflight
 
@@ -69,11 +70,12 @@ class Engine:
         # the stable service as a preflight already read it (dry-run checks the real AWS
         # once, then plays on its copy): the first take does not check again
         self.checked = checked
+        # what this engine's own preflight read: its first tick uses it, then drops it
+        self.first_reads: Reads | None = None
         self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
-        self.stored_version: int | None = None
-        self.record: DeploymentRecord | None = None
+        self.fence = RecordFence(ports.store, plan.key)  # holds the one current record
         self.phase_changed = False
         self.last_actions: tuple[Action, ...] = ()
         self.last_stable: ServiceState | None = None
@@ -83,22 +85,23 @@ class Engine:
     # ------------------------------------------------------------ run
 
     def run(self) -> Outcome:
-        taken = self.take()
-        if taken is None:
+        resumed = self.take()
+        if resumed is None:
             return Outcome(
                 ExitStatus.OK, f"nothing in progress for {self.plan.key}; nothing to roll back"
             )
-        _, resumed = taken  # the taken record is now self.record
         return self.loop(check_history=resumed)
 
-    def take(self) -> tuple[DeploymentRecord, bool] | None:
-        """Load, check, and write the record as ours. A rollback that loses the race to
-        the holder's own poll simply reads again: it always goes ahead."""
+    def take(self) -> bool | None:
+        """Load, check, and write the record as ours (it is then `current`); whether a
+        deployment in progress was taken up, or None when there is nothing to do. A
+        rollback that loses the race to the holder's own poll simply reads again: it
+        always goes ahead."""
         for _ in range(TAKE_ATTEMPTS):
             stored = self.load_alive()
             now = self.ports.clock.now()
             refuse_early(self.plan, self.intent, stored, self.owner, now)
-            stable = self.checked or preflight(self.plan, self.intent, stored, self.ports)
+            stable = self.checked or self.preflight(stored)
             self.checked = None
             record = claim(
                 self.plan,
@@ -127,11 +130,15 @@ class Engine:
                 image=record.image,
                 resumed=resumed,
             )
-            return record, resumed
+            return resumed
         raise Conflict(
             f"{self.plan.key}: the record kept changing; could not take it",
             hint="run the command again",
         )
+
+    def preflight(self, stored: DeploymentRecord | None) -> ServiceState:
+        self.first_reads = preflight(self.plan, self.intent, stored, self.ports)
+        return self.first_reads.stable
 
     def load_alive(self) -> DeploymentRecord | None:
         stored = self.load()
@@ -141,8 +148,16 @@ class Engine:
         return stored
 
     @property
-    def current(self) -> DeploymentRecord:
+    def record(self) -> DeploymentRecord | None:
         """The one current record: the last one read or written (every write sets it)."""
+        return self.fence.record
+
+    @record.setter
+    def record(self, record: DeploymentRecord) -> None:
+        self.fence.record = record  # guard: the version it watched, for its one write
+
+    @property
+    def current(self) -> DeploymentRecord:
         assert self.record is not None, "the record is taken before the loop runs"
         return self.record
 
@@ -235,6 +250,9 @@ class Engine:
     def observe(
         self, record: DeploymentRecord, wanted: Needs, *, check_history: bool
     ) -> Observation:
+        """The first tick after our preflight uses what it read (nothing but the
+        record's write came between); every later tick, and a retry, reads afresh."""
+        earlier, self.first_reads = self.first_reads, None
         return observe(
             self.plan,
             self.ports,
@@ -242,6 +260,7 @@ class Engine:
             wanted,
             check_history=check_history,
             interrupted=self.interrupted,
+            earlier=earlier,
         )
 
     def act(self, action: Action, obs: Observation) -> object:
@@ -256,35 +275,16 @@ class Engine:
     # ------------------------------------------------------------ record
 
     def load(self) -> DeploymentRecord | None:
-        record = self.ports.store.load(self.plan.key)
-        if record is None:
-            return None
-        self.stored_version = record.version
-        self.record = record
-        return record
+        return self.fence.load()
+
+    def write(self, record: DeploymentRecord) -> DeploymentRecord:
+        return self.fence.write(record)
 
     def persist(self, record: DeploymentRecord) -> DeploymentRecord:
         try:
             return self.write(record)
         except StaleRecord as err:
             raise self.taken_over() from err
-
-    def write(self, record: DeploymentRecord) -> DeploymentRecord:
-        """Conditional on the version we last read or wrote: the fence."""
-        new = record.with_changes(version=(self.stored_version or 0) + 1)
-        try:
-            self.ports.store.put(new, expected_version=self.stored_version)
-        except StaleRecord:
-            if not self.stored_as_written(new):
-                raise
-        self.stored_version = new.version
-        self.record = new
-        return new
-
-    def stored_as_written(self, new: DeploymentRecord) -> bool:
-        """A write whose reply was lost, retried by botocore, fails its own condition:
-        if what is stored is exactly what we wrote, it was ours all along."""
-        return self.ports.store.load(self.plan.key) == new
 
     def taken_over(self) -> NtDeployError:
         other = self.ports.store.load(self.plan.key)

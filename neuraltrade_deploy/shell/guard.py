@@ -118,8 +118,7 @@ class Guard:
         self.log.warning("guard_rollback", reason=reason)
         intent = Intent(command="rollback", reason=reason)
         engine = Engine(self.plan, intent, self.ports, self.owner, hooks=self.hooks)
-        engine.stored_version = seen.version
-        engine.record = seen
+        engine.record = seen  # the version guard watched: the write is conditional on it
         record = rolling.with_changes(
             owner=self.owner, lease_until=now + engine.lease, updated_at=now
         )

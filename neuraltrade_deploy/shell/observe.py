@@ -1,15 +1,22 @@
 """What the engine reads before each decision, in as few calls as the phase needs
-(core/phase_table.py says which), and the weights as the core reads them."""
+(core/phase_table.py says which), and the weights as the core reads them. The first
+tick after a preflight takes what the preflight read (`Reads`) instead of reading it
+again: between the two, nothing but the record's own write reached AWS."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from neuraltrade_deploy.core.errors import NtDeployError
 from neuraltrade_deploy.core.judgement import Window
 from neuraltrade_deploy.core.observation import (
+    AlarmReading,
     CanaryIdle,
     Needs,
     Observation,
     ScalingState,
+    ServiceState,
     SmokeOutcome,
     Weights,
 )
@@ -19,8 +26,27 @@ from neuraltrade_deploy.core.sticky import idle_period
 from neuraltrade_deploy.shell.ports import Ports
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What a preflight read: the services it described (by name), the alarms and the
+    weights when it read them (None: not read), those also as the rule has them (by
+    target group, for the dry run's copy of the rule)."""
+
+    services: Mapping[str, ServiceState]
+    stable: ServiceState
+    alarms: AlarmReading | None = None
+    weights: Weights | None = None
+    rule_weights: Mapping[str, int] | None = None
+
+
 def read_weights(ports: Ports) -> Weights:
     raw, sticky = ports.router.read_forward()
+    return weights_from(ports, raw, sticky)
+
+
+def weights_from(ports: Ports, raw: Mapping[str, int], sticky: int | None = None) -> Weights:
+    """The rule's weights by target group, as the core reads them: ours, any other, and
+    the forward's stickiness (DurationSeconds, None when off)."""
     ours = {ports.stable_target_group, ports.canary_target_group}
     return Weights(
         canary=raw.get(ports.canary_target_group or "", 0),
@@ -38,20 +64,22 @@ def observe(
     *,
     check_history: bool,
     interrupted: bool,
+    earlier: Reads | None = None,
 ) -> Observation:
-    """One DescribeServices for both services, then only what `wanted` asks for. The
-    alarm history is read once, when a process takes up a deployment in progress."""
-    services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
+    """One DescribeServices for both services, then only what `wanted` asks for, less
+    what `earlier` (preflight's reads) already holds. The alarm history is read once,
+    when a process takes up a deployment in progress."""
+    services = services_of(plan, ports, record, earlier)
     window, metrics_error = analysis_window(plan, ports, record) if wanted.metrics else (None, None)
     fired, history_error = fired_since(plan, ports, record) if check_history else (None, None)
     sticky = wanted.canary_idle and ports.clock.now() < record.sticky_until
     return Observation(
         stable=services[plan.service],
         canary=services[record.canary_service],
-        alarms=ports.alarms.read(plan.alarms) if wanted.alarms else None,
+        alarms=alarms_of(plan, ports, earlier) if wanted.alarms else None,
         fired_since=fired,
         history_error=history_error,
-        weights=read_weights(ports) if wanted.weights else None,
+        weights=weights_of(ports, earlier) if wanted.weights else None,
         canary_targets=(
             ports.router.target_health(ports.canary_target_group)
             if (wanted.canary_targets or sticky) and ports.canary_target_group
@@ -82,6 +110,27 @@ def canary_idle(plan: ServiceConfig, ports: Ports, record: DeploymentRecord) -> 
     except NtDeployError as err:
         return CanaryIdle(error=str(err))
     return CanaryIdle(since=since)
+
+
+def services_of(
+    plan: ServiceConfig, ports: Ports, record: DeploymentRecord, earlier: Reads | None
+) -> Mapping[str, ServiceState]:
+    names = [plan.service, record.canary_service]
+    if earlier is not None and all(name in earlier.services for name in names):
+        return earlier.services
+    return ports.ecs.describe_services(plan.cluster, names)
+
+
+def alarms_of(plan: ServiceConfig, ports: Ports, earlier: Reads | None) -> AlarmReading:
+    if earlier is not None and earlier.alarms is not None:
+        return earlier.alarms
+    return ports.alarms.read(plan.alarms)
+
+
+def weights_of(ports: Ports, earlier: Reads | None) -> Weights:
+    if earlier is not None and earlier.weights is not None:
+        return earlier.weights
+    return read_weights(ports)
 
 
 def analysis_window(

@@ -1,5 +1,6 @@
 """Read-only checks before a command takes a service: the reads, in the order the
-start gates (core/gates.py) need them, so a failed gate saves the reads after it."""
+start gates (core/gates.py) need them, so a failed gate saves the reads after it. What
+they found is returned, for the engine's first tick to use instead of reading again."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import structlog
 
 from neuraltrade_deploy.core import gates
 from neuraltrade_deploy.core.decision import Intent
-from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.shell.observe import read_weights
+from neuraltrade_deploy.shell.observe import Reads, weights_from
 from neuraltrade_deploy.shell.ports import Ports
 
 log = structlog.get_logger("nt_deploy")
@@ -21,15 +21,16 @@ def preflight(
     intent: Intent,
     record: DeploymentRecord | None,
     ports: Ports,
-) -> ServiceState:
-    """Returns the stable service as it is now. Rollback skips every gate but the
+) -> Reads:
+    """Returns what it read: the stable service as it is now, the canary, the alarms
+    and the weights (when the gates needed them). Rollback skips every gate but the
     existence of the stable service: it always goes ahead."""
     names = [plan.service, record.canary_service if record else plan.canary_service]
     services = ports.ecs.describe_services(plan.cluster, names)
     stable = services[plan.service]
     gates.check_stable(plan, stable)
     if intent.command == "rollback":
-        return stable
+        return Reads(services, stable)
     gates.check_steerable(plan, stable)
     starting = record is None or record.final
     reading = ports.alarms.read(plan.alarms) if plan.alarms else None
@@ -42,5 +43,8 @@ def preflight(
             log.warning("alarm_cannot_fire", problem=line)
         gates.check_canary_free(plan, services[plan.canary_service])
         if plan.traffic.weighted:
-            gates.check_forward(plan, read_weights(ports))
-    return stable
+            raw, sticky = ports.router.read_forward()
+            weights = weights_from(ports, raw, sticky)
+            gates.check_forward(plan, weights)
+            return Reads(services, stable, reading, weights, raw)
+    return Reads(services, stable, reading)

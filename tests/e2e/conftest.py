@@ -151,7 +151,7 @@ class Deployer:
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what or predicate}")
 
-    # ------------------------------------------------------------ SPEC's invariants
+    # ------------------------------------------------------------ the README's invariants
 
     def invariants(
         self, *, after_rollback: bool = False, original_td: str | None = None

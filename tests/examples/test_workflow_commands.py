@@ -1,4 +1,4 @@
-"""Every `nt-deploy` call in deploy.yml uses only what SPEC and the real CLI define."""
+"""Every `nt-deploy` call in deploy.yml uses only what the README and the real CLI define."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 from tests.helpers.nt_deploy_calls import all_invocations, command_line_problems
 
-# SPEC commands the workflow already calls that the CLI does not have yet (issue 12
-# writes `guard`). Until then only SPEC's options are checked for them; the tripwire
-# below fails the day the command lands, so this set empties as it should.
+# Commands the workflow calls that the CLI does not have yet (empty since issue 12 wrote
+# `guard`): only their documented options are checked; the tripwire below fails the day
+# such a command lands, so the set empties as it should.
 PENDING_COMMANDS: set[str] = set()
 
 

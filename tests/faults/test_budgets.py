@@ -86,7 +86,8 @@ def test_one_call_throttled_beyond_botocore_s_attempts_does_not_abort_the_deploy
     lab: Lab, cli: Cli, backoff: Backoff
 ) -> None:
     """A 30% storm throttles some call 6 times in a row now and then; the deploy must
-    still complete (the issue's budget is botocore's retries *plus* tenacity's)."""
+    still complete (the budget is botocore's retries plus the engine's transient ticks,
+    shell/engine.py TRANSIENT_TICKS)."""
     backoff.factor = 0.02
     lab.world()
     plan = at_nth("ecs.DescribeServices", 20, THROTTLE, attempts=DEFAULT_MAX_ATTEMPTS)
@@ -165,7 +166,7 @@ def test_alarms_that_cannot_be_read_during_a_bake_fail_the_gate(
     lab: Lab, cli: Cli, backoff: Backoff, kind: str
 ) -> None:
     """DescribeAlarms denied (or 503 beyond retries) while the first step bakes: that is
-    a failed gate, never a pass (SPEC rule 9): traffic back on stable, exit 3."""
+    a failed gate, never a pass (README rule 9): traffic back on stable, exit 3."""
     backoff.factor = 0.02
     world = lab.world(bake="30s")
     original = stable_task_definition(lab.aws, world)

@@ -1,8 +1,8 @@
 """The `nt-deploy ...` command lines inside a workflow's bash steps, read as bash would.
 
-A workflow step that calls a command or option SPEC.md does not define fails only
+A workflow step that calls a command or option nt-deploy does not define fails only
 in production, at the worst moment; these helpers find every call so a test can
-check it against SPEC's commands (and against the real click CLI).
+check it against the README's commands (and against the real click CLI).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ def run_scripts(job: dict[str, Any]) -> Iterator[tuple[int, str]]:
             yield index, step["run"]
 
 
-# SPEC.md, "Commands": option -> True (takes a value), False (flag) or the allowed values.
+# The README's commands and global options:
+# option -> True (takes a value), False (flag) or the allowed values.
 GLOBAL_OPTIONS: dict[str, Any] = {
     "--config": True, "--profile": True, "--region": True,
     "--log-format": {"auto", "console", "json"}, "-v": False, "--verbose": False,
@@ -67,7 +68,7 @@ def split_command(args: list[str]) -> tuple[str, list[str]]:
 
 
 def command_line_problems(command: str, args: list[str]) -> list[str]:
-    """What SPEC does not allow in one call: unknown commands, options or values."""
+    """What nt-deploy does not accept in one call: unknown commands, options or values."""
     if command not in COMMANDS:
         return [f"unknown command {command!r}"]
     allowed = {**COMMANDS[command], "--service": True, "--help": False}

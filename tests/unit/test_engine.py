@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from neuraltrade_deploy.core.decision import Intent
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, Preempted
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.record import DeploymentRecord
@@ -57,11 +58,7 @@ def test_later_jobs_take_the_deployment_up_and_promote() -> None:
 
 def test_alarm_during_bake_rolls_back_within_one_poll() -> None:
     world = World()
-    engine = world.engine(
-        __import__("neuraltrade_deploy.core.decision", fromlist=["Intent"]).Intent(
-            command="canary", image=IMAGE, weight=10
-        )
-    )
+    engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     original_sleep = world.clock.sleep
     fired: list[float] = []
 
@@ -130,7 +127,6 @@ def test_unreadable_alarms_refuse_a_start_and_roll_back_a_take_up() -> None:
 
 def test_alarms_unreadable_during_a_bake_roll_back() -> None:
     world = World()
-    from neuraltrade_deploy.core.decision import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     world.once_in(Phase.BAKING, lambda: setattr(world.alarms, "unreadable", "Throttling"))
@@ -188,11 +184,7 @@ def test_failed_stable_rollout_during_promote_rolls_back_to_old_revision() -> No
 
 def test_second_deployment_is_refused_while_the_lease_is_held() -> None:
     world = World()
-    first = world.engine(
-        __import__("neuraltrade_deploy.core.decision", fromlist=["Intent"]).Intent(
-            command="canary", image=IMAGE, weight=10
-        )
-    )
+    first = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     seen: list[Exception] = []
 
     def sleep(seconds: float) -> None:
@@ -243,7 +235,6 @@ def test_rollback_after_a_paused_step_restores_everything() -> None:
 
 def test_rollback_preempts_a_running_canary() -> None:
     world = World()
-    from neuraltrade_deploy.core.decision import Intent
 
     first = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     rolled = world.once_in(Phase.BAKING, lambda: world.run("rollback", reason="stop").status)
@@ -255,7 +246,6 @@ def test_rollback_preempts_a_running_canary() -> None:
 
 def test_interrupt_restores_traffic_and_exits_130() -> None:
     world = World()
-    from neuraltrade_deploy.core.decision import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     world.once_in(Phase.BAKING, lambda: setattr(engine, "interrupted", True))
@@ -268,7 +258,6 @@ def test_interrupt_restores_traffic_and_exits_130() -> None:
 
 def test_interrupt_with_leave_keeps_the_deployment() -> None:
     world = World()
-    from neuraltrade_deploy.core.decision import Intent
 
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10, on_interrupt="leave"))
     world.once_in(Phase.BAKING, lambda: setattr(engine, "interrupted", True))
@@ -353,3 +342,47 @@ def test_rollback_that_loses_the_race_to_the_holders_poll_reads_again() -> None:
     world.store.put = holder_writes_first  # type: ignore[method-assign]
     assert world.run("rollback", reason="race").status == 0
     assert raced and world.invariants() == []
+
+
+READS = {"DescribeServices", "DescribeAlarms", "DescribeRules"}
+
+
+def reads_between_the_first_writes(calls: list[str]) -> list[str]:
+    """The reads of the first tick: the calls between the claim's PutItem and the tick's."""
+    first = calls.index("PutItem")
+    second = calls.index("PutItem", first + 1)
+    return [c for c in calls[first + 1 : second] if c in READS]
+
+
+def test_the_first_tick_uses_what_preflight_read() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10, no_wait=True).status == 0
+    calls = world.faults.calls
+    assert calls[:8] == [
+        "GetItem",  # the record
+        "DescribeServices",  # preflight: both services
+        "DescribeAlarms",  # preflight: the alarm gate
+        "DescribeRules",  # preflight: the weights gate
+        "PutItem",  # the claim
+        "PutItem",  # the first tick decided on preflight's reads, without reading again
+        "RegisterTaskDefinition",
+        "PutItem",
+    ]
+    assert calls.count("DescribeServices") > 1  # the later ticks read afresh
+
+
+def test_a_take_up_and_a_rollback_read_the_services_once_before_deciding() -> None:
+    world = World()
+    assert world.run("canary", image=IMAGE, weight=10, no_wait=True).status == 0
+    first_tick_reads = {
+        "canary": [],  # its preflight read the services and the alarms
+        "rollback": ["DescribeRules"],  # the weights, which a rollback's preflight never reads
+    }
+    for command, intent in (("canary", {"weight": 50, "no_wait": True}), ("rollback", {})):
+        world.faults.calls.clear()
+        assert world.run(command, **intent).status == 0
+        calls = world.faults.calls
+        assert calls[:2] == ["GetItem", "DescribeServices"], calls
+        assert reads_between_the_first_writes(calls) == first_tick_reads[command], calls
+        assert calls.count("DescribeServices") >= 2, calls  # a later tick reads afresh
+    assert world.invariants() == []

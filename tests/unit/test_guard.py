@@ -208,9 +208,9 @@ def yields_to(command: str, **intent: object) -> tuple[World, Outcome, object]:
     assert len(times) - 3 <= 2, f"guard took {len(times) - 3} more polls to notice"
     assert outcome.message.startswith(f"{command} on test pid"), outcome.message
     assert "took deployment" in outcome.message
-    engine, taken = other[1]  # type: ignore[misc]
+    engine, resumed = other[1]  # type: ignore[misc]
     world.clock.sleep = lambda s: setattr(world.clock, "t", world.clock.t + s)  # type: ignore[method-assign]
-    _, resumed = taken  # the taken record is the engine's current one
+    assert resumed is not None  # taken: the record is the engine's current one
     return world, engine.loop(check_history=resumed), engine
 
 

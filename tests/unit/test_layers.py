@@ -4,6 +4,7 @@ own modules, both as written (every import statement) and as run (a fresh interp
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,52 @@ def test_the_aws_adapters_do_not_import_the_local_world_or_moto() -> None:
         if name.split(".")[0] == "moto" or name.startswith("neuraltrade_deploy.localworld")
     }
     assert found == set()
+
+
+def test_tests_import_by_statement_not_by_dunder_import() -> None:
+    """An `__import__(...)` in a test hides a dependency from readers, ruff and mypy."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "__import__"
+    ]
+    assert found == []
+
+
+def test_comments_cite_the_readme_not_a_spec_the_project_does_not_ship() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for top in ("neuraltrade_deploy", "tests")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "SPEC" in line and path != Path(__file__)
+    ]
+    assert found == []
+
+
+def readme_layers() -> dict[str, str]:
+    """The README's "How it works" table: package -> what its row says it holds."""
+    text = (ROOT / "README.md").read_text()
+    table = text.split("| package | what it holds |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ", 1) for line in table.splitlines() if line.startswith("| `")]
+    return {name.strip("| `/"): held for name, held in rows}
+
+
+# the tool's own layers: their rows name every module; localworld/ and demo/ list theirs
+# in their package docstrings
+NAMED_MODULE_BY_MODULE = ("core", "config", "aws", "shell", "commands", "reporting", "smoke")
+
+
+def test_the_readme_names_every_package_and_module_of_the_layout() -> None:
+    package = ROOT / "neuraltrade_deploy"
+    layers = readme_layers()
+    found = sorted(p.parent.name for p in package.glob("*/__init__.py"))
+    assert sorted(layers) == found
+    for name in NAMED_MODULE_BY_MODULE:
+        modules = {p.name for p in (package / name).glob("*.py")} - {"__init__.py"}
+        named = set(re.findall(r"`(\w+\.py)`", layers[name])) - {"cli.py"}
+        assert modules - named == set(), f"README's {name}/ row does not name them"
+        assert named - modules == set(), f"README's {name}/ row names modules not there"
