@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
+from neuraltrade_deploy.aws.target_health import read_target_health
 from neuraltrade_deploy.core.errors import AwsError, ResourceNotFound
 from neuraltrade_deploy.core.observation import TargetHealth
 from neuraltrade_deploy.core.plan import Traffic
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
         ListenerTypeDef,
         RuleTypeDef,
         TargetGroupTypeDef,
-        TargetHealthDescriptionTypeDef,
     )
 
     # What Describe* gives (Output) or what we made to send: forward_action reads both.
@@ -41,6 +41,7 @@ class ResolvedTraffic:
     stable_tg_arn: str
     canary_tg_arn: str | None
     rule_arn: str | None = None
+    test_rule_arn: str | None = None  # `traffic.test_rule`: the canary's own route
 
 
 def listener_arn_of_rule(rule_arn: str) -> str:
@@ -111,12 +112,17 @@ def resolve_traffic(
     listener = find_listener(clients, listener_arn)
     if listener is None:
         raise ResourceNotFound(f'{key}: listener "{listener_arn}" does not exist')
+    if traffic.test_rule and find_rule(clients, traffic.test_rule) is None:
+        raise ResourceNotFound(
+            f'{where}.test_rule: listener rule "{traffic.test_rule}" does not exist'
+        )
     return ResolvedTraffic(
         listener_arn=listener_arn,
         load_balancer_arn=str(listener["LoadBalancerArn"]),
         stable_tg_arn=stable,
         canary_tg_arn=canary,
         rule_arn=traffic.listener_rule,
+        test_rule_arn=traffic.test_rule,
     )
 
 
@@ -146,8 +152,18 @@ class WeightedRouter:
     def read_weights(self) -> dict[str, int]:
         """Percentages; both configured target groups always appear (0 when absent), and a
         foreign target group in the forward appears too, so a caller can notice it."""
+        return self.read_routes()[0]
+
+    def read_routes(self) -> tuple[dict[str, int], dict[str, int] | None]:
+        """The main route's weights, and no test rule (canary_route.TestRuleRouter has one)."""
+        return self.percent(self._actions()), None
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        raise ValueError("no traffic.test_rule is configured")
+
+    def percent(self, actions: Sequence[AnyAction]) -> dict[str, int]:
         weights = dict.fromkeys(self._pair, 0)
-        weights.update(forward_weights(forward_action(self._actions())))
+        weights.update(forward_weights(forward_action(actions)))
         return weights
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
@@ -195,16 +211,14 @@ class ReplicasRouter:
     def set_weights(self, weights: Mapping[str, int]) -> None:
         raise ValueError("replicas mode has no weights to set; the task counts are the split")
 
+    def read_routes(self) -> tuple[dict[str, int], dict[str, int] | None]:
+        return self.read_weights(), None  # no test rule in replicas mode (config refuses it)
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        raise ValueError("replicas mode has no test rule")
+
     def target_health(self, target_group_arn: str) -> TargetHealth:
         return read_target_health(self._clients, target_group_arn)
-
-
-def read_target_health(clients: AwsClients, target_group_arn: str) -> TargetHealth:
-    try:
-        response = clients.elbv2.describe_target_health(TargetGroupArn=target_group_arn)
-    except Exception as err:
-        raise translate(err, action=f"DescribeTargetHealth {target_group_arn}") from err
-    return target_health_of(response.get("TargetHealthDescriptions", []))
 
 
 def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str, int]:
@@ -281,20 +295,3 @@ def _resendable(action: ActionOutputTypeDef) -> ActionTypeDef:
     if oidc is not None and "ClientSecret" not in oidc:
         copy["AuthenticateOidcConfig"] = {**oidc, "UseExistingClientSecret": True}
     return copy
-
-
-def target_health_of(descriptions: Sequence[TargetHealthDescriptionTypeDef]) -> TargetHealth:
-    healthy, problems = 0, []
-    for description in descriptions:
-        health = description.get("TargetHealth", {})
-        state = health.get("State", "unknown")
-        if state == "healthy":
-            healthy += 1
-            continue
-        target = description.get("Target", {})
-        where = str(target.get("Id", "?"))
-        if "Port" in target:
-            where += f":{target['Port']}"
-        reason = health.get("Reason")
-        problems.append(f"{where} {state} ({reason})" if reason else f"{where} {state}")
-    return TargetHealth(healthy=healthy, total=len(descriptions), problems=tuple(problems))

@@ -68,8 +68,10 @@ def simulated(
             group,
             tags=dict(canary.tags),
         )
-    weights = (
-        real.router.read_weights() if plan.traffic.weighted else {real.stable_target_group: 100}
+    weights, test_weights = (
+        real.router.read_routes()
+        if plan.traffic.weighted
+        else ({real.stable_target_group: 100}, None)
     )
     alarms = SimAlarms(faults, plan.alarms)
     reading = real.alarms.read(plan.alarms) if plan.alarms else None
@@ -79,7 +81,9 @@ def simulated(
     store = MemoryStore(faults)
     if stored is not None:
         store.items[plan.key] = stored
-    router = SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted)
+    router = SimRouter(
+        ecs, faults, weights, weighted=plan.traffic.weighted, test_weights=test_weights
+    )
     canary_group = real.canary_target_group or ""
 
     def smoke(target: str) -> SmokeOutcome:

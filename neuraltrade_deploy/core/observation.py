@@ -139,6 +139,9 @@ class Observation:
     fired_since: tuple[str, ...] | None = None  # alarms that entered ALARM since the step began
     history_error: str | None = None
     weights: Weights | None = None
+    # `traffic.test_rule`'s forward, read in the same call as `weights` (None: no test
+    # rule, or not read this tick); README rule 2 holds for it as for the main rule
+    test_weights: Weights | None = None
     canary_targets: TargetHealth | None = None
     stable_targets: TargetHealth | None = None
     smoke: SmokeOutcome | None = None

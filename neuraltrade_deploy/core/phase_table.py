@@ -64,10 +64,6 @@ def weighted(plan: ServiceConfig) -> bool:
     return plan.traffic.weighted
 
 
-def alarms_only(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms))
-
-
 def nothing(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs()
 
@@ -76,8 +72,16 @@ def starting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs(alarms=bool(plan.alarms), scaling=not record.scale_in_before)
 
 
+def has_test_rule(plan: ServiceConfig) -> bool:
+    """A `traffic.test_rule` to point at the canary (and back): its weights come in the
+    same DescribeRules call as the main rule's."""
+    return bool(plan.traffic.test_rule)
+
+
 def canary_waiting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms), canary_targets=weighted(plan))
+    return Needs(
+        alarms=bool(plan.alarms), canary_targets=weighted(plan), weights=has_test_rule(plan)
+    )
 
 
 def canary_smoke_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
@@ -111,6 +115,10 @@ def promoting_return_needs(plan: ServiceConfig, record: DeploymentRecord) -> Nee
     return Needs(alarms=bool(plan.alarms), weights=weights, smoke=smoke)
 
 
+def cleanup_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(plan.alarms), weights=has_test_rule(plan))
+
+
 def rolling_back_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs(weights=weighted(plan), stable_targets=True)
 
@@ -131,7 +139,7 @@ PHASES: dict[Phase, PhaseRule] = {
     P.PROMOTING_RETURN: PhaseRule(
         forward.promoting_return, promoting_return_needs, shows_target=False
     ),
-    P.CLEANUP: PhaseRule(forward.cleanup, alarms_only, shows_target=False),
+    P.CLEANUP: PhaseRule(forward.cleanup, cleanup_needs, shows_target=False),
     P.PROMOTED: PhaseRule(nothing_to_do, nothing, gated=False),
     P.ROLLING_BACK: PhaseRule(
         rollback,

@@ -18,7 +18,16 @@ from neuraltrade_deploy.shell.ports import Ports
 
 
 def read_weights(ports: Ports) -> Weights:
-    raw = ports.router.read_weights()
+    return weights_of(ports, ports.router.read_weights())
+
+
+def read_routes(ports: Ports) -> tuple[Weights, Weights | None]:
+    """The main rule's weights and the test rule's (None: no test rule), in one read."""
+    main, test = ports.router.read_routes()
+    return weights_of(ports, main), (weights_of(ports, test) if test is not None else None)
+
+
+def weights_of(ports: Ports, raw: dict[str, int]) -> Weights:
     ours = {ports.stable_target_group, ports.canary_target_group}
     return Weights(
         canary=raw.get(ports.canary_target_group or "", 0),
@@ -41,13 +50,15 @@ def observe(
     services = ports.ecs.describe_services(plan.cluster, [plan.service, record.canary_service])
     window, metrics_error = analysis_window(plan, ports, record) if wanted.metrics else (None, None)
     fired, history_error = fired_since(plan, ports, record) if check_history else (None, None)
+    weights, test_weights = read_routes(ports) if wanted.weights else (None, None)
     return Observation(
         stable=services[plan.service],
         canary=services[record.canary_service],
         alarms=ports.alarms.read(plan.alarms) if wanted.alarms else None,
         fired_since=fired,
         history_error=history_error,
-        weights=read_weights(ports) if wanted.weights else None,
+        weights=weights,
+        test_weights=test_weights,
         canary_targets=(
             ports.router.target_health(ports.canary_target_group)
             if wanted.canary_targets and ports.canary_target_group

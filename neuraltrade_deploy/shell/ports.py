@@ -81,6 +81,15 @@ class TrafficRouter(Protocol):
         """One ModifyRule/ModifyListener call; conditions, priority and stickiness kept."""
         ...
 
+    def read_routes(self) -> tuple[dict[str, int], dict[str, int] | None]:
+        """`read_weights()` and `traffic.test_rule`'s weights (None: no test rule), both
+        from one DescribeRules call when the main route is a rule too."""
+        ...
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        """One ModifyRule on the test rule; its conditions, priority and stickiness kept."""
+        ...
+
     def target_health(self, target_group_arn: str) -> TargetHealth: ...
 
 

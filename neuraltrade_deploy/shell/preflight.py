@@ -10,7 +10,7 @@ from neuraltrade_deploy.core.decision import Intent
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.shell.observe import read_weights
+from neuraltrade_deploy.shell.observe import read_routes
 from neuraltrade_deploy.shell.ports import Ports
 
 log = structlog.get_logger("nt_deploy")
@@ -42,5 +42,8 @@ def preflight(
             log.warning("alarm_cannot_fire", problem=line)
         gates.check_canary_free(plan, services[plan.canary_service])
         if plan.traffic.weighted:
-            gates.check_forward(plan, read_weights(ports))
+            weights, test_weights = read_routes(ports)
+            gates.check_forward(plan, weights)
+            if test_weights is not None:
+                gates.check_forward(plan, test_weights, plan.traffic.test_rule)
     return stable

@@ -255,18 +255,44 @@ class SimEcs:
 
 
 class SimRouter:
+    """The main rule and, given `test_weights`, a test rule (`traffic.test_rule`): both
+    read in one DescribeRules, each changed by a ModifyRule of its own."""
+
     def __init__(
-        self, ecs: SimEcs, faults: Calls, weights: Mapping[str, int], *, weighted: bool = True
+        self,
+        ecs: SimEcs,
+        faults: Calls,
+        weights: Mapping[str, int],
+        *,
+        weighted: bool = True,
+        test_weights: Mapping[str, int] | None = None,
     ) -> None:
         self.weighted = weighted
         self.ecs = ecs
         self.faults = faults
         self.weights = dict(weights)
         self.history: list[dict[str, int]] = [dict(weights)]
+        self.test_weights = dict(test_weights) if test_weights is not None else None
+        self.test_history: list[dict[str, int]] = []
 
     def read_weights(self) -> dict[str, int]:
         self.faults.call("DescribeRules")
         return dict(self.weights)
+
+    def read_routes(self) -> tuple[dict[str, int], dict[str, int] | None]:
+        self.faults.call("DescribeRules")
+        test = dict(self.test_weights) if self.test_weights is not None else None
+        return dict(self.weights), test
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        self.faults.call("ModifyRule")
+        if self.test_weights is None:
+            raise ValueError("no test rule in this world")
+        if sum(weights.values()) != 100:
+            raise ValueError(f"weights must add up to 100: {dict(weights)}")
+        self.test_weights = dict(weights)
+        self.test_history.append(dict(weights))
+        self.faults.mutated("ModifyRule")
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         self.faults.call("ModifyRule")

@@ -1,0 +1,78 @@
+"""ports.TrafficRouter for `mode: weighted` with a `traffic.test_rule`: the main route as
+WeightedRouter has it, plus the canary's own route, a listener rule whose condition only
+test requests match (e.g. http-header `X-Canary: 1`), pointed 100% at the canary target
+group for the canary's life and 100% at the stable one otherwise.
+
+Both rules are read in one DescribeRules (RuleArns=[main, test]) when the main route is a
+rule; with `listener:` the listener is read (DescribeListeners) and the test rule apart.
+The test rule is changed as the main one is (elbv2.weighted_actions): only the forward's
+target groups and weights are sent, so its conditions and priority stay as they are,
+its stickiness and every other action are sent back as read (README rule 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from neuraltrade_deploy.aws.elbv2 import (
+    ResolvedTraffic,
+    WeightedRouter,
+    check_weights,
+    find_rule,
+    weighted_actions,
+)
+from neuraltrade_deploy.aws.errors import translate
+from neuraltrade_deploy.core.errors import ResourceNotFound
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2.type_defs import ActionOutputTypeDef
+
+    from neuraltrade_deploy.aws.clients import AwsClients
+
+Actions = list["ActionOutputTypeDef"]
+
+
+class TestRuleRouter(WeightedRouter):
+    """WeightedRouter and the test rule; `resolved.test_rule_arn` must be set."""
+
+    __test__ = False  # a router, not a pytest test class
+
+    def __init__(self, clients: AwsClients, resolved: ResolvedTraffic) -> None:
+        super().__init__(clients, resolved)
+        if not resolved.test_rule_arn:
+            raise ValueError("TestRuleRouter needs traffic.test_rule")
+        self._test_rule = resolved.test_rule_arn
+
+    def read_routes(self) -> tuple[dict[str, int], dict[str, int] | None]:
+        main, test = self._both()
+        return self.percent(main), self.percent(test)
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        """One ModifyRule on the test rule, after reading its actions (DescribeRules)."""
+        actions = weighted_actions(self._test_actions(), check_weights(weights, self._pair))
+        try:
+            self._clients.elbv2.modify_rule(RuleArn=self._test_rule, Actions=actions)
+        except Exception as err:
+            raise translate(err, action=f"ModifyRule on {self._test_rule}") from err
+
+    def _test_actions(self) -> Actions:
+        rule = find_rule(self._clients, self._test_rule)
+        if rule is None:
+            raise ResourceNotFound(f'listener rule "{self._test_rule}" does not exist')
+        return list(rule.get("Actions", []))
+
+    def _both(self) -> tuple[Actions, Actions]:
+        main = self._resolved.rule_arn
+        if not main:  # `listener:`: its default actions come from DescribeListeners
+            return self._actions(), self._test_actions()
+        arns = [main, self._test_rule]
+        try:
+            rules = self._clients.elbv2.describe_rules(RuleArns=arns)["Rules"]
+        except Exception as err:
+            raise translate(err, action=f"DescribeRules {' '.join(arns)}") from err
+        found = {rule.get("RuleArn"): list(rule.get("Actions", [])) for rule in rules}
+        missing = [arn for arn in arns if arn not in found]
+        if missing:
+            raise ResourceNotFound(f'listener rule "{missing[0]}" does not exist')
+        return found[main], found[self._test_rule]
