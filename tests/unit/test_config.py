@@ -467,6 +467,13 @@ def test_the_projects_deploy_yaml_loads_with_both_services() -> None:
     assert [s.weight for s in api.steps] == [10, 50, 100]
     assert api.smoke_production[0].headers == {"Authorization": "Bearer ${SMOKE_TOKEN}"}
     assert api.traffic.listener_rule != ws.traffic.listener_rule
+    # the api's canary smoke goes through its test route: the production host, X-Canary: 1
+    test_rule, rule = api.traffic.test_rule, api.traffic.listener_rule
+    assert test_rule and rule and test_rule != rule
+    assert test_rule.rsplit("/", 1)[0] == rule.rsplit("/", 1)[0]  # on the same listener
+    (canary_check,) = api.smoke_canary
+    assert canary_check.url == api.smoke_production[0].url
+    assert canary_check.headers == {"X-Canary": "1"}
 
 
 # ---------------------------------------------------------------- fuzz: never a traceback
