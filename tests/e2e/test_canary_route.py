@@ -88,6 +88,10 @@ def test_canary_smoke_reaches_the_canary_by_its_route_before_any_production_weig
     after = route_rule(deployer)
     assert (after["Conditions"], after["Priority"]) == (before["Conditions"], before["Priority"])
     assert header_request_group(deployer) == canary_tg
+    status = deployer.run("status", "--json")
+    assert status.status == 0, status.stderr[-2000:]
+    view = json.loads(status.stdout)["services"]["api"]
+    assert view["test_rule"] == {"stable": 0, "canary": 100}
 
     result = deployer.run("promote")
     assert result.status == 0, result.stderr[-2000:]
