@@ -20,13 +20,15 @@ from neuraltrade_deploy.aws.elbv2 import (
     WeightedRouter,
     check_weights,
     find_rule,
+    listener_arn_of_rule,
     weighted_actions,
 )
 from neuraltrade_deploy.aws.errors import translate
 from neuraltrade_deploy.core.errors import ResourceNotFound
+from neuraltrade_deploy.core.plan import Traffic
 
 if TYPE_CHECKING:
-    from types_boto3_elbv2.type_defs import ActionOutputTypeDef
+    from types_boto3_elbv2.type_defs import ActionOutputTypeDef, RuleTypeDef
 
     from neuraltrade_deploy.aws.clients import AwsClients
 
@@ -76,3 +78,29 @@ class TestRuleRouter(WeightedRouter):
         if missing:
             raise ResourceNotFound(f'listener rule "{missing[0]}" does not exist')
         return found[main], found[self._test_rule]
+
+
+def route_findings(
+    clients: AwsClients, traffic: Traffic, rule: RuleTypeDef, key: str
+) -> tuple[list[str], list[str]]:
+    """`validate --aws` on the test rule as DescribeRules gave it: (problems, warnings).
+    A rule without a condition matches every request it sees (a problem); one on the
+    main rule's listener at a later priority loses every request both match to the
+    weights (a warning: their conditions may not overlap)."""
+    where, arn = f"{key}.test_rule", str(rule.get("RuleArn", ""))
+    problems = []
+    if not rule.get("Conditions"):
+        problems.append(
+            f"{where}: {arn} has no condition; give it one that only test requests match "
+            "(http-header X-Canary: 1, or a listener port)"
+        )
+    main = find_rule(clients, traffic.listener_rule) if traffic.listener_rule else None
+    if main is None or listener_arn_of_rule(arn) != listener_arn_of_rule(main["RuleArn"]):
+        return problems, []
+    if int(rule.get("Priority", 0)) > int(main.get("Priority", 0)):
+        return problems, [
+            f"{where}: priority {rule.get('Priority')} comes after listener_rule's "
+            f"{main.get('Priority')}: requests both match go by the weights, not to the "
+            "canary; give the test rule the lower number"
+        ]
+    return problems, []

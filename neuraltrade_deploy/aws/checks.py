@@ -14,6 +14,7 @@ from time import time
 from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.alarm_data import insufficient_data_alarms
+from neuraltrade_deploy.aws.canary_route import route_findings
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
 from neuraltrade_deploy.aws.default_rule import default_rule_problem
@@ -204,11 +205,11 @@ class _Checker:
         rule = self._rule(f"{key}.test_rule", service.traffic.test_rule)[0]
         if rule is None:
             return
-        if not rule.get("Conditions"):
-            self.add(
-                f"{key}.test_rule: {rule.get('RuleArn')} has no condition; give it one that "
-                "only test requests match (http-header X-Canary: 1, or a listener port)"
-            )
+        problems, warnings = route_findings(self.clients, service.traffic, rule, key)
+        for line in problems:
+            self.add(line)
+        for line in warnings:
+            self.warn(line)
         if len(groups) == len(TG_FIELDS):
             self._forward(list(rule.get("Actions", [])), groups, f"{key}.test_rule")
 

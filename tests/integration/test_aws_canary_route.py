@@ -174,6 +174,29 @@ def test_validate_aws_checks_the_test_rule(
     assert line.startswith(f"{key}: forwards traffic to nt-ws-stable, which is neither")
 
 
+def test_validate_aws_warns_of_a_test_rule_matched_after_the_main_rule(
+    clients: AwsClients, ecs_world: World, elb: Any
+) -> None:
+    world = ecs_world
+    key = "services.api.traffic.test_rule"
+    lines = check_resources(clients, deploy_config(world, test_rule=world.sticky_rule_arn))
+    assert [line for line in lines if line.startswith(f"warning: {key}")] == [
+        f"warning: {key}: priority 20 comes after listener_rule's 10: requests both match "
+        "go by the weights, not to the canary; give the test rule the lower number"
+    ]
+    first = elb.create_rule(
+        ListenerArn=world.listener_arn,
+        Priority=5,
+        Conditions=[
+            {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary",
+                                                          "Values": ["1"]}},
+        ],
+        Actions=[{"Type": "forward", "TargetGroupArn": world.stable_tg}],
+    )["Rules"][0]["RuleArn"]  # fmt: skip
+    lines = check_resources(clients, deploy_config(world, test_rule=first))
+    assert [line for line in lines if key in line] == []
+
+
 def test_validate_aws_refuses_a_test_rule_without_a_condition(
     clients: AwsClients, ecs_world: World, elb: Any
 ) -> None:
