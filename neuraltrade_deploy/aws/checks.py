@@ -14,6 +14,7 @@ from time import time
 from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.alarm_data import insufficient_data_alarms
+from neuraltrade_deploy.aws.canary_route import route_findings
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
 from neuraltrade_deploy.aws.default_rule import default_rule_problem
@@ -36,7 +37,11 @@ from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
-    from types_boto3_elbv2.type_defs import ActionOutputTypeDef, TargetGroupTypeDef
+    from types_boto3_elbv2.type_defs import (
+        ActionOutputTypeDef,
+        RuleTypeDef,
+        TargetGroupTypeDef,
+    )
 
 WARNING_PREFIX = "warning: "
 TG_FIELDS = ("stable_target_group", "canary_target_group")
@@ -155,6 +160,8 @@ class _Checker:
             self.stable_tg[where] = str(groups["stable_target_group"]["TargetGroupArn"])
         found_all = len(groups) == sum(1 for f in TG_FIELDS if getattr(traffic, f))
         self._routing(service, groups, key, check_forward=found_all)
+        if traffic.test_rule and traffic.mode == "weighted":
+            self._test_rule(service, groups, key)
 
     def _routing(
         self,
@@ -168,7 +175,8 @@ class _Checker:
         the load balancer our target groups belong to."""
         traffic = service.traffic
         field = "listener_rule" if traffic.listener_rule else "listener"
-        actions, listener_arn = self._rule(f"{key}.{field}", traffic.listener_rule)
+        rule, listener_arn = self._rule(f"{key}.{field}", traffic.listener_rule)
+        actions = list(rule.get("Actions", [])) if rule is not None else None
         listener_arn = listener_arn or traffic.listener
         if listener_arn is None:
             return
@@ -192,10 +200,25 @@ class _Checker:
             self._forward(actions, groups, f"{key}.{field}")
             self._sticky(actions, service, f"{key}.{field}")
 
-    def _rule(
-        self, key: str, rule_arn: str | None
-    ) -> tuple[list[ActionOutputTypeDef] | None, str | None]:
-        """(the rule's actions, its listener's ARN); (None, None) when there is no rule."""
+    def _test_rule(
+        self, service: ServiceConfig, groups: Mapping[str, TargetGroupTypeDef], key: str
+    ) -> None:
+        """`test_rule`: exists, is no default rule, has a condition of its own (a rule
+        without one would match every request it sees) and forwards to our groups only."""
+        rule = self._rule(f"{key}.test_rule", service.traffic.test_rule)[0]
+        if rule is None:
+            return
+        problems, warnings = route_findings(self.clients, service.traffic, rule, key)
+        for line in problems:
+            self.add(line)
+        for line in warnings:
+            self.warn(line)
+        if len(groups) == len(TG_FIELDS):
+            self._forward(list(rule.get("Actions", [])), groups, f"{key}.test_rule")
+
+    def _rule(self, key: str, rule_arn: str | None) -> tuple[RuleTypeDef | None, str | None]:
+        """(the rule, its listener's ARN); (None, None) when there is no rule (or it is
+        unfit: each problem is added)."""
         if not rule_arn:
             return None, None
         try:
@@ -211,7 +234,7 @@ class _Checker:
         if problem:
             self.add(problem)
             return None, None
-        return list(rule.get("Actions", [])), listener_arn
+        return rule, listener_arn
 
     def _forward(
         self,

@@ -34,17 +34,16 @@ def default_rule_problem(key: str, rule: RuleTypeDef, listener_arn: str) -> str 
 
 
 def refuse_default_rule(clients: AwsClients, traffic: Traffic, *, where: str) -> None:
-    """ConfigError (exit 2) when `traffic.listener_rule` is its listener's default rule.
+    """ConfigError (exit 2) when `traffic.listener_rule` (or `traffic.test_rule`, the
+    canary's own route) is its listener's default rule.
 
-    One DescribeRules; for the start of a deployment, before anything changes:
+    One DescribeRules per rule set; for the start of a deployment, before anything changes:
     `refuse_default_rule(clients, plan.traffic, where=f"services.{plan.name}.traffic")`.
     A rule that does not exist is left to `resolve_traffic` to report."""
-    if not traffic.listener_rule:
-        return
-    rule = find_rule(clients, traffic.listener_rule)
-    if rule is None:
-        return
-    key = f"{where}.listener_rule"
-    problem = default_rule_problem(key, rule, listener_arn_of_rule(traffic.listener_rule))
-    if problem:
-        raise ConfigError(problem)
+    for field, arn in (("listener_rule", traffic.listener_rule), ("test_rule", traffic.test_rule)):
+        rule = find_rule(clients, arn) if arn else None
+        if arn is None or rule is None:
+            continue
+        problem = default_rule_problem(f"{where}.{field}", rule, listener_arn_of_rule(arn))
+        if problem:
+            raise ConfigError(problem)

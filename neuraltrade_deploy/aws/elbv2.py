@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
+from neuraltrade_deploy.aws.target_health import read_target_health
 from neuraltrade_deploy.core.errors import AwsError, ResourceNotFound
-from neuraltrade_deploy.core.observation import TargetHealth
+from neuraltrade_deploy.core.observation import Routes, TargetHealth
 from neuraltrade_deploy.core.plan import Traffic
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
         ListenerTypeDef,
         RuleTypeDef,
         TargetGroupTypeDef,
-        TargetHealthDescriptionTypeDef,
     )
 
     # What Describe* gives (Output) or what we made to send: forward_action reads both.
@@ -41,6 +41,7 @@ class ResolvedTraffic:
     stable_tg_arn: str
     canary_tg_arn: str | None
     rule_arn: str | None = None
+    test_rule_arn: str | None = None  # `traffic.test_rule`: the canary's own route
 
 
 def listener_arn_of_rule(rule_arn: str) -> str:
@@ -111,12 +112,17 @@ def resolve_traffic(
     listener = find_listener(clients, listener_arn)
     if listener is None:
         raise ResourceNotFound(f'{key}: listener "{listener_arn}" does not exist')
+    if traffic.test_rule and find_rule(clients, traffic.test_rule) is None:
+        raise ResourceNotFound(
+            f'{where}.test_rule: listener rule "{traffic.test_rule}" does not exist'
+        )
     return ResolvedTraffic(
         listener_arn=listener_arn,
         load_balancer_arn=str(listener["LoadBalancerArn"]),
         stable_tg_arn=stable,
         canary_tg_arn=canary,
         rule_arn=traffic.listener_rule,
+        test_rule_arn=traffic.test_rule,
     )
 
 
@@ -144,15 +150,23 @@ class WeightedRouter:
         return self._resolved.rule_arn or self._resolved.listener_arn
 
     def read_weights(self) -> dict[str, int]:
-        return self.read_forward()[0]
+        """Percentages; both configured target groups always appear (0 when absent), and a
+        foreign target group in the forward appears too, so a caller can notice it."""
+        return self.read_routes().main
 
-    def read_forward(self) -> tuple[dict[str, int], int | None]:
-        """Percentages (both configured target groups always appear, 0 when absent, and a
-        foreign one in the forward too, so a caller can notice it) and the stickiness."""
-        action = forward_action(self._actions())
+    def read_routes(self) -> Routes:
+        """The main route's weights and stickiness, and no test rule
+        (canary_route.TestRuleRouter has one)."""
+        actions = self._actions()
+        return Routes(self.percent(actions), None, sticky_seconds(forward_action(actions)))
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        raise ValueError("no traffic.test_rule is configured")
+
+    def percent(self, actions: Sequence[AnyAction]) -> dict[str, int]:
         weights = dict.fromkeys(self._pair, 0)
-        weights.update(forward_weights(action))
-        return weights, sticky_seconds(action)
+        weights.update(forward_weights(forward_action(actions)))
+        return weights
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         wanted = check_weights(weights, self._pair)
@@ -196,23 +210,19 @@ class ReplicasRouter:
     def read_weights(self) -> dict[str, int]:
         return {self._resolved.stable_tg_arn: 100}
 
-    def read_forward(self) -> tuple[dict[str, int], int | None]:
-        """No stickiness to wait for: the canary's tasks are in the stable group."""
-        return self.read_weights(), None
-
     def set_weights(self, weights: Mapping[str, int]) -> None:
         raise ValueError("replicas mode has no weights to set; the task counts are the split")
 
+    def read_routes(self) -> Routes:
+        """No test rule (config refuses it in replicas mode) and no stickiness to wait
+        for: the canary's tasks are in the stable group."""
+        return Routes(self.read_weights())
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        raise ValueError("replicas mode has no test rule")
+
     def target_health(self, target_group_arn: str) -> TargetHealth:
         return read_target_health(self._clients, target_group_arn)
-
-
-def read_target_health(clients: AwsClients, target_group_arn: str) -> TargetHealth:
-    try:
-        response = clients.elbv2.describe_target_health(TargetGroupArn=target_group_arn)
-    except Exception as err:
-        raise translate(err, action=f"DescribeTargetHealth {target_group_arn}") from err
-    return target_health_of(response.get("TargetHealthDescriptions", []))
 
 
 def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str, int]:
@@ -295,20 +305,3 @@ def _resendable(action: ActionOutputTypeDef) -> ActionTypeDef:
     if oidc is not None and "ClientSecret" not in oidc:
         copy["AuthenticateOidcConfig"] = {**oidc, "UseExistingClientSecret": True}
     return copy
-
-
-def target_health_of(descriptions: Sequence[TargetHealthDescriptionTypeDef]) -> TargetHealth:
-    healthy, problems = 0, []
-    for description in descriptions:
-        health = description.get("TargetHealth", {})
-        state = health.get("State", "unknown")
-        if state == "healthy":
-            healthy += 1
-            continue
-        target = description.get("Target", {})
-        where = str(target.get("Id", "?"))
-        if "Port" in target:
-            where += f":{target['Port']}"
-        reason = health.get("Reason")
-        problems.append(f"{where} {state} ({reason})" if reason else f"{where} {state}")
-    return TargetHealth(healthy=healthy, total=len(descriptions), problems=tuple(problems))

@@ -12,7 +12,7 @@ import click
 
 from neuraltrade_deploy.core.decision import Action, Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus
-from neuraltrade_deploy.core.observation import AlarmReading, ServiceState, SmokeOutcome
+from neuraltrade_deploy.core.observation import AlarmReading, Routes, ServiceState, SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.shell.clock import FakeClock
@@ -52,7 +52,7 @@ def simulated(
     """The in-memory AWS, seeded from what preflight read (reading only what it did not)."""
     faults = Calls()
     ecs = sim_ecs(plan, real, faults, services_now(plan, real, reads))
-    weights, sticky = weights_now(plan, real, reads)
+    routes = routes_now(plan, real, reads)
     alarms = SimAlarms(faults, plan.alarms)
     reading = alarms_now(plan, real, reads)
     if reading is not None:
@@ -61,8 +61,10 @@ def simulated(
     store = MemoryStore(faults)
     if stored is not None:
         store.items[plan.key] = stored
-    router = SimRouter(ecs, faults, weights, weighted=plan.traffic.weighted)
-    router.sticky_seconds = sticky  # the dry run shows the sticky wait a promote would make
+    router = SimRouter(
+        ecs, faults, routes.main, weighted=plan.traffic.weighted, test_weights=routes.test
+    )
+    router.sticky_seconds = routes.sticky  # the dry run shows the sticky wait a promote makes
     canary_group = real.canary_target_group or ""
 
     def smoke(target: str) -> SmokeOutcome:
@@ -124,16 +126,12 @@ def services_now(plan: ServiceConfig, real: Ports, reads: Reads) -> Mapping[str,
     return real.ecs.describe_services(plan.cluster, names)
 
 
-def weights_now(
-    plan: ServiceConfig, real: Ports, reads: Reads
-) -> tuple[dict[str, int], int | None]:
-    """The rule's weights by target group and its stickiness (preflight read them for a
-    start)."""
+def routes_now(plan: ServiceConfig, real: Ports, reads: Reads) -> Routes:
+    """The routes by target group, with the test rule's and the stickiness (preflight
+    read them for a start)."""
     if not plan.traffic.weighted:
-        return {real.stable_target_group: 100}, None
-    if reads.rule_weights is None or reads.weights is None:
-        return real.router.read_forward()
-    return dict(reads.rule_weights), reads.weights.sticky_seconds
+        return Routes({real.stable_target_group: 100})
+    return reads.routes if reads.routes is not None else real.router.read_routes()
 
 
 def alarms_now(plan: ServiceConfig, real: Ports, reads: Reads) -> AlarmReading | None:

@@ -17,7 +17,7 @@ from neuraltrade_deploy.core.rollback import rolling_back
 from neuraltrade_deploy.core.sticky import describe as sticky_describe
 from neuraltrade_deploy.reporting.judgement import status_lines
 from neuraltrade_deploy.shell.compose import aws_ports
-from neuraltrade_deploy.shell.observe import read_weights
+from neuraltrade_deploy.shell.observe import read_routes
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def service_view(
     services = ports.ecs.describe_services(plan.cluster, [plan.service, canary_name])
     stable, canary = services[plan.service], services[canary_name]
     weighted = plan.traffic.weighted
-    weights = read_weights(ports) if weighted else None
+    weights, test_weights = read_routes(ports) if weighted else (None, None)
     stable_targets = ports.router.target_health(ports.stable_target_group)
     canary_targets = (
         ports.router.target_health(ports.canary_target_group)
@@ -74,6 +74,7 @@ def service_view(
         stable=stable,
         canary=canary,
         weights=weights,
+        test_weights=test_weights,
         stable_targets=stable_targets,
         canary_targets=canary_targets,
     )
@@ -84,6 +85,12 @@ def service_view(
             {"stable": weights.stable, "canary": weights.canary, "sticky": weights.sticky_seconds}
             if weights
             else {"canary_share": share(stable.running, canary.running if canary.exists else 0)}
+        ),
+        # `traffic.test_rule`, the canary's own route (None: none configured)
+        "test_rule": (
+            {"stable": test_weights.stable, "canary": test_weights.canary}
+            if test_weights
+            else None
         ),
         "stable": {
             "task_definition": stable.task_definition,
@@ -201,6 +208,9 @@ def render(view: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"  canary share: {weights['canary_share']}% of running tasks")
+    test = view.get("test_rule")
+    if test:
+        lines.append(f"  test rule: stable {test['stable']}% / canary {test['canary']}%")
     st = view["stable"]
     lines.append(
         f"  stable: {st['task_definition']} {st['running']}/{st['desired']} running, "

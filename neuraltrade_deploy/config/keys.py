@@ -254,6 +254,17 @@ SECTIONS: dict[str, dict[str, Field]] = {
             Text("a listener ARN", rf"^{_ELB_ARN}listener/app/[^/\s]+/[^/\s]+/[^/\s]+$"),
             "The listener whose default action carries the weights; or give `listener_rule`.",
         ),
+        "test_rule": Field(
+            Text(
+                "a listener rule ARN (listener rules have no names)",
+                rf"^{_ELB_ARN}listener-rule/app/[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$",
+            ),
+            "Weighted mode only: a listener rule with its own condition (e.g. http-header"
+            " X-Canary: 1) that nt-deploy points 100% at the canary target group once the"
+            " canary is healthy, before its canary smoke checks, and back 100% at the stable"
+            " one before the canary is removed: the canary's own route, as CodeDeploy's test"
+            " listener. Neither `listener_rule` nor the listener's default rule.",
+        ),
         "stable_target_group": Field(TARGET_GROUP, "Target group of the stable service.", True),
         "canary_target_group": Field(
             TARGET_GROUP, "Target group of the canary service; required in weighted mode."

@@ -163,6 +163,7 @@ def _service(
             canary_target_group=traffic.get("canary_target_group"),
             listener_rule=traffic.get("listener_rule"),
             listener=traffic.get("listener"),
+            test_rule=traffic.get("test_rule"),
         ),
         alarms=tuple(alarms),
         alarms_insufficient_data=got.get(

@@ -117,12 +117,35 @@ def _check_traffic(
             "is not used in replicas mode",
             "remove it (the canary joins stable_target_group), or set mode: weighted",
         )
+    _check_test_rule(raw, got, path, problems)
     stable, canary = got.get("stable_target_group"), got.get("canary_target_group")
     if stable and canary and _target_group_name(stable) == _target_group_name(canary):
         problems.add(
             f"{path}.canary_target_group",
             f"{show(canary)} is the stable target group",
             "the canary needs a target group of its own",
+        )
+
+
+def _check_test_rule(
+    raw: Mapping[str, Any], got: Mapping[str, Any], path: str, problems: Problems
+) -> None:
+    """`test_rule` is a second rule of weighted mode: not the rule the weights are on.
+    (That it is not the listener's default rule needs AWS: validate --aws and the start.)"""
+    if "test_rule" not in raw:
+        return
+    if got.get("mode") == "replicas":
+        problems.add(
+            f"{path}.test_rule",
+            "is not used in replicas mode",
+            "remove it (the canary shares the stable target group), or set mode: weighted",
+        )
+    elif raw.get("test_rule") == raw.get("listener_rule"):
+        problems.add(
+            f"{path}.test_rule",
+            "is the listener_rule itself",
+            "give a rule of its own, with a condition only test requests match "
+            "(e.g. http-header X-Canary: 1)",
         )
 
 

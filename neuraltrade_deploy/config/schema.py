@@ -41,6 +41,10 @@ _SECTION_RULES: dict[str, dict[str, Any]] = {
                 "then": {"not": {"required": ["canary_target_group"]}},
                 "else": {"required": ["canary_target_group"]},
             },
+            {
+                "if": {"properties": {"mode": {"const": "replicas"}}, "required": ["mode"]},
+                "then": {"not": {"required": ["test_rule"]}},
+            },
         ]
     },
 }

@@ -73,6 +73,22 @@ class SetWeights:
 
 
 @dataclass(frozen=True)
+class SetTestRoute:
+    """`traffic.test_rule` 100% on the canary target group (canary 100) or back 100% on
+    the stable one (canary 0): an end state, one ModifyRule."""
+
+    canary: int
+
+    @property
+    def stable(self) -> int:
+        return 100 - self.canary
+
+    def describe(self) -> str:
+        group = "canary" if self.canary else "stable"
+        return f"point the test listener rule 100% at the {group} target group"
+
+
+@dataclass(frozen=True)
 class UpdateStable:
     task_definition: str
 
@@ -113,6 +129,7 @@ Action = (
     | CreateCanary
     | ScaleCanary
     | SetWeights
+    | SetTestRoute
     | UpdateStable
     | DeleteCanary
     | SuspendScaleIn

@@ -33,6 +33,8 @@ class Event(StrEnum):
     OLD_CANARY_REMOVING = "old_canary_removing"
     WAITING_FOR_CANARY = "waiting_for_canary"
     CANARY_HEALTHY = "canary_healthy"
+    TEST_ROUTE_TO_CANARY = "test_route_to_canary"
+    TEST_ROUTE_TO_STABLE = "test_route_to_stable"
     WAITING_FOR_SMOKE = "waiting_for_smoke"
     CANARY_SMOKE_OWED = "canary_smoke_owed"
     CANARY_SMOKE_PASSED = "canary_smoke_passed"

@@ -10,6 +10,7 @@ from neuraltrade_deploy.core.autoscaling import (
     stable_scaling_up,
     suspend_at_start,
 )
+from neuraltrade_deploy.core.canary_route import pointing_route, route_pending, route_seen
 from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
@@ -109,14 +110,26 @@ def canary_waiting(
     if health.state == "failed":
         return start_rollback(plan, record, obs, now, health.reason)
     if health.healthy and not actions:
-        if not record.canary_smoke_passed:
-            moved = record.moved(Phase.CANARY_SMOKE, now, health.reason, smoke_due="canary")
-        else:
-            moved = record.moved(Phase.SHIFTING, now, health.reason)
-        return Decision(moved, event=Event.CANARY_HEALTHY, reasons=(health.reason,))
+        return canary_ready(plan, record, obs, now, health.reason)
     why = f"canary not healthy within {plan.timeouts.healthy:g}s: {health.reason}"
     waiting = Decision(record, actions, event=Event.WAITING_FOR_CANARY, reasons=(health.reason,))
     return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, waiting)
+
+
+def canary_ready(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float, healthy: str
+) -> Decision:
+    """The canary has healthy targets: the test rule on it (read back) before its canary
+    smoke checks, which may go through it; then the smoke, or the weights."""
+    if route_pending(plan, obs, 100):
+        why = f"test rule never read back 100% canary ({route_seen(obs)}): another writer?"
+        pointing = pointing_route(record, obs, 100)
+        return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, pointing)
+    if not record.canary_smoke_passed:
+        moved = record.moved(Phase.CANARY_SMOKE, now, healthy, smoke_due="canary")
+    else:
+        moved = record.moved(Phase.SHIFTING, now, healthy)
+    return Decision(moved, event=Event.CANARY_HEALTHY, reasons=(healthy,))
 
 
 def canary_missing(
@@ -153,7 +166,10 @@ def shifting(
 ) -> Decision:
     target = record.target_weight
     if target > 0 and not record.canary_smoke_passed:  # README rule 1, whatever the record says
-        moved = record.moved(Phase.CANARY_SMOKE, now, "canary smoke owed", smoke_due="canary")
+        if plan.traffic.test_rule:  # by CANARY_WAITING: the test rule on the canary first
+            moved = record.moved(Phase.CANARY_WAITING, now, "canary smoke owed")
+        else:
+            moved = record.moved(Phase.CANARY_SMOKE, now, "canary smoke owed", smoke_due="canary")
         return Decision(moved, event=Event.CANARY_SMOKE_OWED)
     health = baking_health(obs.canary, record.task_definition)
     if health.state == "failed":
@@ -313,9 +329,22 @@ def promoting_return(
     return Decision(moved, event=Event.CLEANUP, reasons=sticky_announced(plan, moved, now))
 
 
+def route_home(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision | None:
+    """The test rule back 100% on stable before the canary goes (a test request to a
+    canary that is gone gets a 503), retried for `timeouts.promote`; None: done."""
+    if not route_pending(plan, obs, 0) or now - record.phase_started_at > plan.timeouts.promote:
+        return None
+    return pointing_route(record, obs, 0)
+
+
 def cleanup(
     plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
+    route = route_home(plan, record, obs, now)
+    if route is not None:
+        return route
     held, record, ended = sticky_hold(plan, record, obs, now)  # sticky clients first
     if held is not None:
         return held
@@ -323,6 +352,8 @@ def cleanup(
     if removal:
         return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=ended)
     message = f"promoted {record.image} ({record.task_definition})"
+    if route_pending(plan, obs, 0):
+        message += f"; test rule {plan.traffic.test_rule} left at {route_seen(obs)}, not 100/0"
     if canary_draining(obs):
         if now - record.phase_started_at <= plan.timeouts.promote:
             return Decision(record, event=Event.WAITING_FOR_CANARY_REMOVAL)

@@ -79,10 +79,11 @@ def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
         )
 
 
-def check_forward(plan: ServiceConfig, weights: Weights) -> None:
-    """The rule forwards to our two target groups only: a third is someone else's traffic."""
+def check_forward(plan: ServiceConfig, weights: Weights, rule: str | None = None) -> None:
+    """The rule (the main one, or `rule`: the test rule) forwards to our two target groups
+    only: a third is someone else's traffic."""
     if weights.foreign:
-        where = plan.traffic.listener_rule or plan.traffic.listener
+        where = rule or plan.traffic.listener_rule or plan.traffic.listener
         raise ConfigError(
             f"services.{plan.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
             "which is neither the stable nor the canary target group"

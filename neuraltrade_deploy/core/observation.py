@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from neuraltrade_deploy.core.judgement import Window
 
@@ -98,6 +98,17 @@ class AlarmReading:
         return tuple(n for n, s in self.states.items() if s.state == "INSUFFICIENT_DATA")
 
 
+class Routes(NamedTuple):
+    """One read of the traffic router (one DescribeRules when both routes are rules):
+    target group ARN -> weight of the main route's forward, of `traffic.test_rule`'s
+    (None: no test rule), and the main forward's target-group stickiness (its
+    DurationSeconds when enabled, None when off)."""
+
+    main: dict[str, int]
+    test: dict[str, int] | None = None
+    sticky: int | None = None
+
+
 @dataclass(frozen=True)
 class Weights:
     """The forward action as read from the load balancer."""
@@ -153,6 +164,9 @@ class Observation:
     fired_since: tuple[str, ...] | None = None  # alarms that entered ALARM since the step began
     history_error: str | None = None
     weights: Weights | None = None
+    # `traffic.test_rule`'s forward, read in the same call as `weights` (None: no test
+    # rule, or not read this tick); README rule 2 holds for it as for the main rule
+    test_weights: Weights | None = None
     canary_targets: TargetHealth | None = None
     stable_targets: TargetHealth | None = None
     smoke: SmokeOutcome | None = None

@@ -73,8 +73,16 @@ def starting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs(alarms=bool(plan.alarms), scaling=not record.scale_in_before)
 
 
+def has_test_rule(plan: ServiceConfig) -> bool:
+    """A `traffic.test_rule` to point at the canary (and back): its weights come in the
+    same DescribeRules call as the main rule's."""
+    return bool(plan.traffic.test_rule)
+
+
 def canary_waiting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms), canary_targets=weighted(plan))
+    return Needs(
+        alarms=bool(plan.alarms), canary_targets=weighted(plan), weights=has_test_rule(plan)
+    )
 
 
 def canary_smoke_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
@@ -109,9 +117,13 @@ def promoting_return_needs(plan: ServiceConfig, record: DeploymentRecord) -> Nee
 
 
 def cleanup_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    """While sticky clients are waited for: the canary group's health and RequestCount
-    (the shell reads them only before the wait's deadline)."""
-    return Needs(alarms=bool(plan.alarms), canary_idle=weighted(plan) and sticky_owed(record))
+    """The test rule's weights (back to stable first); while sticky clients are waited
+    for, the canary group's health and RequestCount (read only before the wait's deadline)."""
+    return Needs(
+        alarms=bool(plan.alarms),
+        weights=has_test_rule(plan),
+        canary_idle=weighted(plan) and sticky_owed(record),
+    )
 
 
 def rolling_back_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:

@@ -45,6 +45,8 @@ class Traffic:
     canary_target_group: str | None  # required in weighted mode
     listener_rule: str | None = None  # exactly one of listener_rule / listener
     listener: str | None = None
+    # weighted mode: a rule pointed 100% at the canary for its life (the canary's own route)
+    test_rule: str | None = None
 
     @property
     def weighted(self) -> bool:

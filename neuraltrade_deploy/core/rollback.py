@@ -4,6 +4,7 @@ at what is there, so a rollback picks up wherever the last one stopped."""
 from __future__ import annotations
 
 from neuraltrade_deploy.core.autoscaling import restore_at_end, stable_capacity, stable_short
+from neuraltrade_deploy.core.canary_route import pointing_route, route_pending, route_seen
 from neuraltrade_deploy.core.decision import (
     Action,
     CreateCanary,
@@ -11,6 +12,7 @@ from neuraltrade_deploy.core.decision import (
     DeleteCanary,
     Outcome,
     ScaleCanary,
+    SetTestRoute,
     SetWeights,
     UpdateStable,
 )
@@ -86,6 +88,9 @@ def rolling_back(
         )
     if record.weight != 0:
         record = sticky_noted(plan, record, obs, now).with_changes(weight=0)
+    route = route_back(plan, record, obs, now)
+    if route is not None:
+        return route
     held, record, ended = sticky_hold(plan, record, obs, now)  # sticky clients first
     if held is not None:
         return held
@@ -93,6 +98,19 @@ def rolling_back(
     if removal:
         return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=(*reasons, *ended))
     return rollback_settled(plan, record, obs, now)
+
+
+def route_back(
+    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+) -> Decision | None:
+    """`traffic.test_rule` back 100% on stable: after production traffic (the first
+    call), before the canary goes. None: nothing to do (no test rule, or on stable)."""
+    if not route_pending(plan, obs, 0):
+        return None
+    if timed_out(plan, record, now):
+        why = f"test rule never read back 100% stable ({route_seen(obs)})"
+        return rollback_waiting(plan, record, now, (), why)
+    return pointing_route(record, obs, 0)
 
 
 def stable_returning(
@@ -193,6 +211,8 @@ def undo_of(actions: tuple[Action, ...], record: DeploymentRecord | None) -> tup
     for action in actions:
         if isinstance(action, SetWeights) and action.canary > 0:
             undo.append(SetWeights(0))
+        elif isinstance(action, SetTestRoute) and action.canary > 0:
+            undo.append(SetTestRoute(0))
         elif isinstance(action, CreateCanary | ScaleCanary) and action.desired > 0:
             undo += [ScaleCanary(action.name, 0), DeleteCanary(action.name)]
         elif isinstance(action, UpdateStable) and record is not None:

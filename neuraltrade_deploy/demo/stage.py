@@ -2,8 +2,9 @@
 and the promise to take all of it down again, leaving no thread and no port behind.
 
 The world's load balancer carries production traffic (`RATE` requests per second
-from a traffic generator) the whole time; the smoke checks go through it
-(production) and straight to the canary group's tasks (canary). The second
+from a traffic generator) the whole time; the smoke checks go through it: the
+production ones by the api's rule, the canary ones by the canary's test route
+(`X-Canary: 1`, deploy.yaml `traffic.test_rule`), before any weight. The second
 release's image answers 5xx on `BAD_ERROR_RATE` of its requests."""
 
 from __future__ import annotations
@@ -68,7 +69,14 @@ class Stage:
         self.aws.live.traffic(RATE, host=HOST)
         self.seconds_to_start = time.monotonic() - started
         checks = {
-            "canary": [{"name": "canary-health", "url": balancer.group_url("nt-api-canary")}],
+            # through the ALB by the canary's test route (traffic.test_rule): X-Canary: 1
+            "canary": [
+                {
+                    "name": "canary-health",
+                    "url": f"{balancer.url}/health",
+                    "headers": {"Host": HOST, "X-Canary": "1"},
+                }
+            ],
             "production": [
                 {
                     "name": "health",
@@ -140,8 +148,8 @@ class Stage:
         say.field("", f"evaluated from ALB metrics, {METRIC_PERIOD}s periods (AWS: 60s)")
         say.field(
             "smoke checks",
-            f"{balancer.url}/health (production, via the ALB), "
-            f"{balancer.group_url('nt-api-canary')} (canary tasks)",
+            f"{balancer.url}/health via the ALB: production, and the canary by its "
+            "test route (X-Canary: 1, traffic.test_rule)",
         )
         say.field("deploy.yaml", str(self.deploy_yaml))
         bake = format_duration(self.request.bake)

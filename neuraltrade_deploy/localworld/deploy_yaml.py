@@ -64,6 +64,8 @@ def write_deploy_yaml(
             },
             "timeouts": {"healthy": "15s", "promote": "30s"},
         }
+        if service.test_rule_arn:  # the canary's own route (X-Canary: 1)
+            services[key]["traffic"]["test_rule"] = service.test_rule_arn
         if smoke and key in smoke:
             services[key]["smoke"] = dict(smoke[key])
     document: dict[str, Any] = {

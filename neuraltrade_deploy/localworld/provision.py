@@ -4,11 +4,13 @@
 LocalAws, or any endpoint): a VPC with two private and two public subnets, the
 tasks' and the ALB's security groups, the internet-facing ALB with an HTTP:80
 listener (default: fixed 404), per service a stable and a canary target group
-and a listener rule forwarding to the stable one, the ECS cluster, each service's
-task definition and stable FARGATE service (circuit breaker with rollback on),
-the seed's CloudWatch alarms (OK) with their SNS topics, and, on request, the
-state table. Then it waits, like Terraform's `wait_for_steady_state`, until every
-stable service runs its desired count with that many healthy targets.
+and a listener rule forwarding to the stable one (for the api also its canary
+test route: `X-Canary: 1`, matched first, forwarding to stable), the ECS
+cluster, each service's task definition and stable FARGATE service (circuit
+breaker with rollback on), the seed's CloudWatch alarms (OK) with their SNS
+topics, and, on request, the state table. Then it waits, like Terraform's
+`wait_for_steady_state`, until every stable service runs its desired count
+with that many healthy targets.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class WorldService:
     canary_target_group_arn: str
     listener_rule_arn: str
     desired_count: int
+    # the canary's test route (`traffic.test_rule`; the api only): "" when there is none
+    test_rule_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,9 +183,13 @@ def _service(
     elbv2, ecs = client("elbv2"), client("ecs")
     stable = resources.target_group(elbv2, f"nt-{key}-stable", network.vpc_id)
     canary = resources.target_group(elbv2, f"nt-{key}-canary", network.vpc_id)
+    priority = 10 * (index + 1)
     rule = resources.listener_rule(
-        elbv2, balancer.listener_arn, key, 10 * (index + 1), stable, canary, canary_in_rule
+        elbv2, balancer.listener_arn, key, priority, stable, canary, canary_in_rule
     )
+    test_rule = ""
+    if key == "api":  # 5 before the api's rule: matched first, as Terraform's priority 90
+        test_rule = resources.canary_test_rule(elbv2, balancer.listener_arn, priority - 5, stable)
     body = resources.task_definition_body(key, account_id, region)
     td_arn = ecs.register_task_definition(**body)["taskDefinition"]["taskDefinitionArn"]
     name = f"neuraltrade-{key}-production"
@@ -203,6 +211,7 @@ def _service(
         canary_target_group_arn=canary,
         listener_rule_arn=rule,
         desired_count=stable_count,
+        test_rule_arn=test_rule,
     )
 
 

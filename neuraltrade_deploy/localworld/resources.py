@@ -173,6 +173,31 @@ def listener_rule(
     return str(rule["Rules"][0]["RuleArn"])
 
 
+CANARY_HEADER = ("X-Canary", "1")  # the header of the canary's test route
+
+
+def canary_test_rule(elbv2: Any, listener_arn: str, priority: int, stable: str) -> str:
+    """The api's test route, as examples/terraform's `api_canary_test`: the api's host with
+    the header `X-Canary: 1`, at a priority before the api's rule (so matched first),
+    forwarding plainly to stable until nt-deploy points it at the canary
+    (deploy.yaml `traffic.test_rule`)."""
+    name, value = CANARY_HEADER
+    rule = elbv2.create_rule(
+        ListenerArn=listener_arn,
+        Priority=priority,
+        Conditions=[
+            {"Field": "host-header", "HostHeaderConfig": {"Values": [f"api.{DOMAIN}"]}},
+            {
+                "Field": "http-header",
+                "HttpHeaderConfig": {"HttpHeaderName": name, "Values": [value]},
+            },
+        ],
+        Actions=[{"Type": "forward", "TargetGroupArn": stable}],
+        Tags=_tags(Name="neuraltrade-api-canary-test"),
+    )
+    return str(rule["Rules"][0]["RuleArn"])
+
+
 def cluster(ecs: Any, name: str) -> str:
     created = ecs.create_cluster(
         clusterName=name,

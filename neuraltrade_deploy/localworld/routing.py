@@ -5,7 +5,10 @@ the HTTP server around it is `balancer.py`.
 
 - Rules are tried by priority; a rule matches when all its conditions do
   (`host-header`, `path-pattern`, `http-header`, `http-request-method`; `*` and `?`
-  wildcards, case-insensitive for hosts). No match: the listener's default action.
+  wildcards, case-insensitive for hosts; for `http-header` the name and the values
+  are case-insensitive, as the ELB docs say, and `*`/`?` are its only wildcards).
+  No match: the listener's default action. A header sent several times: only one
+  of its values is seen (AWS tries each in order).
 - `forward` to one group, or a weighted `ForwardConfig`: a group is drawn with
   probability weight / sum of weights, read from the rule as it is now, so a
   ModifyRule applies to the next request.
@@ -35,6 +38,7 @@ import base64
 import fnmatch
 import itertools
 import random
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -195,15 +199,21 @@ def _condition(
         )
         return any(fnmatch.fnmatchcase(path.split("?")[0], v) for v in values)
     if field == "http-header":
+        # ELB docs (HttpHeaderConfig): the name is case-insensitive, without wildcards; the
+        # values are compared case-insensitively, with `*` and `?` as the only wildcards
         config = condition.get("HttpHeaderConfig") or {}
         value = headers.get(str(config.get("HttpHeaderName", "")).lower())
-        return value is not None and any(
-            fnmatch.fnmatch(value, v) for v in config.get("Values") or []
-        )
+        return value is not None and any(_wildcard(value, v) for v in config.get("Values") or [])
     if field == "http-request-method":
         values = (condition.get("HttpRequestMethodConfig") or {}).get("Values") or []
         return method.upper() in values
     return False  # query-string, source-ip: not emulated
+
+
+def _wildcard(value: str, pattern: str) -> bool:
+    """ELB's match: `*` any run, `?` one character, anything else literal; any case."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL) is not None
 
 
 def _cookie(group: str, duration: float) -> str:

@@ -10,6 +10,7 @@ from neuraltrade_deploy.core.decision import (
     RegisterTaskDefinition,
     ScaleCanary,
     ScaleStable,
+    SetTestRoute,
     SetWeights,
     SuspendScaleIn,
     UpdateStable,
@@ -30,25 +31,11 @@ def perform(
         body = ports.build_task_definition(action.image)
         return ecs.register_task_definition(body, revision_tags(action.image, deployment_id))
     if isinstance(action, CreateCanary):
-        group = ports.canary_target_group if action.target_group == "canary" else None
-        return ecs.create_service(
-            ServiceCopy(
-                template=stable,
-                name=action.name,
-                task_definition=action.task_definition,
-                desired=action.desired,
-                target_group_arn=group or ports.stable_target_group,
-                template_target_group=ports.stable_target_group,
-                tags=canary_tags(deployment_id),
-            )
-        )
+        return create_canary(ports, action, stable, deployment_id)
     if isinstance(action, ScaleCanary):
         ecs.scale_service(plan.cluster, action.name, action.desired)
-    elif isinstance(action, SetWeights):
-        weights = {ports.stable_target_group: action.stable}
-        if ports.canary_target_group:
-            weights[ports.canary_target_group] = action.canary
-        ports.router.set_weights(weights)
+    elif isinstance(action, SetWeights | SetTestRoute):
+        route(ports, action)
     elif isinstance(action, UpdateStable):
         return ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
     elif isinstance(action, DeleteCanary):
@@ -58,3 +45,37 @@ def perform(
     elif isinstance(action, SuspendScaleIn) and ports.scaling is not None:
         ports.scaling.set_scale_in_suspended(plan.cluster, plan.service, action.suspended)
     return None
+
+
+def create_canary(
+    ports: Ports, action: CreateCanary, stable: ServiceState, deployment_id: str
+) -> ServiceState:
+    group = ports.canary_target_group if action.target_group == "canary" else None
+    return ports.ecs.create_service(
+        ServiceCopy(
+            template=stable,
+            name=action.name,
+            task_definition=action.task_definition,
+            desired=action.desired,
+            target_group_arn=group or ports.stable_target_group,
+            template_target_group=ports.stable_target_group,
+            tags=canary_tags(deployment_id),
+        )
+    )
+
+
+def route(ports: Ports, action: SetWeights | SetTestRoute) -> None:
+    """The main rule's weights, or the test rule's (README rule 2: only our two groups)."""
+    if isinstance(action, SetTestRoute):
+        ports.router.set_test_weights(pair_weights(ports, action.canary))
+        return
+    weights = {ports.stable_target_group: action.stable}
+    if ports.canary_target_group:
+        weights[ports.canary_target_group] = action.canary
+    ports.router.set_weights(weights)
+
+
+def pair_weights(ports: Ports, canary: int) -> dict[str, int]:
+    """Our two target groups at canary `canary`% (README rule 2: only they, adding to 100)."""
+    assert ports.canary_target_group, "a test rule needs the canary target group (weighted)"
+    return {ports.stable_target_group: 100 - canary, ports.canary_target_group: canary}

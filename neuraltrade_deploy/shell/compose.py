@@ -104,7 +104,7 @@ def aws_ports(
     from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
-    from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter, resolve_traffic
+    from neuraltrade_deploy.aws.elbv2 import resolve_traffic
     from neuraltrade_deploy.aws.start_checks import StartChecksAws
 
     build = (
@@ -112,7 +112,7 @@ def aws_ports(
     )
     clients = clients_for(config, options)
     resolved = resolve_traffic(clients, plan.traffic, where=f"services.{plan.name}.traffic")
-    router = (WeightedRouter if plan.traffic.weighted else ReplicasRouter)(clients, resolved)
+    router = router_for(plan, clients, resolved)
     smoke = smoke_runner(plan, environ)
     return Ports(
         ecs=EcsGatewayAws(clients),
@@ -129,6 +129,17 @@ def aws_ports(
         probes=IntervalProbes(smoke, plan.smoke_interval) if plan.smoke_interval else None,
         scaling=ScalingGatewayAws(clients),
     )
+
+
+def router_for(plan: ServiceConfig, clients: AwsClients, resolved: Any) -> Any:
+    """The traffic router of the plan's mode; with a `traffic.test_rule`, one that also
+    reads and points the canary's own route (aws/canary_route.py)."""
+    from neuraltrade_deploy.aws.canary_route import TestRuleRouter
+    from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter
+
+    if not plan.traffic.weighted:
+        return ReplicasRouter(clients, resolved)
+    return (TestRuleRouter if plan.traffic.test_rule else WeightedRouter)(clients, resolved)
 
 
 def metrics_reader(

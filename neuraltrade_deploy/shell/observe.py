@@ -15,6 +15,7 @@ from neuraltrade_deploy.core.observation import (
     CanaryIdle,
     Needs,
     Observation,
+    Routes,
     ScalingState,
     ServiceState,
     SmokeOutcome,
@@ -29,19 +30,30 @@ from neuraltrade_deploy.shell.ports import Ports
 @dataclass(frozen=True)
 class Reads:
     """What a preflight read: the services it described (by name), the alarms and the
-    weights when it read them (None: not read), those also as the rule has them (by
-    target group, for the dry run's copy of the rule)."""
+    router's routes when it read them (None: not read), as the router gave them (by
+    target group, also for the dry run's copy of the rules)."""
 
     services: Mapping[str, ServiceState]
     stable: ServiceState
     alarms: AlarmReading | None = None
-    weights: Weights | None = None
-    rule_weights: Mapping[str, int] | None = None
+    routes: Routes | None = None
 
 
 def read_weights(ports: Ports) -> Weights:
-    raw, sticky = ports.router.read_forward()
-    return weights_from(ports, raw, sticky)
+    return read_routes(ports)[0]
+
+
+def read_routes(ports: Ports) -> tuple[Weights, Weights | None]:
+    """The main rule's weights and the test rule's (None: no test rule), in one read."""
+    return weights_read(ports, ports.router.read_routes())
+
+
+def weights_read(ports: Ports, routes: Routes) -> tuple[Weights, Weights | None]:
+    """A router's read as the core reads it: the main route with its stickiness, and the
+    test rule's route."""
+    main = weights_from(ports, routes.main, routes.sticky)
+    test = weights_from(ports, routes.test) if routes.test is not None else None
+    return main, test
 
 
 def weights_from(ports: Ports, raw: Mapping[str, int], sticky: int | None = None) -> Weights:
@@ -73,13 +85,15 @@ def observe(
     window, metrics_error = analysis_window(plan, ports, record) if wanted.metrics else (None, None)
     fired, history_error = fired_since(plan, ports, record) if check_history else (None, None)
     sticky = wanted.canary_idle and ports.clock.now() < record.sticky_until
+    weights, test_weights = routes_now(ports, earlier) if wanted.weights else (None, None)
     return Observation(
         stable=services[plan.service],
         canary=services[record.canary_service],
         alarms=alarms_of(plan, ports, earlier) if wanted.alarms else None,
         fired_since=fired,
         history_error=history_error,
-        weights=weights_of(ports, earlier) if wanted.weights else None,
+        weights=weights,
+        test_weights=test_weights,
         canary_targets=(
             ports.router.target_health(ports.canary_target_group)
             if (wanted.canary_targets or sticky) and ports.canary_target_group
@@ -127,10 +141,10 @@ def alarms_of(plan: ServiceConfig, ports: Ports, earlier: Reads | None) -> Alarm
     return ports.alarms.read(plan.alarms)
 
 
-def weights_of(ports: Ports, earlier: Reads | None) -> Weights:
-    if earlier is not None and earlier.weights is not None:
-        return earlier.weights
-    return read_weights(ports)
+def routes_now(ports: Ports, earlier: Reads | None) -> tuple[Weights, Weights | None]:
+    if earlier is not None and earlier.routes is not None:
+        return weights_read(ports, earlier.routes)
+    return read_routes(ports)
 
 
 def analysis_window(

@@ -17,6 +17,7 @@ from neuraltrade_deploy.core.judgement import Window
 from neuraltrade_deploy.core.observation import (
     AlarmReading,
     Observation,
+    Routes,
     ScalingState,
     ServiceState,
     SmokeOutcome,
@@ -77,13 +78,17 @@ class TrafficRouter(Protocol):
         """Target group ARN -> weight of the forward action as it is now."""
         ...
 
-    def read_forward(self) -> tuple[dict[str, int], int | None]:
-        """The weights and, from the same read, the forward's target-group stickiness:
-        its DurationSeconds when enabled, None when off."""
-        ...
-
     def set_weights(self, weights: Mapping[str, int]) -> None:
         """One ModifyRule/ModifyListener call; conditions, priority and stickiness kept."""
+        ...
+
+    def read_routes(self) -> Routes:
+        """`read_weights()`, `traffic.test_rule`'s weights (None: no test rule) and the
+        main forward's stickiness, from one DescribeRules call when both are rules."""
+        ...
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        """One ModifyRule on the test rule; its conditions, priority and stickiness kept."""
         ...
 
     def target_health(self, target_group_arn: str) -> TargetHealth: ...

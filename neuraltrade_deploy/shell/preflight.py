@@ -10,7 +10,7 @@ from neuraltrade_deploy.core import gates
 from neuraltrade_deploy.core.decision import Intent
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.shell.observe import Reads, weights_from
+from neuraltrade_deploy.shell.observe import Reads, weights_read
 from neuraltrade_deploy.shell.ports import Ports
 
 log = structlog.get_logger("nt_deploy")
@@ -43,8 +43,10 @@ def preflight(
             log.warning("alarm_cannot_fire", problem=line)
         gates.check_canary_free(plan, services[plan.canary_service])
         if plan.traffic.weighted:
-            raw, sticky = ports.router.read_forward()
-            weights = weights_from(ports, raw, sticky)
+            routes = ports.router.read_routes()
+            weights, test_weights = weights_read(ports, routes)
             gates.check_forward(plan, weights)
-            return Reads(services, stable, reading, weights, raw)
+            if test_weights is not None:
+                gates.check_forward(plan, test_weights, plan.traffic.test_rule)
+            return Reads(services, stable, reading, routes)
     return Reads(services, stable, reading)

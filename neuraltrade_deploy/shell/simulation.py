@@ -17,6 +17,7 @@ from neuraltrade_deploy.core.observation import (
     AlarmState,
     EcsDeployment,
     LoadBalancerBinding,
+    Routes,
     ServiceState,
     TargetHealth,
 )
@@ -255,8 +256,17 @@ class SimEcs:
 
 
 class SimRouter:
+    """The main rule and, given `test_weights`, a test rule (`traffic.test_rule`): both
+    read in one DescribeRules, each changed by a ModifyRule of its own."""
+
     def __init__(
-        self, ecs: SimEcs, faults: Calls, weights: Mapping[str, int], *, weighted: bool = True
+        self,
+        ecs: SimEcs,
+        faults: Calls,
+        weights: Mapping[str, int],
+        *,
+        weighted: bool = True,
+        test_weights: Mapping[str, int] | None = None,
     ) -> None:
         self.weighted = weighted
         self.ecs = ecs
@@ -264,13 +274,26 @@ class SimRouter:
         self.weights = dict(weights)
         self.history: list[dict[str, int]] = [dict(weights)]
         self.sticky_seconds: int | None = None  # the rule's stickiness (None: off)
+        self.test_weights = dict(test_weights) if test_weights is not None else None
+        self.test_history: list[dict[str, int]] = []
 
     def read_weights(self) -> dict[str, int]:
-        return self.read_forward()[0]
+        return self.read_routes().main
 
-    def read_forward(self) -> tuple[dict[str, int], int | None]:
+    def read_routes(self) -> Routes:
         self.faults.call("DescribeRules")
-        return dict(self.weights), self.sticky_seconds
+        test = dict(self.test_weights) if self.test_weights is not None else None
+        return Routes(dict(self.weights), test, self.sticky_seconds)
+
+    def set_test_weights(self, weights: Mapping[str, int]) -> None:
+        self.faults.call("ModifyRule")
+        if self.test_weights is None:
+            raise ValueError("no test rule in this world")
+        if sum(weights.values()) != 100:
+            raise ValueError(f"weights must add up to 100: {dict(weights)}")
+        self.test_weights = dict(weights)
+        self.test_history.append(dict(weights))
+        self.faults.mutated("ModifyRule")
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         self.faults.call("ModifyRule")

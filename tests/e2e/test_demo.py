@@ -66,6 +66,8 @@ def test_demo_promotes_then_rolls_back_on_the_alarm_in_under_a_minute() -> None:
     assert took < 60, f"the demo took {took:.1f}s"
     assert "$ nt-deploy deploy --image neuraltrade/api:2.0.0" in out
     assert "exit 0 (promoted)" in out
+    # the canary smoke goes through the ALB by the canary's own route, not to its tasks
+    assert "and the canary by its test route (X-Canary: 1, traffic.test_rule)" in out
     assert "deployment record PROMOTED; listener rule stable 100% / canary 0%" in out
     assert "traffic/s: 2.0.0" in out and "2.1.0" in out  # the narration shows the split
     assert "setting CloudWatch alarm" not in out  # nothing set by hand

@@ -18,6 +18,7 @@ FINAL = ("ROLLED_BACK", "PROMOTED")
 @dataclass(frozen=True)
 class Snapshot:
     weights: dict[str, int]
+    test_weights: dict[str, int] | None  # the api's canary test route (traffic.test_rule)
     stable: dict[str, Any]
     canary: dict[str, Any] | None  # None: no canary service (missing or INACTIVE)
     healthy_stable_targets: int
@@ -48,6 +49,7 @@ def snapshot(aws: LocalAws, world: World) -> Snapshot:
     ]
     return Snapshot(
         weights=weights(aws, world),
+        test_weights=weights(aws, world, api.test_rule_arn) if api.test_rule_arn else None,
         stable=by_name[api.service_name],
         canary=canary if canary and canary["status"] != "INACTIVE" else None,
         healthy_stable_targets=sum(1 for d in health if d["TargetHealth"]["State"] == "healthy"),
@@ -55,9 +57,10 @@ def snapshot(aws: LocalAws, world: World) -> Snapshot:
     )
 
 
-def weights(aws: LocalAws, world: World) -> dict[str, int]:
-    api = world.services["api"]
-    rule = aws.client("elbv2").describe_rules(RuleArns=[api.listener_rule_arn])["Rules"][0]
+def weights(aws: LocalAws, world: World, rule_arn: str = "") -> dict[str, int]:
+    """The forward of the api's rule (or of `rule_arn`) as target group -> weight."""
+    arn = rule_arn or world.services["api"].listener_rule_arn
+    rule = aws.client("elbv2").describe_rules(RuleArns=[arn])["Rules"][0]
     action = next(a for a in rule["Actions"] if a["Type"] == "forward")
     groups = action.get("ForwardConfig", {}).get("TargetGroups")
     if not groups:
@@ -87,8 +90,9 @@ def stable_task_definition(aws: LocalAws, world: World) -> str:
 
 def invariants(aws: LocalAws, world: World, *, expect_td: str) -> list[str]:
     """Everything that must hold once a deployment is over (rolled back or promoted):
-    100% stable, only our two target groups, the stable service healthy on `expect_td`,
-    no canary service, the record closed and the lock free. Empty list: all hold."""
+    100% stable (the test rule too), only our two target groups, the stable service
+    healthy on `expect_td`, no canary service, the record closed and the lock free.
+    Empty list: all hold."""
     seen = snapshot(aws, world)
     api = world.services["api"]
     problems = []
@@ -97,6 +101,9 @@ def invariants(aws: LocalAws, world: World, *, expect_td: str) -> list[str]:
         problems.append(f"rule weights wrong: {seen.weights}")
     if seen.weights.get(api.stable_target_group_arn) != 100:
         problems.append(f"not 100% on stable: {seen.weights}")
+    test = seen.test_weights
+    if test is not None and (set(test) - ours or test.get(api.stable_target_group_arn) != 100):
+        problems.append(f"test rule not 100% on stable: {test}")
     problems += stable_problems(seen, api.desired_count, expect_td)
     if seen.canary is not None:
         problems.append(f"canary service still {seen.canary['status']}")

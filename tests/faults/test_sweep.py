@@ -198,6 +198,25 @@ def test_a_crash_after_any_call_of_a_deploy_converges(
     sweep.finish()
 
 
+@pytest.mark.parametrize("recovery", ["rollback", "rerun"])
+def test_a_crash_at_every_modify_rule_of_a_deploy_converges(
+    lab: Lab, cli: Cli, recovery: str
+) -> None:
+    """Every ModifyRule of a deploy, in CI too: the weights' and the canary test route's
+    (`traffic.test_rule`: to the canary before the canary smoke, back to stable in
+    CLEANUP). kill -9 once it took effect, then `rollback` or the same `deploy`: every
+    invariant holds, the test rule 100% on stable included."""
+    base = baseline(lab, cli)
+    rules = [t for t in base.writes() if t.name.endswith(".ModifyRule")]
+    assert len(rules) >= 7, base.calls  # attach at 0, 10, 50, 100, back at 0; test rule x2
+    sweep = Sweep(
+        f"crash at every ModifyRule, then {recovery}", base.n, False, points="crash points"
+    )
+    for target in rules:
+        crash_case(lab, cli, target, recovery, sweep)
+    sweep.finish()
+
+
 # ---------------------------------------------------------------- transient faults
 
 

@@ -372,6 +372,6 @@ def test_the_forward_s_stickiness_comes_from_the_same_describe_rules(
             RuleArn=world.rule_arn, Actions=[{"Type": "forward", "ForwardConfig": config}]
         )
         seen.clear()
-        weights, seconds = router.read_forward()
+        weights, _, seconds = router.read_routes()
         assert (weights, seconds) == ({world.stable_tg: 100, world.canary_tg: 0}, expected)
         assert len(seen) == 1

@@ -102,6 +102,68 @@ def test_routing_follows_the_rule_weights_within_statistical_bounds(
     assert local_aws.live.ledger.count(since=after, image=":1.1.0") == 0
 
 
+def point_test_rule(aws: LocalAws, nt: World, canary: int) -> None:
+    api = nt.services["api"]
+    forward = {
+        "TargetGroups": [
+            {"TargetGroupArn": api.stable_target_group_arn, "Weight": 100 - canary},
+            {"TargetGroupArn": api.canary_target_group_arn, "Weight": canary},
+        ]
+    }
+    aws.client("elbv2").modify_rule(
+        RuleArn=api.test_rule_arn, Actions=[{"Type": "forward", "ForwardConfig": forward}]
+    )
+
+
+def over_http(aws: LocalAws, headers: dict[str, str]) -> int:
+    """One request through the balancer's HTTP port (header names as sent on the wire)."""
+    request = urllib.request.Request(aws.live.balancer.url + "/", headers={"Host": HOST, **headers})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return int(response.status)
+
+
+def test_the_canary_test_route_takes_x_canary_requests_only_and_first(
+    local_aws: LocalAws, nt: World
+) -> None:
+    """The api's test rule (http-header X-Canary: 1, priority before the api's rule),
+    pointed at the canary: requests with the header reach the canary, whatever the main
+    rule's weights (100/0 here); others, or another value, reach stable. The header
+    name matches in any case, the values in any case with `*` and `?` (ELB docs)."""
+    canary_running(local_aws, nt, "neuraltrade/api:1.1.0")
+    ledger = local_aws.live.ledger
+    started = time.time()
+    for _ in range(5):
+        assert over_http(local_aws, {"X-Canary": "1"}) == 200
+    assert ledger.count(since=started, image=":1.1.0") == 0  # Terraform's: forward to stable
+    point_test_rule(local_aws, nt, 100)
+    pointed = time.time()
+    for name in ("X-Canary", "x-canary", "X-CANARY"):
+        assert over_http(local_aws, {name: "1"}) == 200
+    assert ledger.count(since=pointed, image=":1.1.0") == 3
+    others = time.time()
+    for headers in ({}, {"X-Canary": "0"}, {"X-Canary": "11"}, {"X-Canary-Not": "1"}):
+        assert over_http(local_aws, headers) == 200
+    assert ledger.count(since=others, image=":1.1.0") == 0
+    set_test_header(local_aws, nt, "x-CANARY", ["team-?-*", "v[1]"])
+    wild = time.time()
+    assert over_http(local_aws, {"X-Canary": "TEAM-a-Blue"}) == 200  # canary
+    assert over_http(local_aws, {"X-Canary": "v[1]"}) == 200  # canary: `[` is literal
+    assert over_http(local_aws, {"X-Canary": "team-ab-blue"}) == 200  # stable: ? is one char
+    assert over_http(local_aws, {"X-Canary": "v1"}) == 200  # stable: no character classes
+    assert ledger.count(since=wild, image=":1.1.0") == 2
+
+
+def set_test_header(aws: LocalAws, nt: World, name: str, values: list[str]) -> None:
+    header = {"HttpHeaderName": name, "Values": values}
+    aws.client("elbv2").modify_rule(
+        RuleArn=nt.services["api"].test_rule_arn,
+        Conditions=[
+            {"Field": "host-header", "HostHeaderConfig": {"Values": [HOST]}},
+            {"Field": "http-header", "HttpHeaderConfig": header},
+        ],
+    )
+
+
 def test_real_http_traffic_and_an_empty_group_answers_503(local_aws: LocalAws, nt: World) -> None:
     set_weights(local_aws, nt, 0, 100)  # the canary group has no targets at all
     with local_aws.live.traffic(40, host=HOST) as traffic:

@@ -112,6 +112,24 @@ def test_rules_forward_plainly_to_stable_as_terraform_writes_them(
     assert forward["TargetGroupStickinessConfig"] == {"Enabled": True, "DurationSeconds": 3600}
 
 
+def test_the_api_has_a_canary_test_route_matched_before_its_rule(
+    local_aws: LocalAws, nt: World
+) -> None:
+    """As examples/terraform's `api_canary_test`: X-Canary: 1 on the api's host, a lower
+    priority number than the api's rule, forwarding to stable; ws has none."""
+    api, ws = nt.services["api"], nt.services["ws"]
+    (rule,) = local_aws.client("elbv2").describe_rules(RuleArns=[api.test_rule_arn])["Rules"]
+    assert int(rule["Priority"]) < 10 and not rule["IsDefault"]
+    fields = {c["Field"]: c for c in rule["Conditions"]}
+    assert fields["http-header"]["HttpHeaderConfig"] == {
+        "HttpHeaderName": "X-Canary",
+        "Values": ["1"],
+    }
+    assert fields["host-header"]["HostHeaderConfig"]["Values"] == ["api.neuraltrade.example"]
+    assert rule["Actions"] == [{"Type": "forward", "TargetGroupArn": api.stable_target_group_arn}]
+    assert ws.test_rule_arn == ""
+
+
 def test_alarms_exist_in_ok_and_the_state_table_is_left_to_init(
     local_aws: LocalAws, nt: World
 ) -> None:
@@ -158,11 +176,13 @@ def test_write_deploy_yaml_points_every_key_at_the_world(nt: World, tmp_path: Pa
         entry = document["services"][key]
         assert (entry["cluster"], entry["service"]) == (service.cluster, service.service_name)
         assert entry["container"] == key
+        test_rule = {"test_rule": service.test_rule_arn} if key == "api" else {}
         assert entry["traffic"] == {
             "mode": "weighted",
             "listener_rule": service.listener_rule_arn,
             "stable_target_group": service.stable_target_group_arn,
             "canary_target_group": service.canary_target_group_arn,
+            **test_rule,
         }
         body = json.loads((path.parent / entry["task_definition"]).read_text())
         assert body == service.task_definition

@@ -7,7 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from neuraltrade_deploy.core.decision import Action, Intent, Outcome, SetWeights, UpdateStable
+from neuraltrade_deploy.core.decision import (
+    Action,
+    Intent,
+    Outcome,
+    SetTestRoute,
+    SetWeights,
+    UpdateStable,
+)
 from neuraltrade_deploy.core.observation import ScalingState, ServiceState, SmokeOutcome
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
@@ -97,11 +104,14 @@ class World:
     procs: int = 0
     autoscaled: bool = False  # the stable has a scalable target with target tracking
     returns: list[int] = field(default_factory=list)  # stable desired as traffic came back
+    # what happened, in order: the actions and the smoke runs (`traffic.test_rule` order)
+    timeline: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ecs = SimEcs(self.plan.cluster, self.faults)
         self.ecs.add_service(self.plan.service, OLD_TD, 4, STABLE_TG)
-        self.router = SimRouter(self.ecs, self.faults, {STABLE_TG: 100})
+        test = {STABLE_TG: 100, CANARY_TG: 0} if self.plan.traffic.test_rule else None
+        self.router = SimRouter(self.ecs, self.faults, {STABLE_TG: 100}, test_weights=test)
         self.alarms = SimAlarms(self.faults, self.plan.alarms)
         self.store = MemoryStore(self.faults)
         # the ALB's figures, fed per test (rate, error rates, latency, unreadable)
@@ -120,6 +130,10 @@ class World:
 
     def smoke(self, target: str) -> SmokeOutcome:
         self.smoke_runs.append(target)
+        self.timeline.append(f"smoke {target}")
+        test = self.router.test_weights
+        if target == "canary" and test is not None and test.get(CANARY_TG) != 100:
+            self.violations.append(f"canary smoke ran with the test rule at {test}")
         if target in self.smoke_fail:
             return SmokeOutcome(target, False, self.smoke_fail[target])
         return SmokeOutcome(target, True, f"{target} smoke checks passed")
@@ -171,7 +185,14 @@ class World:
     def check_action(self, action: Action) -> None:
         """README rules 1 and 3, checked at the moment each action is taken."""
         self.actions.append(action)
+        self.timeline.append(type(action).__name__ + f" {getattr(action, 'canary', '')}".rstrip())
         record = self.record()
+        if (
+            isinstance(action, SetTestRoute)
+            and action.canary
+            and self.ecs.healthy_in(CANARY_TG) < 1
+        ):
+            self.violations.append("test rule pointed at a canary without healthy targets")
         if (
             isinstance(action, SetWeights)
             and action.canary == 0
@@ -193,7 +214,7 @@ class World:
     def invariants(self) -> list[str]:
         """README rules 2 and 4, over the world as it is now."""
         problems = list(self.violations)
-        for weights in self.router.history:
+        for weights in [*self.router.history, *self.router.test_history]:
             if set(weights) - {STABLE_TG, CANARY_TG} or sum(weights.values()) != 100:
                 problems.append(f"bad weights {weights}")
         record = self.record()
@@ -207,6 +228,9 @@ class World:
         problems = []
         if self.router.weights.get(STABLE_TG) != 100:
             problems.append(f"not 100% stable after rollback: {self.router.weights}")
+        test = self.router.test_weights
+        if test is not None and test.get(STABLE_TG) != 100:
+            problems.append(f"test rule not 100% stable after rollback: {test}")
         stable = self.ecs.services[self.plan.service]
         if stable.task_definition != OLD_TD:
             problems.append(f"stable on {stable.task_definition} after rollback")

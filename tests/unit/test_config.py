@@ -177,6 +177,12 @@ BAD_CONFIGS: list[tuple[str, object, list[str]]] = [
                                                   "not valid", "target group name"]),
     (f"{TRAFFIC}.mode", "replicas", [f"{TRAFFIC}.canary_target_group: is not used in replicas",
                                      "remove it"]),
+    (f"{TRAFFIC}.test_rule", RULE, [f"{TRAFFIC}.test_rule: is the listener_rule itself",
+                                    "a rule of its own", "X-Canary"]),
+    (f"{TRAFFIC}.test_rule", "canary-rule", [f"{TRAFFIC}.test_rule: 'canary-rule' is not valid",
+                                             "listener rules have no names"]),
+    (f"{TRAFFIC}.test_rule", LISTENER, [f"{TRAFFIC}.test_rule: 'arn:", "a listener rule ARN"]),
+    (f"{TRAFFIC}.test_rule", 7, [f"{TRAFFIC}.test_rule: wrong type"]),
     (f"{CHECK}.url", "ftp://host/x", [f"{CHECK}.url: 'ftp://host/x' is not valid", "http://"]),
     (f"{CHECK}.url", DELETE, [f"{CHECK}.url: required but missing"]),
     (f"{CHECK}.method", "get", [f"{CHECK}.method: 'get' is not valid", "GET, HEAD, POST"]),
@@ -321,6 +327,31 @@ def test_replicas_mode_and_a_listener_default_action(tmp_path: Path) -> None:
     assert traffic.canary_target_group is None
 
 
+TEST_RULE = RULE[:-4] + "cafe"
+
+
+def test_a_test_rule_is_read_into_the_plan_and_absent_by_default(tmp_path: Path) -> None:
+    assert load(tmp_path, VALID).services["api"].traffic.test_rule is None
+    with_rule = changed(f"{TRAFFIC}.test_rule", TEST_RULE)
+    assert load(tmp_path, with_rule).services["api"].traffic.test_rule == TEST_RULE
+
+
+def test_a_test_rule_goes_with_a_listener_default_action_too(tmp_path: Path) -> None:
+    document = changed(TRAFFIC, {"listener": LISTENER, "test_rule": TEST_RULE,
+                                 "stable_target_group": "nt-api-stable",
+                                 "canary_target_group": "nt-api-canary"})  # fmt: skip
+    traffic = load(tmp_path, document).services["api"].traffic
+    assert (traffic.listener, traffic.test_rule) == (LISTENER, TEST_RULE)
+
+
+def test_a_test_rule_in_replicas_mode_is_refused_naming_its_key(tmp_path: Path) -> None:
+    document = changed(TRAFFIC, {"mode": "replicas", "listener": LISTENER,
+                                 "stable_target_group": "nt-api-stable",
+                                 "test_rule": TEST_RULE})  # fmt: skip
+    [problem] = problems_of(tmp_path, document)
+    assert f"{TRAFFIC}.test_rule: is not used in replicas mode" in problem
+
+
 def test_target_groups_may_be_arns_and_the_same_group_is_caught_across_forms(
     tmp_path: Path,
 ) -> None:
@@ -438,6 +469,13 @@ def test_the_projects_deploy_yaml_loads_with_both_services() -> None:
     assert [s.weight for s in api.steps] == [10, 50, 100]
     assert api.smoke_production[0].headers == {"Authorization": "Bearer ${SMOKE_TOKEN}"}
     assert api.traffic.listener_rule != ws.traffic.listener_rule
+    # the api's canary smoke goes through its test route: the production host, X-Canary: 1
+    test_rule, rule = api.traffic.test_rule, api.traffic.listener_rule
+    assert test_rule and rule and test_rule != rule
+    assert test_rule.rsplit("/", 1)[0] == rule.rsplit("/", 1)[0]  # on the same listener
+    (canary_check,) = api.smoke_canary
+    assert canary_check.url == api.smoke_production[0].url
+    assert canary_check.headers == {"X-Canary": "1"}
 
 
 # ---------------------------------------------------------------- fuzz: never a traceback

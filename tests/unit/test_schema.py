@@ -48,6 +48,7 @@ EVERY_KEY: dict[str, Any] = {
             "cluster": "prod", "service": "api", "canary_service": "api-next",
             "task_definition": "td.json", "container": "api",
             "traffic": {"mode": "weighted", "listener_rule": RULE,
+                        "test_rule": RULE[:-1] + "9",
                         "stable_target_group": "api-a", "canary_target_group": "api-b"},
             "alarms": ["b"], "steps": [{"weight": 50, "bake": 0}], "poll_interval": "1s",
             "alarms_insufficient_data": "warn",
@@ -136,7 +137,8 @@ def test_the_schema_and_the_loader_know_exactly_the_same_keys() -> None:
     assert schema_keys == table_keys
     assert "services.*.smoke.production[]" in schema_keys  # the walk reached the leaves
     assert schema_keys["services.*.traffic"] == {
-        "mode", "listener_rule", "listener", "stable_target_group", "canary_target_group"
+        "mode", "listener_rule", "listener", "test_rule", "stable_target_group",
+        "canary_target_group",
     }  # fmt: skip
 
 
@@ -183,6 +185,8 @@ API = ["services", "api"]
         _with([*API, "traffic", "listener"], "arn:aws:elasticloadbalancing:x"),
         _with(["services", "ws", "traffic", "canary_target_group"], "ws-b"),
         _with(["services", "ws", "traffic", "listener"], None),
+        _with(["services", "ws", "traffic", "test_rule"], RULE),
+        _with([*API, "traffic", "test_rule"], "arn:aws:elasticloadbalancing:x"),
         _with([*API, "poll_interval"], "0s"),
         _with([*API, "steps", 0, "weight"], 0),
         _with([*API, "steps", 0, "bake"], "1.5s"),
