@@ -76,6 +76,11 @@ What it emulates
   `targetgroup/<name>/<id>`), no datapoint for a metric without data, period
   `metric_period` (60 s; 1 s in tests); percentiles in GetMetricData and
   GetMetricStatistics' ExtendedStatistics (`percentiles.py`).
+- Alarms that start as CloudWatch's do (`alarm_state.py`): a new alarm is
+  INSUFFICIENT_DATA ("Unchecked: Initial alarm creation") until its first
+  evaluation at the end of its first full period (a count alarm with notBreaching
+  goes OK there with no data at all; one with `missing` and no datapoint stays
+  INSUFFICIENT_DATA); PutMetricAlarm on an existing alarm keeps its state and history.
 - Alarms that evaluate (`alarms.py`): period, evaluation periods, datapoints to
   alarm, comparison, threshold, treat-missing-data, with CloudWatch's reason text
   and data, so DescribeAlarmHistory follows; a state set by SetAlarmState holds

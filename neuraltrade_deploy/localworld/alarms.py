@@ -14,7 +14,8 @@ DescribeAlarmHistory (`alarm_history.py`) follow.
 
 Only alarms over AWS/ApplicationELB (what the world publishes) or over a metric
 with data in moto are evaluated; each the first time at the end of its first full
-period after its creation (until then it keeps moto's initial OK).
+period after its creation (until then it keeps its initial INSUFFICIENT_DATA,
+`alarm_state.py`, as on CloudWatch).
 
 A state set by hand (SetAlarmState) holds until the alarm's next evaluation, the
 end of its current period, which writes the evaluated state whenever it differs

@@ -6,8 +6,9 @@ tasks' and the ALB's security groups, the internet-facing ALB with an HTTP:80
 listener (default: fixed 404), per service a stable and a canary target group
 and a listener rule forwarding to the stable one, the ECS cluster, each service's
 task definition and stable FARGATE service (circuit breaker with rollback on),
-the seed's CloudWatch alarms (OK) with their SNS topics, and, on request, the
-state table. Then it waits, like Terraform's `wait_for_steady_state`, until every
+the seed's CloudWatch alarms with their SNS topics (INSUFFICIENT_DATA, as every
+new alarm, until the world first evaluates them: `alarm_state.py`), and, on
+request, the state table. Then it waits, like Terraform's `wait_for_steady_state`, until every
 stable service runs its desired count with that many healthy targets.
 """
 
