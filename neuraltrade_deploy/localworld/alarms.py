@@ -13,7 +13,8 @@ data in CloudWatch's format, through moto's `update_state`, so DescribeAlarms an
 DescribeAlarmHistory (`alarm_history.py`) follow.
 
 Only alarms over AWS/ApplicationELB (what the world publishes) or over a metric
-with data in moto are evaluated; each the first time at the end of its first full
+with data in moto (AWS/ECS CPUUtilization from `service_load.py`, a test's own)
+are evaluated; each the first time at the end of its first full
 period after its creation (until then it keeps its initial INSUFFICIENT_DATA,
 `alarm_state.py`, as on CloudWatch).
 
@@ -93,8 +94,8 @@ PUBLISHED_NAMESPACES = frozenset({"AWS/ApplicationELB"})
 
 def _evaluable(backend: Any, alarm: Alarm) -> bool:
     """A metric alarm over a namespace the world publishes, or over a metric that has
-    data in moto (a test's own). Others (AWS/ECS CPUUtilization: nothing publishes it
-    here) keep the state they have, as if their metric were fine."""
+    data in moto (ECS CPUUtilization, a test's own). Others keep the state they have:
+    INSUFFICIENT_DATA from their creation, as an alarm over a metric without data."""
     if not alarm.metric_name or alarm.metric_data_queries or alarm.rule is not None:
         return False
     if alarm.namespace in PUBLISHED_NAMESPACES:
