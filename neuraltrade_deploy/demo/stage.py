@@ -66,6 +66,9 @@ class Stage:
         self.world: World = self.aws.provision()
         self.aws.live.behave(BAD_IMAGE, error_rate=BAD_ERROR_RATE)
         self.aws.live.traffic(RATE, host=HOST)
+        # New alarms are INSUFFICIENT_DATA until their first evaluation, as on CloudWatch:
+        # production's have long been evaluated, so the stage waits for that one.
+        self.aws.live.alarms.wait_first_evaluation(self.world.alarm_arns.values())
         self.seconds_to_start = time.monotonic() - started
         checks = {
             "canary": [{"name": "canary-health", "url": balancer.group_url("nt-api-canary")}],
@@ -137,7 +140,11 @@ class Stage:
         )
         states = self.view.alarm_states()
         say.field("alarms", ", ".join(f"{n} ({s})" for n, s in states.items()))
-        say.field("", f"evaluated from ALB metrics, {METRIC_PERIOD}s periods (AWS: 60s)")
+        say.field(
+            "",
+            f"evaluated from ALB and ECS metrics, {METRIC_PERIOD}s periods (AWS: 60s);"
+            " shown after their first evaluation (new alarms start INSUFFICIENT_DATA)",
+        )
         say.field(
             "smoke checks",
             f"{balancer.url}/health (production, via the ALB), "

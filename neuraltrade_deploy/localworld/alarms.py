@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -63,6 +64,21 @@ class AlarmEvaluator:
 
     def reset(self) -> None:
         self._last_end.clear()
+
+    def wait_first_evaluation(self, arns: Iterable[str], timeout: float = 10.0) -> None:
+        """Until every alarm of `arns` was evaluated once (one that stays INSUFFICIENT_DATA
+        too): what a test or the demo needs that stands for a production whose alarms
+        have long been evaluated. TimeoutError names the alarms still unchecked (an
+        alarm the world does not evaluate never is)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            unchecked = [arn for arn in arns if arn not in self._last_end]
+            if not unchecked:
+                return
+            if time.monotonic() >= deadline:
+                names = ", ".join(a.rsplit(":", 1)[-1] for a in unchecked)
+                raise TimeoutError(f"alarms not evaluated after {timeout:g}s: {names}")
+            time.sleep(0.05)
 
     def evaluate_due(self, now: float) -> None:
         """Evaluates every alarm whose period ended (at or before `now`: the instant up

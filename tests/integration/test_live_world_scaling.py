@@ -163,8 +163,8 @@ def test_alarms_start_insufficient_data_and_leave_it_at_their_first_evaluation(
     def state(name: str) -> str:
         return str(cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"])
 
-    eventually(lambda: state(error) == "OK" and state(cpu_alarm) == "OK")
-    time.sleep(1.5)  # the latency alarm was evaluated too by now
+    local_aws.live.alarms.wait_first_evaluation(nt.alarm_arns.values())
+    eventually(lambda: state(cpu_alarm) == "OK")  # once ECS's first CPU datapoint is in
     for name, summaries in (
         (error, ["Alarm updated from INSUFFICIENT_DATA to OK"]),
         (cpu_alarm, ["Alarm updated from INSUFFICIENT_DATA to OK"]),
