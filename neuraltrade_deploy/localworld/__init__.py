@@ -99,9 +99,9 @@ What it emulates
   scales the service's desired count out (3 datapoints above TargetValue) or in (15
   below 90% of it; `live.scaling.in_periods`) to ceil(desired x CPU / target) within
   MinCapacity/MaxCapacity, with the policy's cooldowns; never in while the target's
-  DynamicScalingInSuspended is true or the policy has DisableScaleIn (a scale-in so
-  withheld is noted in `live.scaling.withheld`); never out while
-  DynamicScalingOutSuspended.
+  DynamicScalingInSuspended is true, the policy has DisableScaleIn or an ECS
+  deployment of the service is IN_PROGRESS (a scale-in so withheld is noted in
+  `live.scaling.withheld`); never out while DynamicScalingOutSuspended.
 - A traffic generator (`traffic.py`; `aws.live.traffic(rate, host=...)`) and the
   request ledger (`ledger.py`; `aws.live.ledger.count(image=..., failed=True,
   since=T1, until=T2)`).

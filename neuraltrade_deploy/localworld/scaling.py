@@ -15,8 +15,11 @@ creates, AlarmHigh and AlarmLow):
 - scale in, once the last `in_periods` (15) datapoints are all below 90% of
   TargetValue: to ceil(desired x mean / target), at least MinCapacity; not within
   ScaleInCooldown of the last scale-in, and never while the scalable target's
-  DynamicScalingInSuspended is true or the policy has DisableScaleIn. A scale-in due
-  but withheld for one of those two is noted in `withheld` (AWS records nothing).
+  DynamicScalingInSuspended is true or the policy has DisableScaleIn, nor while an
+  ECS deployment of the service is in progress ("Application Auto Scaling turns off
+  scale-in processes while Amazon ECS deployments are in progress", ECS Developer
+  Guide; scale-out goes on). A scale-in due but withheld for one of those is noted
+  in `withheld` (AWS records nothing).
 
 A scaling activity sets the service's desired count in moto, as Application Auto
 Scaling's UpdateService does, and is kept in `activities`. Cooldowns are the
@@ -111,7 +114,7 @@ class TargetTracking:
         elif len(low) == self.in_periods and all(v < 0.9 * policy.target for v in low):
             wanted = max(int(target.min_capacity), _proportional(current, low, policy.target))
             if wanted < current and self._cooled(key, "in", policy.scale_in_cooldown, now):
-                why = _scale_in_blocked(suspended, policy)
+                why = _scale_in_blocked(suspended, policy, service)
                 if why:
                     self.withheld.append(Activity(now, target.resource_id, current, wanted, why))
                 else:
@@ -135,11 +138,13 @@ def _proportional(current: int, values: list[float], target: float) -> int:
     return math.ceil(round(current * (sum(values) / len(values)) / target, 6))
 
 
-def _scale_in_blocked(suspended: Mapping[str, Any], policy: _Policy) -> str:
+def _scale_in_blocked(suspended: Mapping[str, Any], policy: _Policy, service: Any) -> str:
     if suspended.get("DynamicScalingInSuspended"):
         return "withheld: DynamicScalingInSuspended"
     if policy.disable_scale_in:
         return "withheld: DisableScaleIn"
+    if any(d.get("rolloutState") == "IN_PROGRESS" for d in service.deployments or []):
+        return "withheld: ECS deployment in progress"
     return ""
 
 

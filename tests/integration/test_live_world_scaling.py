@@ -198,3 +198,23 @@ def test_put_metric_alarm_on_an_existing_alarm_keeps_its_state(
     assert (after["EvaluationPeriods"], after["StateValue"]) == (3, "OK")
     items = cloudwatch.describe_alarm_history(AlarmName=error, HistoryItemType="StateUpdate")
     assert len(items["AlarmHistoryItems"]) == 1  # INSUFFICIENT_DATA -> OK, kept
+
+
+def test_no_scale_in_while_an_ecs_deployment_of_the_service_is_in_progress(
+    local_aws: LocalAws, nt: World
+) -> None:
+    target_tracking(local_aws)
+    local_aws.emulator.configure(start_delay=4.0)  # the new tasks take 4 s: IN_PROGRESS
+    try:
+        with local_aws.live.traffic(6, host=HOST):
+            local_aws.client("ecs").update_service(
+                cluster=CLUSTER, service=SERVICE, forceNewDeployment=True
+            )
+            eventually(lambda: len(local_aws.live.scaling.withheld) >= 1)
+            assert desired(local_aws) == 3
+            assert {w.cause for w in local_aws.live.scaling.withheld} == {
+                "withheld: ECS deployment in progress"
+            }
+            eventually(lambda: desired(local_aws) == 1, timeout=15)  # once it completed
+    finally:
+        local_aws.emulator.configure(start_delay=0.1)
