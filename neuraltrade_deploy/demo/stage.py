@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neuraltrade_deploy.config.durations import format_duration
 from neuraltrade_deploy.demo import DemoRequest
@@ -41,6 +41,21 @@ EXAMPLES = (
     "nt-deploy canary --image neuraltrade/api:3.0.0 --weight 10",
     "nt-deploy rollback",
 )
+
+
+def smoke_checks(balancer_url: str, canary_url: str) -> dict[str, list[dict[str, Any]]]:
+    """Production's through the ALB (with the rule's Host), the canary's to its tasks."""
+    return {
+        "canary": [{"name": "canary-health", "url": canary_url}],
+        "production": [
+            {
+                "name": "health",
+                "url": f"{balancer_url}/health",
+                "headers": {"Host": HOST},
+                "expect_body_contains": '"status":"ok"',
+            }
+        ],
+    }
 
 
 class Stage:
@@ -70,22 +85,11 @@ class Stage:
         # production's have long been evaluated, so the stage waits for that one.
         self.aws.live.alarms.wait_first_evaluation(self.world.alarm_arns.values())
         self.seconds_to_start = time.monotonic() - started
-        checks = {
-            "canary": [{"name": "canary-health", "url": balancer.group_url("nt-api-canary")}],
-            "production": [
-                {
-                    "name": "health",
-                    "url": f"{balancer.url}/health",
-                    "headers": {"Host": HOST},
-                    "expect_body_contains": '"status":"ok"',
-                }
-            ],
-        }
         self.deploy_yaml = self.world.write_deploy_yaml(
             self.folder,
             bake=format_duration(self.request.bake),
             poll_interval=POLL_INTERVAL,
-            smoke={"api": checks},
+            smoke={"api": smoke_checks(balancer.url, balancer.group_url("nt-api-canary"))},
         )
         self.view = WorldView(self.aws, self.world)
         env = self.aws.env(os.environ)
