@@ -8,7 +8,13 @@ and the target's SuspendedState is exactly what it was before.
 
 Without the suspension the same run fails: with `suspend_at_start` in core/autoscaling.py
 made to suspend nothing, the world scales the stable from 3 to 2 during the pause and
-`lowest desired` below is 2."""
+`lowest desired while the canary carried traffic` below is 2.
+
+Not asserted: the count after scale-in is restored. The datapoints of the canary's time
+(and of the stable's own rollout at promote, 6 tasks sharing its load) are low, and a
+datapoint published just after the restore can still be one of them, so the world (as
+AWS, whose AlarmLow stays in ALARM until a datapoint above its threshold comes) may
+scale the stable in right after the deployment ends."""
 
 from __future__ import annotations
 
@@ -78,15 +84,24 @@ def suspended_state(deployer: Deployer) -> dict[str, bool]:
         ServiceNamespace="ecs",
         ResourceIds=[f"service/{deployer.api.cluster}/{deployer.api.service_name}"],
     )["ScalableTargets"]
-    return dict(found[0]["SuspendedState"])
+    return dict(found[0]["SuspendedState"]) if found else {}  # {}: not registered yet
+
+
+@dataclass(frozen=True)
+class Sample:
+    desired: int  # the stable's
+    running: int
+    weight: int  # the canary's
+    suspended: bool  # the stable's dynamic scale-in
 
 
 @dataclass
 class Sampler:
-    """The stable's desired and running counts and the canary's weight, every 100 ms."""
+    """The stable's counts, the canary's weight and the stable's scale-in, every 100 ms."""
 
     deployer: Deployer
-    samples: list[tuple[int, int, int]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    error: Exception | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> Sampler:
@@ -97,12 +112,27 @@ class Sampler:
     def __exit__(self, *_: Any) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        if self.error is not None:
+            raise AssertionError(f"the sampler stopped: {self.error!r}")
 
     def _run(self) -> None:
+        try:
+            self._sample()
+        except Exception as err:  # the test fails at __exit__, not with missing samples
+            self.error = err
+
+    def _sample(self) -> None:
         while not self._stop.wait(0.1):
+            suspended = suspended_state(self.deployer).get("DynamicScalingInSuspended", False)
             weight = self.deployer.canary_weight()
             stable = self.deployer.stable()
-            self.samples.append((stable["desiredCount"], stable["runningCount"], weight))
+            sample = Sample(stable["desiredCount"], stable["runningCount"], weight, suspended)
+            self.samples.append(sample)
+
+    def returned(self) -> list[Sample]:
+        """The samples after the canary first carried traffic and it was back at 0."""
+        first = next(i for i, s in enumerate(self.samples) if s.weight > 0)
+        return [s for s in self.samples[first:] if s.weight == 0]
 
 
 def paused_at_50_under_target_tracking(deployer: Deployer, bake: str) -> tuple[Any, bool]:
@@ -124,15 +154,19 @@ def paused_at_50_under_target_tracking(deployer: Deployer, bake: str) -> tuple[A
 
 def check_the_end(deployer: Deployer, sampler: Sampler, started: float, held: bool) -> None:
     ledger = deployer.aws.live.ledger
-    lowest = min(desired for desired, _, _ in sampler.samples)
-    assert lowest == 3, f"lowest desired {lowest}: {deployer.aws.live.scaling.activities}"
+    lowest = min(s.desired for s in sampler.samples if s.weight > 0)
+    assert lowest == 3, (
+        f"lowest desired while the canary carried traffic {lowest}:"
+        f" {deployer.aws.live.scaling.activities}"
+    )
+    assert all(s.desired >= 3 for s in sampler.samples if s.suspended)
     assert held  # scale-in was suspended while the canary carried 50%
-    assert [a.cause for a in deployer.aws.live.scaling.activities] == []
     assert {w.cause for w in deployer.aws.live.scaling.withheld} == {
         "withheld: DynamicScalingInSuspended"
     }
-    back = [running for _, running, weight in sampler.samples if weight == 0]
-    assert back and min(back) >= 3  # all traffic on a stable of at least its start count
+    back = sampler.returned()
+    assert back and back[0].running >= 3  # all traffic back on a stable at its start count
+    assert all(s.running >= 3 for s in back if s.suspended)
     assert ledger.count(since=started, failed=True) == 0
     assert deployer.canary() is None
     assert suspended_state(deployer) == BEFORE
