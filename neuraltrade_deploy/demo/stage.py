@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neuraltrade_deploy.config.durations import format_duration
 from neuraltrade_deploy.demo import DemoRequest
@@ -44,6 +44,28 @@ EXAMPLES = (
 )
 
 
+def smoke_checks(balancer_url: str) -> dict[str, list[dict[str, Any]]]:
+    """Both through the ALB with the rule's Host: the canary's by its test route
+    (traffic.test_rule: X-Canary: 1)."""
+    return {
+        "canary": [
+            {
+                "name": "canary-health",
+                "url": f"{balancer_url}/health",
+                "headers": {"Host": HOST, "X-Canary": "1"},
+            }
+        ],
+        "production": [
+            {
+                "name": "health",
+                "url": f"{balancer_url}/health",
+                "headers": {"Host": HOST},
+                "expect_body_contains": '"status":"ok"',
+            }
+        ],
+    }
+
+
 class Stage:
     def __init__(self, request: DemoRequest, say: Narrator, stop: StopFlag) -> None:
         self.request = request
@@ -67,30 +89,15 @@ class Stage:
         self.world: World = self.aws.provision()
         self.aws.live.behave(BAD_IMAGE, error_rate=BAD_ERROR_RATE)
         self.aws.live.traffic(RATE, host=HOST)
+        # New alarms are INSUFFICIENT_DATA until their first evaluation, as on CloudWatch:
+        # production's have long been evaluated, so the stage waits for that one.
+        self.aws.live.alarms.wait_first_evaluation(self.world.alarm_arns.values())
         self.seconds_to_start = time.monotonic() - started
-        checks = {
-            # through the ALB by the canary's test route (traffic.test_rule): X-Canary: 1
-            "canary": [
-                {
-                    "name": "canary-health",
-                    "url": f"{balancer.url}/health",
-                    "headers": {"Host": HOST, "X-Canary": "1"},
-                }
-            ],
-            "production": [
-                {
-                    "name": "health",
-                    "url": f"{balancer.url}/health",
-                    "headers": {"Host": HOST},
-                    "expect_body_contains": '"status":"ok"',
-                }
-            ],
-        }
         self.deploy_yaml = self.world.write_deploy_yaml(
             self.folder,
             bake=format_duration(self.request.bake),
             poll_interval=POLL_INTERVAL,
-            smoke={"api": checks},
+            smoke={"api": smoke_checks(balancer.url)},
         )
         self.view = WorldView(self.aws, self.world)
         env = self.aws.env(os.environ)
@@ -145,7 +152,11 @@ class Stage:
         )
         states = self.view.alarm_states()
         say.field("alarms", ", ".join(f"{n} ({s})" for n, s in states.items()))
-        say.field("", f"evaluated from ALB metrics, {METRIC_PERIOD}s periods (AWS: 60s)")
+        say.field(
+            "",
+            f"evaluated from ALB and ECS metrics, {METRIC_PERIOD}s periods (AWS: 60s);"
+            " shown after their first evaluation (new alarms start INSUFFICIENT_DATA)",
+        )
         say.field(
             "smoke checks",
             f"{balancer.url}/health via the ALB: production, and the canary by its "

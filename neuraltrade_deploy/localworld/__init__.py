@@ -78,6 +78,11 @@ What it emulates
   `targetgroup/<name>/<id>`), no datapoint for a metric without data, period
   `metric_period` (60 s; 1 s in tests); percentiles in GetMetricData and
   GetMetricStatistics' ExtendedStatistics (`percentiles.py`).
+- Alarms that start as CloudWatch's do (`alarm_state.py`): a new alarm is
+  INSUFFICIENT_DATA ("Unchecked: Initial alarm creation") until its first
+  evaluation at the end of its first full period (a count alarm with notBreaching
+  goes OK there with no data at all; one with `missing` and no datapoint stays
+  INSUFFICIENT_DATA); PutMetricAlarm on an existing alarm keeps its state and history.
 - Alarms that evaluate (`alarms.py`): period, evaluation periods, datapoints to
   alarm, comparison, threshold, treat-missing-data, with CloudWatch's reason text
   and data, so DescribeAlarmHistory follows; a state set by SetAlarmState holds
@@ -86,6 +91,19 @@ What it emulates
   and alarms evaluate published periods only. The provisioned error-rate alarm
   watches HTTPCode_Target_5XX_Count with notBreaching (the seed's `5XXError` is
   not an ALB metric).
+- ECS's CPUUtilization per service (AWS/ECS, ClusterName + ServiceName;
+  `service_load.py`), a proxy: requests per second per running task of the service,
+  as a share of `live.load.task_capacity` (100 requests/s = 100%), each metric period.
+  The seed's CPU alarm evaluates on it.
+- Target tracking (`scaling.py`; `aws.live.scaling.activities`): off unless a
+  scalable target (ecs:service:DesiredCount) with a TargetTrackingScaling policy on
+  ECSServiceAverageCPUUtilization is registered (moto stores both). Then the world
+  scales the service's desired count out (3 datapoints above TargetValue) or in (15
+  below 90% of it; `live.scaling.in_periods`) to ceil(desired x CPU / target) within
+  MinCapacity/MaxCapacity, with the policy's cooldowns; never in while the target's
+  DynamicScalingInSuspended is true, the policy has DisableScaleIn or an ECS
+  deployment of the service is IN_PROGRESS (a scale-in so withheld is noted in
+  `live.scaling.withheld`); never out while DynamicScalingOutSuspended.
 - A traffic generator (`traffic.py`; `aws.live.traffic(rate, host=...)`; with
   `session=S`, session churn: each client drops its cookies after S seconds and a
   new client takes its place) and the
@@ -108,9 +126,12 @@ What it does not emulate
   health-check timeouts, per-AZ anything; metrics are published when the period
   closes (AWS: about a minute later) and only the four above.
 - CloudWatch: metric-math, anomaly-detection and composite alarms are not
-  evaluated, nor alarms over metrics nobody publishes here (AWS/ECS CPUUtilization
-  keeps its state); alarm actions (SNS) never run; no M-of-N look-back beyond
-  the window.
+  evaluated, nor alarms over metrics nobody publishes here (AWS/ECS
+  MemoryUtilization stays INSUFFICIENT_DATA); alarm actions (SNS) never run; no
+  M-of-N look-back beyond the window.
+- Application Auto Scaling: step scaling, scheduled actions, metrics other than
+  ECSServiceAverageCPUUtilization, more than one policy per target, scaling
+  activities (DescribeScalingActivities); the CPU is a proxy, not a measurement.
 - moto's own gaps stay: DescribeRules returns a plain forward as TargetGroupArn only
   (AWS also returns the equivalent ForwardConfig); IAM is not checked.
 - The middleware sees only requests to the server: with `mock_aws` in-process, call

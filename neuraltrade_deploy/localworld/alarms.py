@@ -13,8 +13,10 @@ data in CloudWatch's format, through moto's `update_state`, so DescribeAlarms an
 DescribeAlarmHistory (`alarm_history.py`) follow.
 
 Only alarms over AWS/ApplicationELB (what the world publishes) or over a metric
-with data in moto are evaluated; each the first time at the end of its first full
-period after its creation (until then it keeps moto's initial OK).
+with data in moto (AWS/ECS CPUUtilization from `service_load.py`, a test's own)
+are evaluated; each the first time at the end of its first full
+period after its creation (until then it keeps its initial INSUFFICIENT_DATA,
+`alarm_state.py`, as on CloudWatch).
 
 A state set by hand (SetAlarmState) holds until the alarm's next evaluation, the
 end of its current period, which writes the evaluated state whenever it differs
@@ -38,7 +40,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -61,6 +64,21 @@ class AlarmEvaluator:
 
     def reset(self) -> None:
         self._last_end.clear()
+
+    def wait_first_evaluation(self, arns: Iterable[str], timeout: float = 10.0) -> None:
+        """Until every alarm of `arns` was evaluated once (one that stays INSUFFICIENT_DATA
+        too): what a test or the demo needs that stands for a production whose alarms
+        have long been evaluated. TimeoutError names the alarms still unchecked (an
+        alarm the world does not evaluate never is)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            unchecked = [arn for arn in arns if arn not in self._last_end]
+            if not unchecked:
+                return
+            if time.monotonic() >= deadline:
+                names = ", ".join(a.rsplit(":", 1)[-1] for a in unchecked)
+                raise TimeoutError(f"alarms not evaluated after {timeout:g}s: {names}")
+            time.sleep(0.05)
 
     def evaluate_due(self, now: float) -> None:
         """Evaluates every alarm whose period ended (at or before `now`: the instant up
@@ -92,8 +110,8 @@ PUBLISHED_NAMESPACES = frozenset({"AWS/ApplicationELB"})
 
 def _evaluable(backend: Any, alarm: Alarm) -> bool:
     """A metric alarm over a namespace the world publishes, or over a metric that has
-    data in moto (a test's own). Others (AWS/ECS CPUUtilization: nothing publishes it
-    here) keep the state they have, as if their metric were fine."""
+    data in moto (ECS CPUUtilization, a test's own). Others keep the state they have:
+    INSUFFICIENT_DATA from their creation, as an alarm over a metric without data."""
     if not alarm.metric_name or alarm.metric_data_queries or alarm.rule is not None:
         return False
     if alarm.namespace in PUBLISHED_NAMESPACES:

@@ -2,8 +2,9 @@
 
 `LocalAws` owns one `Live` and starts it with the moto server: a load balancer on
 127.0.0.1 (`live.balancer.url`) and one clock thread that, every tick, moves target
-health, publishes the closed metric periods and evaluates the alarms whose period
-ended. `stop()` stops traffic generators it handed out, the clock, and the load
+health, publishes the closed metric periods (ALB, then ECS CPUUtilization), scales
+services that have a target-tracking policy (`live.scaling`) and evaluates the
+alarms whose period ended. `stop()` stops traffic generators it handed out, the clock, and the load
 balancer, in that order.
 """
 
@@ -25,6 +26,8 @@ from neuraltrade_deploy.localworld.metrics import MetricsPublisher
 from neuraltrade_deploy.localworld.percentiles import install_percentiles
 from neuraltrade_deploy.localworld.routing import Router
 from neuraltrade_deploy.localworld.rule_groups import install_rule_load_balancers
+from neuraltrade_deploy.localworld.scaling import TargetTracking
+from neuraltrade_deploy.localworld.service_load import ServiceLoad
 from neuraltrade_deploy.localworld.traffic import Traffic
 
 _log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ class Live:
         self._tasks: dict[str, RunningTask] = {}  # a snapshot, refreshed every tick
         self.balancer = Balancer(self.router, self.apps, self.tasks, self.ledger, host)
         self.metrics = MetricsPublisher(self.ledger, metric_period)
+        self.load = ServiceLoad(emulator, self.metrics)  # AWS/ECS CPUUtilization (a proxy)
+        self.scaling = TargetTracking(self.load)
         self.alarms = AlarmEvaluator()
         self.tick = tick
         self._traffic: list[Traffic] = []
@@ -84,13 +89,16 @@ class Live:
         self.ledger.clear()
         self.apps.clear()
         self.alarms.reset()
+        self.load.reset()
+        self.scaling.reset()
 
     def step(self, now: float | None = None) -> None:
         """One clock tick (the thread calls it; tests may too)."""
         now = time.time() if now is None else now
         self._tasks = self.emulator.running_tasks()
         self.health.check(now)
-        self.metrics.flush(now)
+        self.metrics.flush(now)  # ALB metrics, then ECS's (`self.load`)
+        self.scaling.step(now)
         published = self.metrics.published_until  # a period held back is not yet evaluated
         self.alarms.evaluate_due(now if published is None else min(now, published))
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
@@ -52,6 +52,8 @@ class MetricsPublisher:
         self.ledger = ledger
         self.period = period
         self._published_until: float | None = None
+        # Called with each published period's start and entries (ECS's metrics, `service_load`).
+        self.listeners: list[Callable[[float, list[Entry]], None]] = []
 
     def set_period(self, period: float) -> None:
         """A new period from the next one on (what was published stays)."""
@@ -77,7 +79,10 @@ class MetricsPublisher:
         count = 0
         while self._published_until + self.period <= closed:
             start = self._published_until
-            self.publish(start, self.ledger.entries(since=start, until=start + self.period))
+            entries = self.ledger.entries(since=start, until=start + self.period)
+            self.publish(start, entries)
+            for listener in self.listeners:
+                listener(start, entries)
             self._published_until = start + self.period
             count += 1
         return count

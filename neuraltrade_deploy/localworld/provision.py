@@ -7,10 +7,11 @@ listener (default: fixed 404), per service a stable and a canary target group
 and a listener rule forwarding to the stable one (for the api also its canary
 test route: `X-Canary: 1`, matched first, forwarding to stable), the ECS
 cluster, each service's task definition and stable FARGATE service (circuit
-breaker with rollback on), the seed's CloudWatch alarms (OK) with their SNS
-topics, and, on request, the state table. Then it waits, like Terraform's
-`wait_for_steady_state`, until every stable service runs its desired count
-with that many healthy targets.
+breaker with rollback on), the seed's CloudWatch alarms with their SNS topics
+(INSUFFICIENT_DATA, as every new alarm, until the world first evaluates them:
+`alarm_state.py`), and, on request, the state table. Then it waits, like
+Terraform's `wait_for_steady_state`, until every stable service runs its desired
+count with that many healthy targets.
 """
 
 from __future__ import annotations

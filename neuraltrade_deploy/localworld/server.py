@@ -29,6 +29,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from neuraltrade_deploy.localworld.alarm_history import install_alarm_history
+from neuraltrade_deploy.localworld.alarm_state import install_initial_state, uninstall_initial_state
 from neuraltrade_deploy.localworld.calls import CallLog
 from neuraltrade_deploy.localworld.emulator import EcsEmulator
 from neuraltrade_deploy.localworld.live import Live
@@ -154,6 +155,7 @@ class LocalAws:
 
     def _start(self) -> LocalAws:
         install_alarm_history()
+        install_initial_state()
         app = EmulatorMiddleware(
             DomainDispatcherApplication(create_backend_app),
             self.emulator,
@@ -190,6 +192,7 @@ class LocalAws:
         with _running_lock:
             if self in _running:
                 _running.remove(self)
+                uninstall_initial_state()  # moto's own alarms again for in-process tests
 
     def __enter__(self) -> LocalAws:
         return self.start()

@@ -138,6 +138,10 @@ class Deployer:
         record = self.record()
         return str(record["phase"]) if record else None
 
+    def alarm_state(self, name: str) -> str:
+        found = self.aws.client("cloudwatch").describe_alarms(AlarmNames=[name])
+        return str(found["MetricAlarms"][0]["StateValue"])
+
     def set_alarm(self, name: str, state: str) -> None:
         self.aws.client("cloudwatch").set_alarm_state(
             AlarmName=name, StateValue=state, StateReason=f"test sets {state}"

@@ -60,6 +60,11 @@ def test_insufficient_data_alarm_refuses_a_start_under_fail(deployer: Deployer) 
 def test_insufficient_data_alarm_is_a_warning_line_at_start_under_warn(
     deployer: Deployer,
 ) -> None:
+    others = [name for name in deployer.world.alarms if name != LATENCY]
+    deployer.wait_for(  # new alarms are INSUFFICIENT_DATA until their first evaluation
+        lambda: all(deployer.alarm_state(name) == "OK" for name in others),
+        what=f"{others} evaluated OK",
+    )
     deployer.set_alarm(LATENCY, "INSUFFICIENT_DATA")
     result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
     assert result.status == 0, result.stderr

@@ -350,10 +350,11 @@ def test_the_seed_like_error_rate_alarm_goes_to_alarm_from_traffic_and_back(
         "HTTPCode_Target_5XX_Count",
         "notBreaching",
     )
+    state = lambda: cloudwatch.describe_alarms(AlarmNames=[ERROR_ALARM])["MetricAlarms"][0]  # noqa: E731
+    eventually(lambda: state()["StateValue"] == "OK")  # new: INSUFFICIENT_DATA until evaluated
     started = datetime.now(timezone.utc)
     local_aws.live.behave(":1.0.0", error_rate=0.2)
     traffic: Traffic = local_aws.live.traffic(30, host=HOST)
-    state = lambda: cloudwatch.describe_alarms(AlarmNames=[ERROR_ALARM])["MetricAlarms"][0]  # noqa: E731
     eventually(lambda: state()["StateValue"] == "ALARM")
     assert state()["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints")
     local_aws.live.behave(":1.0.0", error_rate=0.0)

@@ -130,13 +130,16 @@ def test_the_api_has_a_canary_test_route_matched_before_its_rule(
     assert ws.test_rule_arn == ""
 
 
-def test_alarms_exist_in_ok_and_the_state_table_is_left_to_init(
+def test_alarms_start_in_insufficient_data_and_the_state_table_is_left_to_init(
     local_aws: LocalAws, nt: World
 ) -> None:
+    """As on CloudWatch: a new alarm is INSUFFICIENT_DATA until its first evaluation,
+    at the end of its period (60 s here: none has ended yet)."""
     alarms = local_aws.client("cloudwatch").describe_alarms(AlarmNames=list(DEFAULT_ALARMS))
-    assert {a["AlarmName"]: a["StateValue"] for a in alarms["MetricAlarms"]} == {
-        name: "OK" for name in DEFAULT_ALARMS
-    }
+    initial = ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+    assert {
+        a["AlarmName"]: (a["StateValue"], a["StateReason"]) for a in alarms["MetricAlarms"]
+    } == {name: initial for name in DEFAULT_ALARMS}
     assert set(nt.alarm_arns) == set(DEFAULT_ALARMS)
     assert local_aws.client("dynamodb").list_tables()["TableNames"] == []
 
@@ -223,11 +226,14 @@ def test_describe_alarm_history_over_the_server_tells_each_transition(
     items = history["AlarmHistoryItems"]
     assert [i["HistorySummary"] for i in items] == [
         "Alarm updated from ALARM to OK",
-        "Alarm updated from OK to ALARM",
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",  # a new alarm's state (60 s period)
     ]
     fired = json.loads(items[1]["HistoryData"])
     assert fired["version"] == "1.0"
-    assert fired["oldState"]["stateValue"] == "OK"
+    assert fired["oldState"] == {
+        "stateValue": "INSUFFICIENT_DATA",
+        "stateReason": "Unchecked: Initial alarm creation",
+    }
     assert fired["newState"] == {"stateValue": "ALARM", "stateReason": "5xx above 10"}
     assert {i["AlarmType"] for i in items} == {"MetricAlarm"}
     output = botocore.session.get_session().get_service_model("cloudwatch")
@@ -272,7 +278,7 @@ def _history_filters_and_pages(local_aws: LocalAws, nt: World) -> None:
         AlarmName=name, NextToken=first["NextToken"], ScanBy="TimestampAscending"
     )
     assert [i["HistorySummary"] for i in rest["AlarmHistoryItems"]] == [
-        "Alarm updated from OK to ALARM",
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",
         "Alarm updated from ALARM to OK",
     ]
     assert "NextToken" not in rest
