@@ -107,11 +107,13 @@ class _Checker:
 
     def services(self, service: ServiceConfig, where: str) -> None:
         ecs = EcsGatewayAws(self.clients)
-        states = ecs.describe_services(service.cluster, [service.service, service.canary_service])
-        stable, canary = states[service.service], states[service.canary_service]
+        states = ecs.describe_services(
+            service.cluster, [service.stable_service, service.canary_service]
+        )
+        stable, canary = states[service.stable_service], states[service.canary_service]
         if not stable.exists:
             self.add(
-                f'{where}.service: service "{service.service}" does not exist in cluster '
+                f'{where}.service: service "{service.stable_service}" does not exist in cluster '
                 f'"{service.cluster}"'
             )
         else:

@@ -38,7 +38,7 @@ def refuse_default_rule(clients: AwsClients, traffic: Traffic, *, where: str) ->
     canary's own route) is its listener's default rule.
 
     One DescribeRules per rule set; for the start of a deployment, before anything changes:
-    `refuse_default_rule(clients, plan.traffic, where=f"services.{plan.name}.traffic")`.
+    `refuse_default_rule(clients, service.traffic, where=f"services.{service.name}.traffic")`.
     A rule that does not exist is left to `resolve_traffic` to report."""
     for field, arn in (("listener_rule", traffic.listener_rule), ("test_rule", traffic.test_rule)):
         rule = find_rule(clients, arn) if arn else None

@@ -31,13 +31,15 @@ class StartChecksAws:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
 
-    def __call__(self, plan: ServiceConfig, stuck: Sequence[str], now: float) -> Sequence[str]:
-        refuse_default_rule(self._clients, plan.traffic, where=f"services.{plan.name}.traffic")
+    def __call__(self, service: ServiceConfig, stuck: Sequence[str], now: float) -> Sequence[str]:
+        refuse_default_rule(
+            self._clients, service.traffic, where=f"services.{service.name}.traffic"
+        )
         if not stuck:
             return ()
         found = insufficient_data_alarms(self._clients, stuck, now=now)
-        lines = [f"services.{plan.name}.alarms: {finding.describe()}" for finding in found]
-        if lines and plan.alarms_insufficient_data == "fail":
+        lines = [f"services.{service.name}.alarms: {finding.describe()}" for finding in found]
+        if lines and service.alarms_insufficient_data == "fail":
             raise GateFailed(
                 "; ".join(lines) + "; not starting under alarms_insufficient_data: fail "
                 "(nothing was changed)",

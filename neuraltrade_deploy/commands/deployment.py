@@ -47,33 +47,33 @@ class DeploymentRequest:
 def run_deployment(request: DeploymentRequest) -> int:
     """Runs the engine to its outcome and turns it into an exit status."""
     options = request.options
-    plan, parts = command_parts(
+    service, parts = command_parts(
         options, request.service, request.intent.command, parse_vars(request.variables)
     )
     if request.dry_run:
         from neuraltrade_deploy.commands.dryrun import dry_run
 
-        return report(dry_run(plan, request.intent, parts.ports, parts.owner))
-    engine = Engine(plan, request.intent, parts.ports, parts.owner, hooks=parts.hooks)
+        return report(dry_run(service, request.intent, parts.ports, parts.owner))
+    engine = Engine(service, request.intent, parts.ports, parts.owner, hooks=parts.hooks)
     with interrupts(engine, parts.clock):
         return summarised(engine.run, parts.summary)
 
 
 def command_parts(
-    options: GlobalOptions, service: str | None, command: str, variables: Mapping[str, str]
+    options: GlobalOptions, name: str | None, command: str, variables: Mapping[str, str]
 ) -> tuple[ServiceConfig, CommandParts]:
-    """The service's plan and everything a command needs to run on it."""
-    config, plan = options.service(service)
+    """The named service's config and everything a command needs to run on it."""
+    config, service = options.service(name)
     parts = deployment_parts(
         config,
-        plan,
+        service,
         options.aws,
         command,
         variables=variables,
         environ=options.environ,
         console=not logs.wants_json(options.log_format, sys.stderr),
     )
-    return plan, parts
+    return service, parts
 
 
 def summarised(run: Callable[[], Outcome], summary: StepSummary) -> int:

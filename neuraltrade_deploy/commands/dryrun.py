@@ -25,11 +25,11 @@ from neuraltrade_deploy.shell.sim_metrics import SimMetrics
 from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 
-def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
+def dry_run(service: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
     now = real.clock.now()
-    stored = real.store.load(plan.key)
-    reads = preflight(plan, intent, stored, real)  # the real gates, read-only, once
-    sim = simulated(plan, real, stored, now, reads)
+    stored = real.store.load(service.key)
+    reads = preflight(service, intent, stored, real)  # the real gates, read-only, once
+    sim = simulated(service, real, stored, now, reads)
     start = now
     printed: list[str] = []
 
@@ -39,30 +39,30 @@ def dry_run(plan: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> O
         printed.append(line)
         click.echo(line)
 
-    click.echo(f"dry run of `nt-deploy {intent.command}` for {plan.key} (nothing will change):")
+    click.echo(f"dry run of `nt-deploy {intent.command}` for {service.key} (nothing will change):")
     hooks = Hooks(on_action=[show])
-    outcome = Engine(plan, intent, sim, owner, hooks=hooks, checked=reads.stable).run()
+    outcome = Engine(service, intent, sim, owner, hooks=hooks, checked=reads.stable).run()
     click.echo(f"  ends with: {outcome.message} (exit {outcome.status})")
     return Outcome(ExitStatus.OK, f"dry run: {len(printed)} action(s) planned, nothing was changed")
 
 
 def simulated(
-    plan: ServiceConfig, real: Ports, stored: DeploymentRecord | None, now: float, reads: Reads
+    service: ServiceConfig, real: Ports, stored: DeploymentRecord | None, now: float, reads: Reads
 ) -> Ports:
     """The in-memory AWS, seeded from what preflight read (reading only what it did not)."""
     faults = Calls()
-    ecs = sim_ecs(plan, real, faults, services_now(plan, real, reads))
-    routes = routes_now(plan, real, reads)
-    alarms = SimAlarms(faults, plan.alarms)
-    reading = alarms_now(plan, real, reads)
+    ecs = sim_ecs(service, real, faults, services_now(service, real, reads))
+    routes = routes_now(service, real, reads)
+    alarms = SimAlarms(faults, service.alarms)
+    reading = alarms_now(service, real, reads)
     if reading is not None:
         for name, state in reading.states.items():
             alarms.states[name] = state
     store = MemoryStore(faults)
     if stored is not None:
-        store.items[plan.key] = stored
+        store.items[service.key] = stored
     router = SimRouter(
-        ecs, faults, routes.main, weighted=plan.traffic.weighted, test_weights=routes.test
+        ecs, faults, routes.main, weighted=service.traffic.weighted, test_weights=routes.test
     )
     router.sticky_seconds = routes.sticky  # the dry run shows the sticky wait a promote makes
     canary_group = real.canary_target_group or ""
@@ -81,36 +81,36 @@ def simulated(
         # the dry run assumes a canary as good as stable: it shows the path, not a verdict
         metrics=(
             SimMetrics(lambda: router.weights.get(canary_group, 0))
-            if plan.traffic.weighted
+            if service.traffic.weighted
             else None
         ),
         probes=(
-            IntervalProbes(smoke, plan.smoke_interval, start=lambda work: work())
-            if plan.smoke_interval
+            IntervalProbes(smoke, service.smoke_interval, start=lambda work: work())
+            if service.smoke_interval
             else None
         ),
     )
 
 
 def sim_ecs(
-    plan: ServiceConfig, real: Ports, faults: Calls, services: Mapping[str, ServiceState]
+    service: ServiceConfig, real: Ports, faults: Calls, services: Mapping[str, ServiceState]
 ) -> SimEcs:
     """The stable service (and a canary that exists) as they are now, in memory."""
-    ecs = SimEcs(plan.cluster, faults)
-    stable = services[plan.service]
+    ecs = SimEcs(service.cluster, faults)
+    stable = services[service.stable_service]
     ecs.add_service(
-        plan.service,
+        service.stable_service,
         stable.task_definition,
         stable.desired,
         real.stable_target_group,
         tags=dict(stable.tags),
         controller=stable.deployment_controller,
     )
-    canary = services[plan.canary_service]
+    canary = services[service.canary_service]
     if canary.exists:
         group = real.canary_target_group or real.stable_target_group
         ecs.add_service(
-            plan.canary_service,
+            service.canary_service,
             canary.task_definition,
             canary.desired,
             group,
@@ -119,25 +119,25 @@ def sim_ecs(
     return ecs
 
 
-def services_now(plan: ServiceConfig, real: Ports, reads: Reads) -> Mapping[str, ServiceState]:
-    names = [plan.service, plan.canary_service]
+def services_now(service: ServiceConfig, real: Ports, reads: Reads) -> Mapping[str, ServiceState]:
+    names = [service.stable_service, service.canary_service]
     if all(name in reads.services for name in names):
         return reads.services
-    return real.ecs.describe_services(plan.cluster, names)
+    return real.ecs.describe_services(service.cluster, names)
 
 
-def routes_now(plan: ServiceConfig, real: Ports, reads: Reads) -> Routes:
+def routes_now(service: ServiceConfig, real: Ports, reads: Reads) -> Routes:
     """The routes by target group, with the test rule's and the stickiness (preflight
     read them for a start)."""
-    if not plan.traffic.weighted:
+    if not service.traffic.weighted:
         return Routes({real.stable_target_group: 100})
     return reads.routes if reads.routes is not None else real.router.read_routes()
 
 
-def alarms_now(plan: ServiceConfig, real: Ports, reads: Reads) -> AlarmReading | None:
-    if not plan.alarms:
+def alarms_now(service: ServiceConfig, real: Ports, reads: Reads) -> AlarmReading | None:
+    if not service.alarms:
         return None
-    return reads.alarms if reads.alarms is not None else real.alarms.read(plan.alarms)
+    return reads.alarms if reads.alarms is not None else real.alarms.read(service.alarms)
 
 
 def format_offset(seconds: float) -> str:

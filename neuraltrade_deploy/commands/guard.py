@@ -27,8 +27,8 @@ class GuardRequest:
 
 def run_guard(request: GuardRequest) -> int:
     """One guard run to its outcome, reported like a deployment command's."""
-    plan, parts = command_parts(request.options, request.service, "guard", {})
-    guard = Guard(plan, parts.ports, parts.owner, hooks=parts.hooks, max_time=request.max_time)
+    service, parts = command_parts(request.options, request.service, "guard", {})
+    guard = Guard(service, parts.ports, parts.owner, hooks=parts.hooks, max_time=request.max_time)
     with interrupts(guard, parts.clock):
         return summarised(guard.run, parts.summary)
 

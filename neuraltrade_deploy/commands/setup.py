@@ -45,9 +45,9 @@ def validate(request: ValidateRequest) -> int:
     config = options.load()
     variables = parse_vars(request.variables)
     problems: list[str] = []
-    for plan in config.services.values():
+    for service in config.services.values():
         try:
-            task_definition_builder(plan, variables, options.environ)
+            task_definition_builder(service, variables, options.environ)
         except ConfigError as err:
             problems += err.problems
     if request.aws and not problems:
@@ -78,11 +78,13 @@ def register(request: RegisterRequest) -> int:
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
 
     options = request.options
-    config, plan = options.service(request.service)
-    build = task_definition_builder(plan, parse_vars(request.variables), options.environ)
+    config, service = options.service(request.service)
+    build = task_definition_builder(service, parse_vars(request.variables), options.environ)
     body = build(request.image)
     if request.dry_run:
-        click.echo(f"would register {body.get('family')} with {plan.container} = {request.image}")
+        click.echo(
+            f"would register {body.get('family')} with {service.container} = {request.image}"
+        )
         return 0
     tags = revision_tags(request.image)
     arn = EcsGatewayAws(clients_for(config, options.aws)).register_task_definition(body, tags)

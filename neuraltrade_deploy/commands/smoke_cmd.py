@@ -8,15 +8,15 @@ from neuraltrade_deploy.commands.common import GlobalOptions
 from neuraltrade_deploy.core.errors import GateFailed
 
 
-def smoke(options: GlobalOptions, service: str | None, targets: tuple[str, ...]) -> int:
+def smoke(options: GlobalOptions, name: str | None, targets: tuple[str, ...]) -> int:
     from neuraltrade_deploy.smoke.checks import format_table, run_checks
 
-    _, plan = options.service(service)
+    _, service = options.service(name)
     failures: list[str] = []
     for target in targets:
-        checks = plan.smoke_canary if target == "canary" else plan.smoke_production
+        checks = service.smoke_canary if target == "canary" else service.smoke_production
         if not checks:
-            click.echo(f"no {target} smoke checks configured for {plan.name}")
+            click.echo(f"no {target} smoke checks configured for {service.name}")
             continue
         report = run_checks(checks, environ=options.environ, target=target)
         click.echo(format_table(report))

@@ -43,25 +43,25 @@ def status(request: StatusRequest) -> int:
 
 
 def service_view(
-    config: DeployConfig, plan: ServiceConfig, options: GlobalOptions
+    config: DeployConfig, service: ServiceConfig, options: GlobalOptions
 ) -> dict[str, Any]:
     from neuraltrade_deploy.shell.clock import SystemClock
 
     clock = SystemClock()
     ports = aws_ports(
         config,
-        plan,
+        service,
         options.aws,
         clock=clock,
         variables={},
         environ=options.environ,
         task_definition=False,
     )
-    record = ports.store.load(plan.key)
-    canary_name = record.canary_service if record else plan.canary_service
-    services = ports.ecs.describe_services(plan.cluster, [plan.service, canary_name])
-    stable, canary = services[plan.service], services[canary_name]
-    weighted = plan.traffic.weighted
+    record = ports.store.load(service.key)
+    canary_name = record.canary_service if record else service.canary_service
+    services = ports.ecs.describe_services(service.cluster, [service.stable_service, canary_name])
+    stable, canary = services[service.stable_service], services[canary_name]
+    weighted = service.traffic.weighted
     weights, test_weights = read_routes(ports) if weighted else (None, None)
     stable_targets = ports.router.target_health(ports.stable_target_group)
     canary_targets = (
@@ -69,7 +69,7 @@ def service_view(
         if weighted and ports.canary_target_group
         else None
     )
-    alarms = ports.alarms.read(plan.alarms) if plan.alarms else None
+    alarms = ports.alarms.read(service.alarms) if service.alarms else None
     obs = Observation(
         stable=stable,
         canary=canary,
@@ -79,8 +79,8 @@ def service_view(
         canary_targets=canary_targets,
     )
     view: dict[str, Any] = {
-        "service": plan.name,
-        "key": plan.key,
+        "service": service.name,
+        "key": service.key,
         "weights": (
             {"stable": weights.stable, "canary": weights.canary, "sticky": weights.sticky_seconds}
             if weights
@@ -88,9 +88,7 @@ def service_view(
         ),
         # `traffic.test_rule`, the canary's own route (None: none configured)
         "test_rule": (
-            {"stable": test_weights.stable, "canary": test_weights.canary}
-            if test_weights
-            else None
+            {"stable": test_weights.stable, "canary": test_weights.canary} if test_weights else None
         ),
         "stable": {
             "task_definition": stable.task_definition,
@@ -116,8 +114,8 @@ def service_view(
             if alarms
             else {}
         ),
-        "deployment": record_view(record, clock.now(), plan) if record else None,
-        "rollback_would": rollback_plan(plan, record, obs, clock.now()),
+        "deployment": record_view(record, clock.now(), service) if record else None,
+        "rollback_would": rollback_plan(service, record, obs, clock.now()),
     }
     return view
 
@@ -128,7 +126,7 @@ def share(stable_running: int, canary_running: int) -> int:
 
 
 def record_view(
-    record: DeploymentRecord, now: float, plan: ServiceConfig | None = None
+    record: DeploymentRecord, now: float, service: ServiceConfig | None = None
 ) -> dict[str, Any]:
     owner = record.owner
     return {
@@ -145,16 +143,18 @@ def record_view(
         "lease_seconds_left": max(0, round(record.lease_until - now)) if owner else 0,
         "rollback_reason": record.rollback_reason,
         "judgement": record.judgement,
-        "sticky_wait": sticky_view(plan, record, now) if plan else None,
+        "sticky_wait": sticky_view(service, record, now) if service else None,
         "history": [
             {"at": h.at, "phase": h.phase, "reason": h.reason} for h in record.history[-8:]
         ],
     }
 
 
-def sticky_view(plan: ServiceConfig, record: DeploymentRecord, now: float) -> dict[str, Any] | None:
+def sticky_view(
+    service: ServiceConfig, record: DeploymentRecord, now: float
+) -> dict[str, Any] | None:
     """The wait for clients holding the canary's stickiness cookie, while it runs."""
-    why = sticky_describe(plan, record, now)
+    why = sticky_describe(service, record, now)
     if why is None:
         return None
     return {
@@ -167,7 +167,7 @@ def sticky_view(plan: ServiceConfig, record: DeploymentRecord, now: float) -> di
 
 
 def rollback_plan(
-    plan: ServiceConfig, record: DeploymentRecord | None, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord | None, obs: Observation, now: float
 ) -> list[str]:
     """The actions the very next rollback tick would take, from the same decide()."""
     if record is None or record.final:
@@ -177,7 +177,7 @@ def rollback_plan(
         if record.phase is Phase.ROLLING_BACK
         else record.moved(Phase.ROLLING_BACK, now, "status", rollback_reason="status")
     )
-    decision = rolling_back(plan, moving, obs, now)
+    decision = rolling_back(service, moving, obs, now)
     steps = [a.describe() for a in decision.actions]
     return steps or [f"nothing more: {decision.event}"]
 

@@ -153,7 +153,7 @@ def _service(
     return ServiceConfig(
         name=name,
         cluster=got["cluster"],
-        service=got["service"],
+        stable_service=got["service"],
         canary_service=got.get("canary_service") or f"{got['service']}-canary",
         task_definition=task_definition_path(folder, got["task_definition"]),
         container=got["container"],

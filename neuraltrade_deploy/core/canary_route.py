@@ -14,10 +14,10 @@ from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 
 
-def route_pending(plan: ServiceConfig, obs: Observation, canary: int) -> bool:
+def route_pending(service: ServiceConfig, obs: Observation, canary: int) -> bool:
     """A test rule is configured and does not read back exactly canary `canary`% (unread,
     a foreign target group, or weights not adding up count as not yet: README rule 2)."""
-    if not plan.traffic.test_rule:
+    if not service.traffic.test_rule:
         return False
     seen = obs.test_weights
     return seen is None or not seen.valid or seen.canary != canary
@@ -36,4 +36,3 @@ def pointing_route(record: DeploymentRecord, obs: Observation, canary: int) -> D
     event = Event.TEST_ROUTE_TO_CANARY if canary else Event.TEST_ROUTE_TO_STABLE
     why = f"test rule stable/canary {route_seen(obs)}, want {100 - canary}/{canary}"
     return Decision(record, (SetTestRoute(canary),), event=event, reasons=(why,))
-

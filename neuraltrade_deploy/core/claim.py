@@ -35,7 +35,7 @@ def holder_conflict(record: DeploymentRecord | None, owner: Owner, now: float) -
 
 
 def claim(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     intent: Intent,
     record: DeploymentRecord | None,
     stable: ServiceState,
@@ -50,15 +50,19 @@ def claim(
     if intent.command == "rollback":
         if record is None or not active:
             return None
-        return take_for_rollback(plan, intent, record, owner, now, lease)
-    refuse_early(plan, intent, record, owner, now)
+        return take_for_rollback(service, intent, record, owner, now, lease)
+    refuse_early(service, intent, record, owner, now)
     if record is None or not active:
-        return start(plan, intent, stable, now, owner, lease, new_id)
-    return take_up(plan, intent, record, owner, now, lease)
+        return start(service, intent, stable, now, owner, lease, new_id)
+    return take_up(service, intent, record, owner, now, lease)
 
 
 def refuse_early(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord | None, owner: Owner, now: float
+    service: ServiceConfig,
+    intent: Intent,
+    record: DeploymentRecord | None,
+    owner: Owner,
+    now: float,
 ) -> None:
     """Conflicts (exit 4) come before every other check: a second command says so."""
     if intent.command == "rollback":
@@ -68,13 +72,13 @@ def refuse_early(
         raise Conflict(held, hint="wait for it, or run `nt-deploy rollback` to stop it")
     if intent.command == "promote" and (record is None or record.final):
         raise Conflict(
-            f"nothing to promote for {plan.key}: no deployment in progress",
+            f"nothing to promote for {service.key}: no deployment in progress",
             hint="start one with `nt-deploy canary --image IMG --weight 10`",
         )
 
 
 def take_for_rollback(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     intent: Intent,
     record: DeploymentRecord,
     owner: Owner,
@@ -85,7 +89,7 @@ def take_for_rollback(
     its full time), and when a live holder is pre-empted the rollback keeps looking for
     a while, in case that holder's last call lands after our first look."""
     live = record.owner is not None and record.owner.id != owner.id and record.lease_until >= now
-    settle = now + max(2 * plan.poll_interval, SETTLE_SECONDS) if live else 0.0
+    settle = now + max(2 * service.poll_interval, SETTLE_SECONDS) if live else 0.0
     reason = intent.reason or "rollback requested"
     taken = take(record, owner, now, lease).with_changes(rollback_exit=0, settle_until=settle)
     if record.phase is Phase.ROLLING_BACK:
@@ -94,7 +98,7 @@ def take_for_rollback(
 
 
 def start(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     intent: Intent,
     stable: ServiceState,
     now: float,
@@ -104,16 +108,16 @@ def start(
 ) -> DeploymentRecord:
     if not intent.image:
         raise ConfigError("--image: required to start a deployment (none is in progress)")
-    target = first_weight(plan, intent)
+    target = first_weight(service, intent)
     record = DeploymentRecord(
-        key=plan.key,
+        key=service.key,
         deployment_id=new_id,
         image=intent.image,
         stable_task_definition=stable.task_definition,
-        canary_service=plan.canary_service,
+        canary_service=service.canary_service,
         phase=Phase.STARTING,
         target_weight=target,
-        step=step_of(plan, target),
+        step=step_of(service, target),
         stable_desired=stable.desired,
         owner=owner,
         lease_until=now + lease,
@@ -124,7 +128,7 @@ def start(
 
 
 def take_up(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     intent: Intent,
     record: DeploymentRecord,
     owner: Owner,
@@ -134,12 +138,12 @@ def take_up(
     """A later command continuing a deployment in progress (README rule 10 applies)."""
     if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
         raise Conflict(
-            f"{plan.key}: a rollback is unfinished ({record.phase.value})",
+            f"{service.key}: a rollback is unfinished ({record.phase.value})",
             hint="run `nt-deploy rollback` to finish it",
         )
     if intent.image and intent.image != record.image:
         raise Conflict(
-            f"{plan.key}: deployment {record.deployment_id} of {record.image} "
+            f"{service.key}: deployment {record.deployment_id} of {record.image} "
             f"is in progress; --image {intent.image} differs",
             hint="promote or roll back the one in progress first",
         )
@@ -147,12 +151,12 @@ def take_up(
     if record.phase in PROMOTE_PHASES:
         if intent.command == "canary":
             raise Conflict(
-                f"{plan.key}: a promote is in progress ({record.phase.value})",
+                f"{service.key}: a promote is in progress ({record.phase.value})",
                 hint="run `nt-deploy promote` to finish it, or `nt-deploy rollback`",
             )
         return taken
-    target = next_target(plan, intent, record)
-    overdue = paused_too_long(plan, record, now)
+    target = next_target(service, intent, record)
+    overdue = paused_too_long(service, record, now)
     if overdue is not None:  # README rule 14: the wait itself failed the gate
         return taken.moved(
             Phase.ROLLING_BACK,
@@ -163,7 +167,7 @@ def take_up(
         )
     if record.phase is Phase.STARTING:  # nothing registered yet: `starting` moves on later
         return taken.with_changes(
-            target_weight=target, step=step_of(plan, target), phase_started_at=now
+            target_weight=target, step=step_of(service, target), phase_started_at=now
         )
     if record.phase is Phase.PAUSED or target != record.target_weight:
         return taken.moved(
@@ -171,19 +175,19 @@ def take_up(
             now,
             f"{intent.command} to {target}%",
             target_weight=target,
-            step=step_of(plan, target),
+            step=step_of(service, target),
         )
     return taken.with_changes(phase_started_at=now)  # a fresh window for this process
 
 
-def next_target(plan: ServiceConfig, intent: Intent, record: DeploymentRecord) -> int:
+def next_target(service: ServiceConfig, intent: Intent, record: DeploymentRecord) -> int:
     """The weight a later command moves to: weights only go up."""
     if intent.command == "promote":
         target = 100
     elif intent.command == "deploy":
-        target = next((s.weight for s in plan.steps if s.weight > record.weight), 100)
+        target = next((s.weight for s in service.steps if s.weight > record.weight), 100)
     else:
-        target = first_weight(plan, intent)
+        target = first_weight(service, intent)
     if target < record.weight:
         raise ConfigError(
             f"--weight: {target} is below the {record.weight}% already reached; "
@@ -196,21 +200,21 @@ def take(record: DeploymentRecord, owner: Owner, now: float, lease: float) -> De
     return record.with_changes(owner=owner, lease_until=now + lease)
 
 
-def first_weight(plan: ServiceConfig, intent: Intent) -> int:
+def first_weight(service: ServiceConfig, intent: Intent) -> int:
     if intent.command == "canary":
         if intent.weight is None:
             raise ConfigError("--weight: required (a whole number from 1 to 100)")
         return intent.weight
     if intent.command == "promote":
         return 100
-    return plan.steps[0].weight
+    return service.steps[0].weight
 
 
-def step_of(plan: ServiceConfig, weight: int) -> int:
-    for index, step in enumerate(plan.steps):
+def step_of(service: ServiceConfig, weight: int) -> int:
+    for index, step in enumerate(service.steps):
         if step.weight >= weight:
             return index
-    return len(plan.steps)
+    return len(service.steps)
 
 
 def with_result(record: DeploymentRecord, action: Action, result: object) -> DeploymentRecord:

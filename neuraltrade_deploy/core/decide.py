@@ -1,4 +1,4 @@
-"""decide(plan, intent, record, observation, now) -> Decision: the whole deploy logic,
+"""decide(service, intent, record, observation, now) -> Decision: the whole deploy logic,
 pure. It never calls AWS, never reads the clock, never logs, never sleeps; the
 engine observes, persists what this returns, then performs its actions."""
 
@@ -15,22 +15,22 @@ from neuraltrade_deploy.core.rollback import start_rollback
 
 
 def decide(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     """The phase's row of the table decides; in a forward phase the gates come first."""
     rule = PHASES[record.phase]
     if rule.gated:
-        gate = gates(plan, intent, record, obs, now)
+        gate = gates(service, intent, record, obs, now)
         if gate is not None:
             return gate
-    return rule.handler(plan, intent, record, obs, now)
+    return rule.handler(service, intent, record, obs, now)
 
 
 # ------------------------------------------------------------------ gates
 
 
 def gates(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision | None:
     """Interrupts, alarms and alarm history: any of them ends the forward path."""
     if obs.interrupted:
@@ -45,24 +45,24 @@ def gates(
                 event=Event.INTERRUPTED_LEFT,
             )
         return start_rollback(
-            plan, record, obs, now, "interrupted (SIGINT/SIGTERM)", ExitStatus.INTERRUPTED
+            service, record, obs, now, "interrupted (SIGINT/SIGTERM)", ExitStatus.INTERRUPTED
         )
     alarms = obs.alarms
     if alarms is not None:
         if alarms.error:
             return start_rollback(
-                plan, record, obs, now, f"alarm states unreadable: {alarms.error}"
+                service, record, obs, now, f"alarm states unreadable: {alarms.error}"
             )
         if alarms.missing:
             return start_rollback(
-                plan, record, obs, now, f"alarm(s) no longer exist: {', '.join(alarms.missing)}"
+                service, record, obs, now, f"alarm(s) no longer exist: {', '.join(alarms.missing)}"
             )
         if alarms.firing:
-            return start_rollback(plan, record, obs, now, firing_reason(obs))
-        if alarms.insufficient and plan.alarms_insufficient_data == "fail":
+            return start_rollback(service, record, obs, now, firing_reason(obs))
+        if alarms.insufficient and service.alarms_insufficient_data == "fail":
             # an alarm that cannot fire protects nothing: under `fail` it is a failed gate
             return start_rollback(
-                plan,
+                service,
                 record,
                 obs,
                 now,
@@ -71,12 +71,12 @@ def gates(
             )
     if obs.history_error:
         return start_rollback(
-            plan, record, obs, now, f"alarm history unreadable: {obs.history_error}"
+            service, record, obs, now, f"alarm history unreadable: {obs.history_error}"
         )
     if obs.fired_since:
         names = ", ".join(obs.fired_since)
         return start_rollback(
-            plan, record, obs, now, f"alarm(s) {names} entered ALARM since the step began"
+            service, record, obs, now, f"alarm(s) {names} entered ALARM since the step began"
         )
     return None
 

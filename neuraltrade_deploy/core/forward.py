@@ -47,7 +47,7 @@ from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 
 def starting(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     record = scaling_noted(record, obs)
     held = suspend_at_start(record)
@@ -60,7 +60,7 @@ def starting(
 
 
 def fail_after(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     record: DeploymentRecord,
     obs: Observation,
     now: float,
@@ -70,28 +70,28 @@ def fail_after(
 ) -> Decision:
     """Wait (`waiting`), or after `limit` seconds in this phase roll back saying `why`."""
     if now - record.phase_started_at > limit:
-        return start_rollback(plan, record, obs, now, why)
+        return start_rollback(service, record, obs, now, why)
     return waiting
 
 
 def smoke_gate(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision | None:
     """The smoke checks owed: wait for their result; a failure rolls back; None: passed."""
     if obs.smoke is None:
         return Decision(record, event=Event.WAITING_FOR_SMOKE)
     if not obs.smoke.passed:
-        return start_rollback(plan, record, obs, now, obs.smoke.summary)
+        return start_rollback(service, record, obs, now, obs.smoke.summary)
     return None
 
 
 def canary_waiting(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     want = canary_count(obs.stable.desired, record.target_weight)  # the stable as it is now
     canary = obs.canary
     if canary is None or not canary.exists:
-        return canary_missing(plan, record, obs, now, want)
+        return canary_missing(service, record, obs, now, want)
     if canary.tags.get(DEPLOYMENT_TAG) != record.deployment_id and record.weight == 0:
         # a canary left by an earlier deployment (preflight only lets ours through): recreate
         removing = Decision(
@@ -101,30 +101,30 @@ def canary_waiting(
             reasons=(f"{canary.name} belongs to another deployment",),
         )
         why = "an old canary service is in the way"
-        return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, removing)
+        return fail_after(service, record, obs, now, service.timeouts.healthy, why, removing)
     actions: tuple[Action, ...] = ()
     if canary.desired != want:
         actions = (ScaleCanary(record.canary_service, want),)
-    targets = obs.canary_targets if plan.traffic.weighted else None
+    targets = obs.canary_targets if service.traffic.weighted else None
     health = rollout_health(canary, record.task_definition, want, targets, "canary")
     if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason)
+        return start_rollback(service, record, obs, now, health.reason)
     if health.healthy and not actions:
-        return canary_ready(plan, record, obs, now, health.reason)
-    why = f"canary not healthy within {plan.timeouts.healthy:g}s: {health.reason}"
+        return canary_ready(service, record, obs, now, health.reason)
+    why = f"canary not healthy within {service.timeouts.healthy:g}s: {health.reason}"
     waiting = Decision(record, actions, event=Event.WAITING_FOR_CANARY, reasons=(health.reason,))
-    return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, waiting)
+    return fail_after(service, record, obs, now, service.timeouts.healthy, why, waiting)
 
 
 def canary_ready(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float, healthy: str
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float, healthy: str
 ) -> Decision:
     """The canary has healthy targets: the test rule on it (read back) before its canary
     smoke checks, which may go through it; then the smoke, or the weights."""
-    if route_pending(plan, obs, 100):
+    if route_pending(service, obs, 100):
         why = f"test rule never read back 100% canary ({route_seen(obs)}): another writer?"
         pointing = pointing_route(record, obs, 100)
-        return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, pointing)
+        return fail_after(service, record, obs, now, service.timeouts.healthy, why, pointing)
     if not record.canary_smoke_passed:
         moved = record.moved(Phase.CANARY_SMOKE, now, healthy, smoke_due="canary")
     else:
@@ -133,25 +133,25 @@ def canary_ready(
 
 
 def canary_missing(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float, want: int
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float, want: int
 ) -> Decision:
     """No canary service: gone after traffic reached it (roll back), or not created yet."""
     if record.weight > 0:
-        return start_rollback(plan, record, obs, now, "canary service is gone")
-    weighted = plan.traffic.weighted
+        return start_rollback(service, record, obs, now, "canary service is gone")
+    weighted = service.traffic.weighted
     group = "canary" if weighted else "stable"
     create = CreateCanary(record.canary_service, record.task_definition, want, group)
     # ECS refuses a service on a target group no listener uses: attach it at weight 0
     attach: tuple[Action, ...] = (SetWeights(0),) if weighted else ()
     creating = Decision(record, (*attach, create), event=Event.CANARY_CREATING)
     why = "canary service never appeared"
-    return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, creating)
+    return fail_after(service, record, obs, now, service.timeouts.healthy, why, creating)
 
 
 def canary_smoke(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    smoke = smoke_gate(plan, record, obs, now)
+    smoke = smoke_gate(service, record, obs, now)
     if smoke is not None:
         return smoke
     assert obs.smoke is not None  # smoke_gate waits for it
@@ -162,20 +162,20 @@ def canary_smoke(
 
 
 def shifting(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     target = record.target_weight
     if target > 0 and not record.canary_smoke_passed:  # README rule 1, whatever the record says
-        if plan.traffic.test_rule:  # by CANARY_WAITING: the test rule on the canary first
+        if service.traffic.test_rule:  # by CANARY_WAITING: the test rule on the canary first
             moved = record.moved(Phase.CANARY_WAITING, now, "canary smoke owed")
         else:
             moved = record.moved(Phase.CANARY_SMOKE, now, "canary smoke owed", smoke_due="canary")
         return Decision(moved, event=Event.CANARY_SMOKE_OWED)
     health = baking_health(obs.canary, record.task_definition)
     if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason)
+        return start_rollback(service, record, obs, now, health.reason)
     weights = obs.weights
-    if weights_pending(plan, obs, target):
+    if weights_pending(service, obs, target):
         seen = "unread" if weights is None else f"{weights.stable}/{weights.canary}"
         why = f"weights never read back as set (stable/canary {seen}): another writer?"
         setting = Decision(
@@ -184,8 +184,8 @@ def shifting(
             event=Event.SHIFTING,
             reasons=(f"weights stable/canary {seen}, want {100 - target}/{target}",),
         )
-        return fail_after(plan, record, obs, now, plan.timeouts.healthy, why, setting)
-    due = "production" if plan.smoke_production else None
+        return fail_after(service, record, obs, now, service.timeouts.healthy, why, setting)
+    due = "production" if service.smoke_production else None
     moved = record.moved(
         Phase.BAKING,
         now,
@@ -199,31 +199,31 @@ def shifting(
 
 
 def baking(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     if record.smoke_due:
-        smoke = smoke_gate(plan, record, obs, now)
+        smoke = smoke_gate(service, record, obs, now)
         if smoke is not None:
             return smoke
         record = record.with_changes(smoke_due=None)
     health = baking_health(obs.canary, record.task_definition)
     if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason)
+        return start_rollback(service, record, obs, now, health.reason)
     started = record.step_started_at if record.step_started_at is not None else now
-    left = started + bake_for(plan, intent, record.weight) - now
-    gate = bake_gate(plan, intent, record, obs, now, bake_over=left <= 0)
+    left = started + bake_for(service, intent, record.weight) - now
+    gate = bake_gate(service, intent, record, obs, now, bake_over=left <= 0)
     record = gate.record
     if gate.failure is not None:
-        return start_rollback(plan, record, obs, now, gate.failure)
+        return start_rollback(service, record, obs, now, gate.failure)
     judged = (gate.reason,) if gate.reason else ()
     if left > 0:
         reasons = (f"{left:.0f}s left", health.reason, *judged)
         return Decision(record, event=Event.BAKING, reasons=reasons)
-    return step_done(plan, intent, record, obs, now)
+    return step_done(service, intent, record, obs, now)
 
 
 def step_done(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     if intent.command == "canary":
         moved = record.moved(Phase.PAUSED, now, f"{record.weight}% reached and baked")
@@ -233,7 +233,7 @@ def step_done(
         )
         return Decision(moved, outcome=Outcome(ExitStatus.OK, message), event=Event.STEP_BAKED)
     if intent.command == "deploy":
-        for index, step in enumerate(plan.steps):
+        for index, step in enumerate(service.steps):
             if step.weight > record.weight:
                 moved = record.moved(
                     Phase.CANARY_WAITING,
@@ -248,7 +248,7 @@ def step_done(
             Phase.CANARY_WAITING,
             now,
             "promote: canary to 100%",
-            step=len(plan.steps),
+            step=len(service.steps),
             target_weight=100,
         )
         return Decision(moved, event=Event.STEP_BAKED)
@@ -259,14 +259,14 @@ def step_done(
 
 
 def promoting_stable(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     canary = baking_health(obs.canary, record.task_definition)
     if canary.state == "failed":
-        return start_rollback(plan, record, obs, now, canary.reason)
+        return start_rollback(service, record, obs, now, canary.reason)
     reverted = stable_reverted(record, obs)
     if reverted:
-        return start_rollback(plan, record, obs, now, reverted)
+        return start_rollback(service, record, obs, now, reverted)
     actions: tuple[Action, ...] = ()
     if obs.stable.task_definition != record.task_definition:
         actions = (UpdateStable(record.task_definition),)
@@ -275,19 +275,19 @@ def promoting_stable(
     )
     if rollout_failed(obs.stable, record.task_definition):
         why = f"stable rollout to {record.task_definition} FAILED (ECS may have reverted it)"
-        return start_rollback(plan, record, obs, now, why)
+        return start_rollback(service, record, obs, now, why)
     if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason)
+        return start_rollback(service, record, obs, now, health.reason)
     if health.healthy and not actions:
         up = stable_scaling_up(record, obs)
         if up is not None:
             return up
         moved = record.moved(Phase.PROMOTING_RETURN, now, health.reason)
-        weights = (SetWeights(0),) if plan.traffic.weighted else ()
+        weights = (SetWeights(0),) if service.traffic.weighted else ()
         return Decision(moved, weights, event=Event.STABLE_PROMOTED, reasons=(health.reason,))
-    why = f"stable not rolled out within {plan.timeouts.promote:g}s: {health.reason}"
+    why = f"stable not rolled out within {service.timeouts.promote:g}s: {health.reason}"
     waiting = Decision(record, actions, event=Event.WAITING_FOR_STABLE, reasons=(health.reason,))
-    return fail_after(plan, record, obs, now, plan.timeouts.promote, why, waiting)
+    return fail_after(service, record, obs, now, service.timeouts.promote, why, waiting)
 
 
 def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
@@ -310,52 +310,55 @@ def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
 
 
 def promoting_return(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     if record.weight != 0:
-        if weights_pending(plan, obs, 0):
+        if weights_pending(service, obs, 0):
             return Decision(
                 record, (SetWeights(0),), event=Event.SHIFTING, reasons=("return to stable",)
             )
-        due = "production" if plan.smoke_production else None
-        record = sticky_noted(plan, record, obs, now)
+        due = "production" if service.smoke_production else None
+        record = sticky_noted(service, record, obs, now)
         record = record.with_changes(weight=0, step_started_at=now, smoke_due=due)
         return Decision(record, event=Event.WEIGHT_VERIFIED, reasons=("stable 100%",))
     if record.smoke_due:
-        smoke = smoke_gate(plan, record, obs, now)
+        smoke = smoke_gate(service, record, obs, now)
         if smoke is not None:
             return smoke
     moved = record.moved(Phase.CLEANUP, now, "traffic back on the promoted stable", smoke_due=None)
-    return Decision(moved, event=Event.CLEANUP, reasons=sticky_announced(plan, moved, now))
+    return Decision(moved, event=Event.CLEANUP, reasons=sticky_announced(service, moved, now))
 
 
 def route_home(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision | None:
     """The test rule back 100% on stable before the canary goes (a test request to a
     canary that is gone gets a 503), retried for `timeouts.promote`; None: done."""
-    if not route_pending(plan, obs, 0) or now - record.phase_started_at > plan.timeouts.promote:
+    if (
+        not route_pending(service, obs, 0)
+        or now - record.phase_started_at > service.timeouts.promote
+    ):
         return None
     return pointing_route(record, obs, 0)
 
 
 def cleanup(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    route = route_home(plan, record, obs, now)
+    route = route_home(service, record, obs, now)
     if route is not None:
         return route
-    held, record, ended = sticky_hold(plan, record, obs, now)  # sticky clients first
+    held, record, ended = sticky_hold(service, record, obs, now)  # sticky clients first
     if held is not None:
         return held
     removal = remove_canary(record, obs)
     if removal:
         return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=ended)
     message = f"promoted {record.image} ({record.task_definition})"
-    if route_pending(plan, obs, 0):
-        message += f"; test rule {plan.traffic.test_rule} left at {route_seen(obs)}, not 100/0"
+    if route_pending(service, obs, 0):
+        message += f"; test rule {service.traffic.test_rule} left at {route_seen(obs)}, not 100/0"
     if canary_draining(obs):
-        if now - record.phase_started_at <= plan.timeouts.promote:
+        if now - record.phase_started_at <= service.timeouts.promote:
             return Decision(record, event=Event.WAITING_FOR_CANARY_REMOVAL)
         message += f"; {record.canary_service} is still draining, ECS will finish it"
     restore = restore_at_end(record)

@@ -35,25 +35,26 @@ def steering_problem(service: ServiceState) -> str | None:
     return None
 
 
-def check_stable(plan: ServiceConfig, stable: ServiceState) -> None:
+def check_stable(service: ServiceConfig, stable: ServiceState) -> None:
     """The stable service exists (every command, rollback too) and is ours to steer."""
     if not stable.exists:
         raise ResourceNotFound(
-            f"services.{plan.name}.service: {plan.service} not found in cluster {plan.cluster}"
+            f"services.{service.name}.service: {service.stable_service} not found in cluster "
+            f"{service.cluster}"
         )
 
 
-def check_steerable(plan: ServiceConfig, stable: ServiceState) -> None:
+def check_steerable(service: ServiceConfig, stable: ServiceState) -> None:
     problem = steering_problem(stable)
     if problem:
-        raise ConfigError(f"services.{plan.name}.service: {problem}")
+        raise ConfigError(f"services.{service.name}.service: {problem}")
 
 
-def check_alarms(plan: ServiceConfig, reading: AlarmReading, starting: bool) -> None:
+def check_alarms(service: ServiceConfig, reading: AlarmReading, starting: bool) -> None:
     """Every configured alarm exists; to start, all are readable and none is in ALARM."""
     if reading.missing:
         raise ConfigError(
-            f"services.{plan.name}.alarms: alarm(s) {', '.join(reading.missing)} "
+            f"services.{service.name}.alarms: alarm(s) {', '.join(reading.missing)} "
             "do not exist (an alarm that does not exist protects nothing)"
         )
     if reading.error and starting:  # once started, decide() rolls back instead (README rule 9)
@@ -69,22 +70,22 @@ def check_alarms(plan: ServiceConfig, reading: AlarmReading, starting: bool) -> 
         )
 
 
-def check_canary_free(plan: ServiceConfig, canary: ServiceState) -> None:
+def check_canary_free(service: ServiceConfig, canary: ServiceState) -> None:
     """A canary service we did not create is reported, never silently adopted."""
     if canary.exists and DEPLOYMENT_TAG not in canary.tags:
         raise Conflict(
-            f"services.{plan.name}.canary_service: {plan.canary_service} exists and was not "
+            f"services.{service.name}.canary_service: {service.canary_service} exists and was not "
             f"created by nt-deploy (no {DEPLOYMENT_TAG} tag)",
             hint="delete it (an old canary script's?) or set canary_service to another name",
         )
 
 
-def check_forward(plan: ServiceConfig, weights: Weights, rule: str | None = None) -> None:
+def check_forward(service: ServiceConfig, weights: Weights, rule: str | None = None) -> None:
     """The rule (the main one, or `rule`: the test rule) forwards to our two target groups
     only: a third is someone else's traffic."""
     if weights.foreign:
-        where = rule or plan.traffic.listener_rule or plan.traffic.listener
+        where = rule or service.traffic.listener_rule or service.traffic.listener
         raise ConfigError(
-            f"services.{plan.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
+            f"services.{service.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
             "which is neither the stable nor the canary target group"
         )

@@ -76,17 +76,17 @@ def taken_by(record: DeploymentRecord) -> str:
     return f"another command ({last})" if last else "another command"
 
 
-def guard_needs(plan: ServiceConfig, poll: int) -> Needs:
+def guard_needs(service: ServiceConfig, poll: int) -> Needs:
     """A bake reads DescribeServices, DescribeAlarms and writes the record each poll.
     Guard reads the record instead of writing it, and the canary's target health on
     the polls it does not read the record, so a poll costs no more than a bake's and a
     take-over is still seen within two polls."""
-    targets = plan.traffic.weighted and poll % 2 == 1
+    targets = service.traffic.weighted and poll % 2 == 1
     return Needs(
-        alarms=bool(plan.alarms),
+        alarms=bool(service.alarms),
         canary_targets=targets,
-        metrics=plan.analysis is not None,  # the reader calls AWS once per new period
-        probes=plan.smoke_interval is not None,
+        metrics=service.analysis is not None,  # the reader calls AWS once per new period
+        probes=service.smoke_interval is not None,
     )
 
 
@@ -95,25 +95,25 @@ def reads_record(poll: int) -> bool:
 
 
 def guard_decision(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision | None:
     """The rollback (traffic first, exit 3) a failed gate calls for; None while all pass."""
-    overdue = paused_too_long(plan, record, now)
+    overdue = paused_too_long(service, record, now)
     if overdue is not None:
-        return start_rollback(plan, record, obs, now, overdue)
-    gate = gates(plan, GUARD_INTENT, record, replace(obs, interrupted=False), now)
+        return start_rollback(service, record, obs, now, overdue)
+    gate = gates(service, GUARD_INTENT, record, replace(obs, interrupted=False), now)
     if gate is not None:
         return gate
     health = baking_health(obs.canary, record.task_definition)
     if health.state == "failed":
-        return start_rollback(plan, record, obs, now, health.reason)
+        return start_rollback(service, record, obs, now, health.reason)
     unhealthy = unhealthy_targets(obs.canary_targets)
     if unhealthy:
         why = "canary target(s) unhealthy: " + "; ".join(unhealthy[:3])
-        return start_rollback(plan, record, obs, now, why)
-    judged = judgement_gate(plan, record, obs, now)
+        return start_rollback(service, record, obs, now, why)
+    judged = judgement_gate(service, record, obs, now)
     if judged is not None:
-        return start_rollback(plan, record, obs, now, judged)
+        return start_rollback(service, record, obs, now, judged)
     return None
 
 
@@ -126,7 +126,7 @@ def unhealthy_targets(targets: TargetHealth | None) -> tuple[str, ...]:
 
 
 def judgement_gate(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> str | None:
     """The bake's own probe and analysis gates (core/judging.py), with the reason a bake
     would give. The step keeps being judged while it waits, so the looks that share the 1%
@@ -134,15 +134,15 @@ def judgement_gate(
     paused step is rolled back at `max_pause`: guard cannot look more often than that)."""
     if obs.probe is not None and not obs.probe.passed:
         return f"smoke.interval: {obs.probe.summary}"
-    analysis = plan.analysis
+    analysis = service.analysis
     if analysis is None:
         return None
     if obs.metrics_error is not None:
         return f"analysis: {obs.metrics_error}"
     if obs.window is None:
         return None
-    bake = max((step.bake for step in plan.steps), default=0.0)
-    looks = analysis.looks(bake + plan.max_pause)
+    bake = max((step.bake for step in service.steps), default=0.0)
+    looks = analysis.looks(bake + service.max_pause)
     window = obs.window
     verdict = judge(analysis, window.canary, window.stable, weight=record.weight, looks=looks)
     return verdict.message if verdict.outcome == "fail" else None

@@ -83,22 +83,22 @@ def baking_health(service: ServiceState | None, task_definition: str) -> Health:
     return Health("healthy", f"canary running {service.running}/{service.desired}")
 
 
-def bake_for(plan: ServiceConfig, intent: Intent, weight: int) -> float:
+def bake_for(service: ServiceConfig, intent: Intent, weight: int) -> float:
     """The bake of the step at `weight`: --bake, else the plan's step with that weight,
     else the first step above it, else the last step's. Promote itself does not bake."""
     if intent.no_wait or intent.command == "promote":
         return 0.0
     if intent.bake is not None:
         return intent.bake
-    for step in plan.steps:
+    for step in service.steps:
         if step.weight >= weight:
             return step.bake
-    return plan.steps[-1].bake if plan.steps else 0.0
+    return service.steps[-1].bake if service.steps else 0.0
 
 
-def weights_pending(plan: ServiceConfig, obs: Observation, canary: int) -> bool:
+def weights_pending(service: ServiceConfig, obs: Observation, canary: int) -> bool:
     """Weighted mode, and the weights read back are not yet exactly canary `canary`%
     (unread, foreign target groups, or not adding up count as not yet)."""
     weights = obs.weights
     wrong = weights is None or not weights.valid or weights.canary != canary
-    return plan.traffic.weighted and wrong
+    return service.traffic.weighted and wrong

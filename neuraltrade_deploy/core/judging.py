@@ -46,7 +46,7 @@ class BakeGate:
 
 
 def bake_gate(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     intent: Intent,
     record: DeploymentRecord,
     obs: Observation,
@@ -57,30 +57,30 @@ def bake_gate(
     """The probes' and the analysis' verdict on the step baking in `record`."""
     if obs.probe is not None and not obs.probe.passed:
         return BakeGate(record, failure=f"smoke.interval: {obs.probe.summary}", judged=False)
-    if plan.analysis is None:
+    if service.analysis is None:
         return BakeGate(record)
     if obs.metrics_error is not None:
         return BakeGate(record, failure=f"analysis: {obs.metrics_error}", judged=False)
-    record = judged_record(plan, intent, record, obs.window)
+    record = judged_record(service, intent, record, obs.window)
     latest = record.judgement
     if latest is None:
-        return _short(plan, record, bake_over, _no_period(plan))
+        return _short(service, record, bake_over, _no_period(service))
     outcome, message = str(latest["outcome"]), str(latest["message"])
     if outcome == "fail":
         return BakeGate(record, failure=message, judged=False, reason=message)
     if outcome == "pass":
         return BakeGate(record, reason=message)
-    return _short(plan, record, bake_over, message)
+    return _short(service, record, bake_over, message)
 
 
 def judged_record(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, window: Window | None
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, window: Window | None
 ) -> DeploymentRecord:
     """The record with the judgement of `window` (unchanged when there is no new one)."""
-    analysis = plan.analysis
+    analysis = service.analysis
     if analysis is None or window is None:
         return record
-    looks = analysis.looks(bake_for(plan, intent, record.weight))
+    looks = analysis.looks(bake_for(service, intent, record.weight))
     verdict = judge(analysis, window.canary, window.stable, weight=record.weight, looks=looks)
     return record.with_changes(judgement=judgement_item(verdict, window))
 
@@ -90,12 +90,12 @@ def judgement_item(verdict: Judgement, window: Window) -> dict[str, Any]:
     return {**verdict.to_dict(), "window": {"start": window.start, "end": window.end}}
 
 
-def _short(plan: ServiceConfig, record: DeploymentRecord, bake_over: bool, why: str) -> BakeGate:
+def _short(service: ServiceConfig, record: DeploymentRecord, bake_over: bool, why: str) -> BakeGate:
     """Not enough data: wait while the bake lasts; at its end the policy decides."""
-    assert plan.analysis is not None
+    assert service.analysis is not None
     if not bake_over:
         return BakeGate(record, judged=False, reason=why)
-    if plan.analysis.insufficient_data == "fail":
+    if service.analysis.insufficient_data == "fail":
         return BakeGate(
             record,
             failure=f"{why} at the end of the bake (analysis.insufficient_data: fail)",
@@ -105,9 +105,9 @@ def _short(plan: ServiceConfig, record: DeploymentRecord, bake_over: bool, why: 
     return BakeGate(record, reason=f"{why}; baked anyway (analysis.insufficient_data: pass)")
 
 
-def _no_period(plan: ServiceConfig) -> str:
-    assert plan.analysis is not None
+def _no_period(service: ServiceConfig) -> str:
+    assert service.analysis is not None
     return (
-        f"analysis: no complete {number(plan.analysis.period)}s period since the weight was "
-        f"verified: canary 0 requests judged, {plan.analysis.min_requests:,} needed"
+        f"analysis: no complete {number(service.analysis.period)}s period since the weight was "
+        f"verified: canary 0 requests judged, {service.analysis.min_requests:,} needed"
     )

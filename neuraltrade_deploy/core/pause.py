@@ -18,14 +18,14 @@ def spelled(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-def paused_too_long(plan: ServiceConfig, record: DeploymentRecord, now: float) -> str | None:
+def paused_too_long(service: ServiceConfig, record: DeploymentRecord, now: float) -> str | None:
     """Why the pause ended the deployment, naming how long it waited; None while it may wait."""
     if record.phase is not Phase.PAUSED:
         return None
     waited = now - record.phase_started_at
-    if waited <= plan.max_pause:
+    if waited <= service.max_pause:
         return None
     return (
         f"paused at {record.weight}% for {spelled(waited)}, longer than "
-        f"max_pause {spelled(plan.max_pause)}"
+        f"max_pause {spelled(service.max_pause)}"
     )

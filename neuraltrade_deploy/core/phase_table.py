@@ -37,20 +37,20 @@ class PhaseRule:
 
 
 def rollback(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    return rolling_back(plan, record, obs, now)
+    return rolling_back(service, record, obs, now)
 
 
 def failed(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     outcome = Outcome(ExitStatus.ROLLBACK_INCOMPLETE, failed_message(record))
     return Decision(record, outcome=outcome, event=Event.ROLLBACK_FAILED)
 
 
 def nothing_to_do(
-    plan: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     outcome = Outcome(ExitStatus.OK, f"deployment is {record.phase.value}")
     return Decision(record, outcome=outcome, event=Event.NOTHING_TO_DO)
@@ -61,74 +61,76 @@ def nothing_to_do(
 # DescribeAlarms (plus the record write) are all a poll costs.
 
 
-def weighted(plan: ServiceConfig) -> bool:
-    return plan.traffic.weighted
+def weighted(service: ServiceConfig) -> bool:
+    return service.traffic.weighted
 
 
-def nothing(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+def nothing(service: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs()
 
 
-def starting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms), scaling=not record.scale_in_before)
+def starting_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(service.alarms), scaling=not record.scale_in_before)
 
 
-def has_test_rule(plan: ServiceConfig) -> bool:
+def has_test_rule(service: ServiceConfig) -> bool:
     """A `traffic.test_rule` to point at the canary (and back): its weights come in the
     same DescribeRules call as the main rule's."""
-    return bool(plan.traffic.test_rule)
+    return bool(service.traffic.test_rule)
 
 
-def canary_waiting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+def canary_waiting_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
     return Needs(
-        alarms=bool(plan.alarms), canary_targets=weighted(plan), weights=has_test_rule(plan)
+        alarms=bool(service.alarms),
+        canary_targets=weighted(service),
+        weights=has_test_rule(service),
     )
 
 
-def canary_smoke_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms), smoke="canary")
+def canary_smoke_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(service.alarms), smoke="canary")
 
 
-def shifting_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms), weights=weighted(plan))
+def shifting_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(service.alarms), weights=weighted(service))
 
 
-def baking_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+def baking_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
     """The analysis window once the weight is verified (its reader calls AWS only when a
     new period is complete), and the `smoke.interval` reruns once the step's own
     production checks have passed."""
     smoke = "production" if record.smoke_due else None
     return Needs(
-        alarms=bool(plan.alarms),
+        alarms=bool(service.alarms),
         smoke=smoke,
-        metrics=plan.analysis is not None and record.step_started_at is not None,
-        probes=plan.smoke_interval is not None and smoke is None,
+        metrics=service.analysis is not None and record.step_started_at is not None,
+        probes=service.smoke_interval is not None and smoke is None,
     )
 
 
-def promoting_stable_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    return Needs(alarms=bool(plan.alarms), stable_targets=True)
+def promoting_stable_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
+    return Needs(alarms=bool(service.alarms), stable_targets=True)
 
 
-def promoting_return_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+def promoting_return_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
     smoke = "production" if record.smoke_due and record.weight == 0 else None
-    weights = weighted(plan) and record.weight != 0
-    return Needs(alarms=bool(plan.alarms), weights=weights, smoke=smoke)
+    weights = weighted(service) and record.weight != 0
+    return Needs(alarms=bool(service.alarms), weights=weights, smoke=smoke)
 
 
-def cleanup_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+def cleanup_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
     """The test rule's weights (back to stable first); while sticky clients are waited
     for, the canary group's health and RequestCount (read only before the wait's deadline)."""
     return Needs(
-        alarms=bool(plan.alarms),
-        weights=has_test_rule(plan),
-        canary_idle=weighted(plan) and sticky_owed(record),
+        alarms=bool(service.alarms),
+        weights=has_test_rule(service),
+        canary_idle=weighted(service) and sticky_owed(record),
     )
 
 
-def rolling_back_needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
-    sticky = weighted(plan) and sticky_owed(record)
-    return Needs(weights=weighted(plan), stable_targets=True, canary_idle=sticky)
+def rolling_back_needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
+    sticky = weighted(service) and sticky_owed(record)
+    return Needs(weights=weighted(service), stable_targets=True, canary_idle=sticky)
 
 
 P = Phase
@@ -161,9 +163,9 @@ PHASES: dict[Phase, PhaseRule] = {
 }
 
 
-def needs(plan: ServiceConfig, record: DeploymentRecord) -> Needs:
+def needs(service: ServiceConfig, record: DeploymentRecord) -> Needs:
     """What the engine must read before deciding in the record's phase."""
-    return PHASES[record.phase].needs(plan, record)
+    return PHASES[record.phase].needs(service, record)
 
 
 def log_level(event: Event, before: DeploymentRecord, after: DeploymentRecord, acted: bool) -> str:

@@ -80,7 +80,7 @@ class Timeouts:
 class ServiceConfig:
     name: str  # the key under `services:` (what --service takes)
     cluster: str
-    service: str  # the stable ECS service
+    stable_service: str  # the stable ECS service (deploy.yaml `service:`)
     canary_service: str  # defaults to "<service>-canary"
     task_definition: Path  # absolute, resolved relative to deploy.yaml
     container: str
@@ -101,7 +101,7 @@ class ServiceConfig:
     @property
     def key(self) -> str:
         """The deployment record's key: one record (and one lock) per stable service."""
-        return f"{self.cluster}/{self.service}"
+        return f"{self.cluster}/{self.stable_service}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from neuraltrade_deploy.core.sticky import sticky_hold, sticky_noted
 
 
 def start_rollback(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     record: DeploymentRecord,
     obs: Observation,
     now: float,
@@ -38,7 +38,7 @@ def start_rollback(
     moved = record.moved(
         Phase.ROLLING_BACK, now, reason, rollback_reason=reason, rollback_exit=int(exit_status)
     )
-    decision = rolling_back(plan, moved, obs, now)
+    decision = rolling_back(service, moved, obs, now)
     return Decision(
         decision.record,
         decision.actions,
@@ -62,24 +62,24 @@ def remove_canary(record: DeploymentRecord, obs: Observation) -> tuple[Action, .
 
 
 def rolling_back(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     """Each call looks at what is there, so a rollback picks up wherever it stopped.
     Traffic first; the stable back on its old revision (if promote touched it) before
     traffic moves to it; then the canary goes."""
     reasons: list[str] = []
     if record.stable_touched:
-        waiting, healthy = stable_returning(plan, record, obs, now)
+        waiting, healthy = stable_returning(service, record, obs, now)
         if waiting is not None:
             return waiting
         reasons.append(healthy)
-    if weights_pending(plan, obs, 0):
+    if weights_pending(service, obs, 0):
         capacity = stable_capacity(record, obs)
         short = stable_short(record, obs)
-        if (capacity or short) and not capacity_waited(plan, record, now):
+        if (capacity or short) and not capacity_waited(service, record, now):
             return Decision(record, capacity, event=Event.STABLE_SCALING_UP, reasons=(short,))
-        if timed_out(plan, record, now):
-            return rollback_waiting(plan, record, now, (), "weights never read back 100% stable")
+        if timed_out(service, record, now):
+            return rollback_waiting(service, record, now, (), "weights never read back 100% stable")
         return Decision(
             record,
             (SetWeights(0),),
@@ -87,34 +87,34 @@ def rolling_back(
             reasons=(*reasons, "stable 100%"),
         )
     if record.weight != 0:
-        record = sticky_noted(plan, record, obs, now).with_changes(weight=0)
-    route = route_back(plan, record, obs, now)
+        record = sticky_noted(service, record, obs, now).with_changes(weight=0)
+    route = route_back(service, record, obs, now)
     if route is not None:
         return route
-    held, record, ended = sticky_hold(plan, record, obs, now)  # sticky clients first
+    held, record, ended = sticky_hold(service, record, obs, now)  # sticky clients first
     if held is not None:
         return held
     removal = remove_canary(record, obs)
     if removal:
         return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=(*reasons, *ended))
-    return rollback_settled(plan, record, obs, now)
+    return rollback_settled(service, record, obs, now)
 
 
 def route_back(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision | None:
     """`traffic.test_rule` back 100% on stable: after production traffic (the first
     call), before the canary goes. None: nothing to do (no test rule, or on stable)."""
-    if not route_pending(plan, obs, 0):
+    if not route_pending(service, obs, 0):
         return None
-    if timed_out(plan, record, now):
+    if timed_out(service, record, now):
         why = f"test rule never read back 100% stable ({route_seen(obs)})"
-        return rollback_waiting(plan, record, now, (), why)
+        return rollback_waiting(service, record, now, (), why)
     return pointing_route(record, obs, 0)
 
 
 def stable_returning(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> tuple[Decision | None, str]:
     """A promote touched the stable: it goes back to its old revision, healthy, before
     traffic moves to it. Returns the wait (None once healthy) and the health reason."""
@@ -129,21 +129,21 @@ def stable_returning(
         "stable",
     )
     if actions or not health.healthy:
-        return rollback_waiting(plan, record, now, actions, health.reason), health.reason
+        return rollback_waiting(service, record, now, actions, health.reason), health.reason
     return None, health.reason
 
 
 def rollback_settled(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     """Traffic on stable and the canary deleted: done once the canary has drained, the
     stable has healthy targets and a pre-empted holder's last call had time to land."""
     if canary_draining(obs):
-        return rollback_waiting(plan, record, now, (), "canary service still draining")
+        return rollback_waiting(service, record, now, (), "canary service still draining")
     stable_targets = obs.stable_targets
     if stable_targets is not None and stable_targets.healthy == 0:
         why = "the stable target group has no healthy targets"
-        return rollback_waiting(plan, record, now, (), why)
+        return rollback_waiting(service, record, now, (), why)
     if now < record.settle_until:
         why = "watching for a last call of the pre-empted process"
         return Decision(record, event=Event.ROLLBACK_SETTLING, reasons=(why,))
@@ -158,20 +158,24 @@ def rollback_settled(
     )
 
 
-def capacity_waited(plan: ServiceConfig, record: DeploymentRecord, now: float) -> bool:
+def capacity_waited(service: ServiceConfig, record: DeploymentRecord, now: float) -> bool:
     """A stable that does not reach its start count within `timeouts.healthy` still
     takes the traffic back: a smaller stable beats staying on a failing canary."""
-    return now - record.phase_started_at > plan.timeouts.healthy
+    return now - record.phase_started_at > service.timeouts.healthy
 
 
-def timed_out(plan: ServiceConfig, record: DeploymentRecord, now: float) -> bool:
-    return now - record.phase_started_at > plan.timeouts.promote + plan.timeouts.healthy
+def timed_out(service: ServiceConfig, record: DeploymentRecord, now: float) -> bool:
+    return now - record.phase_started_at > service.timeouts.promote + service.timeouts.healthy
 
 
 def rollback_waiting(
-    plan: ServiceConfig, record: DeploymentRecord, now: float, actions: tuple[Action, ...], why: str
+    service: ServiceConfig,
+    record: DeploymentRecord,
+    now: float,
+    actions: tuple[Action, ...],
+    why: str,
 ) -> Decision:
-    if timed_out(plan, record, now):
+    if timed_out(service, record, now):
         left = f"stable service not healthy on {record.stable_task_definition}: {why}"
         moved = record.moved(Phase.FAILED, now, left)
         return Decision(

@@ -26,14 +26,14 @@ from neuraltrade_deploy.core.record import DeploymentRecord
 ALB_PERIOD = 60.0  # the ALB publishes its metrics per minute
 
 
-def idle_period(plan: ServiceConfig) -> float:
-    """The RequestCount period judged: the analysis period when the plan has one (the
+def idle_period(service: ServiceConfig) -> float:
+    """The RequestCount period judged: the analysis period when the service has one (the
     world publishes finer ones), else the ALB's minute."""
-    return plan.analysis.period if plan.analysis is not None else ALB_PERIOD
+    return service.analysis.period if service.analysis is not None else ALB_PERIOD
 
 
 def sticky_noted(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> DeploymentRecord:
     """The wait begins when weight 0 is verified on a sticky rule after the canary had
     verified traffic (`record.weight` > 0: someone may hold its cookie). Called with
@@ -44,7 +44,7 @@ def sticky_noted(
     if weights.canary != 0 or not weights.sticky_seconds:
         return record
     seconds = weights.sticky_seconds
-    until = now + min(float(seconds), plan.timeouts.sticky)
+    until = now + min(float(seconds), service.timeouts.sticky)
     return record.with_changes(sticky_from=now, sticky_seconds=seconds, sticky_until=until)
 
 
@@ -54,18 +54,18 @@ def sticky_owed(record: DeploymentRecord) -> bool:
 
 
 def sticky_hold(
-    plan: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
+    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> tuple[Decision | None, DeploymentRecord, tuple[str, ...]]:
     """(the wait's decision or None when the canary may go, the record, why it ended).
     A wait ended early is marked by `sticky_until = now`, so it is not taken up again."""
     if record.sticky_from is None:
         return None, record, ()
     if now >= record.sticky_until:
-        return None, record, (ended_by_clock(plan, record),)
+        return None, record, (ended_by_clock(service, record),)
     over = ended_early(obs)
     if over:
         return None, record.with_changes(sticky_until=now), (over,)
-    reasons = [waiting_reason(plan, record, now)]
+    reasons = [waiting_reason(service, record, now)]
     if obs.canary_idle is not None and obs.canary_idle.error:
         reasons.append(f"canary RequestCount unreadable: {obs.canary_idle.error}")
     waiting = Decision(record, event=Event.WAITING_FOR_STICKY_CLIENTS, reasons=tuple(reasons))
@@ -91,38 +91,40 @@ def ended_early(obs: Observation) -> str:
     return ""
 
 
-def ended_by_clock(plan: ServiceConfig, record: DeploymentRecord) -> str:
+def ended_by_clock(service: ServiceConfig, record: DeploymentRecord) -> str:
     assert record.sticky_from is not None
-    natural = record.sticky_from + min(float(record.sticky_seconds), plan.timeouts.sticky)
+    natural = record.sticky_from + min(float(record.sticky_seconds), service.timeouts.sticky)
     if record.sticky_until < natural:
         return "sticky wait over"
-    if record.sticky_seconds <= plan.timeouts.sticky:
+    if record.sticky_seconds <= service.timeouts.sticky:
         return f"sticky window (DurationSeconds {record.sticky_seconds}) passed since weight 0"
     return (
-        f"timeouts.sticky ({plan.timeouts.sticky:g}s) reached before the sticky window"
+        f"timeouts.sticky ({service.timeouts.sticky:g}s) reached before the sticky window"
         f" (DurationSeconds {record.sticky_seconds}) passed: the canary goes now"
     )
 
 
-def waiting_reason(plan: ServiceConfig, record: DeploymentRecord, now: float) -> str:
+def waiting_reason(service: ServiceConfig, record: DeploymentRecord, now: float) -> str:
     return (
         f"keeping {record.canary_service} for clients holding its stickiness cookie until"
         f" {clock(record.sticky_until)} ({record.sticky_until - now:.0f}s) at most, or until"
-        f" its RequestCount is 0 for a {idle_period(plan):g}s period"
+        f" its RequestCount is 0 for a {idle_period(service):g}s period"
     )
 
 
-def sticky_announced(plan: ServiceConfig, record: DeploymentRecord, now: float) -> tuple[str, ...]:
+def sticky_announced(
+    service: ServiceConfig, record: DeploymentRecord, now: float
+) -> tuple[str, ...]:
     """The wait's reason for the line that starts it (its later polls log at debug)."""
-    why = describe(plan, record, now)
+    why = describe(service, record, now)
     return (why,) if why else ()
 
 
-def describe(plan: ServiceConfig, record: DeploymentRecord, now: float) -> str | None:
+def describe(service: ServiceConfig, record: DeploymentRecord, now: float) -> str | None:
     """For `status`: what the wait is for and until when (None: no wait running)."""
     if record.sticky_from is None or now >= record.sticky_until or record.final:
         return None
-    return waiting_reason(plan, record, now)
+    return waiting_reason(service, record, now)
 
 
 def clock(at: float) -> str:

@@ -67,7 +67,7 @@ class Notifier:
         if kind is None or not topic or (kind, tick.record.deployment_id) in self.sent:
             return
         self.sent.add((kind, tick.record.deployment_id))
-        subject, body = message(kind, tick.plan.name, tick.record, self.url)
+        subject, body = message(kind, tick.service.name, tick.record, self.url)
         try:
             self.publish(topic, subject, body)
         except Exception as err:  # told or not, the deployment's outcome stays what it is

@@ -18,10 +18,10 @@ CI_EVERY = 30.0
 
 def describe(tick: Tick) -> str:
     """`api  step 2/3  50%  bake 3m10s left  canary 2/2 healthy  alarms OK  BAKING`"""
-    record, obs, plan = tick.record, tick.observation, tick.plan
-    steps = len(plan.steps)
+    record, obs, service = tick.record, tick.observation, tick.service
+    steps = len(service.steps)
     step = min(record.step + 1, steps) if record.step >= 0 else 0
-    parts = [plan.name, f"step {step}/{steps}", f"canary {record.weight}%"]
+    parts = [service.name, f"step {step}/{steps}", f"canary {record.weight}%"]
     if (
         record.target_weight != record.weight
         and record.in_progress
@@ -29,7 +29,7 @@ def describe(tick: Tick) -> str:
     ):
         parts[-1] += f" -> {record.target_weight}%"
     if record.phase is Phase.BAKING and record.step_started_at is not None:
-        left = record.step_started_at + bake_for(plan, tick.intent, record.weight) - tick.now
+        left = record.step_started_at + bake_for(service, tick.intent, record.weight) - tick.now
         parts.append(f"bake {clock_text(max(left, 0.0))} left")
     canary = obs.canary
     if canary is not None and canary.exists:

@@ -23,7 +23,7 @@ from neuraltrade_deploy.shell.ports import Ports
 
 
 def perform(
-    plan: ServiceConfig, ports: Ports, action: Action, stable: ServiceState, deployment_id: str
+    service: ServiceConfig, ports: Ports, action: Action, stable: ServiceState, deployment_id: str
 ) -> object:
     """Carries out one action; every one is an end state, so repeating it is harmless."""
     ecs = ports.ecs
@@ -33,17 +33,21 @@ def perform(
     if isinstance(action, CreateCanary):
         return create_canary(ports, action, stable, deployment_id)
     if isinstance(action, ScaleCanary):
-        ecs.scale_service(plan.cluster, action.name, action.desired)
+        ecs.scale_service(service.cluster, action.name, action.desired)
     elif isinstance(action, SetWeights | SetTestRoute):
         route(ports, action)
     elif isinstance(action, UpdateStable):
-        return ecs.update_task_definition(plan.cluster, plan.service, action.task_definition)
+        return ecs.update_task_definition(
+            service.cluster, service.stable_service, action.task_definition
+        )
     elif isinstance(action, DeleteCanary):
-        ecs.delete_service(plan.cluster, action.name)
+        ecs.delete_service(service.cluster, action.name)
     elif isinstance(action, ScaleStable):
-        ecs.scale_service(plan.cluster, plan.service, action.desired)
+        ecs.scale_service(service.cluster, service.stable_service, action.desired)
     elif isinstance(action, SuspendScaleIn) and ports.scaling is not None:
-        ports.scaling.set_scale_in_suspended(plan.cluster, plan.service, action.suspended)
+        ports.scaling.set_scale_in_suspended(
+            service.cluster, service.stable_service, action.suspended
+        )
     return None
 
 

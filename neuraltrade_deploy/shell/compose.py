@@ -39,7 +39,7 @@ def clients_for(config: DeployConfig, options: AwsOptions) -> AwsClients:
 
 
 def task_definition_builder(
-    plan: ServiceConfig, variables: Mapping[str, str], environ: Mapping[str, str]
+    service: ServiceConfig, variables: Mapping[str, str], environ: Mapping[str, str]
 ) -> Any:
     """Loads the task definition once now (bad input is exit 2 before anything changes)
     and returns the builder the engine calls with the deployment's image."""
@@ -47,7 +47,13 @@ def task_definition_builder(
     # A value that is part of a resource name we log anyway ("production" in
     # "neuraltrade-api-production") is no secret; masking it would garble every line.
     public = " ".join(
-        [plan.cluster, plan.service, plan.canary_service, plan.container, *plan.alarms]
+        [
+            service.cluster,
+            service.stable_service,
+            service.canary_service,
+            service.container,
+            *service.alarms,
+        ]
     )
 
     from neuraltrade_deploy.aws.ecs import task_definition_keys
@@ -56,8 +62,8 @@ def task_definition_builder(
 
     def build(image: str | None) -> dict[str, Any]:
         body = load_task_definition(
-            plan.task_definition,
-            container=plan.container,
+            service.task_definition,
+            container=service.container,
             image=image,
             variables=variables,
             environ=environ,
@@ -74,11 +80,11 @@ def no_task_definition(image: str | None) -> dict[str, Any]:
     raise AssertionError("this command registers no task definition")
 
 
-def smoke_runner(plan: ServiceConfig, environ: Mapping[str, str]) -> Any:
+def smoke_runner(service: ServiceConfig, environ: Mapping[str, str]) -> Any:
     from neuraltrade_deploy.smoke.checks import run_checks
 
     def run(target: str) -> SmokeOutcome:
-        checks = plan.smoke_canary if target == "canary" else plan.smoke_production
+        checks = service.smoke_canary if target == "canary" else service.smoke_production
         if not checks:
             return SmokeOutcome(target, True, f"no {target} smoke checks configured")
         report = run_checks(checks, environ=environ, target=target)
@@ -90,7 +96,7 @@ def smoke_runner(plan: ServiceConfig, environ: Mapping[str, str]) -> Any:
 
 def aws_ports(
     config: DeployConfig,
-    plan: ServiceConfig,
+    service: ServiceConfig,
     options: AwsOptions,
     *,
     clock: SystemClock,
@@ -108,12 +114,14 @@ def aws_ports(
     from neuraltrade_deploy.aws.start_checks import StartChecksAws
 
     build = (
-        task_definition_builder(plan, variables, environ) if task_definition else no_task_definition
+        task_definition_builder(service, variables, environ)
+        if task_definition
+        else no_task_definition
     )
     clients = clients_for(config, options)
-    resolved = resolve_traffic(clients, plan.traffic, where=f"services.{plan.name}.traffic")
-    router = router_for(plan, clients, resolved)
-    smoke = smoke_runner(plan, environ)
+    resolved = resolve_traffic(clients, service.traffic, where=f"services.{service.name}.traffic")
+    router = router_for(service, clients, resolved)
+    smoke = smoke_runner(service, environ)
     return Ports(
         ecs=EcsGatewayAws(clients),
         router=router,
@@ -125,30 +133,30 @@ def aws_ports(
         stable_target_group=resolved.stable_tg_arn,
         canary_target_group=resolved.canary_tg_arn,
         start_checks=StartChecksAws(clients),
-        metrics=metrics_reader(plan, clients, resolved.canary_tg_arn, resolved.stable_tg_arn),
-        probes=IntervalProbes(smoke, plan.smoke_interval) if plan.smoke_interval else None,
+        metrics=metrics_reader(service, clients, resolved.canary_tg_arn, resolved.stable_tg_arn),
+        probes=IntervalProbes(smoke, service.smoke_interval) if service.smoke_interval else None,
         scaling=ScalingGatewayAws(clients),
     )
 
 
-def router_for(plan: ServiceConfig, clients: AwsClients, resolved: Any) -> Any:
+def router_for(service: ServiceConfig, clients: AwsClients, resolved: Any) -> Any:
     """The traffic router of the plan's mode; with a `traffic.test_rule`, one that also
     reads and points the canary's own route (aws/canary_route.py)."""
     from neuraltrade_deploy.aws.canary_route import TestRuleRouter
     from neuraltrade_deploy.aws.elbv2 import ReplicasRouter, WeightedRouter
 
-    if not plan.traffic.weighted:
+    if not service.traffic.weighted:
         return ReplicasRouter(clients, resolved)
-    return (TestRuleRouter if plan.traffic.test_rule else WeightedRouter)(clients, resolved)
+    return (TestRuleRouter if service.traffic.test_rule else WeightedRouter)(clients, resolved)
 
 
 def metrics_reader(
-    plan: ServiceConfig, clients: AwsClients, canary_tg: str | None, stable_tg: str
+    service: ServiceConfig, clients: AwsClients, canary_tg: str | None, stable_tg: str
 ) -> Any:
     """The ALB figures reader in weighted mode, for the canary analysis and the sticky
     wait's RequestCount (in replicas mode both versions share one target group, so there
     is nothing to compare). Building it calls nothing: only a read does."""
-    if canary_tg is None or not plan.traffic.weighted:
+    if canary_tg is None or not service.traffic.weighted:
         return None
     from neuraltrade_deploy.aws.metrics import TargetGroupMetrics
 
@@ -191,7 +199,7 @@ class CommandParts:
 
 def deployment_parts(
     config: DeployConfig,
-    plan: ServiceConfig,
+    service: ServiceConfig,
     options: AwsOptions,
     command: str,
     *,
@@ -209,7 +217,7 @@ def deployment_parts(
     clock = SystemClock()
     ports = aws_ports(
         config,
-        plan,
+        service,
         options,
         clock=clock,
         variables=variables,
@@ -221,7 +229,7 @@ def deployment_parts(
         observers=[
             ProgressPrinter(console=console),
             summary,
-            *notifier(config, plan, options, environ),
+            *notifier(config, service, options, environ),
         ],
         owner_alive=owner_alive,
         transient=is_transient,
@@ -230,16 +238,16 @@ def deployment_parts(
 
 
 def notifier(
-    config: DeployConfig, plan: ServiceConfig, options: AwsOptions, environ: Mapping[str, str]
+    config: DeployConfig, service: ServiceConfig, options: AwsOptions, environ: Mapping[str, str]
 ) -> list[Any]:
     """The `notify:` observer, when deploy.yaml names any topic."""
-    if not plan.notify.any:
+    if not service.notify.any:
         return []
     from neuraltrade_deploy.aws.sns import SnsPublisher
     from neuraltrade_deploy.reporting.notify import Notifier, run_url
 
     publisher = SnsPublisher(clients_for(config, options))
-    return [Notifier(plan.notify, publisher.publish, run_url(environ))]
+    return [Notifier(service.notify, publisher.publish, run_url(environ))]
 
 
 def owner_alive(owner: Owner) -> bool:

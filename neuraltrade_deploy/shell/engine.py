@@ -52,7 +52,7 @@ class Engine:
 
     def __init__(
         self,
-        plan: ServiceConfig,
+        service: ServiceConfig,
         intent: Intent,
         ports: Ports,
         owner: Owner,
@@ -62,7 +62,7 @@ class Engine:
         lease: float | None = None,
         deployment_id: str | None = None,
     ) -> None:
-        self.plan = plan
+        self.service = service
         self.intent = intent
         self.ports = ports
         self.owner = owner
@@ -72,15 +72,15 @@ class Engine:
         self.checked = checked
         # what this engine's own preflight read: its first tick uses it, then drops it
         self.first_reads: Reads | None = None
-        self.lease = lease if lease is not None else max(120.0, 10 * plan.poll_interval)
+        self.lease = lease if lease is not None else max(120.0, 10 * service.poll_interval)
         self.deployment_id = deployment_id or uuid.uuid4().hex[:12]
         self.interrupted = False
-        self.fence = RecordFence(ports.store, plan.key)  # holds the one current record
+        self.fence = RecordFence(ports.store, service.key)  # holds the one current record
         self.phase_changed = False
         self.last_actions: tuple[Action, ...] = ()
         self.last_stable: ServiceState | None = None
         self.skipped_writes = 0
-        self.log = structlog.get_logger("nt_deploy.engine").bind(service=plan.name)
+        self.log = structlog.get_logger("nt_deploy.engine").bind(service=service.name)
 
     # ------------------------------------------------------------ run
 
@@ -88,7 +88,7 @@ class Engine:
         resumed = self.take()
         if resumed is None:
             return Outcome(
-                ExitStatus.OK, f"nothing in progress for {self.plan.key}; nothing to roll back"
+                ExitStatus.OK, f"nothing in progress for {self.service.key}; nothing to roll back"
             )
         return self.loop(check_history=resumed)
 
@@ -100,11 +100,11 @@ class Engine:
         for _ in range(TAKE_ATTEMPTS):
             stored = self.load_alive()
             now = self.ports.clock.now()
-            refuse_early(self.plan, self.intent, stored, self.owner, now)
+            refuse_early(self.service, self.intent, stored, self.owner, now)
             stable = self.checked or self.preflight(stored)
             self.checked = None
             record = claim(
-                self.plan,
+                self.service,
                 self.intent,
                 stored,
                 stable,
@@ -132,12 +132,12 @@ class Engine:
             )
             return resumed
         raise Conflict(
-            f"{self.plan.key}: the record kept changing; could not take it",
+            f"{self.service.key}: the record kept changing; could not take it",
             hint="run the command again",
         )
 
     def preflight(self, stored: DeploymentRecord | None) -> ServiceState:
-        self.first_reads = preflight(self.plan, self.intent, stored, self.ports)
+        self.first_reads = preflight(self.service, self.intent, stored, self.ports)
         return self.first_reads.stable
 
     def load_alive(self) -> DeploymentRecord | None:
@@ -171,7 +171,7 @@ class Engine:
                 failures += 1
                 if self.hooks.transient(err) and failures < TRANSIENT_TICKS:
                     self.log.warning("aws_transient", error=str(err), attempt=failures)
-                    self.ports.clock.sleep(self.plan.poll_interval)
+                    self.ports.clock.sleep(self.service.poll_interval)
                     continue
                 self.abort(self.current, err)
                 first, failures = False, 0
@@ -180,13 +180,13 @@ class Engine:
             if decision.outcome is not None:
                 return decision.outcome
             if not self.phase_changed:
-                self.ports.clock.sleep(self.plan.poll_interval)
+                self.ports.clock.sleep(self.service.poll_interval)
 
     def tick(self, record: DeploymentRecord, first: bool) -> Decision:
         now = self.ports.clock.now()
-        wanted = needs(self.plan, record)
+        wanted = needs(self.service, record)
         obs = self.observe(record, wanted, check_history=first)
-        decision = decide(self.plan, self.intent, record, obs, now)
+        decision = decide(self.service, self.intent, record, obs, now)
         log_decision(self.log, decision, record)
         self.phase_changed = decision.record.phase is not record.phase
         done = decision.outcome is not None
@@ -210,7 +210,7 @@ class Engine:
             new, decision.actions, decision.outcome, decision.event, decision.reasons
         )
         for observer in self.hooks.observers:
-            observer(Tick(self.plan, self.intent, new, done_tick, obs, now))
+            observer(Tick(self.service, self.intent, new, done_tick, obs, now))
         return done_tick
 
     def may_skip_write(self, record: DeploymentRecord, decision: Decision) -> bool:
@@ -254,7 +254,7 @@ class Engine:
         record's write came between); every later tick, and a retry, reads afresh."""
         earlier, self.first_reads = self.first_reads, None
         return observe(
-            self.plan,
+            self.service,
             self.ports,
             record,
             wanted,
@@ -267,7 +267,7 @@ class Engine:
         for listener in self.hooks.on_action:
             listener(action)
         self.log.info("action", action=type(action).__name__, what=action.describe())
-        return perform(self.plan, self.ports, action, obs.stable, self.current_id())
+        return perform(self.service, self.ports, action, obs.stable, self.current_id())
 
     def current_id(self) -> str:
         return self.record.deployment_id if self.record else self.deployment_id
@@ -287,18 +287,18 @@ class Engine:
             raise self.taken_over() from err
 
     def taken_over(self) -> NtDeployError:
-        other = self.ports.store.load(self.plan.key)
+        other = self.ports.store.load(self.service.key)
         who = other.owner.describe() if other and other.owner else "another process"
         if self.record is None or self.record.owner != self.owner:
             return Conflict(
-                f"{self.plan.key}: {who} started a deployment at the same moment",
+                f"{self.service.key}: {who} started a deployment at the same moment",
                 hint="wait for it, or run `nt-deploy rollback`",
             )
         self.log.warning("preempted", by=who)
         if other is not None and other.phase in (Phase.ROLLING_BACK, Phase.ROLLED_BACK):
             self.undo_last()
         return Preempted(
-            f"{self.plan.key}: deployment taken over by {who}; stopped without acting",
+            f"{self.service.key}: deployment taken over by {who}; stopped without acting",
             hint="`nt-deploy status` shows what it is doing",
         )
 
@@ -312,7 +312,7 @@ class Engine:
         self.log.warning("undoing_last_calls", actions=[a.describe() for a in undo])
         for action in undo:
             with contextlib.suppress(NtDeployError):
-                perform(self.plan, self.ports, action, stable, self.current_id())
+                perform(self.service, self.ports, action, stable, self.current_id())
 
     def release_quietly(self, record: DeploymentRecord) -> None:
         with contextlib.suppress(NtDeployError):

@@ -39,19 +39,19 @@ class Guard:
 
     def __init__(
         self,
-        plan: ServiceConfig,
+        service: ServiceConfig,
         ports: Ports,
         owner: Owner,
         *,
         hooks: Hooks | None = None,
         max_time: float = DEFAULT_MAX_TIME,
     ) -> None:
-        self.plan, self.ports, self.owner = plan, ports, owner
+        self.service, self.ports, self.owner = service, ports, owner
         self.hooks = hooks or Hooks()
         self.max_time = max_time
         self.interrupted = False
         self.last_poll: float | None = None
-        self.log = structlog.get_logger("nt_deploy.guard").bind(service=plan.name)
+        self.log = structlog.get_logger("nt_deploy.guard").bind(service=service.name)
 
     def run(self) -> Outcome:
         seen = self.load()
@@ -71,7 +71,7 @@ class Guard:
             outcome = self.poll(seen, poll, started)
             if outcome is not None:
                 return outcome
-            self.ports.clock.sleep(self.plan.poll_interval)
+            self.ports.clock.sleep(self.service.poll_interval)
             poll += 1
 
     def poll(self, seen: DeploymentRecord, poll: int, started: float) -> Outcome | None:
@@ -88,7 +88,7 @@ class Guard:
             if over is not None:
                 return over
         obs = self.observe(seen, poll, now)
-        decision = guard_decision(self.plan, seen, obs, now)
+        decision = guard_decision(self.service, seen, obs, now)
         self.log.debug("guard_poll", poll=poll, failed=decision is not None)
         return None if decision is None else self.roll_back(seen, decision.record, now)
 
@@ -96,10 +96,12 @@ class Guard:
         """A bake's reads; the alarm history only when it can say something new: on the
         first poll (since the step began), or when an alarm changed state since the last
         poll (an ALARM that came and went between two polls changes its timestamp)."""
-        wanted = guard_needs(self.plan, poll)
-        obs = observe(self.plan, self.ports, record, wanted, check_history=False, interrupted=False)
+        wanted = guard_needs(self.service, poll)
+        obs = observe(
+            self.service, self.ports, record, wanted, check_history=False, interrupted=False
+        )
         if self.history_due(obs.alarms):
-            fired, error = fired_since(self.plan, self.ports, record)
+            fired, error = fired_since(self.service, self.ports, record)
             obs = replace(obs, fired_since=fired, history_error=error)
         self.last_poll = now
         return obs
@@ -117,7 +119,7 @@ class Guard:
         reason = rolling.rollback_reason or "guard: a gate failed"
         self.log.warning("guard_rollback", reason=reason)
         intent = Intent(command="rollback", reason=reason)
-        engine = Engine(self.plan, intent, self.ports, self.owner, hooks=self.hooks)
+        engine = Engine(self.service, intent, self.ports, self.owner, hooks=self.hooks)
         engine.record = seen  # the version guard watched: the write is conditional on it
         record = rolling.with_changes(
             owner=self.owner, lease_until=now + engine.lease, updated_at=now
@@ -134,7 +136,7 @@ class Guard:
             return Outcome(ExitStatus.GATE_FAILED, f"{reason}; rolling back: {err.message}")
 
     def load(self) -> DeploymentRecord | None:
-        return self.ports.store.load(self.plan.key)
+        return self.ports.store.load(self.service.key)
 
 
 def left(record: DeploymentRecord) -> str:

@@ -69,7 +69,7 @@ def weights_from(ports: Ports, raw: Mapping[str, int], sticky: int | None = None
 
 
 def observe(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     ports: Ports,
     record: DeploymentRecord,
     wanted: Needs,
@@ -81,15 +81,17 @@ def observe(
     """One DescribeServices for both services, then only what `wanted` asks for, less
     what `earlier` (preflight's reads) already holds. The alarm history is read once,
     when a process takes up a deployment in progress."""
-    services = services_of(plan, ports, record, earlier)
-    window, metrics_error = analysis_window(plan, ports, record) if wanted.metrics else (None, None)
-    fired, history_error = fired_since(plan, ports, record) if check_history else (None, None)
+    services = services_of(service, ports, record, earlier)
+    window, metrics_error = (
+        analysis_window(service, ports, record) if wanted.metrics else (None, None)
+    )
+    fired, history_error = fired_since(service, ports, record) if check_history else (None, None)
     sticky = wanted.canary_idle and ports.clock.now() < record.sticky_until
     weights, test_weights = routes_now(ports, earlier) if wanted.weights else (None, None)
     return Observation(
-        stable=services[plan.service],
+        stable=services[service.stable_service],
         canary=services[record.canary_service],
-        alarms=alarms_of(plan, ports, earlier) if wanted.alarms else None,
+        alarms=alarms_of(service, ports, earlier) if wanted.alarms else None,
         fired_since=fired,
         history_error=history_error,
         weights=weights,
@@ -107,19 +109,19 @@ def observe(
         window=window,
         metrics_error=metrics_error,
         probe=probe_result(ports, record) if wanted.probes else None,
-        scaling=read_scaling(plan, ports) if wanted.scaling else None,
-        canary_idle=canary_idle(plan, ports, record) if sticky else None,
+        scaling=read_scaling(service, ports) if wanted.scaling else None,
+        canary_idle=canary_idle(service, ports, record) if sticky else None,
     )
 
 
-def canary_idle(plan: ServiceConfig, ports: Ports, record: DeploymentRecord) -> CanaryIdle:
+def canary_idle(service: ServiceConfig, ports: Ports, record: DeploymentRecord) -> CanaryIdle:
     """The canary group's RequestCount since weight 0 was verified: read only while the
     sticky wait runs. Unreadable is no reason to end the wait early (nor to fail)."""
     if ports.metrics is None or record.sticky_from is None:
         return CanaryIdle(error="no reader for the ALB's per-target-group metrics")
     try:
         since = ports.metrics.canary_idle_since(
-            record.sticky_from, ports.clock.now(), idle_period(plan)
+            record.sticky_from, ports.clock.now(), idle_period(service)
         )
     except NtDeployError as err:
         return CanaryIdle(error=str(err))
@@ -127,18 +129,18 @@ def canary_idle(plan: ServiceConfig, ports: Ports, record: DeploymentRecord) -> 
 
 
 def services_of(
-    plan: ServiceConfig, ports: Ports, record: DeploymentRecord, earlier: Reads | None
+    service: ServiceConfig, ports: Ports, record: DeploymentRecord, earlier: Reads | None
 ) -> Mapping[str, ServiceState]:
-    names = [plan.service, record.canary_service]
+    names = [service.stable_service, record.canary_service]
     if earlier is not None and all(name in earlier.services for name in names):
         return earlier.services
-    return ports.ecs.describe_services(plan.cluster, names)
+    return ports.ecs.describe_services(service.cluster, names)
 
 
-def alarms_of(plan: ServiceConfig, ports: Ports, earlier: Reads | None) -> AlarmReading:
+def alarms_of(service: ServiceConfig, ports: Ports, earlier: Reads | None) -> AlarmReading:
     if earlier is not None and earlier.alarms is not None:
         return earlier.alarms
-    return ports.alarms.read(plan.alarms)
+    return ports.alarms.read(service.alarms)
 
 
 def routes_now(ports: Ports, earlier: Reads | None) -> tuple[Weights, Weights | None]:
@@ -148,16 +150,16 @@ def routes_now(ports: Ports, earlier: Reads | None) -> tuple[Weights, Weights | 
 
 
 def analysis_window(
-    plan: ServiceConfig, ports: Ports, record: DeploymentRecord
+    service: ServiceConfig, ports: Ports, record: DeploymentRecord
 ) -> tuple[Window | None, str | None]:
     """`window` and `metrics_error` of the observation: the figures since the weight was
     verified, or why they cannot be read (a failed gate, never an exit 1)."""
-    if plan.analysis is None or record.step_started_at is None:
+    if service.analysis is None or record.step_started_at is None:
         return None, None
     if ports.metrics is None:
         return None, "no reader for the ALB's per-target-group metrics (weighted mode only)"
     try:
-        return ports.metrics.read(plan.analysis, record.step_started_at, ports.clock.now()), None
+        return ports.metrics.read(service.analysis, record.step_started_at, ports.clock.now()), None
     except NtDeployError as err:
         return None, str(err)
 
@@ -168,20 +170,20 @@ def probe_result(ports: Ports, record: DeploymentRecord) -> SmokeOutcome | None:
     return ports.probes.poll(record.step_started_at, ports.clock.now())
 
 
-def read_scaling(plan: ServiceConfig, ports: Ports) -> ScalingState:
+def read_scaling(service: ServiceConfig, ports: Ports) -> ScalingState:
     if ports.scaling is None:
         return ScalingState(registered=False)
-    return ports.scaling.read(plan.cluster, plan.service)
+    return ports.scaling.read(service.cluster, service.stable_service)
 
 
 def fired_since(
-    plan: ServiceConfig, ports: Ports, record: DeploymentRecord
+    service: ServiceConfig, ports: Ports, record: DeploymentRecord
 ) -> tuple[tuple[str, ...] | None, str | None]:
     """Alarms that entered ALARM since the step began, or why that is unreadable."""
-    if not plan.alarms:
+    if not service.alarms:
         return None, None
     since = record.step_started_at or record.created_at
     try:
-        return ports.alarms.fired_since(plan.alarms, since), None
+        return ports.alarms.fired_since(service.alarms, since), None
     except NtDeployError as err:
         return None, str(err)

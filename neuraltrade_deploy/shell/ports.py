@@ -166,7 +166,7 @@ class Clock(Protocol):
 class Tick:
     """One turn of the loop, for whoever watches (progress lines, CI summaries, the demo)."""
 
-    plan: ServiceConfig
+    service: ServiceConfig
     intent: Intent
     record: DeploymentRecord  # as persisted after this tick
     decision: Decision
@@ -184,13 +184,13 @@ ActionListener = Callable[[Action], None]
 
 
 # Read-only checks of AWS at the start of a deployment, beyond what the other ports read:
-# (plan, alarms the preflight found in INSUFFICIENT_DATA, now) -> warning lines. Raises
+# (service, alarms the preflight found in INSUFFICIENT_DATA, now) -> warning lines. Raises
 # ConfigError (exit 2: the listener's default rule as `listener_rule`) or GateFailed
 # (exit 3: such alarms under `alarms_insufficient_data: fail`) before anything changes.
 StartChecks = Callable[[ServiceConfig, Sequence[str], float], Sequence[str]]
 
 
-def no_start_checks(plan: ServiceConfig, stuck: Sequence[str], now: float) -> Sequence[str]:
+def no_start_checks(service: ServiceConfig, stuck: Sequence[str], now: float) -> Sequence[str]:
     """For worlds with nothing more to check (the in-memory ones)."""
     return ()
 
@@ -210,7 +210,7 @@ class Ports:
     canary_target_group: str | None
     start_checks: StartChecks = no_start_checks
     metrics: MetricsReader | None = None  # weighted mode: `analysis` and the sticky wait
-    probes: Probes | None = None  # set when the plan has `smoke.interval`
+    probes: Probes | None = None  # set when the service has `smoke.interval`
     scaling: ScalingGateway | None = None  # None: the stable is never autoscaled (dry-run)
 
 

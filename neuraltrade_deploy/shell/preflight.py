@@ -17,7 +17,7 @@ log = structlog.get_logger("nt_deploy")
 
 
 def preflight(
-    plan: ServiceConfig,
+    service: ServiceConfig,
     intent: Intent,
     record: DeploymentRecord | None,
     ports: Ports,
@@ -25,28 +25,28 @@ def preflight(
     """Returns what it read: the stable service as it is now, the canary, the alarms
     and the weights (when the gates needed them). Rollback skips every gate but the
     existence of the stable service: it always goes ahead."""
-    names = [plan.service, record.canary_service if record else plan.canary_service]
-    services = ports.ecs.describe_services(plan.cluster, names)
-    stable = services[plan.service]
-    gates.check_stable(plan, stable)
+    names = [service.stable_service, record.canary_service if record else service.canary_service]
+    services = ports.ecs.describe_services(service.cluster, names)
+    stable = services[service.stable_service]
+    gates.check_stable(service, stable)
     if intent.command == "rollback":
         return Reads(services, stable)
-    gates.check_steerable(plan, stable)
+    gates.check_steerable(service, stable)
     starting = record is None or record.final
-    reading = ports.alarms.read(plan.alarms) if plan.alarms else None
+    reading = ports.alarms.read(service.alarms) if service.alarms else None
     if reading is not None:
-        gates.check_alarms(plan, reading, starting)
+        gates.check_alarms(service, reading, starting)
     stuck = reading.insufficient if reading is not None else ()
     if starting:
         # before the weights are read: a default rule would otherwise fail oddly there
-        for line in ports.start_checks(plan, stuck, ports.clock.now()):
+        for line in ports.start_checks(service, stuck, ports.clock.now()):
             log.warning("alarm_cannot_fire", problem=line)
-        gates.check_canary_free(plan, services[plan.canary_service])
-        if plan.traffic.weighted:
+        gates.check_canary_free(service, services[service.canary_service])
+        if service.traffic.weighted:
             routes = ports.router.read_routes()
             weights, test_weights = weights_read(ports, routes)
-            gates.check_forward(plan, weights)
+            gates.check_forward(service, weights)
             if test_weights is not None:
-                gates.check_forward(plan, test_weights, plan.traffic.test_rule)
+                gates.check_forward(service, test_weights, service.traffic.test_rule)
             return Reads(services, stable, reading, routes)
     return Reads(services, stable, reading)

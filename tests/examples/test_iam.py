@@ -15,15 +15,28 @@ from tests.helpers.repo import ADAPTERS, TERRAFORM, WORKFLOW
 from tests.helpers.tf_policy import policy_json
 
 DOCUMENTED_ACTIONS = {
-    "ecs:RegisterTaskDefinition", "ecs:TagResource",
-    "ecs:DescribeServices", "ecs:DescribeClusters", "ecs:CreateService", "ecs:UpdateService",
-    "ecs:DeleteService", "iam:PassRole", "elasticloadbalancing:DescribeRules",
-    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetGroups",
+    "ecs:RegisterTaskDefinition",
+    "ecs:TagResource",
+    "ecs:DescribeServices",
+    "ecs:DescribeClusters",
+    "ecs:CreateService",
+    "ecs:UpdateService",
+    "ecs:DeleteService",
+    "iam:PassRole",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
-    "elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyListener",
-    "cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory", "dynamodb:DescribeTable",
-    "dynamodb:CreateTable", "dynamodb:GetItem", "dynamodb:PutItem",
-    "dynamodb:TagResource", "application-autoscaling:DescribeScalableTargets",
+    "elasticloadbalancing:ModifyRule",
+    "elasticloadbalancing:ModifyListener",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DescribeAlarmHistory",
+    "dynamodb:DescribeTable",
+    "dynamodb:CreateTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:TagResource",
+    "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:RegisterScalableTarget",
 }
 
@@ -55,8 +68,11 @@ def test_policy_actions_are_real_and_never_wildcards(operations: Operations) -> 
 
 
 def test_trust_policy_admits_only_this_repository_and_its_deploy_jobs() -> None:
-    trust = squash(block((TERRAFORM / "iam.tf").read_text(),
-                         r'data "aws_iam_policy_document" "nt_deploy_trust"'))
+    trust = squash(
+        block(
+            (TERRAFORM / "iam.tf").read_text(), r'data "aws_iam_policy_document" "nt_deploy_trust"'
+        )
+    )
     assert 'actions = ["sts:AssumeRoleWithWebIdentity"]' in trust
     aud = 'variable = "token.actions.githubusercontent.com:aud" values = ["sts.amazonaws.com"]'
     assert aud in trust
@@ -65,8 +81,9 @@ def test_trust_policy_admits_only_this_repository_and_its_deploy_jobs() -> None:
     assert "repo:${var.github_repository}:environment:${env}" in trust
     assert "repo:${var.github_repository}:ref:refs/heads/${var.github_deploy_branch}" in trust
     assert "*" not in trust
-    defaults = squash(block((TERRAFORM / "variables.tf").read_text(),
-                            r'variable "github_environments"'))
+    defaults = squash(
+        block((TERRAFORM / "variables.tf").read_text(), r'variable "github_environments"')
+    )
     assert '["production-canary", "production"]' in defaults
 
 
@@ -75,9 +92,10 @@ def test_pass_role_is_only_to_ecs_tasks() -> None:
     statement = re.search(r'actions = \["iam:PassRole"\] (.*?) \} \}', text)
     assert statement, "no iam:PassRole statement"
     assert '"*"' not in statement.group(1)
-    assert ('variable = "iam:PassedToService" values = ["ecs-tasks.amazonaws.com"]'
-            in statement.group(1))
-
+    assert (
+        'variable = "iam:PassedToService" values = ["ecs-tasks.amazonaws.com"]'
+        in statement.group(1)
+    )
 
 
 # Granted although no boto3 call names them: AWS authorizes them as part of a call
@@ -104,15 +122,19 @@ _ELB = f"arn:aws:elasticloadbalancing:us-east-1:{_ACCOUNT}"
 SAMPLE_ARNS = {
     "local.task_definition_arns": [f"{_ECS}:task-definition/neuraltrade-api-production:*"],
     "local.canary_service_arns": [
-        f"{_ECS}:service/neuraltrade-production/neuraltrade-api-production-canary"],
+        f"{_ECS}:service/neuraltrade-production/neuraltrade-api-production-canary"
+    ],
     "local.stable_service_arns": [
-        f"{_ECS}:service/neuraltrade-production/neuraltrade-api-production"],
+        f"{_ECS}:service/neuraltrade-production/neuraltrade-api-production"
+    ],
     "local.ecs_cluster_arn": [f"{_ECS}:cluster/neuraltrade-production"],
     "var.pass_role_arns": [f"arn:aws:iam::{_ACCOUNT}:role/neuraltrade-ecs-task"],
     "aws_lb_listener_rule.api.arn": [
-        f"{_ELB}:listener-rule/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"],
+        f"{_ELB}:listener-rule/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+    ],
     "aws_lb_listener_rule.api_canary_test.arn": [
-        f"{_ELB}:listener-rule/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2/1a2b3c4d5e6f7a8b"],
+        f"{_ELB}:listener-rule/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2/1a2b3c4d5e6f7a8b"
+    ],
     "var.extra_listener_rule_arns": [],
     "var.weighted_listener_arns": [f"{_ELB}:listener/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2"],
     "local.alarm_arns": [f"arn:aws:cloudwatch:us-east-1:{_ACCOUNT}:alarm:*"],
@@ -121,18 +143,27 @@ SAMPLE_ARNS = {
         f"arn:aws:application-autoscaling:us-east-1:{_ACCOUNT}:scalable-target/*"
     ],
     "aws_dynamodb_table.deployments.arn": [
-        f"arn:aws:dynamodb:us-east-1:{_ACCOUNT}:table/neuraltrade-deployments"],
+        f"arn:aws:dynamodb:us-east-1:{_ACCOUNT}:table/neuraltrade-deployments"
+    ],
 }
 # parliament findings accepted, each for a reason; a waiver nothing needs fails too.
 PARLIAMENT_WAIVERS = {
-    ("RESOURCE_STAR", "cloudwatch:DescribeAlarms"):
-        "composite alarms are returned only to a DescribeAlarms scoped to *",
-    ("PERMISSIONS_MANAGEMENT_ACTIONS", "iam:passrole"):
-        "PassRole is limited to the task roles and to ecs-tasks.amazonaws.com",
-    ("RESOURCE_MISMATCH", "elasticloadbalancing:ModifyRule"):
-        "parliament wants the Network LB (listener-rule/net) ARN form as well; ours is an ALB",
-    ("RESOURCE_MISMATCH", "elasticloadbalancing:ModifyListener"):
-        "parliament wants the Network LB (listener/net) ARN form as well; ours is an ALB",
+    (
+        "RESOURCE_STAR",
+        "cloudwatch:DescribeAlarms",
+    ): "composite alarms are returned only to a DescribeAlarms scoped to *",
+    (
+        "PERMISSIONS_MANAGEMENT_ACTIONS",
+        "iam:passrole",
+    ): "PassRole is limited to the task roles and to ecs-tasks.amazonaws.com",
+    (
+        "RESOURCE_MISMATCH",
+        "elasticloadbalancing:ModifyRule",
+    ): "parliament wants the Network LB (listener-rule/net) ARN form as well; ours is an ALB",
+    (
+        "RESOURCE_MISMATCH",
+        "elasticloadbalancing:ModifyListener",
+    ): "parliament wants the Network LB (listener/net) ARN form as well; ours is an ALB",
 }
 
 
@@ -162,6 +193,10 @@ def test_parliament_finds_nothing_in_the_policy_but_the_waived() -> None:
 def test_the_role_lets_every_job_keep_its_credentials_as_long_as_it_asks() -> None:
     role = blocks(parse(TERRAFORM / "iam.tf"), "resource", "aws_iam_role")["nt_deploy"]
     workflow = yaml.safe_load(WORKFLOW.read_text())
-    asked = [int(step["with"]["role-duration-seconds"]) for job in workflow["jobs"].values()
-             for step in job["steps"] if "role-duration-seconds" in step.get("with", {})]
+    asked = [
+        int(step["with"]["role-duration-seconds"])
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "role-duration-seconds" in step.get("with", {})
+    ]
     assert asked and max(asked) <= role["max_session_duration"] <= 43200

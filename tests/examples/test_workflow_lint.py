@@ -29,8 +29,7 @@ def tool(name: str) -> str:
 
 
 def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
-    command = [tool("actionlint"), "-no-color", "-shellcheck", tool("shellcheck"),
-               *map(str, files)]
+    command = [tool("actionlint"), "-no-color", "-shellcheck", tool("shellcheck"), *map(str, files)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -41,15 +40,27 @@ def test_actionlint_finds_nothing_in_the_workflows() -> None:
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
 
-@pytest.mark.parametrize("break_it,finding", [
-    (lambda t: t.replace("    needs: canary-50\n", "    needs: canary-5O\n", 1), "job-needs"),
-    (lambda t: t.replace("steps.canary.outputs.exit_code", "steps.canery.outputs.exit_code",
-                         1), "canery"),
-    (lambda t: t.replace('nt-deploy promote\n', 'nt-deploy promote $EXTRA_ARGS\n', 1),
-     "SC2086"),
-], ids=["unknown-need", "unknown-step", "shellcheck"])
+@pytest.mark.parametrize(
+    "break_it,finding",
+    [
+        (lambda t: t.replace("    needs: canary-50\n", "    needs: canary-5O\n", 1), "job-needs"),
+        (
+            lambda t: t.replace(
+                "steps.canary.outputs.exit_code", "steps.canery.outputs.exit_code", 1
+            ),
+            "canery",
+        ),
+        (
+            lambda t: t.replace("nt-deploy promote\n", "nt-deploy promote $EXTRA_ARGS\n", 1),
+            "SC2086",
+        ),
+    ],
+    ids=["unknown-need", "unknown-step", "shellcheck"],
+)
 def test_actionlint_and_shellcheck_really_run(
-    tmp_path: Path, break_it: object, finding: str,
+    tmp_path: Path,
+    break_it: object,
+    finding: str,
 ) -> None:
     text = WORKFLOW.read_text()
     broken = break_it(text)  # type: ignore[operator]

@@ -25,8 +25,15 @@ def test_workflow_matches_the_embedded_structural_schema(wf: dict[str, Any]) -> 
         lambda w: w["permissions"].update({"id-token": "admin"}),
         lambda w: w["jobs"]["canary-10"].update({"runs_on": "ubuntu-24.04"}),
     ],
-    ids=["no-runs-on", "no-steps", "uses-and-run", "neither", "unknown-need", "bad-perm",
-         "typo-key"],
+    ids=[
+        "no-runs-on",
+        "no-steps",
+        "uses-and-run",
+        "neither",
+        "unknown-need",
+        "bad-perm",
+        "typo-key",
+    ],
 )
 def test_structural_schema_rejects_broken_workflows(wf: dict[str, Any], break_it: Any) -> None:
     broken = copy.deepcopy(wf)

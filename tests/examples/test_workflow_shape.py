@@ -17,7 +17,6 @@ def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
     return {on: None} if isinstance(on, str) else dict(on or {})
 
 
-
 def test_only_manual_dispatch_with_a_required_image_input(wf: dict[str, Any]) -> None:
     on = triggers(wf)
     assert set(on) == {"workflow_dispatch"}, "no push/pull_request/schedule may deploy production"
@@ -65,8 +64,11 @@ def test_actions_are_pinned_to_a_major_version(wf: dict[str, Any]) -> None:
 def test_every_job_calling_nt_deploy_assumes_the_oidc_role_first(wf: dict[str, Any]) -> None:
     for job_id, job in wf["jobs"].items():
         steps = job["steps"]
-        creds = [i for i, s in enumerate(steps)
-                 if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+        creds = [
+            i
+            for i, s in enumerate(steps)
+            if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+        ]
         calls = [i for i, script in run_scripts(job) if invocations(script)]
         assert creds and calls and creds[0] < calls[0], job_id
         with_ = steps[creds[0]]["with"]
@@ -92,10 +94,16 @@ def test_every_traffic_changing_job_ends_with_a_rollback_on_failure_or_cancel(
 ) -> None:
     for job_id in CHAIN:
         steps = wf["jobs"][job_id]["steps"]
-        shifts = [i for i, s in enumerate(steps)
-                  if any(c[0] in ("canary", "promote") for c in invocations(s.get("run", "")))]
-        rollbacks = [i for i, s in enumerate(steps)
-                     if any(c[0] == "rollback" for c in invocations(s.get("run", "")))]
+        shifts = [
+            i
+            for i, s in enumerate(steps)
+            if any(c[0] in ("canary", "promote") for c in invocations(s.get("run", "")))
+        ]
+        rollbacks = [
+            i
+            for i, s in enumerate(steps)
+            if any(c[0] == "rollback" for c in invocations(s.get("run", "")))
+        ]
         assert shifts and rollbacks and rollbacks[-1] > shifts[-1], job_id
         condition = steps[rollbacks[-1]]["if"]
         assert "failure()" in condition and "cancelled()" in condition, job_id
@@ -135,11 +143,14 @@ def test_guard_ends_before_its_job_times_out_and_its_credentials_expire(
 ) -> None:
     for guard in GUARDS:
         job = wf["jobs"][guard]
-        (_, args), = [c for _, s in run_scripts(job) for c in invocations(s) if c[0] == "guard"]
+        ((_, args),) = [c for _, s in run_scripts(job) for c in invocations(s) if c[0] == "guard"]
         assert args[args.index("--service") + 1] == "$NT_DEPLOY_SERVICE"
         max_time = _minutes(args[args.index("--max-time") + 1])
-        creds = next(s["with"] for s in job["steps"]
-                     if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+        creds = next(
+            s["with"]
+            for s in job["steps"]
+            if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+        )
         assert max_time < job["timeout-minutes"] <= 360, guard
         assert max_time < int(creds["role-duration-seconds"]) / 60, guard
 

@@ -88,14 +88,13 @@ def block(text: str, header: str) -> str:
     for i in range(start, len(text)):
         depth += {"{": 1, "}": -1}.get(text[i], 0)
         if depth == 0:
-            return text[start:i + 1]
+            return text[start : i + 1]
     raise AssertionError(f"block {header!r} never closes")
 
 
 def squash(text: str) -> str:
     """Comments dropped and whitespace runs folded, for one-line needles."""
     return re.sub(r"\s+", " ", re.sub(r"#.*", "", text))
-
 
 
 def parse(path: Path) -> dict[str, Any]:

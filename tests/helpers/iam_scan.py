@@ -16,17 +16,31 @@ from pathlib import Path
 from tests.helpers.hcl_text import block
 from tests.helpers.repo import ADAPTERS, TERRAFORM
 
-IAM_PREFIX = {"ecs": "ecs", "elbv2": "elasticloadbalancing", "cloudwatch": "cloudwatch",
-              "dynamodb": "dynamodb", "sns": "sns",
-              "application-autoscaling": "application-autoscaling"}
+IAM_PREFIX = {
+    "ecs": "ecs",
+    "elbv2": "elasticloadbalancing",
+    "cloudwatch": "cloudwatch",
+    "dynamodb": "dynamodb",
+    "sns": "sns",
+    "application-autoscaling": "application-autoscaling",
+}
 _ATTRIBUTE = re.compile(
-    r"(?:(?P<recv>[A-Za-z_]\w*)\s*)?\.\s*(?P<op>[a-z][a-z0-9_]*)\s*(?P<call>\()?")
+    r"(?:(?P<recv>[A-Za-z_]\w*)\s*)?\.\s*(?P<op>[a-z][a-z0-9_]*)\s*(?P<call>\()?"
+)
 _BY_NAME = re.compile(r"\.get_(?P<kind>paginator|waiter)\(\s*[\"'](?P<name>\w+)[\"']")
 _FILE_HINT = re.compile(r"(?:client|resource)\(\s*(?:service_name\s*=\s*)?[\"'](\w+)[\"']")
-_RECEIVER_HINTS = (("ecs", "ecs"), ("elb", "elbv2"), ("cloudwatch", "cloudwatch"),
-                   ("cw", "cloudwatch"), ("alarm", "cloudwatch"), ("dynamo", "dynamodb"),
-                   ("ddb", "dynamodb"), ("table", "dynamodb"), ("sns", "sns"),
-                   ("autoscaling", "application-autoscaling"))
+_RECEIVER_HINTS = (
+    ("ecs", "ecs"),
+    ("elb", "elbv2"),
+    ("cloudwatch", "cloudwatch"),
+    ("cw", "cloudwatch"),
+    ("alarm", "cloudwatch"),
+    ("dynamo", "dynamodb"),
+    ("ddb", "dynamodb"),
+    ("table", "dynamodb"),
+    ("sns", "sns"),
+    ("autoscaling", "application-autoscaling"),
+)
 
 
 @dataclass(frozen=True)
@@ -45,15 +59,17 @@ class Operations:
         session = botocore_session.get_session()
         ops, waiters = {}, {}
         for service in IAM_PREFIX:
-            ops[service] = {xform_name(op): op
-                            for op in session.get_service_model(service).operation_names}
+            ops[service] = {
+                xform_name(op): op for op in session.get_service_model(service).operation_names
+            }
             try:
                 model = session.get_waiter_model(service)
             except UnknownServiceError:  # services without waiters (sns, application-autoscaling)
                 waiters[service] = {}
                 continue
-            waiters[service] = {xform_name(w): model.get_waiter(w).operation
-                                for w in model.waiter_names}
+            waiters[service] = {
+                xform_name(w): model.get_waiter(w).operation for w in model.waiter_names
+            }
         return cls(ops, waiters)
 
     def actions(self, source: str) -> set[str]:
@@ -71,8 +87,9 @@ class Operations:
         return needed
 
     @staticmethod
-    def _resolve(name: str, recv: str, file_services: set[str],
-                 table: dict[str, dict[str, str]]) -> set[str]:
+    def _resolve(
+        name: str, recv: str, file_services: set[str], table: dict[str, dict[str, str]]
+    ) -> set[str]:
         candidates = {s for s in IAM_PREFIX if name in table[s]}
         by_receiver = {s for hint, s in _RECEIVER_HINTS if hint in recv} & candidates
         chosen = by_receiver or (file_services & candidates) or candidates
@@ -81,8 +98,11 @@ class Operations:
 
 def adapter_sources(root: Path = ADAPTERS) -> dict[Path, str]:
     """neuraltrade_deploy/aws/**.py, without the moto world used by demos and tests."""
-    return {p: p.read_text() for p in sorted(root.rglob("*.py"))
-            if "localworld" not in p.relative_to(root).parts}
+    return {
+        p: p.read_text()
+        for p in sorted(root.rglob("*.py"))
+        if "localworld" not in p.relative_to(root).parts
+    }
 
 
 def policy_actions() -> set[str]:

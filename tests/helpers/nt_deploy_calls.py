@@ -22,9 +22,15 @@ def run_scripts(job: dict[str, Any]) -> Iterator[tuple[int, str]]:
 # The README's commands and global options:
 # option -> True (takes a value), False (flag) or the allowed values.
 GLOBAL_OPTIONS: dict[str, Any] = {
-    "--config": True, "--profile": True, "--region": True,
-    "--log-format": {"auto", "console", "json"}, "-v": False, "--verbose": False,
-    "--version": False, "--help": False, "--service": True,
+    "--config": True,
+    "--profile": True,
+    "--region": True,
+    "--log-format": {"auto", "console", "json"},
+    "-v": False,
+    "--verbose": False,
+    "--version": False,
+    "--help": False,
+    "--service": True,
 }
 _DRY = {"--dry-run": False}
 _LONG = {"--on-interrupt": {"leave"}, **_DRY}
@@ -32,8 +38,14 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "init": {**_DRY},
     "validate": {"--aws": False},
     "register": {"--image": True, "--var": True, **_DRY},
-    "canary": {"--image": True, "--weight": True, "--bake": True, "--no-wait": False,
-               "--var": True, **_LONG},
+    "canary": {
+        "--image": True,
+        "--weight": True,
+        "--bake": True,
+        "--no-wait": False,
+        "--var": True,
+        **_LONG,
+    },
     "deploy": {"--image": True, "--var": True, **_LONG},
     "promote": {**_LONG},
     "rollback": {"--reason": True, **_DRY},
@@ -53,9 +65,10 @@ def invocations(script: str) -> list[tuple[str, list[str]]]:
         tokens = list(lexer)
         for i, token in enumerate(tokens):
             if token == "nt-deploy" and (i == 0 or tokens[i - 1] in _OPERATORS | {"!", "then"}):
-                end = next((j for j in range(i + 1, len(tokens)) if tokens[j] in _OPERATORS),
-                           len(tokens))
-                found.append(split_command(tokens[i + 1:end]))
+                end = next(
+                    (j for j in range(i + 1, len(tokens)) if tokens[j] in _OPERATORS), len(tokens)
+                )
+                found.append(split_command(tokens[i + 1 : end]))
     return found
 
 
@@ -63,7 +76,7 @@ def split_command(args: list[str]) -> tuple[str, list[str]]:
     """Global options come before the command (click groups parse them there)."""
     for i, arg in enumerate(args):
         if not arg.startswith("-") and (i == 0 or GLOBAL_OPTIONS.get(args[i - 1]) is not True):
-            return arg, args[i + 1:]
+            return arg, args[i + 1 :]
     return "", args
 
 
@@ -101,5 +114,9 @@ def _value_problems(command: str, name: str, spec: Any, value: str | None) -> li
 
 def all_invocations(workflow: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     """(job id, command, arguments) of every nt-deploy call in the workflow."""
-    return [(job_id, cmd, args) for job_id, job in workflow["jobs"].items()
-            for _, script in run_scripts(job) for cmd, args in invocations(script)]
+    return [
+        (job_id, cmd, args)
+        for job_id, job in workflow["jobs"].items()
+        for _, script in run_scripts(job)
+        for cmd, args in invocations(script)
+    ]

@@ -6,8 +6,12 @@ from tests.helpers.gh_expressions import evaluate
 
 
 def test_expression_evaluator_follows_github_semantics() -> None:
-    ctx = {"needs": {"a": {"result": "success", "outputs": {}},
-                     "b": {"result": "failure", "outputs": {"x": "4"}}}}
+    ctx = {
+        "needs": {
+            "a": {"result": "success", "outputs": {}},
+            "b": {"result": "failure", "outputs": {"x": "4"}},
+        }
+    }
     always = {"always": lambda: True, "success": lambda: False}
     assert evaluate("always() && needs.a.outputs.x == ''", ctx, always)
     assert not evaluate("always() && needs.b.outputs.x != '4'", ctx, always)

@@ -9,7 +9,7 @@ import pytest
 from tests.helpers.hcl_text import blocks, bracket_problem, parse
 
 
-@pytest.mark.parametrize("bad", ['a { b = "${x}"', 'a = [1, 2}', 'a = "x\n"', "a { } }"])
+@pytest.mark.parametrize("bad", ['a { b = "${x}"', "a = [1, 2}", 'a = "x\n"', "a { } }"])
 def test_bracket_checker_finds_breakage(bad: str) -> None:
     assert bracket_problem(bad) is not None
     assert bracket_problem('a { b = "${f("x}")}" # }\n c = [(1)] }') is None

@@ -21,8 +21,11 @@ class Router:
         return parsed.query, {}.get("x"), self._cw.close()
 """
     assert operations.actions(source) == {
-        "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarmHistory",
-        "elasticloadbalancing:ModifyRule", "dynamodb:UpdateItem"}
+        "elasticloadbalancing:DescribeTargetHealth",
+        "cloudwatch:DescribeAlarmHistory",
+        "elasticloadbalancing:ModifyRule",
+        "dynamodb:UpdateItem",
+    }
 
 
 def test_scanner_resolves_shared_operation_names_by_the_clients_a_file_makes(

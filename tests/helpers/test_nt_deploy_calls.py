@@ -9,13 +9,18 @@ from tests.helpers.nt_deploy_calls import command_line_problems, invocations
 
 @pytest.mark.parametrize(
     "line",
-    ["nt-deploy launch --image x", "nt-deploy canary --percent 10", "nt-deploy canary --weight 0",
-     "nt-deploy smoke --target staging", "nt-deploy status --json=yes",
-     "nt-deploy rollback --reason",
-     "set -e; nt-deploy promote --force || true"],
+    [
+        "nt-deploy launch --image x",
+        "nt-deploy canary --percent 10",
+        "nt-deploy canary --weight 0",
+        "nt-deploy smoke --target staging",
+        "nt-deploy status --json=yes",
+        "nt-deploy rollback --reason",
+        "set -e; nt-deploy promote --force || true",
+    ],
 )
 def test_command_line_checker_rejects_what_spec_does_not_define(line: str) -> None:
-    (command, args), = invocations(line)
+    ((command, args),) = invocations(line)
     assert command_line_problems(command, args)
 
 

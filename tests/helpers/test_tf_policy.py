@@ -30,8 +30,11 @@ data "aws_iam_policy_document" "p" {
   }
 }
 """
-SAMPLES = {"local.services": ["arn:s1", "arn:s2"], "aws_lb_listener_rule.api.arn": ["arn:r"],
-           "var.listeners": ["arn:l"]}
+SAMPLES = {
+    "local.services": ["arn:s1", "arn:s2"],
+    "aws_lb_listener_rule.api.arn": ["arn:r"],
+    "var.listeners": ["arn:l"],
+}
 
 
 def _document(tmp_path: Path) -> dict[str, object]:
@@ -43,11 +46,18 @@ def _document(tmp_path: Path) -> dict[str, object]:
 def test_references_become_samples_and_dynamic_statements_are_rendered(tmp_path: Path) -> None:
     policy = policy_json(_document(tmp_path), SAMPLES)
     assert policy["Statement"] == [
-        {"Sid": "One", "Effect": "Allow", "Action": ["ecs:UpdateService"],
-         "Resource": ["arn:s1", "arn:s2", "arn:r"],
-         "Condition": {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}}},
-        {"Effect": "Allow", "Action": ["elasticloadbalancing:ModifyListener"],
-         "Resource": ["arn:l"]},
+        {
+            "Sid": "One",
+            "Effect": "Allow",
+            "Action": ["ecs:UpdateService"],
+            "Resource": ["arn:s1", "arn:s2", "arn:r"],
+            "Condition": {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:ModifyListener"],
+            "Resource": ["arn:l"],
+        },
     ]
 
 

@@ -9,16 +9,29 @@ from tests.helpers.workflow_sim import Scenario, Simulator, exit_variable
 TINY = {
     "on": "workflow_dispatch",
     "jobs": {
-        "first": {"runs-on": "x", "outputs": {"code": "${{ steps.go.outputs.code }}"}, "steps": [
-            {"id": "go", "run": 'set +e; nt-deploy canary --weight 10; c=$?\n'
-                                'echo "code=$c" >> "$GITHUB_OUTPUT"; exit "$c"'},
-            {"if": "failure()", "run": "nt-deploy rollback --reason first"},
-        ]},
-        "second": {"runs-on": "x", "needs": "first", "steps": [
-            {"run": 'nt-deploy guard\necho "watched" >> "$GITHUB_STEP_SUMMARY"'}]},
-        "last": {"runs-on": "x", "needs": ["first", "second"],
-                 "if": "always() && needs.first.outputs.code == '3'",
-                 "steps": [{"run": "nt-deploy status"}]},
+        "first": {
+            "runs-on": "x",
+            "outputs": {"code": "${{ steps.go.outputs.code }}"},
+            "steps": [
+                {
+                    "id": "go",
+                    "run": "set +e; nt-deploy canary --weight 10; c=$?\n"
+                    'echo "code=$c" >> "$GITHUB_OUTPUT"; exit "$c"',
+                },
+                {"if": "failure()", "run": "nt-deploy rollback --reason first"},
+            ],
+        },
+        "second": {
+            "runs-on": "x",
+            "needs": "first",
+            "steps": [{"run": 'nt-deploy guard\necho "watched" >> "$GITHUB_STEP_SUMMARY"'}],
+        },
+        "last": {
+            "runs-on": "x",
+            "needs": ["first", "second"],
+            "if": "always() && needs.first.outputs.code == '3'",
+            "steps": [{"run": "nt-deploy status"}],
+        },
     },
 }
 
@@ -31,7 +44,10 @@ def test_exit_variables_name_a_command_or_one_job_s_command() -> None:
 def test_a_failed_step_runs_failure_steps_and_fails_the_run(tmp_path: Path) -> None:
     run = Simulator(TINY, Scenario(exits={"canary10": 3}), tmp_path).simulate()
     assert [(job, cmd) for job, cmd, _ in run.calls] == [
-        ("first", "canary"), ("first", "rollback"), ("last", "status")]
+        ("first", "canary"),
+        ("first", "rollback"),
+        ("last", "status"),
+    ]
     assert run.results == {"first": "failure", "second": "skipped", "last": "success"}
     assert run.outputs["first"] == {"code": "3"} and run.conclusion() == "failure"
 

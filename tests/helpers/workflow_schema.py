@@ -18,11 +18,16 @@ _STR_MAP: dict[str, Any] = {"type": "object", "additionalProperties": _SCALAR}
 _STEP = {
     "type": "object",
     "properties": {
-        "id": {"type": "string", "pattern": _NAME}, "if": {"type": "string"},
+        "id": {"type": "string", "pattern": _NAME},
+        "if": {"type": "string"},
         "name": {"type": "string"},
         "uses": {"type": "string", "pattern": r"^[\w.-]+/[\w./-]+@[\w.-]+$"},
-        "run": {"type": "string"}, "shell": {"type": "string"}, "with": _STR_MAP, "env": _STR_MAP,
-        "continue-on-error": {"type": "boolean"}, "timeout-minutes": {"type": "number"},
+        "run": {"type": "string"},
+        "shell": {"type": "string"},
+        "with": _STR_MAP,
+        "env": _STR_MAP,
+        "continue-on-error": {"type": "boolean"},
+        "timeout-minutes": {"type": "number"},
         "working-directory": {"type": "string"},
     },
     "additionalProperties": False,
@@ -34,11 +39,17 @@ _JOB = {
     "properties": {
         "name": {"type": "string"},
         "needs": {"type": ["string", "array"], "items": {"type": "string"}},
-        "runs-on": {"type": ["string", "array"]}, "environment": {"type": ["string", "object"]},
-        "if": {"type": "string"}, "outputs": _STR_MAP, "env": _STR_MAP,
-        "timeout-minutes": {"type": "number", "minimum": 1}, "permissions": {"type": "object"},
-        "concurrency": {"type": ["string", "object"]}, "defaults": {"type": "object"},
-        "continue-on-error": {"type": "boolean"}, "strategy": {"type": "object"},
+        "runs-on": {"type": ["string", "array"]},
+        "environment": {"type": ["string", "object"]},
+        "if": {"type": "string"},
+        "outputs": _STR_MAP,
+        "env": _STR_MAP,
+        "timeout-minutes": {"type": "number", "minimum": 1},
+        "permissions": {"type": "object"},
+        "concurrency": {"type": ["string", "object"]},
+        "defaults": {"type": "object"},
+        "continue-on-error": {"type": "boolean"},
+        "strategy": {"type": "object"},
         "steps": {"type": "array", "minItems": 1, "items": _STEP},
     },
     "additionalProperties": False,
@@ -46,7 +57,8 @@ _JOB = {
 _INPUT = {
     "type": "object",
     "properties": {
-        "description": {"type": "string"}, "required": {"type": "boolean"},
+        "description": {"type": "string"},
+        "required": {"type": "boolean"},
         "type": {"enum": ["string", "choice", "boolean", "number", "environment"]},
         "options": {"type": "array", "minItems": 1, "items": {"type": "string"}},
         "default": {"type": ["string", "boolean", "number"]},
@@ -58,25 +70,58 @@ SCHEMA = {
     "type": "object",
     "required": ["on", "jobs"],
     "properties": {
-        "name": {"type": "string"}, "run-name": {"type": "string"}, "env": _STR_MAP,
-        "on": {"type": ["string", "array", "object"], "properties": {"workflow_dispatch": {
-            "type": ["object", "null"], "properties": {"inputs": {
-                "type": "object", "additionalProperties": _INPUT}}}}},
-        "permissions": {"type": "object", "additionalProperties": False, "properties": {
-            scope: _PERMISSION
-            for scope in ("actions", "checks", "contents", "deployments", "id-token", "issues",
-                          "packages", "pull-requests", "statuses")}},
-        "concurrency": {"type": ["string", "object"], "properties": {
-            "group": {"type": "string"}, "cancel-in-progress": {"type": ["boolean", "string"]}}},
+        "name": {"type": "string"},
+        "run-name": {"type": "string"},
+        "env": _STR_MAP,
+        "on": {
+            "type": ["string", "array", "object"],
+            "properties": {
+                "workflow_dispatch": {
+                    "type": ["object", "null"],
+                    "properties": {"inputs": {"type": "object", "additionalProperties": _INPUT}},
+                }
+            },
+        },
+        "permissions": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                scope: _PERMISSION
+                for scope in (
+                    "actions",
+                    "checks",
+                    "contents",
+                    "deployments",
+                    "id-token",
+                    "issues",
+                    "packages",
+                    "pull-requests",
+                    "statuses",
+                )
+            },
+        },
+        "concurrency": {
+            "type": ["string", "object"],
+            "properties": {
+                "group": {"type": "string"},
+                "cancel-in-progress": {"type": ["boolean", "string"]},
+            },
+        },
         "defaults": {"type": "object"},
-        "jobs": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": _NAME},
-                 "additionalProperties": _JOB},
+        "jobs": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": _NAME},
+            "additionalProperties": _JOB,
+        },
     },
     "additionalProperties": False,
 }
 _TYPES: dict[str, Callable[[Any], bool]] = {
-    "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "null": lambda v: v is None,
 }

@@ -77,18 +77,27 @@ class Simulator:
         self.wf, self.sc, self.tmp, self.run = workflow, scenario, tmp, Run()
         bin_dir = tmp / "bin"
         bin_dir.mkdir()
-        for name, body in (("nt-deploy", FAKE_NT_DEPLOY),
-                           ("python", '#!/usr/bin/env bash\nexit "${NT_FAKE_PIP_EXIT:-0}"\n')):
+        for name, body in (
+            ("nt-deploy", FAKE_NT_DEPLOY),
+            ("python", '#!/usr/bin/env bash\nexit "${NT_FAKE_PIP_EXIT:-0}"\n'),
+        ):
             (bin_dir / name).write_text(body)
             (bin_dir / name).chmod(0o755)
-        self.base_env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp),
-                         "NT_FAKE_LOG": str(tmp / "calls.log")}
+        self.base_env = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "HOME": str(tmp),
+            "NT_FAKE_LOG": str(tmp / "calls.log"),
+        }
         self.base_env |= {exit_variable(k): str(v) for k, v in scenario.exits.items()}
         self.context: dict[str, Any] = {
-            "inputs": {"image": scenario.image, "service": "api"}, "vars": {},
+            "inputs": {"image": scenario.image, "service": "api"},
+            "vars": {},
             "secrets": {"SMOKE_TOKEN": "s3cret"},
-            "github": {"server_url": "https://github.com", "repository": "nt/platform",
-                       "run_id": "7"},
+            "github": {
+                "server_url": "https://github.com",
+                "repository": "nt/platform",
+                "run_id": "7",
+            },
         }
 
     def simulate(self) -> Run:
@@ -108,13 +117,16 @@ class Simulator:
         run = self.run
         assert all(n in run.results for n in needs), "jobs must be listed after their needs"
         run.cancelled |= self.sc.cancel_before == job_id
-        context = self.context | {"needs": {
-            n: {"result": run.results[n], "outputs": run.outputs[n]} for n in needs}}
+        context = self.context | {
+            "needs": {n: {"result": run.results[n], "outputs": run.outputs[n]} for n in needs}
+        }
         status = {
-            "success": lambda: not run.cancelled
-            and all(run.results[n] == "success" for n in needs),
+            "success": lambda: (
+                not run.cancelled and all(run.results[n] == "success" for n in needs)
+            ),
             "failure": lambda: any(run.results[n] == "failure" for n in needs),
-            "cancelled": lambda: run.cancelled, "always": lambda: True,
+            "cancelled": lambda: run.cancelled,
+            "always": lambda: True,
         }
         run.outputs[job_id] = {}
         if not evaluate(job.get("if", "success()"), context, status):
@@ -133,9 +145,12 @@ class Simulator:
                 return "cancelled"
             return "failure" if state["failed"] else "success"
 
-        status = {"success": lambda: job_status() == "success",
-                  "failure": lambda: state["failed"], "cancelled": lambda: state["cancelled"],
-                  "always": lambda: True}
+        status = {
+            "success": lambda: job_status() == "success",
+            "failure": lambda: state["failed"],
+            "cancelled": lambda: state["cancelled"],
+            "always": lambda: True,
+        }
         self.run.stdout[job_id] = ""
         for index, step in enumerate(job["steps"]):
             step_id = step.get("id", f"_{index}")
@@ -154,19 +169,30 @@ class Simulator:
         self.run.results[job_id] = job_status()
         self.run.outputs[job_id] = {k: render(v, ctx) for k, v in job.get("outputs", {}).items()}
 
-    def _script(self, job_id: str, job: dict[str, Any], step: dict[str, Any],
-                ctx: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    def _script(
+        self, job_id: str, job: dict[str, Any], step: dict[str, Any], ctx: dict[str, Any]
+    ) -> tuple[str, dict[str, str]]:
         out_file = self.tmp / f"out-{job_id}-{len(self.run.stdout[job_id])}"
         out_file.write_text("")
-        env = dict(self.base_env, NT_FAKE_JOB=job_id, GITHUB_OUTPUT=str(out_file),
-                   GITHUB_STEP_SUMMARY=str(self.tmp / "summary"))
+        env = dict(
+            self.base_env,
+            NT_FAKE_JOB=job_id,
+            GITHUB_OUTPUT=str(out_file),
+            GITHUB_STEP_SUMMARY=str(self.tmp / "summary"),
+        )
         if self.sc.pip_fails_in == job_id:
             env["NT_FAKE_PIP_EXIT"] = "1"
         for scope in (self.wf.get("env", {}), job.get("env", {}), step.get("env", {})):
             env |= {k: render(v, ctx) for k, v in scope.items()}
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            env=env, cwd=self.tmp, capture_output=True, text=True, timeout=30, check=False)
+            env=env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         self.run.stdout[job_id] += done.stdout
         pairs = (line.partition("=") for line in out_file.read_text().splitlines())
         return ("success" if done.returncode == 0 else "failure"), {k: v for k, _, v in pairs}

@@ -283,7 +283,7 @@ def deploy_config(world: World, **traffic: Any) -> DeployConfig:
     service = ServiceConfig(
         name="api",
         cluster=world.cluster,
-        service=world.service,
+        stable_service=world.service,
         canary_service=f"{world.service}-canary",
         task_definition=Path("/nonexistent/task-definitions/api.json"),
         container="api",

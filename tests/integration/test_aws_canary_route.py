@@ -45,9 +45,7 @@ def _router(clients: AwsClients, world: World, *, main: str | None, test: str) -
 def _calls(clients: AwsClients) -> list[str]:
     """The ELBv2 operations the adapter's client makes from now on."""
     seen: list[str] = []
-    clients.elbv2.meta.events.register(
-        "before-call.*", lambda model, **_: seen.append(model.name)
-    )
+    clients.elbv2.meta.events.register("before-call.*", lambda model, **_: seen.append(model.name))
     return seen
 
 
@@ -120,9 +118,7 @@ def test_with_a_listener_default_action_the_test_rule_is_read_beside_it(
 
 def test_a_missing_test_rule_is_named_by_its_key(clients: AwsClients, world: World) -> None:
     gone = world.rule_arn[:-4] + "dead"
-    traffic = Traffic(
-        "weighted", "nt-api-stable", "nt-api-canary", world.rule_arn, test_rule=gone
-    )
+    traffic = Traffic("weighted", "nt-api-stable", "nt-api-canary", world.rule_arn, test_rule=gone)
     with pytest.raises(ResourceNotFound, match=r"services\.api\.traffic\.test_rule: .*dead"):
         resolve_traffic(clients, traffic, where="services.api.traffic")
     router = _router(clients, world, main=world.rule_arn, test=gone)
@@ -151,9 +147,7 @@ def test_the_default_rule_as_test_rule_is_refused_at_start_exit_2(
     )
 
 
-def test_validate_aws_checks_the_test_rule(
-    clients: AwsClients, ecs_world: World, elb: Any
-) -> None:
+def test_validate_aws_checks_the_test_rule(clients: AwsClients, ecs_world: World, elb: Any) -> None:
     world = ecs_world
 
     def problems(**traffic: Any) -> list[str]:

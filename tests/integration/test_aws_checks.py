@@ -67,7 +67,7 @@ def test_missing_cluster_service_and_rule_are_named_by_key(
 ) -> None:
     config = deploy_config(world, listener_rule=world.rule_arn[:-4] + "dead")
     service = config.services["api"]
-    config.services["api"] = replace(service, service="api-typo")
+    config.services["api"] = replace(service, stable_service="api-typo")
     config.services["ws"] = replace(service, name="ws", cluster="nope")
     problems = [p for p in check_resources(clients, config) if not is_warning(p)]
     assert 'services.ws.cluster: cluster "nope" does not exist' in problems

@@ -49,7 +49,7 @@ def arrived(aws: Callable[[str], Any], queue: str) -> list[dict[str, Any]]:
 def plan(notify: Notify) -> ServiceConfig:
     traffic = Traffic("weighted", "tg-stable", "tg-canary", listener_rule="arn:rule")
     return ServiceConfig(
-        name="api", cluster="prod", service="api", canary_service="api-canary",
+        name="api", cluster="prod", stable_service="api", canary_service="api-canary",
         task_definition=Path("td.json"), container="api", traffic=traffic, alarms=(),
         steps=(Step(10, 60.0),), poll_interval=5.0, notify=notify,
     )  # fmt: skip

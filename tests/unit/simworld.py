@@ -38,7 +38,7 @@ def make_plan(**changes: object) -> ServiceConfig:
     plan = ServiceConfig(
         name="api",
         cluster="neuraltrade-production",
-        service="neuraltrade-api-production",
+        stable_service="neuraltrade-api-production",
         canary_service="neuraltrade-api-production-canary",
         task_definition=Path("task-definitions/api.json"),
         container="api",
@@ -109,7 +109,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.ecs = SimEcs(self.plan.cluster, self.faults)
-        self.ecs.add_service(self.plan.service, OLD_TD, 4, STABLE_TG)
+        self.ecs.add_service(self.plan.stable_service, OLD_TD, 4, STABLE_TG)
         test = {STABLE_TG: 100, CANARY_TG: 0} if self.plan.traffic.test_rule else None
         self.router = SimRouter(self.ecs, self.faults, {STABLE_TG: 100}, test_weights=test)
         self.alarms = SimAlarms(self.faults, self.plan.alarms)
@@ -119,7 +119,7 @@ class World:
         # smoke.interval reruns, run inline at the poll that starts them
         interval = self.plan.smoke_interval or 0.0
         self.probes = IntervalProbes(self.smoke, interval, start=lambda work: work())
-        self.scaling = SimScaling(self.ecs, self.router, self.plan.service, self.autoscaled)
+        self.scaling = SimScaling(self.ecs, self.router, self.plan.stable_service, self.autoscaled)
         describe = self.ecs.describe_services
 
         def described(cluster: str, names: Sequence[str]) -> dict[str, ServiceState]:
@@ -198,7 +198,7 @@ class World:
             and action.canary == 0
             and self.router.weights.get(CANARY_TG)
         ):
-            self.returns.append(self.ecs.services[self.plan.service].desired)
+            self.returns.append(self.ecs.services[self.plan.stable_service].desired)
         if isinstance(action, SetWeights) and action.canary > 0:
             if self.ecs.healthy_in(CANARY_TG) < 1:
                 self.violations.append(f"weight {action.canary} sent to an unhealthy canary")
@@ -231,7 +231,7 @@ class World:
         test = self.router.test_weights
         if test is not None and test.get(STABLE_TG) != 100:
             problems.append(f"test rule not 100% stable after rollback: {test}")
-        stable = self.ecs.services[self.plan.service]
+        stable = self.ecs.services[self.plan.stable_service]
         if stable.task_definition != OLD_TD:
             problems.append(f"stable on {stable.task_definition} after rollback")
         canary = self.ecs.services.get(self.plan.canary_service)
@@ -240,5 +240,5 @@ class World:
         return problems
 
     def settled_stable(self) -> bool:
-        stable = self.ecs.state(self.plan.service)
+        stable = self.ecs.state(self.plan.stable_service)
         return stable.primary is not None and stable.primary.task_definition == OLD_TD

@@ -15,7 +15,7 @@ IMAGE = "neuraltrade/api:2.0.0"
 
 
 def stable_desired(world: World) -> int:
-    return world.ecs.services[world.plan.service].desired
+    return world.ecs.services[world.plan.stable_service].desired
 
 
 def test_deploy_suspends_scale_in_so_the_stable_is_not_scaled_in_then_restores_it() -> None:
@@ -66,7 +66,7 @@ def test_a_rollback_run_after_a_crash_restores_scale_in() -> None:
 def test_rollback_brings_the_stable_back_to_its_start_count_before_traffic() -> None:
     world = World(autoscaled=True)
     assert world.run("canary", image=IMAGE, weight=50).status == 0
-    world.ecs.services[world.plan.service].desired = 2  # scaled in by hand meanwhile
+    world.ecs.services[world.plan.stable_service].desired = 2  # scaled in by hand meanwhile
     assert world.run("rollback").status == 0
     assert world.returns == [4]
     assert ScaleStable(4) in world.actions
@@ -76,7 +76,7 @@ def test_rollback_brings_the_stable_back_to_its_start_count_before_traffic() -> 
 def test_the_canary_is_sized_from_the_stables_current_count() -> None:
     world = World()
     assert world.run("canary", image=IMAGE, weight=10).status == 0
-    world.ecs.services[world.plan.service].desired = 8  # scaled out since the start
+    world.ecs.services[world.plan.stable_service].desired = 8  # scaled out since the start
     assert world.run("canary", weight=50).status == 0
     assert world.actions[-1] == ScaleCanary(world.plan.canary_service, 4) or (
         ScaleCanary(world.plan.canary_service, 4) in world.actions

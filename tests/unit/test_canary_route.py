@@ -129,9 +129,7 @@ def test_a_late_test_route_of_a_preempted_holder_is_undone() -> None:
 
 # ------------------------------------------------------------------ the in-memory world
 
-SHORT = make_plan(
-    traffic=ROUTED.traffic, steps=(Step(10, 10.0), Step(50, 10.0), Step(100, 10.0))
-)
+SHORT = make_plan(traffic=ROUTED.traffic, steps=(Step(10, 10.0), Step(50, 10.0), Step(100, 10.0)))
 
 
 def test_deploy_order_healthy_canary_test_rule_canary_smoke_then_production_weight() -> None:

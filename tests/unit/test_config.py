@@ -454,10 +454,10 @@ def test_the_projects_deploy_yaml_loads_with_both_services() -> None:
         1, "us-east-1", "neuraltrade-deployments"
     )  # fmt: skip
     api, ws = config.services["api"], config.services["ws"]
-    assert (api.service, api.canary_service, api.container) == (
+    assert (api.stable_service, api.canary_service, api.container) == (
         "neuraltrade-api-production", "neuraltrade-api-production-canary", "api"
     )  # fmt: skip
-    assert (ws.service, ws.container, ws.traffic.canary_target_group) == (
+    assert (ws.stable_service, ws.container, ws.traffic.canary_target_group) == (
         "neuraltrade-ws-production", "ws", "nt-ws-canary"
     )  # fmt: skip
     assert api.task_definition == REPO / "task-definitions" / "api.json"

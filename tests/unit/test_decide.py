@@ -43,7 +43,7 @@ from .simworld import make_plan
 PLAN = make_plan()
 NOW = 10_000.0
 OLD_TD, NEW_TD = "td:1", "td:2"
-STABLE, CANARY = PLAN.service, PLAN.canary_service
+STABLE, CANARY = PLAN.stable_service, PLAN.canary_service
 DEPLOY_ID = "d1"
 ALARM = PLAN.alarms[0]
 

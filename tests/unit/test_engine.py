@@ -22,7 +22,7 @@ def test_deploy_runs_10_50_100_then_promotes_in_fake_time() -> None:
     assert record is not None and record.phase is Phase.PROMOTED
     weights = [w[CANARY_TG] for w in world.router.history[1:]]
     assert weights == [0, 10, 50, 100, 0]  # attached at 0 before the canary service exists
-    stable = world.ecs.services[world.plan.service]
+    stable = world.ecs.services[world.plan.stable_service]
     assert stable.task_definition == record.task_definition != OLD_TD
     assert world.ecs.services[world.plan.canary_service].status == "INACTIVE"
     assert world.clock.t - 1_800_000_000 >= 900  # three 5-minute bakes, in fake time
@@ -40,7 +40,7 @@ def test_canary_step_bakes_then_pauses_and_releases_the_lock() -> None:
     assert record.owner is None
     assert world.router.weights == {STABLE_TG: 90, CANARY_TG: 10}
     assert world.ecs.services[world.plan.canary_service].desired == 1  # ceil(4 * 10%)
-    assert world.ecs.services[world.plan.service].task_definition == OLD_TD  # rule 3
+    assert world.ecs.services[world.plan.stable_service].task_definition == OLD_TD  # rule 3
 
 
 def test_later_jobs_take_the_deployment_up_and_promote() -> None:
@@ -177,7 +177,7 @@ def test_failed_stable_rollout_during_promote_rolls_back_to_old_revision() -> No
     world.ecs.broken_images.add("2.0.0")  # the new revision fails on the stable service
     outcome = world.run("promote")
     assert outcome.status == 3
-    stable = world.ecs.services[world.plan.service]
+    stable = world.ecs.services[world.plan.stable_service]
     assert stable.task_definition == OLD_TD
     assert world.invariants() == []
 
@@ -300,7 +300,7 @@ def test_replicas_mode_joins_the_stable_group_and_never_touches_weights() -> Non
     assert world.run("rollback").status == 0
     assert world.ecs.services[plan.canary_service].status == "INACTIVE"
     assert world.run("deploy", image=IMAGE).status == 0
-    assert world.ecs.services[plan.service].task_definition != OLD_TD
+    assert world.ecs.services[plan.stable_service].task_definition != OLD_TD
 
 
 def test_a_canary_left_by_an_earlier_deployment_is_replaced_not_adopted() -> None:

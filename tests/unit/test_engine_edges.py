@@ -72,7 +72,7 @@ def test_a_write_whose_reply_was_lost_is_recognised_as_ours() -> None:
 def test_a_rollback_run_again_long_after_gets_its_full_time() -> None:
     world = World()
     assert world.run("canary", image=IMAGE, weight=100).status == 0
-    stable = world.plan.service
+    stable = world.plan.stable_service
     record = world.record()
     assert record is not None
     world.ecs.broken_on.update({(stable, record.task_definition), (stable, OLD_TD)})
@@ -98,11 +98,11 @@ def test_taking_up_after_a_dead_holder_gives_a_fresh_health_window() -> None:
 
 def test_ecs_reverting_a_failed_promote_is_a_failed_gate_at_once() -> None:
     world = World()
-    world.ecs.services[world.plan.service].auto_rollback = True
+    world.ecs.services[world.plan.stable_service].auto_rollback = True
     assert world.run("canary", image=IMAGE, weight=100).status == 0
     record = world.record()
     assert record is not None
-    world.ecs.broken_on.add((world.plan.service, record.task_definition))
+    world.ecs.broken_on.add((world.plan.stable_service, record.task_definition))
     started = world.clock.t
     outcome = world.run("promote")
     assert outcome.status == 3 and "FAILED" in outcome.message
@@ -184,7 +184,7 @@ def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_ou
 def test_rollback_moves_traffic_first_but_only_ends_on_a_healthy_stable() -> None:
     world = World()
     assert world.run("canary", image=IMAGE, weight=50).status == 0
-    world.ecs.broken_on.add((world.plan.service, OLD_TD))  # the stable lost its targets
+    world.ecs.broken_on.add((world.plan.stable_service, OLD_TD))  # the stable lost its targets
     outcome = world.run("rollback", reason="both bad")
     assert outcome.status == 5 and "no healthy targets" in outcome.message
     assert world.router.weights[STABLE_TG] == 100  # traffic first, all the same

@@ -157,7 +157,7 @@ def scenario_rollback_fails_then_is_finished() -> None:
     w.run("canary", image=IMAGE, weight=100)
     record = w.record()
     assert record is not None
-    stable = w.plan.service  # neither revision gets healthy on the stable service
+    stable = w.plan.stable_service  # neither revision gets healthy on the stable service
     w.ecs.broken_on.update({(stable, record.task_definition), (stable, OLD_TD)})
     assert w.run("promote").status == 5
     w.ecs.broken_on.clear()
@@ -174,7 +174,7 @@ def scenario_smoke_owed_when_shifting() -> None:
     record = w.record()
     assert record is not None
     odd = record.with_changes(phase=Phase.SHIFTING, canary_smoke_passed=False, target_weight=50)
-    stable = w.ecs.state(w.plan.service)
+    stable = w.ecs.state(w.plan.stable_service)
     decision = decide(
         w.plan, Intent(command="canary", weight=50), odd, Observation(stable=stable), w.clock.t
     )
