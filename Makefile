@@ -24,7 +24,7 @@ demo: $(VENV)/.installed-demo
 	$(VENV)/bin/nt-deploy demo
 
 test: $(VENV)/.installed-test $(CHECKOV)
-	NT_DEPLOY_CHECKOV=$(abspath $(CHECKOV)) $(PY) -m pytest -n 3 --durations=10
+	NT_DEPLOY_CHECKOV=$(abspath $(CHECKOV)) $(PY) -m pytest -n 3 --dist worksteal --durations=10
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check neuraltrade_deploy tests

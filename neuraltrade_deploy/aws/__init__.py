@@ -9,7 +9,7 @@
 - `canary_copy.create_service_request`: what the canary copies from the stable service.
 - `default_rule.refuse_default_rule`, `alarm_data.insufficient_data_alarms`: checks for
   the start of a deployment (and validate --aws).
-- `errors.translate` / `is_transient` / `retrying`: failures as the project's errors.
+- `errors.translate` / `is_transient`: failures as the project's errors.
 
 Nothing is imported here, so importing a submodule costs only what it needs, and the CLI
 imports this package lazily: `nt-deploy --help` never loads boto3.

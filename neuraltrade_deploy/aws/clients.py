@@ -9,8 +9,7 @@ jittered exponential backoff (up to 1, 2, 4, 8, 16 s, capped at 20 s). With the 
 `max_attempts=6` (attempts in all, the first one included) one call waits about 30 s at
 worst before its error reaches us (less when the client's retry quota runs dry in a long
 outage). The outer layer is the engine's: a few ticks in a row may fail transiently
-before it takes the safe way out (shell/engine.py, TRANSIENT_TICKS). `errors.retrying`,
-a tenacity policy for one adapter call, wraps no call today.
+before it takes the safe way out (shell/engine.py, TRANSIENT_TICKS).
 
 Hooks: `register(event, handler)` attaches a botocore event handler (`before-call`,
 `before-send.ecs.UpdateService`, ...) to every client, the ones already made and the ones

@@ -4,16 +4,11 @@ Every adapter raises `translate(err, action=...) from err`, so the rest of the c
 ever sees NtDeployError subclasses with a message naming the call that failed.
 `is_transient` (which also looks through a translated error to the botocore exception it
 came from) is what the engine's transient-error budget counts (shell/engine.py,
-TRANSIENT_TICKS), after botocore's own retries. `retrying` is a tenacity policy for a whole
-adapter call on the same predicate; no command wraps a call in it today.
+TRANSIENT_TICKS), after botocore's own retries: the only retry layers there are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import tenacity
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -29,7 +24,6 @@ from botocore.exceptions import (
 )
 
 from neuraltrade_deploy.core.errors import AccessDenied, AwsError, NtDeployError, ResourceNotFound
-from neuraltrade_deploy.shell.ports import Clock
 
 # Everything an adapter call can raise on purpose; `except AWS_FAILURES` in the adapters
 # that must turn failures into data (alarm readings, validation reports).
@@ -161,24 +155,3 @@ def _is_transient_here(exc: BaseException) -> bool:
     if isinstance(exc, AwsError):
         return exc.code in THROTTLING_CODES or exc.code in SERVER_ERROR_CODES
     return False
-
-
-def retrying(clock: Clock, *, attempts: int = 5, max_wait: float = 30.0) -> tenacity.Retrying:
-    """A retry policy for calls that must outlive a throttling storm longer than botocore's own.
-
-    botocore already retries each call (standard mode, see clients.py); this wraps a whole
-    adapter call, so the worst case is `attempts` x botocore's budget plus at most
-    `attempts - 1` sleeps of up to `max_wait` seconds on `clock` (a FakeClock makes them
-    free in tests). Non-transient errors are raised at once; the last error is re-raised
-    as it was, never as a tenacity.RetryError.
-    """
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
-    sleep: Callable[[float], Any] = clock.sleep
-    return tenacity.Retrying(
-        sleep=sleep,
-        retry=tenacity.retry_if_exception(is_transient),
-        wait=tenacity.wait_exponential_jitter(initial=1.0, max=max_wait),
-        stop=tenacity.stop_after_attempt(attempts),
-        reraise=True,
-    )

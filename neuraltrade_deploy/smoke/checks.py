@@ -7,7 +7,7 @@ and header values, which hold `${VAR}` secrets, are never logged.
 
 Here: running the checks (attempts, backoff through the injected `sleep`, logging, the
 report); one request and its judgement are in request.py. The retry loop is a plain one,
-four lines with the injected sleep; no tenacity here.
+four lines with the injected sleep (no retry library).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""translate / is_transient / retrying: AWS failures as project errors, and what is retried."""
+"""translate / is_transient: AWS failures as project errors, and what is retried."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.cloudwatch import AlarmReaderAws
-from neuraltrade_deploy.aws.errors import is_transient, retrying, translate
+from neuraltrade_deploy.aws.errors import is_transient, translate
 from neuraltrade_deploy.core.errors import (
     AccessDenied,
     AwsError,
@@ -23,7 +23,6 @@ from neuraltrade_deploy.core.errors import (
     ExitStatus,
     ResourceNotFound,
 )
-from neuraltrade_deploy.shell.clock import FakeClock
 
 
 def client_error(code: str, status: int = 400, message: str = "it failed") -> ClientError:
@@ -126,41 +125,3 @@ def test_throttling_from_an_adapter_call_is_transient(clients: AwsClients) -> No
         with pytest.raises(AwsError) as caught:
             AlarmReaderAws(clients).fired_since(["a"], 0.0)
     assert is_transient(caught.value)
-
-
-def test_retrying_sleeps_on_the_clock_and_returns_once_the_storm_passes() -> None:
-    clock, calls = FakeClock(), []
-
-    def flaky() -> str:
-        calls.append(clock.now())
-        if len(calls) < 3:
-            raise translate(client_error("Throttling"), action="DescribeRules r")
-        return "ok"
-
-    assert retrying(clock, attempts=5, max_wait=8.0)(flaky) == "ok"
-    assert len(calls) == 3 and len(clock.sleeps) == 2
-    assert all(0 < s <= 8.0 for s in clock.sleeps)
-
-
-def test_retrying_gives_up_after_its_attempts_with_the_last_error() -> None:
-    clock, calls = FakeClock(), []
-
-    def always_throttled() -> None:
-        calls.append(1)
-        raise client_error("Throttling")
-
-    with pytest.raises(ClientError):
-        retrying(clock, attempts=4, max_wait=2.0)(always_throttled)
-    assert len(calls) == 4 and len(clock.sleeps) == 3
-
-
-def test_retrying_does_not_retry_permanent_errors() -> None:
-    clock, calls = FakeClock(), []
-
-    def denied() -> None:
-        calls.append(1)
-        raise translate(client_error("AccessDenied", 403), action="x")
-
-    with pytest.raises(AccessDenied):
-        retrying(clock, attempts=5, max_wait=2.0)(denied)
-    assert len(calls) == 1 and clock.sleeps == []
