@@ -111,10 +111,17 @@ def reaction(aws: Any, world: Any, folder: Path, poll: str, env: dict[str, str])
     """Seconds from set_alarm_state(ALARM) to the rule back at 100% stable."""
     service = world.services["api"]
     elbv2, cw = aws.client("elbv2"), aws.client("cloudwatch")
-    proc = subprocess.Popen([sys.executable, "-m", "neuraltrade_deploy", "canary", "--image",
-                             "neuraltrade/api:2.0.0", "--weight", "10", "--bake", "5m"],
-                            cwd=folder, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    log = folder / f"reaction-{poll}.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "neuraltrade_deploy", "canary", "--image",
+                                 "neuraltrade/api:2.0.0", "--weight", "10", "--bake", "5m"],
+                                cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+    def still_running() -> None:
+        """A canary that exits before the weight it is waited for: say why, never spin."""
+        if proc.poll() is not None:
+            tail = log.read_text()[-1500:]
+            raise RuntimeError(f"canary exited {proc.returncode} before the weight: {tail}")
 
     def canary_weight() -> int:
         rule = elbv2.describe_rules(RuleArns=[service.listener_rule_arn])["Rules"][0]
@@ -124,11 +131,20 @@ def reaction(aws: Any, world: Any, folder: Path, poll: str, env: dict[str, str])
                    if g["TargetGroupArn"] == service.canary_target_group_arn)
 
     while canary_weight() != 10:
+        still_running()
         time.sleep(0.01)
     time.sleep(1.0)  # well into the bake
     fired = time.perf_counter()
-    cw.set_alarm_state(AlarmName=world.alarms[0], StateValue="ALARM", StateReason="bench")
+    # SetAlarmState holds only until the alarm's next evaluation (CloudWatch, and the
+    # world's 1 s periods): set again until traffic is back, as a real alarm on 60 s
+    # periods stays in ALARM for longer than any poll interval.
+    held = 0.0
     while canary_weight() != 0:
+        if time.perf_counter() - held > 0.1:
+            cw.set_alarm_state(AlarmName=world.alarms[0], StateValue="ALARM", StateReason="bench")
+            held = time.perf_counter()
+        if canary_weight() != 0:  # read again: the canary may have restored it, then exited
+            still_running()
         time.sleep(0.005)
     restored = time.perf_counter() - fired
     proc.wait(timeout=60)
