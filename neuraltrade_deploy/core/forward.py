@@ -39,10 +39,11 @@ from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import (
     canary_draining,
+    canary_leaves,
     remove_canary,
     start_rollback,
 )
-from neuraltrade_deploy.core.sticky import sticky_announced, sticky_hold, sticky_noted
+from neuraltrade_deploy.core.sticky import sticky_announced, sticky_noted
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 
@@ -345,15 +346,11 @@ def route_home(
 def cleanup(
     service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    route = route_home(service, record, obs, now)
-    if route is not None:
-        return route
-    held, record, ended = sticky_hold(service, record, obs, now)  # sticky clients first
-    if held is not None:
-        return held
-    removal = remove_canary(record, obs)
-    if removal:
-        return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=ended)
+    leaving, record = canary_leaves(
+        service, record, obs, now, route_home(service, record, obs, now)
+    )
+    if leaving is not None:
+        return leaving
     message = f"promoted {record.image} ({record.task_definition})"
     if route_pending(service, obs, 0):
         message += f"; test rule {service.traffic.test_rule} left at {route_seen(obs)}, not 100/0"

@@ -89,15 +89,35 @@ def rolling_back(
     if record.weight != 0:
         record = sticky_noted(service, record, obs, now).with_changes(weight=0)
     route = route_back(service, record, obs, now)
+    leaving, record = canary_leaves(service, record, obs, now, route, tuple(reasons))
+    if leaving is not None:
+        return leaving
+    return rollback_settled(service, record, obs, now)
+
+
+def canary_leaves(
+    service: ServiceConfig,
+    record: DeploymentRecord,
+    obs: Observation,
+    now: float,
+    route: Decision | None,
+    reasons: tuple[str, ...] = (),
+) -> tuple[Decision | None, DeploymentRecord]:
+    """What comes before the canary is deleted, in this order (promote's CLEANUP and
+    every rollback): the test route back on stable (`route`, None once it is), the
+    sticky clients waited for, then the canary removed. (None, record) once it is gone."""
     if route is not None:
-        return route
-    held, record, ended = sticky_hold(service, record, obs, now)  # sticky clients first
+        return route, record
+    held, record, ended = sticky_hold(service, record, obs, now)
     if held is not None:
-        return held
+        return held, record
     removal = remove_canary(record, obs)
     if removal:
-        return Decision(record, removal, event=Event.CANARY_REMOVING, reasons=(*reasons, *ended))
-    return rollback_settled(service, record, obs, now)
+        decision = Decision(
+            record, removal, event=Event.CANARY_REMOVING, reasons=(*reasons, *ended)
+        )
+        return decision, record
+    return None, record
 
 
 def route_back(
