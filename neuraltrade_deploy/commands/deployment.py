@@ -117,6 +117,13 @@ def interrupts(engine: Engine, clock: SystemClock) -> Iterator[None]:
         engine.interrupted = True
         clock.wake()
 
+    with signals_handled(handle):
+        yield
+
+
+@contextmanager
+def signals_handled(handle: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """`handle` on SIGINT and SIGTERM while the block runs; the handlers before, after."""
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield

@@ -11,7 +11,7 @@ from types import FrameType
 import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
-from neuraltrade_deploy.commands.deployment import command_parts, summarised
+from neuraltrade_deploy.commands.deployment import command_parts, signals_handled, summarised
 from neuraltrade_deploy.shell.clock import SystemClock
 from neuraltrade_deploy.shell.guard import DEFAULT_MAX_TIME, Guard
 
@@ -43,9 +43,5 @@ def interrupts(guard: Guard, clock: SystemClock) -> Iterator[None]:
         guard.interrupted = True
         clock.wake()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with signals_handled(handle):
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
