@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 from neuraltrade_deploy.localworld import LocalAws, World
 from neuraltrade_deploy.localworld import ecs_model as model
 from neuraltrade_deploy.localworld.ecs_model import CIRCUIT_BREAKER_REASON
+from tests.helpers import waiting
 
 BAD_IMAGE = "neuraltrade/api:2.0.0-bad"
 
@@ -41,15 +43,7 @@ def nt(local_aws: LocalAws) -> Iterator[World]:
         local_aws.reset()
 
 
-def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Polls `check` until it returns something truthy; fails with its last answer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, f"not true after {timeout}s: {result!r}"
-            return result
-        time.sleep(0.02)
+eventually = partial(waiting.eventually, timeout=5.0, interval=0.02)
 
 
 def describe(aws: LocalAws, name: str) -> dict[str, Any]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
 
 from neuraltrade_deploy.localworld import LocalAws, World
 from neuraltrade_deploy.localworld.traffic import Traffic
+from tests.helpers import waiting
 from tests.integration.test_emulator import create_canary, register
 
 HOST = "api.neuraltrade.example"
@@ -39,14 +41,7 @@ def nt(local_aws: LocalAws) -> Iterator[World]:
         local_aws.reset()
 
 
-def eventually(check: Callable[[], Any], timeout: float = 8.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, f"not true after {timeout}s: {result!r}"
-            return result
-        time.sleep(0.02)
+eventually = partial(waiting.eventually, timeout=8.0, interval=0.02)
 
 
 def set_weights(aws: LocalAws, nt: World, stable: int, canary: int, sticky: int = 0) -> None:

@@ -4,14 +4,15 @@ do, in INSUFFICIENT_DATA (1 s metric periods, so each alarm evaluates every seco
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
 
 from neuraltrade_deploy.localworld import LocalAws, World
+from tests.helpers import waiting
 
 HOST = "api.neuraltrade.example"
 CLUSTER, SERVICE = "neuraltrade-production", "neuraltrade-api-production"
@@ -41,14 +42,7 @@ def nt(local_aws: LocalAws) -> Iterator[World]:
         local_aws.reset()
 
 
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, f"not true after {timeout}s: {result!r}"
-            return result
-        time.sleep(0.05)
+eventually = partial(waiting.eventually, timeout=10.0, interval=0.05)
 
 
 def target_tracking(
