@@ -8,10 +8,13 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-$(VENV)/.installed-%: pyproject.toml
+# The extra installs the sibling distribution world/ (the local AWS world and the demo);
+# it is then made editable too, so that a change under world/ needs no reinstall.
+$(VENV)/.installed-%: pyproject.toml setup.py world/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[$*]'
+	$(PY) -m pip install --quiet --no-deps -e ./world
 	touch $@
 
 $(CHECKOV):

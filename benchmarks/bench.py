@@ -153,7 +153,7 @@ def reaction(aws: Any, world: Any, folder: Path, poll: str, env: dict[str, str])
 
 
 def main() -> None:
-    from neuraltrade_deploy.localworld import LocalAws
+    from neuraltrade_world import LocalAws
 
     print("## CLI start-up (median of 15, fresh interpreter)")
     for what, seconds in startup().items():

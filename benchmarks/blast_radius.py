@@ -43,7 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from neuraltrade_deploy.localworld import LocalAws, World  # noqa: E402
+from neuraltrade_world import LocalAws, World  # noqa: E402
 
 HOST = "api.neuraltrade.example"
 ALARM = "neuraltrade-api-error-rate-production"

@@ -170,7 +170,7 @@ def cli(ctx: click.Context, /, **given: Any) -> None:
 @click.pass_context
 def init(ctx: click.Context, /, dry_run: bool, **given: Any) -> int:
     """Create the DynamoDB state table if it is missing (safe to run again)."""
-    from neuraltrade_deploy.commands.setup import init as run
+    from neuraltrade_deploy.commands.init import init as run
 
     return run(options_from(ctx, **given), dry_run)
 
@@ -190,8 +190,8 @@ def validate(
     ctx: click.Context, /, check_aws: bool, variables: tuple[str, ...], **given: Any
 ) -> int:
     """Check deploy.yaml and the task definitions (offline unless --aws)."""
-    from neuraltrade_deploy.commands.setup import ValidateRequest
-    from neuraltrade_deploy.commands.setup import validate as run
+    from neuraltrade_deploy.commands.validate import ValidateRequest
+    from neuraltrade_deploy.commands.validate import validate as run
 
     return run(ValidateRequest(options_from(ctx, **given), check_aws, variables))
 
@@ -213,8 +213,8 @@ def register(
     **given: Any,
 ) -> int:
     """Register a task definition revision for IMAGE and print its ARN."""
-    from neuraltrade_deploy.commands.setup import RegisterRequest
-    from neuraltrade_deploy.commands.setup import register as run
+    from neuraltrade_deploy.commands.register import RegisterRequest
+    from neuraltrade_deploy.commands.register import register as run
 
     return run(RegisterRequest(options_from(ctx, **given), image, service, variables, dry_run))
 
@@ -235,7 +235,7 @@ def deployment_options(func: F) -> F:
 def run_intent(ctx: click.Context, /, kw: dict[str, Any], command: str, **intent: Any) -> int:
     """canary, deploy, promote and rollback: the options into an Intent, one engine run."""
     from neuraltrade_deploy.commands.deployment import DeploymentRequest, run_deployment
-    from neuraltrade_deploy.core.decision import Intent
+    from neuraltrade_deploy.core.actions import Intent
 
     options = options_from(ctx, **split_globals(kw))
     wanted = Intent(command=command, on_interrupt=kw.get("on_interrupt", "rollback"), **intent)  # type: ignore[arg-type]
@@ -404,8 +404,8 @@ def demo(keep: bool, folder: Path | None, bake: str, raw: bool) -> int:
     a second deploy whose image fails 20% of its requests, so its error-rate alarm
     fires from the metrics, and the automatic rollback. Exit 0 when both end as
     they should. Touches no AWS account. Needs: pip install 'nt-deploy[demo]'."""
+    from neuraltrade_deploy.commands.demo import DemoRequest
     from neuraltrade_deploy.commands.demo import demo as run
-    from neuraltrade_deploy.demo import DemoRequest
 
     return run(DemoRequest(keep, folder, duration(bake) or 0.0, raw))
 

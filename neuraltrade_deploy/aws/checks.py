@@ -30,10 +30,10 @@ from neuraltrade_deploy.aws.elbv2 import (
     sticky_seconds,
 )
 from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
-from neuraltrade_deploy.config.durations import format_duration
-from neuraltrade_deploy.core.gates import steering_problem
+from neuraltrade_deploy.core.figures import format_duration
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
+from neuraltrade_deploy.core.start_checks import steering_problem
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
 """ports.EcsGateway on boto3. (Who may steer a service, README rule 12, is decided from the
-ServiceState this maps, in `neuraltrade_deploy/core/gates.py`.)
+ServiceState this maps, in `neuraltrade_deploy/core/start_checks.py`.)
 
 The canary service is a copy of the stable one (see `canary_copy` for exactly what is
 copied): same launch settings and network, the same container and port bound to the canary
@@ -18,11 +18,11 @@ from botocore.model import StructureShape
 from neuraltrade_deploy.aws.canary_copy import create_service_request, launch_settings
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import error_code, translate
-from neuraltrade_deploy.config.taskdef import STATIC_KEYS, KeySets
 from neuraltrade_deploy.core.errors import AwsError
 from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.core.requests import ServiceCopy
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
+from neuraltrade_deploy.core.taskdef_keys import STATIC_KEYS, KeySets
 
 if TYPE_CHECKING:
     from types_boto3_ecs.type_defs import DeploymentTypeDef, FailureTypeDef, ServiceTypeDef

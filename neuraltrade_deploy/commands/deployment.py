@@ -15,7 +15,7 @@ import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
 from neuraltrade_deploy.config.taskdef import parse_vars
-from neuraltrade_deploy.core.decision import Intent, Outcome
+from neuraltrade_deploy.core.actions import Intent, Outcome
 from neuraltrade_deploy.core.errors import (
     ExitStatus,
     GateFailed,

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import click
 
-from neuraltrade_deploy.core.decision import Action, Intent, Outcome
+from neuraltrade_deploy.core.actions import Action, Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.observation import AlarmReading, Routes, ServiceState, SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig

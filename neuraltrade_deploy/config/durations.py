@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import re
 
+from neuraltrade_deploy.core.figures import UNIT_MS as _UNIT_MS
+from neuraltrade_deploy.core.figures import format_duration as format_duration  # re-exported
+
 # Shared with the JSON schema (ECMAScript-compatible): one or more <digits><unit>
 # groups in h, m, s, ms order, or bare digits.
 DURATION_PATTERN = r"^(?:[0-9]+|(?=[0-9])(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?)$"
 VALID_DURATIONS = "a duration such as 250ms, 5s, 5m, 1h30m, or a whole number of seconds"
+__all__ = [
+    "DURATION_PATTERN",
+    "MAX_SECONDS",
+    "VALID_DURATIONS",
+    "format_duration",
+    "parse_duration",
+]
 MAX_SECONDS = 7 * 24 * 3600  # longer than any CI job: surely a typo
 
 _GROUPS = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
-_UNIT_MS = (3_600_000, 60_000, 1_000, 1)
 
 
 def parse_duration(value: object) -> float:
@@ -25,17 +34,6 @@ def parse_duration(value: object) -> float:
     if millis > MAX_SECONDS * 1000:
         raise ValueError(f"{value!r} is too long; at most {MAX_SECONDS // 86400} days")
     return millis / 1000
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest spelling `parse_duration` reads back as the same value (for messages)."""
-    millis = round(seconds * 1000)
-    parts = []
-    for unit, size in zip(("h", "m", "s", "ms"), _UNIT_MS, strict=True):
-        count, millis = divmod(millis, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0s"
 
 
 def _to_millis(value: object) -> int:

@@ -22,38 +22,12 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from neuraltrade_deploy.core import placeholders
 from neuraltrade_deploy.core.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class KeySets:
-    """Top-level keys: what RegisterTaskDefinition takes, and what only describe adds."""
-
-    register: frozenset[str]
-    read_only: frozenset[str]
-
-
-REGISTER_KEYS = frozenset(
-    {
-        "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions",
-        "volumes", "placementConstraints", "requiresCompatibilities", "cpu", "memory", "tags",
-        "pidMode", "ipcMode", "proxyConfiguration", "inferenceAccelerators", "ephemeralStorage",
-        "runtimePlatform", "enableFaultInjection",
-    }
-)  # fmt: skip
-# Keys describe-task-definition adds that register-task-definition refuses.
-READ_ONLY_KEYS = frozenset(
-    {
-        "taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
-        "registeredAt", "registeredBy", "deregisteredAt", "deleteRequestedAt",
-    }
-)  # fmt: skip
-STATIC_KEYS = KeySets(REGISTER_KEYS, READ_ONLY_KEYS)
+from neuraltrade_deploy.core.taskdef_keys import STATIC_KEYS, KeySets
 
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")

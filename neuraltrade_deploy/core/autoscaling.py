@@ -18,7 +18,7 @@ repaired by sending it again. No scalable target: nothing is suspended or restor
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.decision import Decision, ScaleStable, SuspendScaleIn
+from neuraltrade_deploy.core.actions import Decision, ScaleStable, SuspendScaleIn
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.record import DeploymentRecord

@@ -7,7 +7,7 @@ which comes in the same DescribeRules call as the main rule's weights."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.decision import Decision, SetTestRoute
+from neuraltrade_deploy.core.actions import Decision, SetTestRoute
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.plan import ServiceConfig

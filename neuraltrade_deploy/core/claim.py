@@ -3,14 +3,14 @@ Pure, like decide."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.autoscaling import held_result
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     Action,
     Intent,
     RegisterTaskDefinition,
     SuspendScaleIn,
     UpdateStable,
 )
+from neuraltrade_deploy.core.autoscaling import held_result
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, ExitStatus
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.pause import paused_too_long

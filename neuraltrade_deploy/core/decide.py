@@ -4,14 +4,12 @@ engine observes, persists what this returns, then performs its actions."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.decision import Decision, Intent, Outcome
-from neuraltrade_deploy.core.errors import ExitStatus
-from neuraltrade_deploy.core.events import Event
+from neuraltrade_deploy.core.actions import Decision, Intent
+from neuraltrade_deploy.core.gates import gates
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phase_table import PHASES
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.core.rollback import start_rollback
 
 
 def decide(
@@ -24,67 +22,3 @@ def decide(
         if gate is not None:
             return gate
     return rule.handler(service, intent, record, obs, now)
-
-
-# ------------------------------------------------------------------ gates
-
-
-def gates(
-    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
-) -> Decision | None:
-    """Interrupts, alarms and alarm history: any of them ends the forward path."""
-    if obs.interrupted:
-        if intent.on_interrupt == "leave":
-            message = (
-                f"interrupted: deployment {record.deployment_id} left in "
-                f"{record.phase.value} at {record.weight}% (--on-interrupt leave)"
-            )
-            return Decision(
-                record,
-                outcome=Outcome(ExitStatus.INTERRUPTED, message),
-                event=Event.INTERRUPTED_LEFT,
-            )
-        return start_rollback(
-            service, record, obs, now, "interrupted (SIGINT/SIGTERM)", ExitStatus.INTERRUPTED
-        )
-    alarms = obs.alarms
-    if alarms is not None:
-        if alarms.error:
-            return start_rollback(
-                service, record, obs, now, f"alarm states unreadable: {alarms.error}"
-            )
-        if alarms.missing:
-            return start_rollback(
-                service, record, obs, now, f"alarm(s) no longer exist: {', '.join(alarms.missing)}"
-            )
-        if alarms.firing:
-            return start_rollback(service, record, obs, now, firing_reason(obs))
-        if alarms.insufficient and service.alarms_insufficient_data == "fail":
-            # an alarm that cannot fire protects nothing: under `fail` it is a failed gate
-            return start_rollback(
-                service,
-                record,
-                obs,
-                now,
-                f"alarm(s) in INSUFFICIENT_DATA, which cannot fire: "
-                f"{', '.join(alarms.insufficient)} (alarms_insufficient_data: fail)",
-            )
-    if obs.history_error:
-        return start_rollback(
-            service, record, obs, now, f"alarm history unreadable: {obs.history_error}"
-        )
-    if obs.fired_since:
-        names = ", ".join(obs.fired_since)
-        return start_rollback(
-            service, record, obs, now, f"alarm(s) {names} entered ALARM since the step began"
-        )
-    return None
-
-
-def firing_reason(obs: Observation) -> str:
-    assert obs.alarms is not None
-    parts = []
-    for name in obs.alarms.firing:
-        reason = obs.alarms.states[name].reason
-        parts.append(f"{name}" + (f" ({reason})" if reason else ""))
-    return "alarm in ALARM: " + "; ".join(parts)

@@ -65,3 +65,17 @@ def percent_limit(value: float) -> str:
 
 def ratio_limit(ratio: float) -> str:
     return f"stable x {number(ratio)}"
+
+
+UNIT_MS = (3_600_000, 60_000, 1_000, 1)  # h, m, s, ms
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest spelling `parse_duration` reads back as the same value (for messages)."""
+    millis = round(seconds * 1000)
+    parts = []
+    for unit, size in zip(("h", "m", "s", "ms"), UNIT_MS, strict=True):
+        count, millis = divmod(millis, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"

@@ -4,14 +4,7 @@ handler runs in which phase and what it is given to read."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.autoscaling import (
-    restore_at_end,
-    scaling_noted,
-    stable_scaling_up,
-    suspend_at_start,
-)
-from neuraltrade_deploy.core.canary_route import pointing_route, route_pending, route_seen
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     Action,
     CreateCanary,
     Decision,
@@ -22,17 +15,23 @@ from neuraltrade_deploy.core.decision import (
     SetWeights,
     UpdateStable,
 )
+from neuraltrade_deploy.core.autoscaling import (
+    restore_at_end,
+    scaling_noted,
+    stable_scaling_up,
+    suspend_at_start,
+)
+from neuraltrade_deploy.core.bake import bake_for, bake_gate
+from neuraltrade_deploy.core.canary_route import pointing_route, route_pending, route_seen
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.health import (
-    bake_for,
     baking_health,
     canary_count,
     rollout_failed,
     rollout_health,
     weights_pending,
 )
-from neuraltrade_deploy.core.judging import bake_gate
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from neuraltrade_deploy.core.decide import gates
-from neuraltrade_deploy.core.decision import Decision, Intent, Outcome
+from neuraltrade_deploy.core.actions import Decision, Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.gates import gates
 from neuraltrade_deploy.core.health import baking_health
 from neuraltrade_deploy.core.judgement import judge
 from neuraltrade_deploy.core.observation import Needs, Observation, TargetHealth
@@ -128,7 +128,7 @@ def unhealthy_targets(targets: TargetHealth | None) -> tuple[str, ...]:
 def judgement_gate(
     service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> str | None:
-    """The bake's own probe and analysis gates (core/judging.py), with the reason a bake
+    """The bake's own probe and analysis gates (core/bake.py), with the reason a bake
     would give. The step keeps being judged while it waits, so the looks that share the 1%
     false-alarm budget are those of the bake plus the longest wait `max_pause` allows (a
     paused step is rolled back at `max_pause`: guard cannot look more often than that)."""

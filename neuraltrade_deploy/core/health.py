@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from neuraltrade_deploy.core.decision import Intent
 from neuraltrade_deploy.core.observation import Observation, ServiceState, TargetHealth
 from neuraltrade_deploy.core.plan import ServiceConfig
 
@@ -81,19 +80,6 @@ def baking_health(service: ServiceState | None, task_definition: str) -> Health:
     if primary is not None and primary.task_definition == task_definition and primary.running == 0:
         return Health("failed", "canary has no running task")
     return Health("healthy", f"canary running {service.running}/{service.desired}")
-
-
-def bake_for(service: ServiceConfig, intent: Intent, weight: int) -> float:
-    """The bake of the step at `weight`: --bake, else the plan's step with that weight,
-    else the first step above it, else the last step's. Promote itself does not bake."""
-    if intent.no_wait or intent.command == "promote":
-        return 0.0
-    if intent.bake is not None:
-        return intent.bake
-    for step in service.steps:
-        if step.weight >= weight:
-            return step.bake
-    return service.steps[-1].bake if service.steps else 0.0
 
 
 def weights_pending(service: ServiceConfig, obs: Observation, canary: int) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from neuraltrade_deploy.core import forward
-from neuraltrade_deploy.core.decision import Decision, Intent, Outcome
+from neuraltrade_deploy.core.actions import Decision, Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.events import WARNING_EVENTS, Event
 from neuraltrade_deploy.core.observation import Needs, Observation

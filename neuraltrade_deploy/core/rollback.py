@@ -3,9 +3,7 @@ at what is there, so a rollback picks up wherever the last one stopped."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.autoscaling import restore_at_end, stable_capacity, stable_short
-from neuraltrade_deploy.core.canary_route import pointing_route, route_pending, route_seen
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     Action,
     CreateCanary,
     Decision,
@@ -16,6 +14,8 @@ from neuraltrade_deploy.core.decision import (
     SetWeights,
     UpdateStable,
 )
+from neuraltrade_deploy.core.autoscaling import restore_at_end, stable_capacity, stable_short
+from neuraltrade_deploy.core.canary_route import pointing_route, route_pending, route_seen
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.health import rollout_health, weights_pending

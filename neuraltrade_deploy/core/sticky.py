@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from neuraltrade_deploy.core.decision import Decision
+from neuraltrade_deploy.core.actions import Decision
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.plan import ServiceConfig

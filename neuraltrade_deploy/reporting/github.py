@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.tick import Tick
 from neuraltrade_deploy.reporting.judgement import summary_table
-from neuraltrade_deploy.shell.ports import Tick
 
 
 def enabled(environ: Mapping[str, str]) -> bool:

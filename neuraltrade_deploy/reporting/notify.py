@@ -12,7 +12,7 @@ import structlog
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.plan import Notify
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.shell.ports import Tick
+from neuraltrade_deploy.core.tick import Tick
 
 Publish = Callable[[str, str, str], None]  # topic ARN, subject, message
 

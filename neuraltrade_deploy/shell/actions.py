@@ -3,7 +3,7 @@ state, so performing one twice is harmless."""
 
 from __future__ import annotations
 
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     Action,
     CreateCanary,
     DeleteCanary,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuraltrade_deploy.core.decision import Decision
+from neuraltrade_deploy.core.actions import Decision
 from neuraltrade_deploy.core.phase_table import log_level
 from neuraltrade_deploy.core.record import DeploymentRecord
 

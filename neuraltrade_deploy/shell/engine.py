@@ -9,14 +9,14 @@ import uuid
 
 import structlog
 
-from neuraltrade_deploy.core.claim import claim, refuse_early, with_result
-from neuraltrade_deploy.core.decide import decide
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     Action,
     Decision,
     Intent,
     Outcome,
 )
+from neuraltrade_deploy.core.claim import claim, refuse_early, with_result
+from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.errors import (
     AwsError,
     Conflict,
@@ -32,11 +32,12 @@ from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of
+from neuraltrade_deploy.core.tick import Tick
 from neuraltrade_deploy.shell.actions import perform
 from neuraltrade_deploy.shell.decision_log import log_decision
 from neuraltrade_deploy.shell.fence import RecordFence
 from neuraltrade_deploy.shell.observe import Reads, observe
-from neuraltrade_deploy.shell.ports import Hooks, Ports, Tick
+from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.preflight import preflight
 
 TAKE_ATTEMPTS = 5

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import structlog
 
-from neuraltrade_deploy.core.decision import Intent, Outcome
+from neuraltrade_deploy.core.actions import Intent, Outcome
 from neuraltrade_deploy.core.errors import ExitStatus, Preempted, StaleRecord
 from neuraltrade_deploy.core.guard import (
     abandoned_rollback,

@@ -11,12 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from neuraltrade_deploy.core.actions import Action
 from neuraltrade_deploy.core.analysis import Analysis
-from neuraltrade_deploy.core.decision import Action, Decision, Intent
 from neuraltrade_deploy.core.judgement import Window
 from neuraltrade_deploy.core.observation import (
     AlarmReading,
-    Observation,
     Routes,
     ScalingState,
     ServiceState,
@@ -26,6 +25,7 @@ from neuraltrade_deploy.core.observation import (
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.requests import ServiceCopy
+from neuraltrade_deploy.core.tick import Tick
 
 # ---------------------------------------------------------------- ECS
 
@@ -160,18 +160,6 @@ class Clock(Protocol):
 
 
 # ---------------------------------------------------------------- the bundle
-
-
-@dataclass(frozen=True)
-class Tick:
-    """One turn of the loop, for whoever watches (progress lines, CI summaries, the demo)."""
-
-    service: ServiceConfig
-    intent: Intent
-    record: DeploymentRecord  # as persisted after this tick
-    decision: Decision
-    observation: Observation
-    now: float
 
 
 SmokeRunner = Callable[[str], SmokeOutcome]

@@ -1,5 +1,5 @@
 """End to end: the real `nt-deploy` process against a moto server plus the ECS
-emulator (neuraltrade_deploy.localworld), provisioned as NeuralTrade production.
+emulator (neuraltrade_world), provisioned as NeuralTrade production.
 
 One LocalAws serves the e2e package; every test starts from an empty world
 (moto reset), provisions production again and writes its own deploy.yaml."""
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from neuraltrade_world import LocalAws
+from neuraltrade_world.provision import World
 
-from neuraltrade_deploy.localworld import LocalAws
-from neuraltrade_deploy.localworld.provision import World
 from tests.helpers.http import Reply, serve
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-
-from neuraltrade_deploy.localworld import World
+from neuraltrade_world import World
 
 from .harness import Injector
 from .observe import invariants, stable_task_definition

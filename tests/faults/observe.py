@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
-
-from neuraltrade_deploy.localworld import LocalAws, World
+from neuraltrade_world import LocalAws, World
 
 FINAL = ("ROLLED_BACK", "PROMOTED")
 

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from neuraltrade_deploy.localworld import LocalAws
+from neuraltrade_world import LocalAws
 
 ROOT = Path(__file__).resolve().parents[2]
 START_DELAY = 0.02  # seconds for an emulated task to start: the CLI waits on it at every step

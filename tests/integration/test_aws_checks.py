@@ -11,8 +11,8 @@ from botocore.awsrequest import AWSResponse
 from neuraltrade_deploy.aws.checks import check_resources, is_warning
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
-from neuraltrade_deploy.core.gates import steering_problem
 from neuraltrade_deploy.core.observation import ServiceState
+from neuraltrade_deploy.core.start_checks import steering_problem
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 from tests.integration.conftest import World, build_world, deploy_config
 

@@ -10,9 +10,9 @@ from botocore.stub import ANY, Stubber
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.ecs import EcsGatewayAws, create_service_request, service_state
 from neuraltrade_deploy.core.errors import ConfigError, ResourceNotFound
-from neuraltrade_deploy.core.gates import steering_problem
 from neuraltrade_deploy.core.observation import LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.core.requests import ServiceCopy
+from neuraltrade_deploy.core.start_checks import steering_problem
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 from tests.integration.conftest import TASK_DEFINITION, World
 

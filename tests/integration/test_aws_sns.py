@@ -14,14 +14,14 @@ from structlog.testing import capture_logs
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.sns import SnsPublisher, subject_line
-from neuraltrade_deploy.core.decision import Decision, Intent
+from neuraltrade_deploy.core.actions import Decision, Intent
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import Observation, ServiceState
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import Notify, ServiceConfig, Step, Traffic
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.tick import Tick
 from neuraltrade_deploy.reporting.notify import Notifier, run_url
-from neuraltrade_deploy.shell.ports import Tick
 
 GITHUB = {
     "GITHUB_SERVER_URL": "https://github.com",

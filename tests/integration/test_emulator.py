@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from neuraltrade_world import LocalAws, World
+from neuraltrade_world import ecs_model as model
+from neuraltrade_world.ecs_model import CIRCUIT_BREAKER_REASON
 
-from neuraltrade_deploy.localworld import LocalAws, World
-from neuraltrade_deploy.localworld import ecs_model as model
-from neuraltrade_deploy.localworld.ecs_model import CIRCUIT_BREAKER_REASON
 from tests.helpers import waiting
 
 BAD_IMAGE = "neuraltrade/api:2.0.0-bad"

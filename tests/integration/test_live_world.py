@@ -11,9 +11,9 @@ from functools import partial
 from typing import Any
 
 import pytest
+from neuraltrade_world import LocalAws, World
+from neuraltrade_world.traffic import Traffic
 
-from neuraltrade_deploy.localworld import LocalAws, World
-from neuraltrade_deploy.localworld.traffic import Traffic
 from tests.helpers import waiting
 from tests.integration.test_emulator import create_canary, register
 

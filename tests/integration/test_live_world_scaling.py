@@ -10,8 +10,8 @@ from functools import partial
 from typing import Any
 
 import pytest
+from neuraltrade_world import LocalAws, World
 
-from neuraltrade_deploy.localworld import LocalAws, World
 from tests.helpers import waiting
 
 HOST = "api.neuraltrade.example"

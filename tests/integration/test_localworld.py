@@ -1,6 +1,6 @@
 """LocalAws as a whole: the provisioned NeuralTrade world, the deploy.yaml it writes,
 DescribeAlarmHistory over the server, reset, the environment for child processes,
-a clean stop, and the `python -m neuraltrade_deploy.localworld` entry."""
+a clean stop, and the `python -m neuraltrade_world` entry."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ import botocore.session
 import pytest
 import yaml
 from moto.cloudwatch.models import cloudwatch_backends
-
-from neuraltrade_deploy.localworld import DEFAULT_ALARMS, LocalAws, World
+from neuraltrade_world import DEFAULT_ALARMS, LocalAws, World
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -313,7 +312,7 @@ def test_env_sends_a_child_process_to_the_world(local_aws: LocalAws, nt: World) 
 
 _STOP_CHECK = """
 import socket, threading
-from neuraltrade_deploy.localworld import LocalAws
+from neuraltrade_world import LocalAws
 before = {t.name for t in threading.enumerate()}
 with LocalAws() as aws:
     aws.client("ecs").list_clusters()
@@ -349,7 +348,7 @@ def test_a_second_world_in_the_same_process_is_refused(local_aws: LocalAws) -> N
 
 
 def test_module_entry_serves_a_provisioned_world_until_interrupted(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "neuraltrade_deploy.localworld", str(tmp_path)]
+    command = [sys.executable, "-m", "neuraltrade_world", str(tmp_path)]
     child = subprocess.Popen(
         [*command, "--start-delay", "0.05"],
         cwd=ROOT,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     Action,
     Intent,
     Outcome,

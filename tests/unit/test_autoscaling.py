@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from neuraltrade_deploy.core.decision import ScaleCanary, ScaleStable
+from neuraltrade_deploy.core.actions import ScaleCanary, ScaleStable
 from neuraltrade_deploy.core.phases import Phase
 
 from .simfaults import Crash

@@ -9,14 +9,14 @@ from dataclasses import replace
 
 import pytest
 
-from neuraltrade_deploy.core.decide import decide
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     DeleteCanary,
     Intent,
     ScaleCanary,
     SetTestRoute,
     SetWeights,
 )
+from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import Weights

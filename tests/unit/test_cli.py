@@ -85,7 +85,7 @@ def test_two_services_need_a_choice(
 def test_unexpected_errors_are_one_line_exit_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import neuraltrade_deploy.commands.setup as setup
+    import neuraltrade_deploy.commands.validate as setup
 
     def broken(*args: object) -> int:
         raise RuntimeError("boom")

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from neuraltrade_deploy.core.decide import decide
-from neuraltrade_deploy.core.decision import (
+from neuraltrade_deploy.core.actions import (
     Action,
     CreateCanary,
     DeleteCanary,
@@ -20,6 +19,7 @@ from neuraltrade_deploy.core.decision import (
     SetWeights,
     UpdateStable,
 )
+from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import (

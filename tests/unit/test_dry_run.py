@@ -8,7 +8,7 @@ import re
 import pytest
 
 from neuraltrade_deploy.commands.dryrun import dry_run
-from neuraltrade_deploy.core.decision import Intent
+from neuraltrade_deploy.core.actions import Intent
 from neuraltrade_deploy.core.record import Owner
 
 from .simworld import World

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from neuraltrade_deploy.core.decision import Intent
+from neuraltrade_deploy.core.actions import Intent
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, Preempted
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.record import DeploymentRecord

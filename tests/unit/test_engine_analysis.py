@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from neuraltrade_deploy.core.actions import SetWeights
 from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
-from neuraltrade_deploy.core.decision import SetWeights
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import Step
 from neuraltrade_deploy.shell.sim_metrics import Version
@@ -257,7 +257,7 @@ def test_a_bake_with_analysis_averages_at_most_3_calls_per_poll() -> None:
 def test_a_preempted_baking_holder_still_stops_within_three_polls() -> None:
     import pytest
 
-    from neuraltrade_deploy.core.decision import Intent
+    from neuraltrade_deploy.core.actions import Intent
     from neuraltrade_deploy.core.errors import Preempted
 
     world = analysed()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from neuraltrade_deploy.core.decision import CreateCanary, Intent
+from neuraltrade_deploy.core.actions import CreateCanary, Intent
 from neuraltrade_deploy.core.errors import Conflict, Preempted
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.record import DeploymentRecord

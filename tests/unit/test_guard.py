@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from neuraltrade_deploy.core.decision import Intent, Outcome
+from neuraltrade_deploy.core.actions import Intent, Outcome
 from neuraltrade_deploy.core.observation import TargetHealth
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner

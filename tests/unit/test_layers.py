@@ -62,7 +62,7 @@ def test_the_aws_adapters_do_not_import_the_local_world_or_moto() -> None:
         f"{path.name}: {name}"
         for path in sorted(aws.glob("*.py"))
         for name in imported_modules(path)
-        if name.split(".")[0] == "moto" or name.startswith("neuraltrade_deploy.localworld")
+        if name.split(".")[0] == "moto" or name.startswith("neuraltrade_world")
     }
     assert found == set()
 
@@ -114,3 +114,34 @@ def test_the_readme_names_every_package_and_module_of_the_layout() -> None:
         named = set(re.findall(r"`(\w+\.py)`", layers[name])) - {"cli.py"}
         assert modules - named == set(), f"README's {name}/ row does not name them"
         assert named - modules == set(), f"README's {name}/ row names modules not there"
+
+
+def test_importing_every_module_of_the_tool_loads_no_moto_and_no_world() -> None:
+    """The `nt-deploy` distribution ships alone: the local world and the demo live in the
+    sibling `nt-deploy-world` (world/), and nothing of the tool pulls them or moto in."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import neuraltrade_deploy\n"
+        "names = [m.name for m in pkgutil.walk_packages(neuraltrade_deploy.__path__,"
+        " 'neuraltrade_deploy.')]\n"
+        "for name in names:\n"
+        "    if not name.endswith('.__main__'):\n"
+        "        importlib.import_module(name)\n"
+        "print('MODULES', len(names))\n"
+        "print('LOADED', sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('moto', 'neuraltrade_world')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED []" in done.stdout, done.stdout
+    count = int(done.stdout.split("MODULES ", 1)[1].split()[0])
+    assert count > 60, done.stdout
+
+
+def test_the_tool_package_holds_no_world_and_no_demo() -> None:
+    package = ROOT / "neuraltrade_deploy"
+    assert not (package / "localworld").exists()
+    assert not (package / "demo").exists()
+    assert (ROOT / "world" / "neuraltrade_world" / "__init__.py").is_file()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from structlog.testing import capture_logs
 
-from neuraltrade_deploy.core.decision import Intent
+from neuraltrade_deploy.core.actions import Intent
 from neuraltrade_deploy.reporting.github import StepSummary
 from neuraltrade_deploy.reporting.progress import ProgressPrinter
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from neuraltrade_deploy.core.decision import Intent, Outcome
+from neuraltrade_deploy.core.actions import Intent, Outcome
 from neuraltrade_deploy.core.errors import ConfigError, GateFailed
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig

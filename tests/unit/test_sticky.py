@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from neuraltrade_deploy.core.decision import Action, DeleteCanary, Intent
+from neuraltrade_deploy.core.actions import Action, DeleteCanary, Intent
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import Step
 

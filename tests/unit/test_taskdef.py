@@ -13,13 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neuraltrade_deploy.config.taskdef import (
-    READ_ONLY_KEYS,
-    REGISTER_KEYS,
     load_task_definition,
     parse_vars,
     secret_values,
 )
 from neuraltrade_deploy.core.errors import ConfigError
+from neuraltrade_deploy.core.taskdef_keys import READ_ONLY_KEYS, REGISTER_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 ECS = botocore.session.get_session().get_service_model("ecs")
@@ -258,7 +257,7 @@ def test_the_keys_come_from_botocores_model_at_run_time() -> None:
 
 
 def test_a_field_aws_adds_later_is_accepted_when_the_model_knows_it(tmp_path: Path) -> None:
-    from neuraltrade_deploy.config.taskdef import KeySets
+    from neuraltrade_deploy.core.taskdef_keys import KeySets
 
     path = tmp_path / "td.json"
     path.write_text(

@@ -165,8 +165,8 @@ def scenario_rollback_fails_then_is_finished() -> None:
 
 
 def scenario_smoke_owed_when_shifting() -> None:
+    from neuraltrade_deploy.core.actions import Intent
     from neuraltrade_deploy.core.decide import decide
-    from neuraltrade_deploy.core.decision import Intent
     from neuraltrade_deploy.core.observation import Observation
 
     w = world()

@@ -1,0 +1,91 @@
+"""The start gates, pure: fed what preflight read, they raise before anything in AWS
+(or the record) is written. README rule 12: a stable service whose deployments ECS or
+CodeDeploy already steer is not ours to steer; two controllers moving the same traffic
+would fight."""
+
+from __future__ import annotations
+
+from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
+from neuraltrade_deploy.core.observation import AlarmReading, ServiceState, Weights
+from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
+
+FOREIGN_CONTROLLERS = {
+    "CODE_DEPLOY": "CodeDeploy shifts its traffic (deployment controller CODE_DEPLOY)",
+    "EXTERNAL": "an external controller manages its task sets (deployment controller EXTERNAL)",
+}
+NATIVE_STRATEGIES = {"BLUE_GREEN", "CANARY", "LINEAR"}
+
+
+def steering_problem(service: ServiceState) -> str | None:
+    """Why nt-deploy refuses to steer `service`, or None when it may."""
+    controller = (service.deployment_controller or "ECS").upper()
+    if controller in FOREIGN_CONTROLLERS:
+        return (
+            f"{service.name} cannot be steered by nt-deploy: "
+            f"{FOREIGN_CONTROLLERS[controller]}; use a service with the ECS controller "
+            "and the ROLLING strategy"
+        )
+    strategy = (service.deployment_strategy or "ROLLING").upper()
+    if strategy in NATIVE_STRATEGIES:
+        return (
+            f"{service.name} cannot be steered by nt-deploy: ECS itself runs a "
+            f"{strategy} deployment strategy on it; switch it to ROLLING"
+        )
+    return None
+
+
+def check_stable(service: ServiceConfig, stable: ServiceState) -> None:
+    """The stable service exists (every command, rollback too) and is ours to steer."""
+    if not stable.exists:
+        raise ResourceNotFound(
+            f"services.{service.name}.service: {service.stable_service} not found in cluster "
+            f"{service.cluster}"
+        )
+
+
+def check_steerable(service: ServiceConfig, stable: ServiceState) -> None:
+    problem = steering_problem(stable)
+    if problem:
+        raise ConfigError(f"services.{service.name}.service: {problem}")
+
+
+def check_alarms(service: ServiceConfig, reading: AlarmReading, starting: bool) -> None:
+    """Every configured alarm exists; to start, all are readable and none is in ALARM."""
+    if reading.missing:
+        raise ConfigError(
+            f"services.{service.name}.alarms: alarm(s) {', '.join(reading.missing)} "
+            "do not exist (an alarm that does not exist protects nothing)"
+        )
+    if reading.error and starting:  # once started, decide() rolls back instead (README rule 9)
+        raise GateFailed(
+            f"alarm states unreadable: {reading.error}; not starting",
+            hint="check cloudwatch:DescribeAlarms permissions",
+        )
+    if starting and reading.firing:
+        raise GateFailed(
+            f"alarm(s) already in ALARM: {', '.join(reading.firing)}; "
+            "not starting (nothing was changed)",
+            hint="wait until they are OK, then run the command again",
+        )
+
+
+def check_canary_free(service: ServiceConfig, canary: ServiceState) -> None:
+    """A canary service we did not create is reported, never silently adopted."""
+    if canary.exists and DEPLOYMENT_TAG not in canary.tags:
+        raise Conflict(
+            f"services.{service.name}.canary_service: {service.canary_service} exists and was not "
+            f"created by nt-deploy (no {DEPLOYMENT_TAG} tag)",
+            hint="delete it (an old canary script's?) or set canary_service to another name",
+        )
+
+
+def check_forward(service: ServiceConfig, weights: Weights, rule: str | None = None) -> None:
+    """The rule (the main one, or `rule`: the test rule) forwards to our two target groups
+    only: a third is someone else's traffic."""
+    if weights.foreign:
+        where = rule or service.traffic.listener_rule or service.traffic.listener
+        raise ConfigError(
+            f"services.{service.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
+            "which is neither the stable nor the canary target group"
+        )
