@@ -267,6 +267,9 @@ def promoting_stable(
     reverted = stable_reverted(record, obs)
     if reverted:
         return start_rollback(service, record, obs, now, reverted)
+    if record.stable_deployment_id and not record.stable_deployment_seen:
+        if any(d.id == record.stable_deployment_id for d in obs.stable.deployments):
+            record = record.with_changes(stable_deployment_seen=True)
     actions: tuple[Action, ...] = ()
     if obs.stable.task_definition != record.task_definition:
         actions = (UpdateStable(record.task_definition),)
@@ -294,11 +297,15 @@ def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
     """Why the promote's own rollout is over without having succeeded ("" while it is
     not): once ECS's circuit breaker has rolled the stable back, the FAILED deployment
     is gone from `deployments` and the service is on the old revision again; sending
-    the revision again would only fail again, until the promote timeout."""
+    the revision again would only fail again, until the promote timeout. "Gone" counts
+    only once the deployment has been seen: DescribeServices is eventually consistent,
+    and a read right after UpdateService may not list the new deployment yet."""
     started = record.stable_deployment_id
     if not started:
         return ""
     stable = obs.stable
+    if not record.stable_deployment_seen:
+        return ""
     if all(d.id != started for d in stable.deployments):
         return (
             f"stable deployment {started} is gone and the service runs {stable.task_definition}"

@@ -67,6 +67,9 @@ class DeploymentRecord:
     # the stable's PRIMARY deployment promote's UpdateService started: once ECS has rolled
     # it back (circuit breaker) it is gone from `deployments`, and the promote has failed
     stable_deployment_id: str = ""
+    # that deployment was seen in DescribeServices: ECS is eventually consistent, so a
+    # read right after UpdateService may not list it yet; "gone" counts only once seen
+    stable_deployment_seen: bool = False
     # Application Auto Scaling on the stable: "" not read yet, "none" no scalable target,
     # "active" / "suspended" dynamic scale-in as it was before; restored exactly at the end
     scale_in_before: str = ""

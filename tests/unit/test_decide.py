@@ -426,6 +426,29 @@ CANARY_FULL = service(CANARY, NEW_TD, 4, tags=OURS)
         (UpdateStable(OLD_TD),),
         check=lambda r: "FAILED" in (r.rollback_reason or "") and r.rollback_exit == 3,
     ),
+    stale_read_is_not_a_revert=Row(  # DescribeServices right after UpdateService
+        PROMOTING.with_changes(stable_deployment_id="ecs-svc/new"),
+        obs(STABLE_OLD, canary=CANARY_FULL),
+        Phase.PROMOTING_STABLE,
+        Event.WAITING_FOR_STABLE,
+        (UpdateStable(NEW_TD),),
+        check=lambda r: not r.stable_deployment_seen and r.rollback_reason is None,
+    ),
+    deployment_seen_is_noted=Row(
+        PROMOTING.with_changes(stable_deployment_id="p"),
+        obs(service(STABLE, NEW_TD, 4, running=2), canary=CANARY_FULL),
+        Phase.PROMOTING_STABLE,
+        Event.WAITING_FOR_STABLE,
+        check=lambda r: r.stable_deployment_seen,
+    ),
+    seen_then_gone_rolls_back=Row(  # the circuit breaker dropped it: ECS reverted
+        PROMOTING.with_changes(stable_deployment_id="ecs-svc/new", stable_deployment_seen=True),
+        obs(STABLE_OLD, canary=CANARY_FULL),
+        Phase.ROLLING_BACK,
+        Event.ROLLBACK_STARTED,
+        GONE_ROLLBACK,  # the stable already runs the old revision: traffic goes first
+        check=lambda r: "is gone" in (r.rollback_reason or "") and r.rollback_exit == 3,
+    ),
     not_rolled_out_in_time=Row(
         PROMOTING.with_changes(phase_started_at=NOW - PLAN.timeouts.promote - 2),
         obs(service(STABLE, NEW_TD, 4, running=2), canary=CANARY_FULL),
