@@ -207,7 +207,8 @@ def nt_deploy(
     if judged:
         smoke["interval"] = "1s"
         extra["services"] = {"api": {"analysis": {
-            "period": f"{s.period}s", "min_requests": 50, "insufficient_data": "fail",
+            "period": f"{s.period}s", "high_resolution": s.period < 60,
+            "min_requests": 50, "insufficient_data": "fail",
             "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1}],
         }}}  # fmt: skip
     world.write_deploy_yaml(

@@ -70,6 +70,34 @@ def check_resources(clients: AwsClients, config: DeployConfig) -> list[str]:
     return checker.problems
 
 
+def bake_advice_lines(clients: AwsClients, config: DeployConfig, now: float) -> list[str]:
+    """Per service with an analysis (weighted mode): what its bakes can show, from the
+    stable target group's last 7 days (core/bake_advice.py). A read that fails is a
+    warning line: the advice is not a check."""
+    from neuraltrade_deploy.aws.metrics import TargetGroupMetrics
+    from neuraltrade_deploy.core.bake_advice import bake_advice
+
+    lines: list[str] = []
+    for name, service in config.services.items():
+        traffic = service.traffic
+        if service.analysis is None or not traffic.weighted or not traffic.canary_target_group:
+            continue
+        try:
+            refs = (traffic.canary_target_group, traffic.stable_target_group)
+            groups = [find_target_group(clients, ref) for ref in refs]
+            if groups[0] is None or groups[1] is None:
+                continue
+            reader = TargetGroupMetrics(
+                clients, str(groups[0]["TargetGroupArn"]), str(groups[1]["TargetGroupArn"])
+            )
+            hours, rate = reader.stable_hours(now)
+        except AWS_FAILURES as err:
+            lines.append(f"{WARNING_PREFIX}services.{name}.analysis: no bake advice: {err}")
+            continue
+        lines += bake_advice(service, name, hours, rate)
+    return lines
+
+
 class _Checker:
     def __init__(self, clients: AwsClients) -> None:
         self.clients = clients

@@ -2,9 +2,14 @@
 
 What is read (README, "How it works" and "Choosing the analysis limits"): namespace
 AWS/ApplicationELB, dimensions TargetGroup (`targetgroup/<name>/<id>`) and LoadBalancer
-(`app/<name>/<id>`), RequestCount and HTTPCode_Target_5XX_Count as Sums and
-TargetResponseTime with each check's statistic, for the canary's and the stable target
-group, all in one request.
+(`app/<name>/<id>`), RequestCount and the failures AWS publishes per target group as Sums
+(HTTPCode_Target_5XX_Count: the targets' own 5xx; TargetConnectionErrorCount: connections
+the ALB could not make to a target, which the client sees as a 502 from the ALB;
+TargetTLSNegotiationErrorCount: the same for a TLS handshake), and TargetResponseTime
+with each check's statistic, for the canary's and the stable target group, all in one
+request. A window's errors are the sum of the three. The ALB's own 5xx that no target
+is behind (HTTPCode_ELB_5XX_Count, e.g. 503 with no healthy target) are published per
+load balancer only: the ELB 5xx alarm and the smoke probes catch those (README).
 
 What AWS does that this relies on, from the GetMetricData reference:
 * StartTime is inclusive, EndTime exclusive, and periods are counted from StartTime
@@ -27,9 +32,12 @@ The sticky wait (`canary_idle_since`, core/sticky.py) asks whether a period afte
 period is known published: a stable-group RequestCount datapoint at or after it (the
 ALB publishes a period's figures together, in order), or PUBLICATION_LAG past its end.
 
-Not handled (analysis): data that CloudWatch has not yet received for the last period (ALB metrics
-usually arrive within a minute) is read as 0 and counted on the next read, which
-re-reads the whole window.
+The analysis window is cut the same way: it ends at the last published period (a
+stable-group RequestCount datapoint at or after it, or PUBLICATION_LAG past its end), so
+a period CloudWatch has not yet received is never judged as 0; until the whole window is
+published it is read again at most every REREAD seconds. With
+`analysis.high_resolution: true` and a period under a minute, datapoints that come only
+at minute steps mean the metrics are not high resolution: MetricsUnreadable naming it.
 """
 
 from __future__ import annotations
@@ -44,12 +52,19 @@ from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
 from neuraltrade_deploy.core.analysis import Analysis
 from neuraltrade_deploy.core.errors import MetricsUnreadable
 from neuraltrade_deploy.core.judgement import Figures, Window
+from neuraltrade_deploy.core.sequential import Period
 
 NAMESPACE = "AWS/ApplicationELB"
 ROLES = ("canary", "stable")
 _STAT_IDS = {"Average": "avg", "p50": "p50", "p90": "p90", "p99": "p99"}
 _UNTRUSTED = frozenset({"InternalError", "Forbidden"})
 PUBLICATION_LAG = 180.0  # ALB metrics usually arrive within a minute; three is a bound
+REREAD = 10.0  # seconds between reads of a window whose last periods are not published
+ERROR_METRICS = (
+    ("errors", "HTTPCode_Target_5XX_Count"),
+    ("connection_errors", "TargetConnectionErrorCount"),
+    ("tls_errors", "TargetTLSNegotiationErrorCount"),
+)
 
 
 class TargetGroupMetrics:
@@ -63,7 +78,8 @@ class TargetGroupMetrics:
         self._clients = clients
         self._arns = {"canary": canary_target_group, "stable": stable_target_group}
         self._dimensions: dict[str, list[dict[str, str]]] | None = None
-        self._last: tuple[tuple[float, float, str], Window] | None = None
+        # the last window read, and when: (key, window or None while unpublished, read at)
+        self._last: tuple[tuple[float, float, str], Window | None, float] | None = None
         self._idle: tuple[tuple[float, float], float | None] | None = None
 
     def read(self, analysis: Analysis, start: float, now: float) -> Window | None:
@@ -74,12 +90,22 @@ class TargetGroupMetrics:
             return None
         key = (begin, end, ",".join(analysis.statistics))
         if self._last is not None and self._last[0] == key:
-            return self._last[1]
+            _, cached, read_at = self._last
+            if (cached is not None and cached.end >= end) or now < read_at + REREAD:
+                return cached
         results = self._results(metric_queries(self._dims(), analysis), begin, end)
-        window = Window(
-            begin, end, *(figures(results, role, analysis.statistics) for role in ROLES)
-        )
-        self._last = (key, window)
+        step = int(analysis.period)
+        if analysis.high_resolution and step < 60:
+            _check_high_resolution(results, begin, end)
+        seen = [at + step for role in ROLES for at in results[f"{role}_requests"]]
+        published = min(end, max([end - PUBLICATION_LAG, *seen]))
+        if published <= begin:
+            self._last = (key, None, now)
+            return None
+        kept = {k: {at: v for at, v in d.items() if at < published} for k, d in results.items()}
+        canary, stable = (figures(kept, role, analysis.statistics) for role in ROLES)
+        window = Window(begin, published, canary, stable, periods(kept, begin, published, step))
+        self._last = (key, window, now)
         return window
 
     def canary_idle_since(self, start: float, now: float, period: float) -> float | None:
@@ -100,6 +126,34 @@ class TargetGroupMetrics:
         )
         self._idle = ((begin, end), idle)
         return idle
+
+    def stable_hours(self, now: float, days: int = 7) -> tuple[list[float], float]:
+        """The stable group's RequestCount per whole hour over the last `days` days (an
+        hour without a datapoint is 0: the ALB publishes nothing without requests) and its
+        error rate over them: one GetMetricData (`validate --aws`'s bake advice)."""
+        end = float(math.floor(now / 3600) * 3600)
+        begin = end - days * 24 * 3600
+        dims = {"stable": self._dims()["stable"]}
+        wanted = [("requests", "RequestCount"), *ERROR_METRICS]
+        queries = [
+            {
+                "Id": f"stable_{name}",
+                "MetricStat": {
+                    "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": d},
+                    "Period": 3600,
+                    "Stat": "Sum",
+                },
+                "ReturnData": True,
+            }
+            for _, d in dims.items()
+            for name, metric in wanted
+        ]
+        results = self._results(queries, begin, end)
+        requests = results["stable_requests"]
+        hours = [requests.get(at, 0.0) for at in _grid(begin, end, 3600)]
+        errors = sum(sum(results[f"stable_{name}"].values()) for name, _ in ERROR_METRICS)
+        total = sum(hours)
+        return hours, (errors / total if total else 0.0)
 
     def _dims(self) -> dict[str, list[dict[str, str]]]:
         if self._dimensions is None:
@@ -168,7 +222,8 @@ def metric_queries(
     dimensions: Mapping[str, list[dict[str, str]]], analysis: Analysis
 ) -> list[dict[str, Any]]:
     """Every query of both target groups: ids `<role>_requests`, `<role>_errors`, `<role>_p99`."""
-    wanted = [("requests", "RequestCount", "Sum"), ("errors", "HTTPCode_Target_5XX_Count", "Sum")]
+    wanted = [("requests", "RequestCount", "Sum")]
+    wanted += [(name, metric, "Sum") for name, metric in ERROR_METRICS]
     wanted += [(_STAT_IDS[s], "TargetResponseTime", s) for s in analysis.statistics]
     return [
         {
@@ -222,8 +277,39 @@ def figures(
         value = _weighted(per_period, requests)
         if value is not None:
             latency[statistic] = value
-    errors = results.get(f"{role}_errors", {})
-    return Figures(round(sum(requests.values())), round(sum(errors.values())), latency)
+    errors = sum(sum(results.get(f"{role}_{name}", {}).values()) for name, _ in ERROR_METRICS)
+    return Figures(round(sum(requests.values())), round(errors), latency)
+
+
+def periods(
+    results: Mapping[str, Mapping[float, float]], begin: float, end: float, step: int
+) -> tuple[Period, ...]:
+    """Each period's counts of both groups (a missing datapoint is 0), for the ratio test."""
+
+    def count(role: str, name: str, at: float) -> int:
+        return round(results.get(f"{role}_{name}", {}).get(at, 0.0))
+
+    def errors(role: str, at: float) -> int:
+        return sum(count(role, name, at) for name, _ in ERROR_METRICS)
+
+    return tuple(
+        Period(count("canary", "requests", at), errors("canary", at),
+               count("stable", "requests", at), errors("stable", at))
+        for at in _grid(begin, end, step)
+    )  # fmt: skip
+
+
+def _check_high_resolution(
+    results: Mapping[str, Mapping[float, float]], begin: float, end: float
+) -> None:
+    """Datapoints only at whole minutes over two minutes or more: not high resolution."""
+    stamps = [at for role in ROLES for at in results.get(f"{role}_requests", {})]
+    if end - begin >= 120 and len(stamps) >= 2 and all(at % 60 == 0 for at in stamps):
+        raise MetricsUnreadable(
+            "analysis.high_resolution is true, but the ALB's datapoints come only at minute"
+            " steps: its metrics are 60-second data",
+            hint="set analysis.period to 1m (or more) and remove analysis.high_resolution",
+        )
 
 
 def arn_suffix(arn: str) -> str:

@@ -42,4 +42,11 @@ def validate(request: ValidateRequest) -> int:
         raise ConfigError(problems)
     where = " and in AWS" if request.aws else ""
     click.echo(f"{config.path.name}: {len(config.services)} service(s) valid{where}", err=True)
+    if request.aws:
+        from time import time
+
+        from neuraltrade_deploy.aws.checks import bake_advice_lines
+
+        for line in bake_advice_lines(clients_for(config, options.aws), config, time()):
+            click.echo(line)
     return 0

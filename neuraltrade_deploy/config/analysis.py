@@ -18,6 +18,10 @@ from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
 MAX_PERIOD = 3600
 SHORT_PERIODS = (1, 5, 10, 20, 30)  # GetMetricData's high-resolution periods; else whole minutes
 PERIODS = "1, 5, 10, 20 or 30 seconds, or whole minutes up to 1h"
+MINUTES = (
+    "whole minutes up to 1h (ALB metrics are 60-second data), or set"
+    " analysis.high_resolution: true for metrics published every second"
+)
 PERCENT = "a percentage above 0 and at most 100, as a number such as 5"
 LATENCY = "a duration such as 500ms or 2s"
 
@@ -34,7 +38,7 @@ def check_analysis(
     written = raw.get("checks") if isinstance(raw, dict) else None
     raw_checks = written if isinstance(written, list) else []
     if "period" in got:
-        _check_period(got["period"], f"{path}.period", problems)
+        _check_period(got["period"], bool(got.get("high_resolution")), f"{path}.period", problems)
     seen: set[str] = set()
     for index, check in enumerate(got.get("checks") or ()):
         if check is None:
@@ -57,6 +61,8 @@ def build_analysis(got: Mapping[str, Any] | None) -> Analysis | None:
         period=got["period"],
         min_requests=got["min_requests"],
         insufficient_data=got["insufficient_data"],
+        high_resolution=bool(got.get("high_resolution", False)),
+        max_bake=got.get("max_bake"),
     )
 
 
@@ -79,7 +85,7 @@ def _absolute(metric: str, limit: object) -> float:
     return parse_duration(limit)
 
 
-def _check_period(seconds: float, path: str, problems: Problems) -> None:
+def _check_period(seconds: float, high_resolution: bool, path: str, problems: Problems) -> None:
     written = format_duration(seconds)
     if seconds != int(seconds):
         problems.add(path, f"{written} is not a whole number of seconds", "expected " + PERIODS)
@@ -87,6 +93,8 @@ def _check_period(seconds: float, path: str, problems: Problems) -> None:
         problems.add(path, f"{written} is longer than 1h", "expected " + PERIODS)
     elif seconds not in SHORT_PERIODS and seconds % 60:
         problems.add(path, f"{written} is not a period CloudWatch returns", "expected " + PERIODS)
+    elif seconds % 60 and not high_resolution:
+        problems.add(path, f"{written} is not a multiple of 60s", "expected " + MINUTES)
 
 
 def _check_limits(
@@ -102,16 +110,10 @@ def _check_limits(
             f"is for error_rate, not {metric}",
             "compare latency with max_ratio (canary / stable) or max (a duration)",
         )
-    if not latency and "max_ratio" in check:
-        problems.add(
-            f"{path}.max_ratio",
-            "is for latency checks, not error_rate",
-            "use max_increase (percentage points above stable) or max (percent)",
-        )
     if "max" in check:
         _check_max(check["max"], latency, f"{path}.max", problems)
     if not any(key in given for key in ("max_increase", "max_ratio", "max")):
-        valid = "max_ratio or max" if latency else "max_increase or max"
+        valid = "max_ratio or max" if latency else "max_increase, max_ratio or max"
         problems.add(path, "has no limit", f"give {valid} for a {metric} check")
 
 

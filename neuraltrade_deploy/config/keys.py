@@ -307,9 +307,20 @@ SECTIONS: dict[str, dict[str, Field]] = {
     "analysis": {
         "period": Field(
             POSITIVE_DURATION,
-            "Metric period judged: 1s..1h, whole seconds (1, 5, 10, 20, 30s or whole minutes);"
-            " the ALB publishes per minute.",
+            "Metric period judged: whole minutes up to 1h (ALB metrics are 60-second data);"
+            " 1, 5, 10, 20 or 30s only with high_resolution: true.",
             default="1m",
+        ),
+        "high_resolution": Field(
+            Boolean(),
+            "true: the metrics are published every second (the local world), so a period"
+            " under a minute may be judged.",
+            default=False,
+        ),
+        "max_bake": Field(
+            POSITIVE_DURATION,
+            "An undecided step keeps baking up to this long, then insufficient_data"
+            " decides (default: three times the step's bake).",
         ),
         "min_requests": Field(
             Integer(1, 1_000_000_000),
@@ -318,7 +329,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         ),
         "insufficient_data": Field(
             Choice(("fail", "pass")),
-            "What a step whose bake ends below min_requests gets.",
+            "What a step still undecided at max_bake gets (too few requests, or neither"
+            " harm nor the limit shown).",
             default="fail",
         ),
         "checks": Field(
@@ -333,7 +345,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         ),
         "metric": Field(
             Choice(METRICS),
-            "error_rate: HTTPCode_Target_5XX_Count / RequestCount in percent; latency_*:"
+            "error_rate: (HTTPCode_Target_5XX_Count + TargetConnectionErrorCount) /"
+            " RequestCount in percent; latency_*:"
             " TargetResponseTime's p50, p90, p99 or Average.",
             True,
         ),
@@ -343,7 +356,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         ),
         "max_ratio": Field(
             Number("a ratio above 1, such as 1.5", 1),
-            "latency: canary / stable in the same window.",
+            "canary / stable in the same window (error rates or latency).",
         ),
         "max": Field(
             Limit("a percentage above 0 (error_rate) or a duration such as 500ms (latency)"),

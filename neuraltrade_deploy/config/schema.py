@@ -144,9 +144,12 @@ def _duration(kind: Duration) -> dict[str, Any]:
 _SECTION_RULES["analysis_check"] = {
     "if": {"properties": {"metric": {"const": "error_rate"}}, "required": ["metric"]},
     "then": {
-        "not": {"required": ["max_ratio"]},
         "properties": {"max": {"type": "number"}},
-        "anyOf": [{"required": ["max_increase"]}, {"required": ["max"]}],
+        "anyOf": [
+            {"required": ["max_increase"]},
+            {"required": ["max_ratio"]},
+            {"required": ["max"]},
+        ],
     },
     "else": {
         "not": {"required": ["max_increase"]},

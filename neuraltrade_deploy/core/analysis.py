@@ -7,7 +7,6 @@ in percent (points for `max_increase`), latency limits in seconds, periods in se
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,7 +27,8 @@ METRICS: tuple[str, ...] = ("error_rate", *LATENCY_STATISTICS)
 class AnalysisCheck:
     """One check; the limits left as None do not apply.
 
-    error_rate: `max_increase` in percentage points over stable, `max` in percent.
+    error_rate: `max_increase` in percentage points over stable, `max_ratio` canary rate /
+                stable rate, `max` in percent.
     latency_*:  `max_ratio` canary / stable, `max` in seconds.
     """
 
@@ -52,12 +52,12 @@ class Analysis:
     period: float = 60.0
     min_requests: int = 50
     insufficient_data: InsufficientData = "fail"
+    high_resolution: bool = False  # metrics published every second: periods under 60 s
+    max_bake: float | None = None  # None: three times the step's bake
 
-    def looks(self, bake: float) -> int:
-        """How many judgements a bake of `bake` seconds makes: one per complete period.
-
-        The error-rate tests spend their 1% false-alarm budget over this many looks."""
-        return max(1, math.ceil(bake / self.period))
+    def longest_bake(self, bake: float) -> float:
+        """How long a step whose bake is `bake` may bake while its verdict is undecided."""
+        return self.max_bake if self.max_bake is not None else 3.0 * bake
 
     @property
     def statistics(self) -> tuple[str, ...]:

@@ -2,16 +2,18 @@
 and health: the canary judged against stable on the ALB's figures (`analysis`), and the
 `smoke.interval` reruns. Pure, like decide().
 
-One function, `bake_gate`, so that everything that watches a bake (the bake itself, and
-`nt-deploy guard` between steps) applies the same rules:
+Two functions, so that everything that watches a step applies the same rules:
+`watch_gate` (the probes, unreadable metrics, harm shown), which `nt-deploy guard` runs
+between steps too, and `bake_gate`, which adds what lets a bake end:
 
 * Metrics that cannot be read are a failed gate (as unreadable alarms are: README rule 9).
-* A failing judgement fails at once: judge() only fails a check once the canary has
-  `min_requests`, so a failure here always had enough requests to judge (rule 13).
-* The step counts as judged only when its last judgement passed with enough requests.
-  At the end of the bake a judgement short of data is a failed gate with
-  `insufficient_data: fail` (the message says how many requests came and how many were
-  needed), and a pass with `insufficient_data: pass`.
+* Harm shown (a `fail` verdict) fails at once: judge() shows harm only once the canary
+  has `min_requests`, so a failure here always had enough requests to judge (rule 13).
+* The step is baked only when its bake time is over and its latest judgement passed on a
+  window that takes in the whole bake (its last period published). Until then it keeps
+  baking; past the bake time that is an extension, up to `analysis.max_bake` (default
+  three times the bake). A step still undecided at max_bake gets `insufficient_data`:
+  `fail` (a failed gate naming what was missing) or `pass` (baked anyway, said so).
 * A `smoke.interval` rerun that failed is a failed gate naming the check.
 
 The latest judgement goes into the record (`record.judgement`, a small plain dict) so
@@ -20,11 +22,12 @@ that `status`, the logs and the CI summary show the figures that were judged.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from neuraltrade_deploy.core.actions import Intent
-from neuraltrade_deploy.core.figures import number
+from neuraltrade_deploy.core.figures import format_duration, number
 from neuraltrade_deploy.core.judgement import Judgement, Window, judge
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -50,12 +53,33 @@ class BakeGate:
 
     `record` carries the latest judgement; `failure` set: roll back with it (exit 3);
     `judged`: the analysis lets the step be called baked (always True without analysis);
-    `reason`: one line for the log (the judgement's, or why there is none yet)."""
+    `reason`: one line for the log (the judgement's, or why there is none yet);
+    `extended`: the bake time is over and the step bakes on, undecided (up to max_bake)."""
 
     record: DeploymentRecord
     failure: str | None = None
     judged: bool = True
     reason: str | None = None
+    extended: str | None = None
+
+
+def watch_gate(
+    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation
+) -> BakeGate:
+    """The gates that fail a step whenever it is watched (a bake, or guard between steps):
+    a failed probe, metrics that cannot be read, harm shown. `judged` is not decided here."""
+    if obs.probe is not None and not obs.probe.passed:
+        return BakeGate(record, failure=f"smoke.interval: {obs.probe.summary}", judged=False)
+    if service.analysis is None:
+        return BakeGate(record)
+    if obs.metrics_error is not None:
+        return BakeGate(record, failure=f"analysis: {obs.metrics_error}", judged=False)
+    record = judged_record(service, record, obs.window)
+    latest = record.judgement
+    if latest is not None and str(latest["outcome"]) == "fail":
+        message = str(latest["message"])
+        return BakeGate(record, failure=message, judged=False, reason=message)
+    return BakeGate(record)
 
 
 def bake_gate(
@@ -64,37 +88,47 @@ def bake_gate(
     record: DeploymentRecord,
     obs: Observation,
     now: float,
-    *,
-    bake_over: bool,
 ) -> BakeGate:
     """The probes' and the analysis' verdict on the step baking in `record`."""
-    if obs.probe is not None and not obs.probe.passed:
-        return BakeGate(record, failure=f"smoke.interval: {obs.probe.summary}", judged=False)
-    if service.analysis is None:
-        return BakeGate(record)
-    if obs.metrics_error is not None:
-        return BakeGate(record, failure=f"analysis: {obs.metrics_error}", judged=False)
-    record = judged_record(service, intent, record, obs.window)
+    watched = watch_gate(service, intent, record, obs)
+    analysis = service.analysis
+    if watched.failure is not None or analysis is None:
+        return watched
+    record = watched.record
+    started = record.step_started_at if record.step_started_at is not None else now
+    bake = bake_for(service, intent, record.weight)
     latest = record.judgement
-    if latest is None:
-        return _short(service, record, bake_over, _no_period(service))
-    outcome, message = str(latest["outcome"]), str(latest["message"])
-    if outcome == "fail":
-        return BakeGate(record, failure=message, judged=False, reason=message)
-    if outcome == "pass":
-        return BakeGate(record, reason=message)
-    return _short(service, record, bake_over, message)
+    why = str(latest["message"]) if latest is not None else _no_period(service)
+    whole = _covers_bake(latest, started + bake, analysis.period)
+    if latest is not None and str(latest["outcome"]) == "pass" and whole:
+        return BakeGate(record, reason=why)
+    if now < started + bake:
+        return BakeGate(record, judged=False, reason=why)
+    if latest is not None and str(latest["outcome"]) == "pass":
+        why = f"{why}; the bake's last period is not published yet"
+    longest = max(bake, analysis.longest_bake(bake))
+    if now < started + longest:
+        extension = f"bake extended, undecided: up to {format_duration(longest)} (max_bake)"
+        return BakeGate(record, judged=False, reason=why, extended=extension)
+    at = f"at analysis.max_bake ({format_duration(longest)})"
+    if analysis.insufficient_data == "fail":
+        return BakeGate(
+            record,
+            failure=f"{why}; still undecided {at} (analysis.insufficient_data: fail)",
+            judged=False,
+            reason=why,
+        )
+    return BakeGate(record, reason=f"{why}; undecided {at}, baked anyway (insufficient_data: pass)")
 
 
 def judged_record(
-    service: ServiceConfig, intent: Intent, record: DeploymentRecord, window: Window | None
+    service: ServiceConfig, record: DeploymentRecord, window: Window | None
 ) -> DeploymentRecord:
     """The record with the judgement of `window` (unchanged when there is no new one)."""
     analysis = service.analysis
     if analysis is None or window is None:
         return record
-    looks = analysis.looks(bake_for(service, intent, record.weight))
-    verdict = judge(analysis, window.canary, window.stable, weight=record.weight, looks=looks)
+    verdict = judge(analysis, window, weight=record.weight)
     return record.with_changes(judgement=judgement_item(verdict, window))
 
 
@@ -103,24 +137,18 @@ def judgement_item(verdict: Judgement, window: Window) -> dict[str, Any]:
     return {**verdict.to_dict(), "window": {"start": window.start, "end": window.end}}
 
 
-def _short(service: ServiceConfig, record: DeploymentRecord, bake_over: bool, why: str) -> BakeGate:
-    """Not enough data: wait while the bake lasts; at its end the policy decides."""
-    assert service.analysis is not None
-    if not bake_over:
-        return BakeGate(record, judged=False, reason=why)
-    if service.analysis.insufficient_data == "fail":
-        return BakeGate(
-            record,
-            failure=f"{why} at the end of the bake (analysis.insufficient_data: fail)",
-            judged=False,
-            reason=why,
-        )
-    return BakeGate(record, reason=f"{why}; baked anyway (analysis.insufficient_data: pass)")
+def _covers_bake(latest: dict[str, Any] | None, bake_end: float, period: float) -> bool:
+    """The judgement's window reaches the end of the period the bake ends in, so every
+    request of the bake was judged."""
+    if latest is None:
+        return False
+    end = float((latest.get("window") or {}).get("end", 0.0))
+    return end >= math.ceil(bake_end / period) * period
 
 
 def _no_period(service: ServiceConfig) -> str:
     assert service.analysis is not None
     return (
-        f"analysis: no complete {number(service.analysis.period)}s period since the weight was "
-        f"verified: canary 0 requests judged, {service.analysis.min_requests:,} needed"
+        f"analysis: no published {number(service.analysis.period)}s period since the weight"
+        f" was verified: canary 0 requests judged, {service.analysis.min_requests:,} needed"
     )

@@ -211,13 +211,14 @@ def baking(
         return start_rollback(service, record, obs, now, health.reason)
     started = record.step_started_at if record.step_started_at is not None else now
     left = started + bake_for(service, intent, record.weight) - now
-    gate = bake_gate(service, intent, record, obs, now, bake_over=left <= 0)
+    gate = bake_gate(service, intent, record, obs, now)
     record = gate.record
     if gate.failure is not None:
         return start_rollback(service, record, obs, now, gate.failure)
     judged = (gate.reason,) if gate.reason else ()
-    if left > 0:
-        reasons = (f"{left:.0f}s left", health.reason, *judged)
+    if left > 0 or not gate.judged:
+        lead = f"{left:.0f}s left" if left > 0 else (gate.extended or "waiting for the verdict")
+        reasons = (lead, health.reason, *judged)
         return Decision(record, event=Event.BAKING, reasons=reasons)
     return step_done(service, intent, record, obs, now)
 
@@ -267,9 +268,9 @@ def promoting_stable(
     reverted = stable_reverted(record, obs)
     if reverted:
         return start_rollback(service, record, obs, now, reverted)
-    if record.stable_deployment_id and not record.stable_deployment_seen:
-        if any(d.id == record.stable_deployment_id for d in obs.stable.deployments):
-            record = record.with_changes(stable_deployment_seen=True)
+    started = record.stable_deployment_id
+    if started and any(d.id == started for d in obs.stable.deployments):
+        record = record.with_changes(stable_deployment_seen=True)
     actions: tuple[Action, ...] = ()
     if obs.stable.task_definition != record.task_definition:
         actions = (UpdateStable(record.task_definition),)

@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from neuraltrade_deploy.core.actions import Decision, Intent, Outcome
+from neuraltrade_deploy.core.bake import watch_gate
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.gates import gates
 from neuraltrade_deploy.core.health import baking_health
-from neuraltrade_deploy.core.judgement import judge
 from neuraltrade_deploy.core.observation import Needs, Observation, TargetHealth
 from neuraltrade_deploy.core.pause import paused_too_long
 from neuraltrade_deploy.core.phases import Phase
@@ -128,21 +128,8 @@ def unhealthy_targets(targets: TargetHealth | None) -> tuple[str, ...]:
 def judgement_gate(
     service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> str | None:
-    """The bake's own probe and analysis gates (core/bake.py), with the reason a bake
-    would give. The step keeps being judged while it waits, so the looks that share the 1%
-    false-alarm budget are those of the bake plus the longest wait `max_pause` allows (a
-    paused step is rolled back at `max_pause`: guard cannot look more often than that)."""
-    if obs.probe is not None and not obs.probe.passed:
-        return f"smoke.interval: {obs.probe.summary}"
-    analysis = service.analysis
-    if analysis is None:
-        return None
-    if obs.metrics_error is not None:
-        return f"analysis: {obs.metrics_error}"
-    if obs.window is None:
-        return None
-    bake = max((step.bake for step in service.steps), default=0.0)
-    looks = analysis.looks(bake + service.max_pause)
-    window = obs.window
-    verdict = judge(analysis, window.canary, window.stable, weight=record.weight, looks=looks)
-    return verdict.message if verdict.outcome == "fail" else None
+    """The bake's own watch gates (core/bake.py: probes, unreadable metrics, harm shown),
+    with the reason a bake would give. The step keeps being judged while it waits, on a
+    window that still starts when its weight was verified: the anytime-valid tests keep
+    their 1% over these looks too, however long the pause."""
+    return watch_gate(service, GUARD_INTENT, record, obs).failure

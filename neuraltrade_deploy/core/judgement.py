@@ -1,29 +1,36 @@
 """The canary judged against stable on one window of the ALB's figures: pure, no I/O.
 
-`judge` takes the analysis plan, the canary's and the stable target group's figures for
-the same window, the canary's weight and the number of looks the bake makes, and says
-per check pass / fail / not enough data, with the figures and the limit passed.
+`judge` takes the analysis plan, the window (both target groups' figures from the moment
+the step's weight was verified to the last published period, and each period's counts)
+and the canary's weight, and gives each check one of three verdicts, with the figures
+and the limit:
 
-* Error rates fail only when the limit is passed with 99% one-sided confidence over all
-  the looks of the bake (exact binomial tests, Bonferroni over the looks: see
-  core/bounds.py for the method and why).
-* Latency is judged on the statistic CloudWatch returns for the window (p50/p90/p99/
-  Average of TargetResponseTime): canary > stable * max_ratio, or canary > max. There is
-  no confidence bound: CloudWatch gives a percentile, not the samples under it.
-* Nothing fails while the canary has fewer than `min_requests` requests. A comparison
-  with stable counts only while stable has `min_requests` too; at weight 100 stable
-  takes no traffic and only `max` applies. A comparison that cannot be made below 100%
-  (stable starved) is "not enough data", never a pass.
+* `fail`: harm shown, the limit is passed; the step is rolled back at once.
+* `pass`: within the limit shown; a step grows only when every check passes.
+* `undecided`: neither shown yet (too few requests, or the figures are too close to the
+  limit to tell); the step keeps baking, up to `analysis.max_bake` (core/bake.py).
+
+Error rates are judged by the anytime-valid tests of core/sequential.py: harm at 99%
+over every look of the step (its extension included), the 1% spent over the limits the
+check has; within the limit at 95%. Latency is judged on the statistic CloudWatch
+returns for the window (p50/p90/p99/Average of TargetResponseTime): canary > stable *
+max_ratio, or canary > max; there is no confidence bound (CloudWatch gives a
+percentile, not the samples under it), so a latency check is pass or fail once it has
+data.
+
+Nothing is decided while the canary has fewer than `min_requests` requests. A
+comparison with stable counts only while stable has `min_requests` too; at weight 100
+stable takes no traffic and only `max` applies. A comparison that cannot be made below
+100% (stable starved) is undecided, never a pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
-from neuraltrade_deploy.core.bounds import above, increase_above, look_alpha
 from neuraltrade_deploy.core.figures import (
     error_figure,
     increase_limit,
@@ -32,9 +39,28 @@ from neuraltrade_deploy.core.figures import (
     ratio_limit,
     seconds,
 )
+from neuraltrade_deploy.core.sequential import (
+    HARM_CONFIDENCE,
+    PASS_CONFIDENCE,
+    Period,
+    lower_bound,
+    observed_ratio,
+    ratio_shown,
+    scales_near,
+    upper_bound,
+)
 
-Outcome = Literal["pass", "fail", "insufficient_data"]
-OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "insufficient_data")
+Outcome = Literal["pass", "fail", "undecided"]
+OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "undecided")
+OLD_OUTCOMES = {"insufficient_data": "undecided"}  # records written by release 2
+HARM_ALPHA = 1.0 - HARM_CONFIDENCE
+PASS_ALPHA = 1.0 - PASS_CONFIDENCE
+# A rate difference is the canary's sequence against the stable's: the stable, with
+# (100 - weight) / weight times the canary's requests, is measured far more tightly, so it
+# gets a fifth of the level and the canary (the side that decides) the rest.
+STABLE_SHARE = 0.2
+HARM_SCALES = (1.0, 3.0, 10.0)  # the canary's prior for harm: from the limit up
+PASS_SCALES = (0.1, 1 / 3)  # for within: the rates a good canary has, under the limit
 
 
 @dataclass(frozen=True)
@@ -59,12 +85,15 @@ class Figures:
 
 @dataclass(frozen=True)
 class Window:
-    """Both target groups' figures over [start, end), epoch seconds on the period grid."""
+    """Both target groups' figures over [start, end), epoch seconds on the period grid,
+    and each period's counts (what the ratio test needs; empty when only totals are known,
+    as in a window read back from a record)."""
 
     start: float
     end: float
     canary: Figures
     stable: Figures
+    periods: tuple[Period, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,7 +153,6 @@ class Judgement:
     canary: Figures
     stable: Figures
     weight: int
-    looks: int
     min_requests: int
 
     @property
@@ -136,9 +164,9 @@ class Judgement:
         """The first failing check's line; or why there is not enough data; or all passed."""
         if self.failures:
             return self.failures[0].message
-        if self.outcome == "insufficient_data":
-            short = [c for c in self.checks if c.outcome == "insufficient_data"]
-            return short[0].message if short else "analysis: not enough data"
+        if self.outcome == "undecided":
+            short = [c for c in self.checks if c.outcome == "undecided"]
+            return short[0].message if short else "analysis: undecided"
         return "analysis: " + ", ".join(f"{c.name} pass" for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,7 +174,6 @@ class Judgement:
             "outcome": self.outcome,
             "message": self.message,
             "weight": self.weight,
-            "looks": self.looks,
             "min_requests": self.min_requests,
             "canary": self.canary.to_dict(),
             "stable": self.stable.to_dict(),
@@ -162,40 +189,34 @@ class Judgement:
             canary=Figures.from_dict(data["canary"]),
             stable=Figures.from_dict(data["stable"]),
             weight=int(data["weight"]),
-            looks=int(data["looks"]),
             min_requests=int(data["min_requests"]),
         )
 
 
-def judge(
-    analysis: Analysis, canary: Figures, stable: Figures, *, weight: int, looks: int
-) -> Judgement:
+def judge(analysis: Analysis, window: Window, *, weight: int) -> Judgement:
     """The verdict of every check on one window, and the step's overall verdict."""
-    alpha = look_alpha(looks)
-    canary, stable = _consistent(canary), _consistent(stable)
+    canary, stable = _consistent(window.canary), _consistent(window.stable)
+    looked = replace(window, canary=canary, stable=stable)
     verdicts = tuple(
-        _check(check, analysis.min_requests, canary, stable, weight, alpha)
-        for check in analysis.checks
+        _check(check, analysis.min_requests, looked, weight) for check in analysis.checks
     )
     outcomes = {v.outcome for v in verdicts}
     overall: Outcome = (
-        "fail" if "fail" in outcomes else "insufficient_data" if "insufficient_data" in outcomes
-        else "pass"
-    )  # fmt: skip
-    return Judgement(overall, verdicts, canary, stable, weight, looks, analysis.min_requests)
+        "fail" if "fail" in outcomes else "undecided" if "undecided" in outcomes else "pass"
+    )
+    return Judgement(overall, verdicts, canary, stable, weight, analysis.min_requests)
 
 
-def _check(
-    check: AnalysisCheck, minimum: int, canary: Figures, stable: Figures, weight: int, alpha: float
-) -> CheckVerdict:
+def _check(check: AnalysisCheck, minimum: int, window: Window, weight: int) -> CheckVerdict:
+    canary, stable = window.canary, window.stable
     if canary.requests < minimum:
         text = f"analysis {check.name}: canary {canary.requests:,} requests, {minimum:,} needed"
-        return CheckVerdict(check.name, check.metric, "insufficient_data", None, None, "", text)
+        return CheckVerdict(check.name, check.metric, "undecided", None, None, "", text)
     compare = weight < 100 and stable.requests >= minimum
     starved = weight < 100 and not compare and _compares(check)
     why = f", stable {stable.requests:,} requests, {minimum:,} needed to compare" if starved else ""
     if check.metric == "error_rate":
-        return _error_rate(check, canary, stable, compare=compare, why=why, alpha=alpha)
+        return _error_rate(check, window, compare=compare, why=why)
     return _latency(check, canary, stable, compare=compare, why=why)
 
 
@@ -203,27 +224,79 @@ def _compares(check: AnalysisCheck) -> bool:
     return check.max_increase is not None or check.max_ratio is not None
 
 
-def _error_rate(
-    check: AnalysisCheck,
-    canary: Figures,
-    stable: Figures,
-    *,
-    compare: bool,
-    why: str,
-    alpha: float,
-) -> CheckVerdict:
+def _error_rate(check: AnalysisCheck, window: Window, *, compare: bool, why: str) -> CheckVerdict:
+    """Harm on any limit fails; a pass needs every limit shown within (see sequential.py
+    for the one exception: a ratio next to an increase)."""
+    canary, stable = window.canary, window.stable
     figures = error_figure(canary, stable if (compare or why) else None)
+    ratio = observed_ratio((canary.errors, canary.requests), (stable.errors, stable.requests))
+    if compare and check.max_ratio is not None and ratio is not None:
+        figures += f" (x {ratio:.1f})"
     rates = (100.0 * canary.errors / canary.requests, _rate(stable))
-    if check.max is not None and above(canary.errors, canary.requests, check.max / 100, alpha):
-        return _verdict(check, "fail", rates, figures, percent_limit(check.max))
-    if compare and check.max_increase is not None:
-        pair = (canary.errors, canary.requests), (stable.errors, stable.requests)
-        if increase_above(*pair, check.max_increase / 100, alpha):
-            return _verdict(check, "fail", rates, figures, increase_limit(check.max_increase))
-    limits = [increase_limit(check.max_increase)] if check.max_increase is not None else []
-    limits += [percent_limit(check.max)] if check.max is not None else []
-    outcome: Outcome = "insufficient_data" if why else "pass"
-    return _verdict(check, outcome, rates, figures, ", ".join(limits), why)
+    limits = _error_limits(check, compare)
+    alpha = HARM_ALPHA / max(1, len(limits))
+    within: dict[str, bool] = {}
+    for limit in limits:
+        harm, shown = _error_limit(check, limit, window, alpha)
+        if harm:
+            return _verdict(check, "fail", rates, figures, _limit_text(check, limit), _why(limit))
+        within[limit] = shown
+    if within.get("max_ratio") is False and within.get("max_increase"):
+        within["max_ratio"] = True  # the points limit decides the pass (module docstring)
+    order = ("max_increase", "max_ratio", "max")
+    every = sorted(_error_limits(check, True), key=order.index)
+    written = ", ".join(_limit_text(check, limit) for limit in every)
+    if why or not all(within.values()):
+        pending = [_limit_text(check, k) for k, ok in within.items() if not ok]
+        tail = why or f", undecided: not yet shown within {', '.join(pending)}"
+        return _verdict(check, "undecided", rates, figures, written, tail)
+    confidence = f", within at {PASS_CONFIDENCE:.0%}" if limits else ""
+    return _verdict(check, "pass", rates, figures, written, confidence)
+
+
+def _error_limits(check: AnalysisCheck, compare: bool) -> list[str]:
+    limits = ["max"] if check.max is not None else []
+    if compare:
+        limits += [k for k in ("max_increase", "max_ratio") if getattr(check, k) is not None]
+    return limits
+
+
+def _error_limit(
+    check: AnalysisCheck, limit: str, window: Window, alpha: float
+) -> tuple[bool, bool]:
+    """(harm shown, within shown) for one limit of an error_rate check. The canary's
+    sequences use a prior fixed by the limit (sequential.scales_near): rates from the
+    limit up for harm, a tenth to a third of it for within; the stable's the wide one."""
+    c, s = window.canary, window.stable
+    if limit == "max":
+        rate = float(check.max or 0) / 100
+        harm = lower_bound(c.errors, c.requests, alpha, scales_near(rate, HARM_SCALES)) > rate
+        high = upper_bound(c.errors, c.requests, PASS_ALPHA, scales_near(rate, PASS_SCALES))
+        return harm, high <= rate
+    if limit == "max_increase":
+        points = float(check.max_increase or 0) / 100
+        ours, theirs = (1 - STABLE_SHARE), STABLE_SHARE
+        low = lower_bound(c.errors, c.requests, alpha * ours, scales_near(points, HARM_SCALES))
+        harm = low > points + upper_bound(s.errors, s.requests, alpha * theirs)
+        near = scales_near(points, PASS_SCALES)
+        high = upper_bound(c.errors, c.requests, PASS_ALPHA * ours, near)
+        return harm, high - lower_bound(s.errors, s.requests, PASS_ALPHA * theirs) <= points
+    ratio = float(check.max_ratio or 0)
+    periods = window.periods or (Period(c.requests, c.errors, s.requests, s.errors),)
+    harm = ratio_shown(periods, ratio, alpha, above=True)
+    return harm, ratio_shown(periods, ratio, PASS_ALPHA, above=False)
+
+
+def _limit_text(check: AnalysisCheck, limit: str) -> str:
+    if limit == "max":
+        return percent_limit(float(check.max or 0))
+    if limit == "max_increase":
+        return increase_limit(float(check.max_increase or 0))
+    return ratio_limit(float(check.max_ratio or 0))
+
+
+def _why(limit: str) -> str:
+    return f", harm shown at {HARM_CONFIDENCE:.0%} ({limit})"
 
 
 def _latency(
@@ -240,7 +313,7 @@ def _latency(
     values = (ours, theirs)
     if ours is None:
         text = f"analysis {check.name}: no {statistic} latency datapoint for the canary"
-        return CheckVerdict(check.name, check.metric, "insufficient_data", None, theirs, "", text)
+        return CheckVerdict(check.name, check.metric, "undecided", None, theirs, "", text)
     if check.max is not None and ours > check.max:
         return _verdict(check, "fail", values, figures, seconds(check.max))
     ratio = check.max_ratio
@@ -250,11 +323,12 @@ def _latency(
     limits += [seconds(check.max)] if check.max is not None else []
     if compare and ratio is not None and theirs is None:
         why = f", no stable {statistic} datapoint to compare with"
-    outcome: Outcome = "insufficient_data" if why else "pass"
+    outcome: Outcome = "undecided" if why else "pass"
     return _verdict(check, outcome, values, figures, ", ".join(limits), why)
 
 
 def _outcome(value: object) -> Outcome:
+    value = OLD_OUTCOMES.get(str(value), value)
     for outcome in OUTCOMES:
         if value == outcome:
             return outcome

@@ -27,9 +27,11 @@ ALB_PERIOD = 60.0  # the ALB publishes its metrics per minute
 
 
 def idle_period(service: ServiceConfig) -> float:
-    """The RequestCount period judged: the analysis period when the service has one (the
-    world publishes finer ones), else the ALB's minute."""
-    return service.analysis.period if service.analysis is not None else ALB_PERIOD
+    """The RequestCount period judged: the ALB's minute (its metrics are 60-second data),
+    or the analysis period where `analysis.high_resolution` declares finer ones (the
+    local world publishes every second)."""
+    analysis = service.analysis
+    return analysis.period if analysis is not None and analysis.high_resolution else ALB_PERIOD
 
 
 def sticky_noted(

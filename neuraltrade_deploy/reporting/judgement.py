@@ -12,7 +12,13 @@ from typing import Any
 
 from neuraltrade_deploy.core.figures import percent, seconds
 
-VERDICTS = {"pass": "pass", "fail": "FAIL", "insufficient_data": "not enough data"}
+# the three verdicts of a look (core/judgement.py); release 2's name for undecided too
+VERDICTS = {
+    "pass": "pass (within the limits shown)",
+    "fail": "FAIL (harm shown)",
+    "undecided": "undecided",
+    "insufficient_data": "undecided",
+}
 
 
 def figure(metric: str, value: object) -> str:

@@ -31,6 +31,7 @@ def sticky_yaml(deployer: Deployer, bake: str, sticky_timeout: str | None = None
     live_yaml(deployer, bake=bake)
     analysis = {
         "period": "1s",
+        "high_resolution": True,
         "min_requests": 1,
         "insufficient_data": "pass",  # the canary step bakes before the traffic starts
         "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 5}],

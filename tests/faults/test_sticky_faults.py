@@ -25,6 +25,7 @@ from .test_sweep import REPO, Sweep, Target
 WINDOW = 3
 ANALYSIS = {
     "period": "1s",
+    "high_resolution": True,
     "min_requests": 1,
     "insufficient_data": "pass",
     "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 5}],

@@ -191,3 +191,46 @@ def test_a_sticky_rule_says_how_long_promote_and_rollback_may_keep_the_canary(
             f" {longest} after traffic leaves it (timeouts.sticky bounds it), or until its"
             " RequestCount is 0 for a period"
         ]
+
+
+def test_bake_advice_reads_7_days_of_the_stable_group_and_names_what_each_step_can_show(
+    clients: AwsClients, world: World, aws: Any
+) -> None:
+    """`validate --aws`: RequestCount per hour of the last 7 days (moto's GetMetricData),
+    the quietest and the median hour, and per step what its bake can show."""
+    import time
+    from datetime import datetime, timezone
+
+    from neuraltrade_deploy.aws.checks import bake_advice_lines
+    from neuraltrade_deploy.aws.metrics import arn_suffix
+    from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
+    from neuraltrade_deploy.core.plan import Step
+
+    now = float(int(time.time() // 3600) * 3600)
+    dims = [
+        {"Name": "TargetGroup", "Value": arn_suffix(world.stable_tg)},
+        {"Name": "LoadBalancer", "Value": arn_suffix(world.lb_arn)},
+    ]
+    for hour in range(1, 7 * 24 + 1):
+        at = datetime.fromtimestamp(now - hour * 3600, tz=timezone.utc)
+        quiet = hour % 24 == 5  # one quiet hour a day: 36,000 requests, else 720,000
+        data = [{"MetricName": "RequestCount", "Dimensions": dims, "Timestamp": at,
+                 "Value": 36_000.0 if quiet else 720_000.0}]  # fmt: skip
+        if not quiet:
+            data.append({"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dims,
+                         "Timestamp": at, "Value": 720.0})  # fmt: skip
+        aws("cloudwatch").put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
+    config = deploy_config(world)
+    analysis = Analysis(checks=(AnalysisCheck("errors", "error_rate", max_increase=1),))
+    service = replace(
+        config.services["api"], analysis=analysis, steps=(Step(10, 300.0), Step(100, 300.0))
+    )
+    config = replace(config, services={"api": service})
+    lines = bake_advice_lines(clients, config, now + 10)
+    assert lines[0].startswith(
+        "services.api.analysis: last 7 days on the stable target group: 36,000 requests at"
+        " the quietest hour, 720,000 at the median hour, 5xx 0.1%"
+    ), lines
+    assert len(lines) == 2  # the 100% step has no comparison to size
+    assert lines[1].startswith("  step 10% for 5m: 300 canary requests at the quietest hour")
+    assert "6,000 canary requests at the median hour (shows +" in lines[1]

@@ -14,7 +14,13 @@ from botocore.stub import ANY, Stubber
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.errors import is_transient
-from neuraltrade_deploy.aws.metrics import TargetGroupMetrics, arn_suffix, window_bounds
+from neuraltrade_deploy.aws.metrics import (
+    PUBLICATION_LAG,
+    REREAD,
+    TargetGroupMetrics,
+    arn_suffix,
+    window_bounds,
+)
 from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
 from neuraltrade_deploy.core.errors import MetricsUnreadable
 from neuraltrade_deploy.core.judgement import Figures
@@ -97,18 +103,46 @@ def test_sums_over_the_window_with_missing_5xx_as_zero_and_a_weighted_average(
     assert window.stable == Figures(3600, 1, {"Average": pytest.approx(0.1)})
 
 
-def test_no_traffic_at_all_is_zero_requests_and_no_latency(
+def test_no_traffic_at_all_is_zero_requests_and_no_latency_once_the_lag_has_passed(
     clients: AwsClients, alb_world: World
 ) -> None:
+    """No datapoint at all: nothing says a period is published until PUBLICATION_LAG has
+    passed; then its missing datapoints are zeros."""
     reader = TargetGroupMetrics(clients, alb_world.canary_tg, alb_world.stable_tg)
-    window = reader.read(Analysis(checks=(ERRORS, AVERAGE)), T0, T0 + 120)
-    assert window is not None
+    plan = Analysis(checks=(ERRORS, AVERAGE))
+    assert reader.read(plan, T0, T0 + 120) is None
+    window = reader.read(plan, T0, T0 + 120 + PUBLICATION_LAG)
+    assert window is not None and window.end == T0 + 120
     assert window.canary == Figures(0, 0, {}) and window.stable == Figures(0, 0, {})
 
 
-def test_one_call_per_complete_period_and_none_before_the_first(
-    clients: AwsClients, alb_world: World
+def test_a_period_not_yet_published_is_not_judged_as_zero(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any]
 ) -> None:
+    """The minute T0+60 is complete but CloudWatch has nothing for it yet: the window ends
+    at T0+60, the last period a datapoint shows published, until its datapoints come."""
+    world = alb_world
+    put(aws, world, world.canary_tg, T0, RequestCount=100, HTTPCode_Target_5XX_Count=1)
+    put(aws, world, world.stable_tg, T0, RequestCount=900)
+    seen = calls(clients)
+    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    plan = Analysis(checks=(ERRORS,))
+    window = reader.read(plan, T0, T0 + 125)
+    assert window is not None and window.end == T0 + 60
+    assert window.canary == Figures(100, 1)
+    assert reader.read(plan, T0, T0 + 130) is window and len(seen) == 1  # REREAD not over
+    put(aws, world, world.canary_tg, T0 + 60, RequestCount=100, TargetConnectionErrorCount=3)
+    put(aws, world, world.stable_tg, T0 + 60, RequestCount=900)
+    later = reader.read(plan, T0, T0 + 125 + REREAD)
+    assert later is not None and later.end == T0 + 120 and len(seen) == 2
+    assert later.canary == Figures(200, 4)  # a connection error counts as a failure
+
+
+def test_one_call_per_complete_period_and_none_before_the_first(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any]
+) -> None:
+    for at in (T0, T0 + 60):
+        put(aws, alb_world, alb_world.stable_tg, at, RequestCount=900)
     seen = calls(clients)
     reader = TargetGroupMetrics(clients, alb_world.canary_tg, alb_world.stable_tg)
     plan = Analysis(checks=(ERRORS,))
@@ -188,7 +222,7 @@ def test_the_queries_name_each_metric_statistic_and_both_dimensions(clients: Aws
     queries = {q["Id"]: q["MetricStat"] for q in captured[0]["MetricDataQueries"]}
     assert sorted(queries) == sorted(
         f"{role}_{name}" for role in ("canary", "stable")
-        for name in ("requests", "errors", "p99", "avg")
+        for name in ("requests", "errors", "connection_errors", "tls_errors", "p99", "avg")
     )  # fmt: skip
     assert queries["canary_p99"]["Stat"] == "p99" and queries["stable_avg"]["Stat"] == "Average"
     assert queries["stable_errors"]["Metric"] == {
@@ -196,6 +230,10 @@ def test_the_queries_name_each_metric_statistic_and_both_dimensions(clients: Aws
         "Dimensions": [{"Name": "TargetGroup", "Value": "targetgroup/nt-api-stable/943f017f"},
                        {"Name": "LoadBalancer", "Value": "app/nt-api/50dc6c49"}],
     }  # fmt: skip
+    assert queries["canary_connection_errors"]["Metric"]["MetricName"] == (
+        "TargetConnectionErrorCount"
+    )
+    assert queries["canary_tls_errors"]["Metric"]["MetricName"] == "TargetTLSNegotiationErrorCount"
     assert (
         queries["canary_requests"]["Stat"] == "Sum" and queries["canary_requests"]["Period"] == 60
     )
@@ -275,3 +313,21 @@ def test_a_period_long_past_counts_as_published_without_stable_traffic(
     reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
     assert reader.canary_idle_since(T0, T0 + 130, 60) is None  # minute 1 may be unpublished
     assert reader.canary_idle_since(T0, T0 + 60 + 60 + 180, 60) == T0 + 60
+
+
+def test_a_declared_high_resolution_with_minute_datapoints_is_unreadable(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any]
+) -> None:
+    """`high_resolution: true` on an ALB whose datapoints come only at whole minutes (what
+    AWS publishes) is a failed gate naming the key, never 50 empty 10 s periods."""
+    world = alb_world
+    for at in (T0, T0 + 60, T0 + 120):
+        put(aws, world, world.canary_tg, at, RequestCount=100)
+        put(aws, world, world.stable_tg, at, RequestCount=900)
+    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    plan = Analysis(checks=(ERRORS,), period=10, high_resolution=True)
+    with pytest.raises(MetricsUnreadable, match="high_resolution is true, but"):
+        reader.read(plan, T0, T0 + 180)
+    minutes = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    window = minutes.read(Analysis(checks=(ERRORS,)), T0, T0 + 180)
+    assert window is not None and window.canary.requests == 300

@@ -63,10 +63,34 @@ def test_max_pause_and_smoke_interval(tmp_path: Path) -> None:
     assert override.services["api"].max_pause == 1800.0
 
 
-def test_sub_minute_periods_cloudwatch_accepts_are_accepted(tmp_path: Path) -> None:
-    for period, seconds in (("10s", 10.0), (1, 1.0), ("2m", 120.0), ("1h", 3600.0)):
+def test_whole_minute_periods_are_accepted(tmp_path: Path) -> None:
+    for period, seconds in (("2m", 120.0), ("1h", 3600.0), (60, 60.0)):
         analysis = load(tmp_path, changed(f"{A}.period", period, base=BASE)).services["api"]
-        assert analysis.analysis is not None and analysis.analysis.period == seconds
+        assert analysis.analysis is not None
+        assert analysis.analysis.period == seconds
+
+
+def test_sub_minute_periods_need_high_resolution(tmp_path: Path) -> None:
+    declared = changed(f"{A}.high_resolution", True, base=BASE)
+    for period, seconds in (("10s", 10.0), (1, 1.0), ("30s", 30.0)):
+        analysis = load(tmp_path, changed(f"{A}.period", period, base=declared)).services["api"]
+        assert analysis.analysis is not None
+        assert analysis.analysis.period == seconds
+        assert analysis.analysis.high_resolution
+
+
+def test_max_bake_and_max_ratio_for_error_rate(tmp_path: Path) -> None:
+    document = changed(f"{A}.max_bake", "20m", base=BASE)
+    document = changed(f"{C0}.max_ratio", 2, base=document)
+    analysis = load(tmp_path, document).services["api"].analysis
+    assert analysis is not None
+    assert analysis.max_bake == 1200.0
+    assert analysis.checks[0].max_ratio == 2.0
+    assert analysis.longest_bake(300.0) == 1200.0
+    default = load(tmp_path, BASE).services["api"].analysis
+    assert default is not None
+    assert default.max_bake is None
+    assert default.longest_bake(300.0) == 900.0  # three times the step's bake
 
 
 # (dotted path to change, new value, fragments the one problem line must contain)
@@ -79,8 +103,11 @@ BAD_ANALYSIS: list[tuple[str, object, list[str]]] = [
     (f"{C0}.max", 0, [f"{C0}.max: 0 is out of range", "a percentage above 0"]),
     (f"{C0}.max", 101, [f"{C0}.max: 101 is out of range"]),
     (f"{C0}.max", "5%", [f"{C0}.max: '5%' is not a percentage", "as a number such as 5"]),
-    (f"{C0}.max_ratio", 2, [f"{C0}.max_ratio: is for latency checks, not error_rate",
-                            "max_increase"]),
+    (f"{C0}.max_ratio", 1, [f"{C0}.max_ratio: 1 is out of range", "a ratio above 1"]),
+    (f"{A}.period", "30s", [f"{A}.period: 30s is not a multiple of 60s",
+                            "analysis.high_resolution: true"]),
+    (f"{A}.high_resolution", "yes", [f"{A}.high_resolution: wrong type"]),
+    (f"{A}.max_bake", "0s", [f"{A}.max_bake: '0s' is zero"]),
     (f"{C1}.max_increase", 1, [f"{C1}.max_increase: is for error_rate, not latency_p99",
                                "max_ratio"]),
     (f"{C1}.max", "5%", [f"{C1}.max: '5%' is a percentage", "500ms"]),
@@ -94,7 +121,7 @@ BAD_ANALYSIS: list[tuple[str, object, list[str]]] = [
     (C1, {"name": "latency", "metric": "latency_p90"}, [f"{C1}: has no limit",
                                                          "max_ratio or max"]),
     (C0, {"name": "errors", "metric": "error_rate"}, [f"{C0}: has no limit",
-                                                      "max_increase or max"]),
+                                                      "max_increase, max_ratio or max"]),
     (f"{C1}.name", "errors", [f"{C1}.name: 'errors' is used twice", "unique"]),
     (f"{A}.checks", [], [f"{A}.checks: is empty"]),
     (f"{A}.checks", DELETE, [f"{A}.checks: required but missing"]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from structlog.testing import capture_logs
+
 from neuraltrade_deploy.core.actions import SetWeights
 from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
 from neuraltrade_deploy.core.phases import Phase
@@ -52,7 +54,7 @@ def test_a_failing_check_rolls_back_at_once_exit_3_with_the_figures() -> None:
     assert record is not None and record.phase is Phase.ROLLED_BACK
     want = (
         "analysis errors: canary 4.0% (48 of 1,200) vs stable 0.1% (11 of 10,800), "
-        "limit stable + 1 point"
+        "limit stable + 1 point, harm shown at 99% (max_increase)"
     )
     assert record.rollback_reason == want
     assert want in outcome.message
@@ -76,20 +78,41 @@ def test_a_latency_regression_names_the_latency_check() -> None:
     )
 
 
-def test_too_few_requests_at_the_end_of_the_bake_fail_with_the_counts() -> None:
+def test_too_few_requests_at_max_bake_fail_with_the_counts() -> None:
+    """Undecided at the end of the 300 s bake, the step bakes on to max_bake (three times
+    the bake: 900 s), and only then does insufficient_data decide."""
     world = analysed()
-    world.metrics.rate = 1.0  # 0.1 request/s on the canary: 30 in a 300 s bake
+    world.metrics.rate = 0.5  # 0.05 request/s on the canary: 45 in 900 s
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 3
     record = world.record()
     assert record is not None and record.phase is Phase.ROLLED_BACK
     reason = record.rollback_reason or ""
-    assert "canary 30 requests, 50 needed" in reason, reason
-    assert "end of the bake (analysis.insufficient_data: fail)" in reason
+    assert "canary 45 requests, 50 needed" in reason, reason
+    assert "still undecided at analysis.max_bake (15m) (analysis.insufficient_data: fail)" in (
+        reason
+    )
     verified = next(h.at for h in record.history if h.phase == "BAKING")
     rolled = next(h.at for h in record.history if h.phase == "ROLLING_BACK")
-    assert rolled - verified >= 300  # not before the bake was over
+    assert rolled - verified >= 900  # not before max_bake was over
     assert max(canary_weights(world)) == 10
+
+
+def test_an_undecided_step_is_extended_and_grows_once_shown_within() -> None:
+    """20 req/s: 2 a second on the canary. 600 requests at the end of the bake cannot show
+    0.1% within one point yet; the extension does, before max_bake."""
+    world = analysed()
+    world.metrics.rate = 20.0
+    with capture_logs() as logs:
+        outcome = world.run("canary", image=IMAGE, weight=10)
+    assert outcome.status == 0, outcome.message
+    record = world.record()
+    assert record is not None and record.phase is Phase.PAUSED
+    assert record.judgement is not None and record.judgement["outcome"] == "pass"
+    verified = next(h.at for h in record.history if h.phase == "BAKING")
+    baked = next(h.at for h in record.history if h.phase == "PAUSED")
+    assert 300 < baked - verified < 900, baked - verified
+    assert any("bake extended, undecided" in str(e.get("reasons")) for e in logs), "not logged"
 
 
 def test_too_few_requests_with_insufficient_data_pass_bakes_the_step() -> None:
@@ -99,7 +122,7 @@ def test_too_few_requests_with_insufficient_data_pass_bakes_the_step() -> None:
     assert outcome.status == 0, outcome.message
     record = world.record()
     assert record is not None and record.phase is Phase.PAUSED
-    assert record.judgement is not None and record.judgement["outcome"] == "insufficient_data"
+    assert record.judgement is not None and record.judgement["outcome"] == "undecided"
 
 
 def test_unreadable_metrics_are_a_failed_gate() -> None:

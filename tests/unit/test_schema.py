@@ -28,8 +28,10 @@ CHECK = {
 }  # fmt: skip
 ANALYSIS = {
     "period": "1m", "min_requests": 100, "insufficient_data": "pass",
+    "high_resolution": False, "max_bake": "20m",
     "checks": [
-        {"name": "errors", "metric": "error_rate", "max_increase": 0.5, "max": 5},
+        {"name": "errors", "metric": "error_rate", "max_increase": 0.5, "max_ratio": 2,
+         "max": 5},
         {"name": "latency", "metric": "latency_p99", "max_ratio": 1.5, "max": "500ms"},
     ],
 }  # fmt: skip
@@ -54,7 +56,7 @@ EVERY_KEY: dict[str, Any] = {
             "alarms_insufficient_data": "warn",
             "timeouts": {"healthy": "1m", "promote": "2m", "sticky": "5m"},
             "smoke": {"canary": [CHECK], "production": [CHECK], "interval": "15s"},
-            "analysis": {**ANALYSIS, "period": 30,
+            "analysis": {**ANALYSIS, "period": 30, "high_resolution": True,
                          "checks": [{"name": "avg", "metric": "latency_avg", "max": 2},
                                     {"name": "e", "metric": "error_rate", "max_increase": 2},
                                     {"name": "p50", "metric": "latency_p50", "max_ratio": 2}]},
@@ -195,7 +197,7 @@ API = ["services", "api"]
         _with(["version"], 2),
         _with(["state", "table"], "ab"),
         _with(["services", "Api"], {}),
-        _with(["defaults", "analysis", "checks", 0, "max_ratio"], 2),
+        _with(["defaults", "analysis", "checks", 0, "max_ratio"], 1),
         _with(["defaults", "analysis", "checks", 1, "max_increase"], 1),
         _with(["defaults", "analysis", "checks", 1, "max"], "5%"),
         _with(["defaults", "analysis", "checks", 0, "max"], "5%"),

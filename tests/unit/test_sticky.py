@@ -205,3 +205,22 @@ def test_status_shows_what_the_wait_is_for_and_until_when() -> None:
     text = render(view)
     assert "  sticky wait: keeping neuraltrade-api-production-canary for clients" in text
     assert "stickiness 900s" in text
+
+
+def test_the_idle_check_reads_60_s_periods_unless_the_analysis_is_high_resolution() -> None:
+    """ALB metrics are 60-second data: a 1 s analysis period does not make the sticky
+    wait read 1 s periods unless `high_resolution: true` says they exist."""
+    from dataclasses import replace
+
+    from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
+    from neuraltrade_deploy.core.sticky import idle_period
+
+    from .simworld import make_plan
+
+    checks = (AnalysisCheck("e", "error_rate", max_increase=1),)
+    assert idle_period(make_plan()) == 60.0
+    minutes = make_plan(analysis=Analysis(checks, period=120.0))
+    assert idle_period(minutes) == 60.0
+    fine = Analysis(checks, period=1.0, high_resolution=True)
+    assert idle_period(make_plan(analysis=fine)) == 1.0
+    assert idle_period(make_plan(analysis=replace(fine, high_resolution=False))) == 60.0

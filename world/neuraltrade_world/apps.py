@@ -12,6 +12,11 @@ What an app does, per request:
 - any other path answers 200, or 500 for a share `error_rate` of requests. The
   share is exact and deterministic (the n-th request fails when floor(n x rate)
   moves), so a test can count on it; `latency` seconds are added to every answer.
+- `reset_rate`: a share of non-health requests (exact and deterministic, as
+  `error_rate`) on which the container resets the connection instead of answering: the
+  load balancer answers 502 itself (an ALB's answer to a target that closes or resets
+  the connection), which the ALB counts as a TargetConnectionErrorCount of the group and
+  an HTTPCode_ELB_5XX_Count of the load balancer, never as HTTPCode_Target_5XX_Count.
 - `crash_after`: that many seconds after the task started, the container is gone:
   the app refuses every request (the load balancer answers 502, as an ALB does for a
   target that closes the connection) and fails its health checks. ECS replacing
@@ -35,10 +40,12 @@ class Behaviour:
     latency: float = 0.0  # seconds added to every answer
     healthy: bool = True  # /health answers 200
     crash_after: float | None = None  # seconds after the task started: gone
+    reset_rate: float = 0.0  # share of non-health requests whose connection is reset
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.error_rate <= 1.0:
-            raise ValueError(f"error_rate {self.error_rate}: give a share from 0 to 1")
+        for name, share in (("error_rate", self.error_rate), ("reset_rate", self.reset_rate)):
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} {share}: give a share from 0 to 1")
         if self.latency < 0 or (self.crash_after is not None and self.crash_after < 0):
             raise ValueError("latency and crash_after are seconds, not negative")
 
@@ -57,14 +64,18 @@ class Answer:
 class _Counter:
     served: int = 0
     failed: int = 0
+    reset: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_fails(self, rate: float) -> bool:
+    def next_fails(self, rate: float, reset_rate: float = 0.0) -> tuple[bool, bool]:
+        """(reset the connection, answer 500) for the next request."""
         with self.lock:
             self.served += 1
-            fails = math.floor(self.served * rate + 1e-9) > self.failed
+            resets = math.floor(self.served * reset_rate + 1e-9) > self.reset
+            self.reset += resets
+            fails = not resets and math.floor(self.served * rate + 1e-9) > self.failed
             self.failed += fails
-            return fails
+            return resets, fails
 
 
 class Apps:
@@ -111,5 +122,7 @@ class Apps:
             return Answer(status, OK_BODY if status == 200 else ERROR_BODY, behaviour.latency)
         with self._lock:
             counter = self._counters.setdefault(task_id, _Counter())
-        fails = counter.next_fails(behaviour.error_rate)
+        resets, fails = counter.next_fails(behaviour.error_rate, behaviour.reset_rate)
+        if resets:
+            return Answer(0, b"", behaviour.latency)
         return Answer(500 if fails else 200, ERROR_BODY if fails else OK_BODY, behaviour.latency)

@@ -8,6 +8,8 @@ and each target group behind it (`TargetGroup=targetgroup/<name>/<id>` with
 - `RequestCount`: requests for which the ALB chose a target (a 503 for a group with
   no target is not one), LoadBalancer and TargetGroup+LoadBalancer;
 - `HTTPCode_Target_5XX_Count`: 5xx answered by targets, both dimension sets;
+- `TargetConnectionErrorCount`: requests the ALB sent to a target that closed or reset
+  the connection (the client got the ALB's 502), both dimension sets;
 - `HTTPCode_ELB_5XX_Count`: 5xx the ALB answered itself (503 no target, 502 target
   gone), LoadBalancer only;
 - `TargetResponseTime`: seconds, one value per request a target answered, both sets,
@@ -123,6 +125,7 @@ def _counts(
     values = {
         "RequestCount": len(chosen),
         "HTTPCode_Target_5XX_Count": sum(1 for e in answered if e.status >= 500),
+        "TargetConnectionErrorCount": sum(1 for e in chosen if e.source == "elb"),
     }
     if elb_errors:
         values["HTTPCode_ELB_5XX_Count"] = sum(

@@ -35,6 +35,16 @@ def create_alarms(
             "AlarmDescription": "API returning too many 5xx errors",
             "AlarmActions": [critical], "OKActions": [critical],
         },
+        # examples/terraform/alarms.tf's api_elb_5xx: the ALB's own 5xx (no healthy
+        # target, a target resetting connections), published per load balancer only
+        "neuraltrade-api-elb-5xx-production": {
+            "MetricName": "HTTPCode_ELB_5XX_Count", "Namespace": "AWS/ApplicationELB",
+            "Statistic": "Sum", "EvaluationPeriods": 2, "DatapointsToAlarm": 2,
+            "Threshold": round(10.0 * period / 60, 3), "Dimensions": balancer,
+            "TreatMissingData": "notBreaching",
+            "AlarmDescription": "API load balancer answering 5xx itself",
+            "AlarmActions": [critical], "OKActions": [critical],
+        },
         "neuraltrade-api-latency-production": {
             "MetricName": "TargetResponseTime", "Namespace": "AWS/ApplicationELB",
             "ExtendedStatistic": "p99", "EvaluationPeriods": 3, "Threshold": 0.5,
