@@ -463,6 +463,7 @@ def test_the_projects_deploy_yaml_loads_with_both_services() -> None:
     assert api.task_definition == REPO / "task-definitions" / "api.json"
     assert api.alarms == (
         "neuraltrade-api-error-rate-production",
+        "neuraltrade-api-elb-5xx-production",
         "neuraltrade-api-latency-production",
         "neuraltrade-ecs-cpu-production",
     )

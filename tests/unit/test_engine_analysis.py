@@ -240,15 +240,15 @@ def test_the_judgement_shows_in_status_and_the_step_summary() -> None:
     record = world.record()
     assert record is not None and record.judgement is not None
     lines = status_lines(record.judgement)
-    assert lines[0].startswith("  analysis (10%, ") and lines[0].endswith("UTC): FAIL")
+    assert lines[0].startswith("  analysis (10%, ") and lines[0].endswith("UTC): FAIL (harm shown)")
     assert any("analysis errors: canary 4.0% (48 of 1,200)" in line for line in lines)
     from neuraltrade_deploy.commands.status import record_view
 
     assert record_view(record, world.clock.t)["judgement"] == record.judgement  # status --json
     text = summary("deploy", record, outcome.status, outcome.message)
     assert "| check | canary | stable | limit | verdict |" in text
-    assert "| errors | 4.0% | 0.1% | stable + 1 point | FAIL |" in text
-    assert "| latency | 50ms | 50ms | stable x 1.5 | pass |" in text
+    assert "| errors | 4.0% | 0.1% | stable + 1 point | FAIL (harm shown) |" in text
+    assert "| latency | 50ms | 50ms | stable x 1.5 | pass (within the limits shown) |" in text
 
 
 def bake_calls_per_poll(world: World) -> float:
