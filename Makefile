@@ -22,7 +22,7 @@ $(CHECKOV):
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov
 
-.PHONY: demo test lint bench bench-speed sweep
+.PHONY: demo test lint bench bench-speed sweep docs
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/nt-deploy demo
 
@@ -41,3 +41,6 @@ bench-speed: $(VENV)/.installed-test
 
 sweep: $(VENV)/.installed-test
 	NT_DEPLOY_FULL_SWEEP=1 $(PY) -m pytest tests/faults -m slow -s
+
+docs: $(VENV)/.installed-test
+	$(PY) docs/generate.py

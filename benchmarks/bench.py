@@ -89,7 +89,8 @@ def bake_cost(aws: Any, world: Any, folder: Path) -> tuple[int, int, Counter[str
     import neuraltrade_deploy.aws.clients as clients
     from neuraltrade_deploy.cli import run
 
-    analysis = {"period": "1s", "high_resolution": True, "min_requests": 20, "insufficient_data": "fail",
+    analysis = {"period": "1s", "high_resolution": True, "min_requests": 20,
+                "insufficient_data": "fail",
                 "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1}]}
     world.write_deploy_yaml(folder, bake="10s", poll_interval="500ms",
                             extra={"services": {"api": {"analysis": analysis}}})

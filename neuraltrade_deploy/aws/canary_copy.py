@@ -9,7 +9,7 @@ botocore's ecs model (`Service`, `Deployment`, `CreateServiceRequest`):
   (`deployments[].serviceConnectConfiguration`), not on the service. The canary keeps
   `enabled`, `namespace` and the proxy's `logConfiguration`, so it can still call the
   services it depends on, but publishes no `services` (no endpoints, no client aliases):
-  requests reach it only through the listener weights (README rule 1);
+  requests reach it only through the listener weights (rule 1);
 - `volumeConfigurations` (also on the deployment): volumes the task definition marks
   `configuredAtLaunch` must be given on CreateService or the canary's tasks cannot start;
   each is copied with its `managedEBSVolume` as AWS describes it;

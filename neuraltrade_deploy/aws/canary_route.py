@@ -7,7 +7,7 @@ Both rules are read in one DescribeRules (RuleArns=[main, test]) when the main r
 rule; with `listener:` the listener is read (DescribeListeners) and the test rule apart.
 The test rule is changed as the main one is (elbv2.weighted_actions): only the forward's
 target groups and weights are sent, so its conditions and priority stay as they are,
-its stickiness and every other action are sent back as read (README rule 2).
+its stickiness and every other action are sent back as read (rule 2).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ports.AlarmReader on CloudWatch: the alarm gates' only source of truth.
 
-`read` never raises: an alarm state that cannot be read is a failed gate (README rule 9),
+`read` never raises: an alarm state that cannot be read is a failed gate (rule 9),
 so a failure comes back as data the engine must look at, not as an exception a caller
 might swallow.
 """

@@ -1,4 +1,4 @@
-"""ports.EcsGateway on boto3. (Who may steer a service, README rule 12, is decided from the
+"""ports.EcsGateway on boto3. (Who may steer a service, rule 12, is decided from the
 ServiceState this maps, in `neuraltrade_deploy/core/start_checks.py`.)
 
 The canary service is a copy of the stable one (see `canary_copy` for exactly what is

@@ -226,7 +226,7 @@ class ReplicasRouter:
 
 
 def check_weights(weights: Mapping[str, int], pair: tuple[str, str]) -> dict[str, int]:
-    """The weights for exactly `pair` (a missing one is 0), or ValueError (README rule 2)."""
+    """The weights for exactly `pair` (a missing one is 0), or ValueError (rule 2)."""
     foreign = sorted(set(weights) - set(pair))
     if foreign:
         raise ValueError(f"weights name target groups other than stable and canary: {foreign}")

@@ -120,7 +120,7 @@ def _translate(err: Exception, action: str) -> NtDeployError:
             return AccessDenied(
                 message,
                 code=code,
-                hint="the AWS identity in use lacks this permission (see the README's IAM policy)",
+                hint="the AWS identity in use lacks this permission (examples/terraform/iam.tf)",
             )
         if code in CREDENTIAL_CODES:
             return AwsError(message, code=code, hint=CREDENTIALS_HINT)

@@ -1,6 +1,6 @@
 """The ALB's own per-target-group metrics for the canary analysis, in one GetMetricData call.
 
-What is read (README, "How it works" and "Choosing the analysis limits"): namespace
+What is read (docs/architecture.md and docs/analysis.md): namespace
 AWS/ApplicationELB, dimensions TargetGroup (`targetgroup/<name>/<id>`) and LoadBalancer
 (`app/<name>/<id>`), RequestCount and the failures AWS publishes per target group as Sums
 (HTTPCode_Target_5XX_Count: the targets' own 5xx; TargetConnectionErrorCount: connections
@@ -9,7 +9,7 @@ TargetTLSNegotiationErrorCount: the same for a TLS handshake), and TargetRespons
 with each check's statistic, for the canary's and the stable target group, all in one
 request. A window's errors are the sum of the three. The ALB's own 5xx that no target
 is behind (HTTPCode_ELB_5XX_Count, e.g. 503 with no healthy target) are published per
-load balancer only: the ELB 5xx alarm and the smoke probes catch those (README).
+load balancer only: the ELB 5xx alarm and the smoke probes catch those (docs/architecture.md).
 
 What AWS does that this relies on, from the GetMetricData reference:
 * StartTime is inclusive, EndTime exclusive, and periods are counted from StartTime

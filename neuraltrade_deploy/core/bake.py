@@ -6,7 +6,7 @@ Two functions, so that everything that watches a step applies the same rules:
 `watch_gate` (the probes, unreadable metrics, harm shown), which `nt-deploy guard` runs
 between steps too, and `bake_gate`, which adds what lets a bake end:
 
-* Metrics that cannot be read are a failed gate (as unreadable alarms are: README rule 9).
+* Metrics that cannot be read are a failed gate (as unreadable alarms are: rule 9).
 * Harm shown (a `fail` verdict) fails at once: judge() shows harm only once the canary
   has `min_requests`, so a failure here always had enough requests to judge (rule 13).
 * The step is baked only when its bake time is over and its latest judgement passed on a

@@ -5,7 +5,7 @@ service's traffic while no canary runs) and its error rate, per step of the plan
 canary requests a bake sees at the quietest hour and at the median hour, and the smallest
 error regression the analysis can show in that bake at the 1% level, in points (canary
 minus stable, sequential.smallest_increase) and as a ratio (sequential.smallest_ratio).
-The README's "Choosing the analysis limits" does the same arithmetic by hand.
+The docs/analysis.md does the same arithmetic by hand.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from neuraltrade_deploy.core.record import DeploymentRecord
 
 def route_pending(service: ServiceConfig, obs: Observation, canary: int) -> bool:
     """A test rule is configured and does not read back exactly canary `canary`% (unread,
-    a foreign target group, or weights not adding up count as not yet: README rule 2)."""
+    a foreign target group, or weights not adding up count as not yet: rule 2)."""
     if not service.traffic.test_rule:
         return False
     seen = obs.test_weights

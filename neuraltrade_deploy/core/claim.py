@@ -135,7 +135,7 @@ def take_up(
     now: float,
     lease: float,
 ) -> DeploymentRecord:
-    """A later command continuing a deployment in progress (README rule 10 applies)."""
+    """A later command continuing a deployment in progress (rule 10 applies)."""
     if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
         raise Conflict(
             f"{service.key}: a rollback is unfinished ({record.phase.value})",
@@ -157,7 +157,7 @@ def take_up(
         return taken
     target = next_target(service, intent, record)
     overdue = paused_too_long(service, record, now)
-    if overdue is not None:  # README rule 14: the wait itself failed the gate
+    if overdue is not None:  # rule 14: the wait itself failed the gate
         return taken.moved(
             Phase.ROLLING_BACK,
             now,

@@ -71,7 +71,7 @@ class MetricsUnreadable(AwsError):
     """The ALB's metrics for the canary analysis could not be read (or not trusted).
 
     Distinct from AwsError so that a bake can turn it into a failed gate, as unreadable
-    alarms are (README rule 9; "How it works": "Metrics that cannot be read are a
+    alarms are (rule 9; "How it works": "Metrics that cannot be read are a
     failed gate"), rather than exit 1.
     `__cause__` keeps the botocore error, so `is_transient` still sees throttling."""
 

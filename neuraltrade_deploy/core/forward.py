@@ -165,7 +165,7 @@ def shifting(
     service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
     target = record.target_weight
-    if target > 0 and not record.canary_smoke_passed:  # README rule 1, whatever the record says
+    if target > 0 and not record.canary_smoke_passed:  # rule 1, whatever the record says
         if service.traffic.test_rule:  # by CANARY_WAITING: the test rule on the canary first
             moved = record.moved(Phase.CANARY_WAITING, now, "canary smoke owed")
         else:

@@ -165,7 +165,7 @@ class Observation:
     history_error: str | None = None
     weights: Weights | None = None
     # `traffic.test_rule`'s forward, read in the same call as `weights` (None: no test
-    # rule, or not read this tick); README rule 2 holds for it as for the main rule
+    # rule, or not read this tick); rule 2 holds for it as for the main rule
     test_weights: Weights | None = None
     canary_targets: TargetHealth | None = None
     stable_targets: TargetHealth | None = None

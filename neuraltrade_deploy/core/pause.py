@@ -1,4 +1,4 @@
-"""README rule 14, `max_pause`: a deployment left between steps (PAUSED) longer than the
+"""rule 14, `max_pause`: a deployment left between steps (PAUSED) longer than the
 plan allows is rolled back, by guard or by the next command that takes it up. Pure;
 the pause is counted from the moment the record entered PAUSED (its phase timer)."""
 

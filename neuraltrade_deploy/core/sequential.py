@@ -52,7 +52,7 @@ fixed by the limit (never by the data): for harm, rates from the limit to ten ti
 for within, a tenth to a third of the limit; the stable's use the wide prior above.
 A step grows only when every limit is shown within; a limit neither passed nor shown
 within is undecided, and the step keeps baking (up to `analysis.max_bake`). One
-exception, written in the README: a `max_ratio` next to a `max_increase` counts as
+exception, written in docs/analysis.md: a `max_ratio` next to a `max_increase` counts as
 within once the increase is, because at the rates services run (0.1%) a ratio within
 2 takes tens of thousands of requests to show, where one point of increase takes about
 a thousand; the ratio still fails the step the moment it shows harm.
@@ -150,7 +150,7 @@ def smallest_increase(requests: int, rate: float, alpha: float = 1 - HARM_CONFID
     """The smallest increase over `rate` that `requests` canary requests can show (stable
     taken as known): the rate p at which p * requests errors put the lower bound at `rate`.
 
-    For `validate --aws` and the README: how small a regression a bake can see."""
+    For `validate --aws` and docs/analysis.md: how small a regression a bake can see."""
     if requests <= 0:
         return 1.0 - rate
     low, high = rate, 1.0

@@ -1,5 +1,5 @@
 """The start gates, pure: fed what preflight read, they raise before anything in AWS
-(or the record) is written. README rule 12: a stable service whose deployments ECS or
+(or the record) is written. rule 12: a stable service whose deployments ECS or
 CodeDeploy already steer is not ours to steer; two controllers moving the same traffic
 would fight."""
 
@@ -57,7 +57,7 @@ def check_alarms(service: ServiceConfig, reading: AlarmReading, starting: bool) 
             f"services.{service.name}.alarms: alarm(s) {', '.join(reading.missing)} "
             "do not exist (an alarm that does not exist protects nothing)"
         )
-    if reading.error and starting:  # once started, decide() rolls back instead (README rule 9)
+    if reading.error and starting:  # once started, decide() rolls back instead (rule 9)
         raise GateFailed(
             f"alarm states unreadable: {reading.error}; not starting",
             hint="check cloudwatch:DescribeAlarms permissions",

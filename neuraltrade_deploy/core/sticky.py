@@ -9,7 +9,7 @@ the first of: the sticky window (DurationSeconds) has passed since weight 0 was
 verified, a complete published period of the canary group's RequestCount was 0, or
 `timeouts.sticky`. The wait is in the record (`sticky_from`, `sticky_until`), so a
 re-run continues it. It is skipped when the canary group has no healthy targets (its
-cookie holders get 503s anyway) and when the process is interrupted (README rule 11: a
+cookie holders get 503s anyway) and when the process is interrupted (rule 11: a
 cancelled CI job must exit fast).
 """
 

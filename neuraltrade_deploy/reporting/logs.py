@@ -1,7 +1,7 @@
 """Logging setup: structlog to stderr, JSON lines in CI, and secrets redacted on the way out.
 
 stdout belongs to results meant for programs (`status --json`, ARNs), so logs
-only ever go to the stream given here (stderr). README rule 8 says secrets
+only ever go to the stream given here (stderr). rule 8 says secrets
 never reach the logs; the redaction processor is the last line of defence for
 that, so it runs after exceptions are formatted and before anything renders.
 Code should still avoid logging secret-bearing values in the first place:

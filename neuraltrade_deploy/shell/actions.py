@@ -69,7 +69,7 @@ def create_canary(
 
 
 def route(ports: Ports, action: SetWeights | SetTestRoute) -> None:
-    """The main rule's weights, or the test rule's (README rule 2: only our two groups)."""
+    """The main rule's weights, or the test rule's (rule 2: only our two groups)."""
     if isinstance(action, SetTestRoute):
         ports.router.set_test_weights(pair_weights(ports, action.canary))
         return
@@ -80,6 +80,6 @@ def route(ports: Ports, action: SetWeights | SetTestRoute) -> None:
 
 
 def pair_weights(ports: Ports, canary: int) -> dict[str, int]:
-    """Our two target groups at canary `canary`% (README rule 2: only they, adding to 100)."""
+    """Our two target groups at canary `canary`% (rule 2: only they, adding to 100)."""
     assert ports.canary_target_group, "a test rule needs the canary target group (weighted)"
     return {ports.stable_target_group: 100 - canary, ports.canary_target_group: canary}

@@ -155,7 +155,7 @@ class Deployer:
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what or predicate}")
 
-    # ------------------------------------------------------------ the README's invariants
+    # ---------------------------------------------- the invariants
 
     def invariants(
         self, *, after_rollback: bool = False, original_td: str | None = None

@@ -1,6 +1,6 @@
 """What the world looks like after a command, read with the test's own clients (never the
 CLI's, so reading does not count as, or trip over, an injected fault), and the
-README's invariants (rule 4) for a deployment that is over."""
+the invariants (rule 4) for a deployment that is over."""
 
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def test_alarms_that_cannot_be_read_during_a_bake_fail_the_gate(
     lab: Lab, cli: Cli, backoff: Backoff, kind: str
 ) -> None:
     """DescribeAlarms denied (or 503 beyond retries) while the first step bakes: that is
-    a failed gate, never a pass (README rule 9): traffic back on stable, exit 3."""
+    a failed gate, never a pass (rule 9): traffic back on stable, exit 3."""
     backoff.factor = 0.02
     world = lab.world(bake="30s")
     original = stable_task_definition(lab.aws, world)

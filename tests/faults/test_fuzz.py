@@ -178,7 +178,7 @@ def write(folder: Path, deploy_yaml: str, api_json: str) -> None:
 
 
 def check(cli: Cli) -> tuple[Run, Run]:
-    """validate, then canary stopped at its first AWS call; the README's rules for both."""
+    """validate, then canary stopped at its first AWS call; the rules for both."""
     checked = cli("validate")
     started = cli("canary", "--service", "api", "--image", "x", "--weight", "10", plan=halt)
     for run in (checked, started):

@@ -1,7 +1,7 @@
 """`nt-deploy guard` under faults: from a 10% canary PAUSED with an alarm in ALARM,
 guard rolls back; killed once its call k took effect (every k in the full sweep, or
 CI's sample: its ROLLING_BACK write, its ModifyRule and its DeleteService), a second
-guard or a `rollback` converges to the README's invariants (rule 4: 100% stable, no canary, the
+guard or a `rollback` converges to the invariants (rule 4: 100% stable, no canary, the
 record closed, the lock free)."""
 
 from __future__ import annotations

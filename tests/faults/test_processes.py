@@ -98,7 +98,7 @@ def test_a_rollback_preempts_a_running_deploy_even_racing_its_renewal(
     """`rollback` while a `deploy` process bakes, with the worst timing: the rollback
     reads the record, the holder renews its lease, then the rollback writes. The
     rollback must read again and go ahead (exit 0, traffic on stable, canary gone) and
-    the deploy stop at its next poll with exit 3 (README rule 5). Found by this harness
+    the deploy stop at its next poll with exit 3 (rule 5). Found by this harness
     (the rollback used to exit 3, "taken over" by the deploy it pre-empts)."""
     world = lab.world(bake="60s", poll_interval="200ms")
     original = stable_task_definition(lab.aws, world)

@@ -1,6 +1,6 @@
 """`traffic.test_rule` on moto's ELBv2: TestRuleRouter reads both rules in one
 DescribeRules and changes the test rule's forward only (conditions, priority and
-stickiness kept, README rule 2); resolve_traffic, the start's default-rule refusal and
+stickiness kept, rule 2); resolve_traffic, the start's default-rule refusal and
 `validate --aws` check it."""
 
 from __future__ import annotations

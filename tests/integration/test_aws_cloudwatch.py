@@ -80,7 +80,7 @@ def test_read_asks_once_for_all_names_with_every_alarm_type(
 def test_read_turns_access_denied_into_an_error_reading(
     clients: AwsClients, reader: AlarmReaderAws
 ) -> None:
-    """Unreadable alarms must fail the gate (README rule 9): an error, never an exception."""
+    """Unreadable alarms must fail the gate (rule 9): an error, never an exception."""
     with Stubber(clients.cloudwatch) as stub:
         stub.add_client_error(
             "describe_alarms", "AccessDenied", "User is not authorized to DescribeAlarms", 403

@@ -1,5 +1,5 @@
 """A whole NeuralTrade service in memory: plan, fakes, engine runner and the
-README rules as one function, for the unit tests of the engine."""
+the rules as one function, for the unit tests of the engine."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ class World:
     # -------------------------------------------------------- invariants
 
     def check_action(self, action: Action) -> None:
-        """README rules 1 and 3, checked at the moment each action is taken."""
+        """the rules 1 and 3, checked at the moment each action is taken."""
         self.actions.append(action)
         self.timeline.append(type(action).__name__ + f" {getattr(action, 'canary', '')}".rstrip())
         record = self.record()
@@ -212,7 +212,7 @@ class World:
         return self.store.items.get(self.plan.key)
 
     def invariants(self) -> list[str]:
-        """README rules 2 and 4, over the world as it is now."""
+        """the rules 2 and 4, over the world as it is now."""
         problems = list(self.violations)
         for weights in [*self.router.history, *self.router.test_history]:
             if set(weights) - {STABLE_TG, CANARY_TG} or sum(weights.values()) != 100:

@@ -1,5 +1,5 @@
 """Kill the engine after every single mutating call (kill -9: no handler runs), then
-resume it, or roll back: the README's rules hold at the end either way."""
+resume it, or roll back: the rules hold at the end either way."""
 
 from __future__ import annotations
 

@@ -92,8 +92,8 @@ def test_comments_cite_the_readme_not_a_spec_the_project_does_not_ship() -> None
 
 
 def readme_layers() -> dict[str, str]:
-    """The README's "How it works" table: package -> what its row says it holds."""
-    text = (ROOT / "README.md").read_text()
+    """docs/architecture.md's layout table: package -> what its row says it holds."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
     table = text.split("| package | what it holds |", 1)[1].split("\n\n", 1)[0]
     rows = [line.split(" | ", 1) for line in table.splitlines() if line.startswith("| `")]
     return {name.strip("| `/"): held for name, held in rows}
@@ -112,8 +112,8 @@ def test_the_readme_names_every_package_and_module_of_the_layout() -> None:
     for name in NAMED_MODULE_BY_MODULE:
         modules = {p.name for p in (package / name).glob("*.py")} - {"__init__.py"}
         named = set(re.findall(r"`(\w+\.py)`", layers[name])) - {"cli.py"}
-        assert modules - named == set(), f"README's {name}/ row does not name them"
-        assert named - modules == set(), f"README's {name}/ row names modules not there"
+        assert modules - named == set(), f"docs/architecture.md: {name}/ row lacks them"
+        assert named - modules == set(), f"docs/architecture.md: {name}/ row names others"
 
 
 def test_importing_every_module_of_the_tool_loads_no_moto_and_no_world() -> None:

@@ -4,7 +4,7 @@ shown harmful, how fast a good one is shown within its limit.
 
 The simulations draw exact binomial counts (seeded), per period, and feed judge() the
 window a bake would read: cumulative figures from the verified weight, and each period's
-counts. `python -m tests.unit.test_sequential` prints the figures the README quotes."""
+counts. `python -m tests.unit.test_sequential` prints the figures docs/analysis.md quotes."""
 
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ def test_the_smallest_increase_a_bake_can_show_shrinks_with_requests() -> None:
     assert lower_bound(round((0.001 + few) * 1000) + 1, 1000, 0.01) > 0.001
 
 
-def report() -> None:  # pragma: no cover - prints the README's figures
+def report() -> None:  # pragma: no cover - prints docs/analysis.md's figures
     rng = random.Random(4)
     harm = [first(rng, SECONDS, "fail", 2000, 0.04, 0.001) for _ in range(500)]
     rng = random.Random(1000)

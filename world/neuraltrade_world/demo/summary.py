@@ -1,6 +1,6 @@
 """What each run should have left behind, and the table that shows what it did.
 
-The expectations are the README's rules ("What it guarantees") for the two stories: a
+The expectations are the rules ("What it guarantees") for the two stories: a
 promoted deployment is 100% on the stable target group with the stable service on the
 new image and no canary; an automatic rollback exits 3 and leaves 100% stable, the
 stable service on the image it ran before, and no canary.
