@@ -16,8 +16,9 @@ team would set it for a busy service) for every row:
   (b) a CodeDeploy-style canary: a scripted driver shifting 10%, baking --bake s
       while it polls the alarm every --poll s, then 100%; on ALARM, traffic back;
   (c) nt-deploy, alarms only (10 -> 50 -> 100, --bake per step, poll --poll);
-  (d) nt-deploy with `analysis` (errors: stable + 1 point, on --period s periods,
-      min_requests 50) and `smoke.interval` 1 s, besides the same alarm.
+  (d) nt-deploy with `analysis` (errors: stable + 1 point and twice stable's rate, as
+      NeuralTrade's deploy.yaml, on --period s periods, min_requests 50) and
+      `smoke.interval` 1 s, besides the same alarm.
 
 Per row: failed requests, their share of all requests during the run, the time
 from the first failed request to the last request the bad image served (traffic
@@ -209,7 +210,8 @@ def nt_deploy(
         extra["services"] = {"api": {"analysis": {
             "period": f"{s.period}s", "high_resolution": s.period < 60,
             "min_requests": 50, "insufficient_data": "fail",
-            "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1}],
+            "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1,
+                        "max_ratio": 2}],
         }}}  # fmt: skip
     world.write_deploy_yaml(
         folder, bake=f"{s.bake:g}s", poll_interval=f"{s.poll:g}s", smoke={"api": smoke},
