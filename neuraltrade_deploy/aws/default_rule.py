@@ -15,22 +15,16 @@ from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.elbv2 import find_rule, listener_arn_of_rule
 from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.plan import Traffic
+from neuraltrade_deploy.core.start_checks import default_rule_problem as core_problem
 
 if TYPE_CHECKING:
     from types_boto3_elbv2.type_defs import RuleTypeDef
 
 
 def default_rule_problem(key: str, rule: RuleTypeDef, listener_arn: str) -> str | None:
-    """The problem line when `rule` is its listener's default rule (DescribeRules says
-    IsDefault): AWS refuses ModifyRule on it (OperationNotPermitted; its actions change
-    through ModifyListener only), so the deployment would fail at its first step."""
-    if not rule.get("IsDefault"):
-        return None
-    return (
-        f"{key}: {rule.get('RuleArn', '?')} is the default rule of its listener, which "
-        "ModifyRule cannot change (AWS: OperationNotPermitted); give the listener instead: "
-        f"`listener: {listener_arn}`"
-    )
+    """core's verdict (core/start_checks.py) on a rule as DescribeRules returned it."""
+    arn, is_default = str(rule.get("RuleArn", "?")), bool(rule.get("IsDefault"))
+    return core_problem(key, arn, is_default, listener_arn)
 
 
 def refuse_default_rule(clients: AwsClients, traffic: Traffic, *, where: str) -> None:

@@ -3,7 +3,8 @@ own reads, before anything changes (issue 13, items 3 and 5).
 
 - The listener's default rule given as `listener_rule` (DescribeRules says IsDefault):
   AWS refuses ModifyRule on it (OperationNotPermitted), so the deployment would fail
-  at its first traffic step; refused here, exit 2, pointing to `listener:`.
+  at its first traffic step; refused, exit 2, pointing to `listener:`.
+Both verdicts are core's (core/start_checks.py); this only reads what they judge.
 - Alarms the preflight read in INSUFFICIENT_DATA: such an alarm never enters ALARM, so
   it protects nothing. Each becomes a warning line (its metric, whether the metric has a
   data point in the last day, its TreatMissingData); under `alarms_insufficient_data:
@@ -21,8 +22,8 @@ from collections.abc import Sequence
 from neuraltrade_deploy.aws.alarm_data import insufficient_data_alarms
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.default_rule import refuse_default_rule
-from neuraltrade_deploy.core.errors import GateFailed
 from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.start_checks import check_insufficient_data
 
 
 class StartChecksAws:
@@ -39,12 +40,4 @@ class StartChecksAws:
             return ()
         found = insufficient_data_alarms(self._clients, stuck, now=now)
         lines = [f"services.{service.name}.alarms: {finding.describe()}" for finding in found]
-        if lines and service.alarms_insufficient_data == "fail":
-            raise GateFailed(
-                "; ".join(lines) + "; not starting under alarms_insufficient_data: fail "
-                "(nothing was changed)",
-                hint="alarm on a metric that has data (HTTPCode_Target_5XX_Count, with "
-                "treat_missing_data notBreaching for a count), or set "
-                "alarms_insufficient_data: warn",
-            )
-        return tuple(lines)
+        return check_insufficient_data(service, lines)

@@ -89,3 +89,33 @@ def check_forward(service: ServiceConfig, weights: Weights, rule: str | None = N
             f"services.{service.name}.traffic: {where} forwards to {', '.join(weights.foreign)}, "
             "which is neither the stable nor the canary target group"
         )
+
+
+def default_rule_problem(
+    key: str, rule_arn: str, is_default: bool, listener_arn: str
+) -> str | None:
+    """The problem line when the rule at `key` is its listener's default rule (DescribeRules
+    says IsDefault): AWS refuses ModifyRule on it (OperationNotPermitted; its actions change
+    through ModifyListener only), so the deployment would fail at its first step."""
+    if not is_default:
+        return None
+    return (
+        f"{key}: {rule_arn} is the default rule of its listener, which "
+        "ModifyRule cannot change (AWS: OperationNotPermitted); give the listener instead: "
+        f"`listener: {listener_arn}`"
+    )
+
+
+def check_insufficient_data(service: ServiceConfig, lines: list[str]) -> tuple[str, ...]:
+    """Alarms in INSUFFICIENT_DATA at the start (one line each, as aws/alarm_data.py
+    describes them): refused under `alarms_insufficient_data: fail` (exit 3, nothing
+    changed), else the warning lines the start prints."""
+    if lines and service.alarms_insufficient_data == "fail":
+        raise GateFailed(
+            "; ".join(lines) + "; not starting under alarms_insufficient_data: fail "
+            "(nothing was changed)",
+            hint="alarm on a metric that has data (HTTPCode_Target_5XX_Count, with "
+            "treat_missing_data notBreaching for a count), or set "
+            "alarms_insufficient_data: warn",
+        )
+    return tuple(lines)
