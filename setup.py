@@ -33,6 +33,9 @@ TEST = [
     "parliament>=1.6",
     # The layers as a contract (.importlinter), run by tests/unit/test_layers.py.
     "import-linter>=2.0",
+    # `python -m build` of the sdist and wheel that tests/packaging/test_wheel.py installs
+    # into a fresh venv (nt-deploy --version from the installed metadata, --help).
+    "build>=1.0",
 ]
 
 setup(

@@ -7,7 +7,8 @@ on a target that exists updates it: MinCapacity/MaxCapacity are only required fo
 new target, so they are not sent, and SuspendedState is sent whole, with scale-out
 and scheduled scaling exactly as they were read, so only scale-in changes (AWS:
 "Suspend and resume scaling", Application Auto Scaling User Guide). A service with
-no scalable target: nothing is read or written.
+no scalable target: nothing is read or written. A ConcurrentUpdateException (an update
+of the target still pending) is transient (aws/errors.py): the engine tries again.
 """
 
 from __future__ import annotations

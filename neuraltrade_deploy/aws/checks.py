@@ -88,7 +88,10 @@ def bake_advice_lines(clients: AwsClients, config: DeployConfig, now: float) -> 
             if groups[0] is None or groups[1] is None:
                 continue
             reader = TargetGroupMetrics(
-                clients, str(groups[0]["TargetGroupArn"]), str(groups[1]["TargetGroupArn"])
+                clients,
+                str(groups[0]["TargetGroupArn"]),
+                str(groups[1]["TargetGroupArn"]),
+                route=traffic.listener_rule or traffic.listener,
             )
             hours, rate = reader.stable_hours(now)
         except AWS_FAILURES as err:

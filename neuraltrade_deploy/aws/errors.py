@@ -49,8 +49,20 @@ THROTTLING_CODES = frozenset(
     }
 )
 SERVER_ERROR_CODES = frozenset(
-    {"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable"}
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServiceException",  # Application Auto Scaling's
+        "ServiceUnavailable",
+    }
 )
+# "The resource is busy, ask again": Application Auto Scaling answers
+# ConcurrentUpdateException while an update of the same scalable target is still pending
+# (its own scaling activity, Terraform, a second job). botocore's standard retries do not
+# know it (it is not modelled retryable), so it counts as transient here, not as an abort.
+BUSY_CODES = frozenset({"ConcurrentUpdateException"})
+TRANSIENT_CODES = THROTTLING_CODES | SERVER_ERROR_CODES | BUSY_CODES
 # ECS answers these for things that are simply not there (any more).
 NOT_FOUND_CODES = frozenset({"ServiceNotActiveException", "NoSuchEntity"})
 CREDENTIAL_CODES = frozenset(
@@ -131,7 +143,8 @@ def _translate(err: Exception, action: str) -> NtDeployError:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures that a later attempt may not meet: throttling, 5xx, dropped connections.
+    """True for failures that a later attempt may not meet: throttling, 5xx, dropped
+    connections, a resource busy with another update.
 
     Accepts botocore exceptions and translated NtDeployErrors (it follows `__cause__`).
     """
@@ -151,7 +164,7 @@ def _is_transient_here(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):
         code = error_code(exc)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return code in THROTTLING_CODES or code in SERVER_ERROR_CODES or int(status) >= 500
+        return code in TRANSIENT_CODES or int(status) >= 500
     if isinstance(exc, AwsError):
-        return exc.code in THROTTLING_CODES or exc.code in SERVER_ERROR_CODES
+        return exc.code in TRANSIENT_CODES
     return False

@@ -70,13 +70,23 @@ ERROR_METRICS = (
 class TargetGroupMetrics:
     """Reads both target groups' figures; at most one GetMetricData per new complete period.
 
-    The load balancer dimension is looked up once (DescribeTargetGroups) and kept, and a
+    The load balancer dimension comes from `route`, the listener rule or listener whose
+    weights nt-deploy moves (its ARN names the load balancer: `load_balancer_of`), so no
+    call is needed; without one it is looked up once (DescribeTargetGroups) and kept. A
     window already read is answered from memory: a poll every 5 s costs nothing between
     periods."""
 
-    def __init__(self, clients: AwsClients, canary_target_group: str, stable_target_group: str):
+    def __init__(
+        self,
+        clients: AwsClients,
+        canary_target_group: str,
+        stable_target_group: str,
+        *,
+        route: str | None = None,
+    ):
         self._clients = clients
         self._arns = {"canary": canary_target_group, "stable": stable_target_group}
+        self._balancer = load_balancer_of(route)
         self._dimensions: dict[str, list[dict[str, str]]] | None = None
         # the last window read, and when: (key, window or None while unpublished, read at)
         self._last: tuple[tuple[float, float, str], Window | None, float] | None = None
@@ -157,24 +167,25 @@ class TargetGroupMetrics:
 
     def _dims(self) -> dict[str, list[dict[str, str]]]:
         if self._dimensions is None:
-            self._dimensions = self._look_up_dimensions()
+            balancer = self._balancer or arn_suffix(self._look_up_load_balancer())
+            self._dimensions = {
+                role: [
+                    {"Name": "TargetGroup", "Value": arn_suffix(self._arns[role])},
+                    {"Name": "LoadBalancer", "Value": balancer},
+                ]
+                for role in ROLES
+            }
         return self._dimensions
 
-    def _look_up_dimensions(self) -> dict[str, list[dict[str, str]]]:
+    def _look_up_load_balancer(self) -> str:
+        """The fallback when no route ARN is known: the load balancer both groups share."""
         arns = [self._arns[role] for role in ROLES]
         try:
             reply = self._clients.elbv2.describe_target_groups(TargetGroupArns=arns)
         except AWS_FAILURES as err:
             raise _unreadable(err, "DescribeTargetGroups") from err
         groups = {g["TargetGroupArn"]: g for g in reply.get("TargetGroups", [])}
-        balancer = _shared_load_balancer([groups.get(arn, {}) for arn in arns], arns)
-        return {
-            role: [
-                {"Name": "TargetGroup", "Value": arn_suffix(self._arns[role])},
-                {"Name": "LoadBalancer", "Value": arn_suffix(balancer)},
-            ]
-            for role in ROLES
-        }
+        return _shared_load_balancer([groups.get(arn, {}) for arn in arns], arns)
 
     def _results(
         self, queries: list[dict[str, Any]], begin: float, end: float
@@ -310,6 +321,22 @@ def _check_high_resolution(
             " steps: its metrics are 60-second data",
             hint="set analysis.period to 1m (or more) and remove analysis.high_resolution",
         )
+
+
+def load_balancer_of(route: str | None) -> str | None:
+    """`app/<name>/<id>`, the LoadBalancer dimension, from a listener rule ARN
+    (`...:listener-rule/app/<name>/<lb id>/<listener id>/<rule id>`) or a listener ARN
+    (`...:listener/app/<name>/<lb id>/<listener id>`): the rule's listener is on that
+    load balancer, and the target groups it weights are behind it. None for anything
+    else (no route, not an Application Load Balancer's): the caller looks it up."""
+    if not route or not route.startswith("arn:"):
+        return None
+    kind, _, path = route.split(":", 5)[-1].partition("/")
+    parts = path.split("/")
+    wanted = {"listener": 4, "listener-rule": 5}.get(kind)
+    if wanted is None or len(parts) != wanted or parts[0] != "app" or not all(parts):
+        return None
+    return "/".join(parts[:3])
 
 
 def arn_suffix(arn: str) -> str:

@@ -3,8 +3,8 @@
 Emulated/checked against botocore's sns model: Publish takes TopicArn, Message (up to
 256 KiB) and an optional Subject (ASCII-printable, no line breaks, under 100 characters;
 email subscriptions use it as the subject line). Nothing else of SNS is used: no
-message attributes, no FIFO group ids (a `.fifo` topic would refuse the publish,
-which is logged like any failed publish)."""
+message attributes, no FIFO group ids: a `.fifo` topic would refuse the publish, so
+the config refuses one (config/keys.py SNS_TOPIC_ARN)."""
 
 from __future__ import annotations
 

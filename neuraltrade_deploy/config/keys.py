@@ -16,6 +16,16 @@ _ECS_NAME = r"[A-Za-z0-9_-]{1,255}"
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A value `pattern` leaves out on purpose, and why: it gets its own message instead
+    of the generic "is not valid" (`search` finds `pattern` anywhere in the value)."""
+
+    search: str
+    what: str  # after the quoted value: "is a FIFO topic ..."
+    valid: str  # what to do instead
+
+
+@dataclass(frozen=True)
 class Text:
     """A string; `pattern` (Python and ECMAScript compatible) says what is valid."""
 
@@ -24,6 +34,7 @@ class Text:
     min_length: int = 1
     max_length: int | None = None
     secret: bool = False  # never echo the value in a message (smoke headers)
+    refused: tuple[Refusal, ...] = ()  # checked before `pattern`, which must not match them
 
 
 @dataclass(frozen=True)
@@ -114,9 +125,21 @@ TARGET_GROUP = Text(
 )
 ALARM_NAME = Text("a CloudWatch alarm name (1 to 255 characters)", max_length=255)
 INSUFFICIENT_DATA = Choice(("fail", "warn"))
+# Standard topics only: SNS refuses a Publish to a FIFO topic (its name ends in .fifo)
+# without a MessageGroupId, and nt-deploy sends none (botocore's sns model, Publish:
+# "For FIFO topics ... Every message must include a MessageGroupId"). Refused at load,
+# not discovered at the first rollback.
 SNS_TOPIC_ARN = Text(
-    "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)",
-    r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$",
+    "a standard SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)",
+    r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
+    refused=(
+        Refusal(
+            r"^arn:aws[a-z-]*:sns:.*\.fifo$",
+            "is a FIFO topic (Publish to a FIFO topic needs a MessageGroupId,"
+            " which nt-deploy does not send)",
+            "use a standard topic",
+        ),
+    ),
 )
 # notify: the kinds of event, what each topic is told (core/plan.py Notify has one field each)
 NOTIFY_KINDS = {

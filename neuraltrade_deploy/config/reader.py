@@ -25,6 +25,7 @@ from neuraltrade_deploy.config.keys import (
     ListOf,
     MapOf,
     Number,
+    Refusal,
     Section,
     Text,
 )
@@ -224,11 +225,17 @@ def _read_text(value: object, kind: Text, path: str, problems: Problems) -> str 
         problems.add(path, "is empty", "expected " + kind.valid)
     elif kind.max_length is not None and len(value) > kind.max_length:
         problems.add(path, f"{shown} is too long", f"at most {kind.max_length} characters")
+    elif refusal := _refusal(kind, value):
+        problems.add(path, f"{shown} {refusal.what}", refusal.valid)
     elif kind.pattern is not None and not re.fullmatch(kind.pattern, value):
         problems.add(path, f"{shown} is not valid", "expected " + kind.valid)
     else:
         return value
     return None
+
+
+def _refusal(kind: Text, value: str) -> Refusal | None:
+    return next((r for r in kind.refused if re.search(r.search, value)), None)
 
 
 def _read_integer(value: object, kind: Integer, path: str, problems: Problems) -> int | None:

@@ -155,12 +155,14 @@ def metrics_reader(
 ) -> Any:
     """The ALB figures reader in weighted mode, for the canary analysis and the sticky
     wait's RequestCount (in replicas mode both versions share one target group, so there
-    is nothing to compare). Building it calls nothing: only a read does."""
+    is nothing to compare). Building it calls nothing: only a read does. The metrics'
+    LoadBalancer dimension comes from the rule's (or listener's) ARN."""
     if canary_tg is None or not service.traffic.weighted:
         return None
     from neuraltrade_deploy.aws.metrics import TargetGroupMetrics
 
-    return TargetGroupMetrics(clients, canary_tg, stable_tg)
+    route = service.traffic.listener_rule or service.traffic.listener
+    return TargetGroupMetrics(clients, canary_tg, stable_tg, route=route)
 
 
 def this_owner(command: str, environ: Mapping[str, str]) -> Owner:

@@ -1,10 +1,10 @@
 """issue 13 item 1 under faults: with target-group stickiness on the rule, rollback and
 promote's CLEANUP wait after weight 0 (core/sticky.py), reading the canary group's
-health and RequestCount (DescribeTargetHealth, DescribeTargetGroups once, GetMetricData
-per new period): the call indexes the wait adds. A process killed during the wait (at
-its first and second GetMetricData, and at the DeleteService that ends it; the full
-sweep: after every call of the run) is taken up by the next run of the same command,
-which continues the recorded wait and finishes.
+health and RequestCount (DescribeTargetHealth, GetMetricData per new period; the
+metrics' load balancer comes from the rule's ARN): the call indexes the wait adds. A
+process killed during the wait (at its first and second GetMetricData, and at the
+DeleteService that ends it; the full sweep: after every call of the run) is taken up
+by the next run of the same command, which continues the recorded wait and finishes.
 
 The rule's window is 3 s (DurationSeconds 3) and the world has no traffic: the world
 publishes per minute, so no 1 s period is known published and the wait ends with its

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
 from neuraltrade_deploy.aws.autoscaling import DIMENSION, NAMESPACE, ScalingGatewayAws, resource_id
 from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.errors import is_transient
+from neuraltrade_deploy.core.errors import AwsError
 from neuraltrade_deploy.core.observation import ScalingState
 from tests.integration.conftest import World
 
@@ -71,3 +74,55 @@ def test_suspend_then_restore_changes_only_scale_in(
 def test_a_cluster_arn_is_cut_to_its_name_in_the_resource_id() -> None:
     arn = f"arn:aws:ecs:us-east-1:123456789012:cluster/{CLUSTER}"
     assert resource_id(arn, SERVICE) == f"service/{CLUSTER}/{SERVICE}"
+
+
+def test_a_concurrent_update_is_transient_and_the_next_attempt_suspends(
+    clients: AwsClients,
+) -> None:
+    """ConcurrentUpdateException (an update of the target still pending) is worth another
+    tick, as throttling is, not an abort; the next attempt sends the same end state."""
+    rid = resource_id(CLUSTER, SERVICE)
+    target = {
+        "ServiceNamespace": NAMESPACE,
+        "ResourceId": rid,
+        "ScalableDimension": DIMENSION,
+        "MinCapacity": 2,
+        "MaxCapacity": 12,
+        "RoleARN": "arn:aws:iam::123456789012:role/aas",
+        "CreationTime": "2024-01-01T00:00:00Z",
+        "SuspendedState": {"DynamicScalingOutSuspended": False},
+    }
+    described = {
+        "ServiceNamespace": NAMESPACE,
+        "ResourceIds": [rid],
+        "ScalableDimension": DIMENSION,
+    }
+    registered = {
+        "ServiceNamespace": NAMESPACE,
+        "ResourceId": rid,
+        "ScalableDimension": DIMENSION,
+        "SuspendedState": {
+            "DynamicScalingInSuspended": True,
+            "DynamicScalingOutSuspended": False,
+            "ScheduledScalingSuspended": False,
+        },
+    }
+    scaling = ScalingGatewayAws(clients)
+    with Stubber(clients.application_autoscaling) as stub:
+        stub.add_response("describe_scalable_targets", {"ScalableTargets": [target]}, described)
+        stub.add_client_error(
+            "register_scalable_target",
+            "ConcurrentUpdateException",
+            "An update of this scalable target is pending",
+            400,
+            expected_params=registered,
+        )
+        stub.add_response("describe_scalable_targets", {"ScalableTargets": [target]}, described)
+        stub.add_response("register_scalable_target", {}, registered)
+        with pytest.raises(AwsError) as caught:
+            scaling.set_scale_in_suspended(CLUSTER, SERVICE, True)
+        assert caught.value.code == "ConcurrentUpdateException"
+        assert "RegisterScalableTarget" in str(caught.value)
+        assert is_transient(caught.value)
+        scaling.set_scale_in_suspended(CLUSTER, SERVICE, True)
+        stub.assert_no_pending_responses()

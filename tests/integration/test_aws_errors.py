@@ -91,7 +91,9 @@ def test_project_errors_pass_through_unchanged() -> None:
         client_error("TooManyRequestsException"),
         client_error("ProvisionedThroughputExceededException"),
         client_error("RequestThrottled"),
+        client_error("ConcurrentUpdateException"),  # Application Auto Scaling, busy target
         client_error("InternalFailure", 500),
+        client_error("InternalServiceException"),
         client_error("SomethingNew", 503),
         EndpointConnectionError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),
         ReadTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com"),

@@ -19,12 +19,14 @@ from neuraltrade_deploy.aws.metrics import (
     REREAD,
     TargetGroupMetrics,
     arn_suffix,
+    load_balancer_of,
     window_bounds,
 )
 from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
 from neuraltrade_deploy.core.errors import MetricsUnreadable
 from neuraltrade_deploy.core.judgement import Figures
-from tests.integration.conftest import World
+from neuraltrade_deploy.shell.compose import metrics_reader
+from tests.integration.conftest import World, deploy_config
 
 ERRORS = AnalysisCheck("errors", "error_rate", max_increase=1)
 AVERAGE = AnalysisCheck("latency", "latency_avg", max_ratio=1.5)
@@ -33,6 +35,8 @@ T0 = float(int(time.time() // 60 * 60) - 3600)  # a whole minute, an hour ago
 TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/nt-api-{}/{}"
 LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/nt-api/50dc6c49"
 CANARY, STABLE = TG_ARN.format("canary", "73e2d6bc"), TG_ARN.format("stable", "943f017f")
+LISTENER_ARN = LB_ARN.replace(":loadbalancer/", ":listener/") + "/f2f7dc8e"
+RULE_ARN = LISTENER_ARN.replace(":listener/", ":listener-rule/") + "/9683b2d0"
 
 
 def put(aws: Callable[[str], Any], world: World, tg: str, at: float, **values: float) -> None:
@@ -55,15 +59,47 @@ def put(aws: Callable[[str], Any], world: World, tg: str, at: float, **values: f
     )
 
 
-def calls(clients: AwsClients) -> list[str]:
+def calls(clients: AwsClients, event: str = "cloudwatch.GetMetricData") -> list[str]:
     seen: list[str] = []
-    clients.register("before-call.cloudwatch.GetMetricData", lambda **_: seen.append("call"))
+    clients.register(f"before-call.{event}", lambda **_: seen.append("call"))
     return seen
+
+
+def reader_of(clients: AwsClients, world: World) -> TargetGroupMetrics:
+    """As the composition root builds it: with the listener rule the weights are on."""
+    return TargetGroupMetrics(clients, world.canary_tg, world.stable_tg, route=world.rule_arn)
 
 
 def test_dimensions_name_the_target_group_and_load_balancer_as_alb_metrics_do() -> None:
     assert arn_suffix(CANARY) == "targetgroup/nt-api-canary/73e2d6bc"
     assert arn_suffix(LB_ARN) == "app/nt-api/50dc6c49"
+
+
+def test_the_load_balancer_dimension_is_read_from_the_rule_or_listener_arn() -> None:
+    assert load_balancer_of(RULE_ARN) == "app/nt-api/50dc6c49"
+    assert load_balancer_of(LISTENER_ARN) == "app/nt-api/50dc6c49"
+    assert load_balancer_of(RULE_ARN.replace("arn:aws:", "arn:aws-cn:")) == "app/nt-api/50dc6c49"
+    network = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/nlb/1/2"
+    for other in (None, "", network, LB_ARN, CANARY, RULE_ARN + "/extra", "nt-api-rule"):
+        assert load_balancer_of(other) is None, other  # the caller looks it up instead
+
+
+def test_with_the_rule_arn_no_describe_target_groups_is_needed(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any]
+) -> None:
+    """The dimension moto's ALB world publishes under is the one the rule's ARN names; only
+    without a route ARN is the load balancer looked up, once."""
+    put(aws, alb_world, alb_world.canary_tg, T0, RequestCount=100)
+    put(aws, alb_world, alb_world.stable_tg, T0, RequestCount=900)
+    described = calls(clients, "elastic-load-balancing-v2.DescribeTargetGroups")
+    plan = Analysis(checks=(ERRORS,))
+    window = reader_of(clients, alb_world).read(plan, T0, T0 + 60 + PUBLICATION_LAG)
+    assert window is not None and (window.canary.requests, window.stable.requests) == (100, 900)
+    assert described == []
+    fallback = TargetGroupMetrics(clients, alb_world.canary_tg, alb_world.stable_tg)
+    assert fallback.read(plan, T0, T0 + 60 + PUBLICATION_LAG) == window
+    assert fallback.read(plan, T0 + 60, T0 + 120 + PUBLICATION_LAG) is not None
+    assert len(described) == 1
 
 
 def test_the_window_runs_from_the_start_s_period_to_the_last_complete_one() -> None:
@@ -96,7 +132,7 @@ def test_sums_over_the_window_with_missing_5xx_as_zero_and_a_weighted_average(
     )
     put(aws, world, world.stable_tg, T0 + 60, RequestCount=2700, TargetResponseTime=0.1)
     put(aws, world, world.canary_tg, T0 + 120, RequestCount=999)  # not complete yet: left out
-    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    reader = reader_of(clients, world)
     window = reader.read(Analysis(checks=(ERRORS, AVERAGE)), T0 + 5, T0 + 150)
     assert window is not None and (window.start, window.end) == (T0, T0 + 120)
     assert window.canary == Figures(400, 4, {"Average": pytest.approx(0.5)})
@@ -108,7 +144,7 @@ def test_no_traffic_at_all_is_zero_requests_and_no_latency_once_the_lag_has_pass
 ) -> None:
     """No datapoint at all: nothing says a period is published until PUBLICATION_LAG has
     passed; then its missing datapoints are zeros."""
-    reader = TargetGroupMetrics(clients, alb_world.canary_tg, alb_world.stable_tg)
+    reader = reader_of(clients, alb_world)
     plan = Analysis(checks=(ERRORS, AVERAGE))
     assert reader.read(plan, T0, T0 + 120) is None
     window = reader.read(plan, T0, T0 + 120 + PUBLICATION_LAG)
@@ -125,7 +161,7 @@ def test_a_period_not_yet_published_is_not_judged_as_zero(
     put(aws, world, world.canary_tg, T0, RequestCount=100, HTTPCode_Target_5XX_Count=1)
     put(aws, world, world.stable_tg, T0, RequestCount=900)
     seen = calls(clients)
-    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    reader = reader_of(clients, world)
     plan = Analysis(checks=(ERRORS,))
     window = reader.read(plan, T0, T0 + 125)
     assert window is not None and window.end == T0 + 60
@@ -144,7 +180,7 @@ def test_one_call_per_complete_period_and_none_before_the_first(
     for at in (T0, T0 + 60):
         put(aws, alb_world, alb_world.stable_tg, at, RequestCount=900)
     seen = calls(clients)
-    reader = TargetGroupMetrics(clients, alb_world.canary_tg, alb_world.stable_tg)
+    reader = reader_of(clients, alb_world)
     plan = Analysis(checks=(ERRORS,))
     assert reader.read(plan, T0 + 10, T0 + 59) is None
     assert seen == []
@@ -155,7 +191,7 @@ def test_one_call_per_complete_period_and_none_before_the_first(
     assert len(seen) == 2
 
 
-def test_target_groups_behind_different_load_balancers_are_unreadable(
+def test_without_a_route_target_groups_behind_different_load_balancers_are_unreadable(
     clients: AwsClients, alb_world: World
 ) -> None:
     reader = TargetGroupMetrics(clients, alb_world.other_tg, alb_world.stable_tg)
@@ -163,15 +199,25 @@ def test_target_groups_behind_different_load_balancers_are_unreadable(
         reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
 
 
+@pytest.mark.parametrize("key", ["listener_rule", "listener"])
+def test_the_composition_root_gives_the_reader_the_route_of_deploy_yaml(
+    clients: AwsClients, alb_world: World, aws: Callable[[str], Any], key: str
+) -> None:
+    """listener_rule, or listener for its default action: either ARN names the ALB."""
+    route = {"listener_rule": alb_world.rule_arn, "listener": alb_world.listener_arn}
+    others = {"listener_rule": None, "listener": None, key: route[key]}
+    service = deploy_config(alb_world, **others).services["api"]
+    reader = metrics_reader(service, clients, alb_world.canary_tg, alb_world.stable_tg)
+    put(aws, alb_world, alb_world.canary_tg, T0, RequestCount=7)
+    put(aws, alb_world, alb_world.stable_tg, T0, RequestCount=70)
+    with Stubber(clients.elbv2):  # nothing queued: an ELB call would fail the read
+        window = reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60 + PUBLICATION_LAG)
+    assert window is not None and (window.canary.requests, window.stable.requests) == (7, 70)
+
+
 def _stubbed(clients: AwsClients, stub_elb: Stubber) -> TargetGroupMetrics:
-    stub_elb.add_response(
-        "describe_target_groups",
-        {"TargetGroups": [
-            {"TargetGroupArn": arn, "LoadBalancerArns": [LB_ARN]} for arn in (CANARY, STABLE)
-        ]},
-        {"TargetGroupArns": [CANARY, STABLE]},
-    )  # fmt: skip
-    return TargetGroupMetrics(clients, CANARY, STABLE)
+    """With the rule's ARN: `stub_elb` has no response queued, so any ELB call fails."""
+    return TargetGroupMetrics(clients, CANARY, STABLE, route=RULE_ARN)
 
 
 def _result(id_: str, values: list[float], status: str = "Complete") -> dict[str, Any]:
@@ -272,7 +318,9 @@ def test_throttling_is_unreadable_but_still_seen_as_transient(clients: AwsClient
     assert is_transient(caught.value)
 
 
-def test_a_failed_describe_target_groups_is_unreadable(clients: AwsClients) -> None:
+def test_without_a_route_a_failed_describe_target_groups_is_unreadable(
+    clients: AwsClients,
+) -> None:
     with Stubber(clients.elbv2) as stub_elb:
         stub_elb.add_client_error("describe_target_groups", "TargetGroupNotFound", "gone")
         reader = TargetGroupMetrics(clients, CANARY, STABLE)
@@ -291,7 +339,7 @@ def test_the_sticky_wait_sees_a_published_period_without_canary_requests(
             put(aws, world, world.canary_tg, T0 + 60 * minute, RequestCount=canary)
     put(aws, world, world.stable_tg, T0 + 60, RequestCount=900)
     seen = calls(clients)
-    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    reader = reader_of(clients, world)
     # minute 2 had no canary request, but nothing proves it published yet
     assert reader.canary_idle_since(T0 + 30, T0 + 185, 60) is None
     assert len(seen) == 1
@@ -310,7 +358,7 @@ def test_a_period_long_past_counts_as_published_without_stable_traffic(
 ) -> None:
     world = alb_world
     put(aws, world, world.canary_tg, T0, RequestCount=3)
-    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    reader = reader_of(clients, world)
     assert reader.canary_idle_since(T0, T0 + 130, 60) is None  # minute 1 may be unpublished
     assert reader.canary_idle_since(T0, T0 + 60 + 60 + 180, 60) == T0 + 60
 
@@ -324,10 +372,10 @@ def test_a_declared_high_resolution_with_minute_datapoints_is_unreadable(
     for at in (T0, T0 + 60, T0 + 120):
         put(aws, world, world.canary_tg, at, RequestCount=100)
         put(aws, world, world.stable_tg, at, RequestCount=900)
-    reader = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    reader = reader_of(clients, world)
     plan = Analysis(checks=(ERRORS,), period=10, high_resolution=True)
     with pytest.raises(MetricsUnreadable, match="high_resolution is true, but"):
         reader.read(plan, T0, T0 + 180)
-    minutes = TargetGroupMetrics(clients, world.canary_tg, world.stable_tg)
+    minutes = reader_of(clients, world)
     window = minutes.read(Analysis(checks=(ERRORS,)), T0, T0 + 180)
     assert window is not None and window.canary.requests == 300

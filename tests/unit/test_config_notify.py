@@ -13,6 +13,7 @@ from tests.unit.test_config import SVC, VALID, changed, load, problems_of
 
 PAGER = "arn:aws:sns:us-east-1:123456789012:neuraltrade-critical"
 SLACK = "arn:aws:sns:us-east-1:123456789012:neuraltrade-warning"
+FIFO = "arn:aws:sns:us-east-1:123456789012:neuraltrade-critical.fifo"
 
 
 def test_no_notify_block_tells_nobody(tmp_path: Path) -> None:
@@ -31,9 +32,9 @@ def test_defaults_notify_is_read_and_a_services_replaces_it_whole(tmp_path: Path
 
 BAD = [
     ("defaults.notify.on_rollback", "neuraltrade-critical",
-     ["defaults.notify.on_rollback: ", "an SNS topic ARN"]),
+     ["defaults.notify.on_rollback: ", "a standard SNS topic ARN"]),
     (f"{SVC}.notify.on_failure", "arn:aws:sqs:us-east-1:123456789012:q",
-     [f"{SVC}.notify.on_failure: ", "an SNS topic ARN"]),
+     [f"{SVC}.notify.on_failure: ", "a standard SNS topic ARN"]),
     (f"{SVC}.notify.on_rolback", PAGER,
      [f"{SVC}.notify.on_rolback: unknown key", "on_rollback"]),
     ("defaults.notify", [PAGER], ["defaults.notify: "]),
@@ -48,3 +49,16 @@ def test_a_bad_notify_is_one_problem_naming_its_key_path(
     assert len(problems) == 1, problems
     for fragment in fragments:
         assert fragment in problems[0], problems[0]
+
+
+@pytest.mark.parametrize("path", ["defaults.notify.on_rollback", f"{SVC}.notify.on_start"])
+def test_a_fifo_topic_is_refused_at_load_with_why_and_what_to_use(
+    tmp_path: Path, path: str
+) -> None:
+    """SNS refuses a Publish to a FIFO topic without a MessageGroupId, and nt-deploy sends
+    none: the first rollback's page would be lost, so the topic is refused up front."""
+    problems = problems_of(tmp_path, changed(path, FIFO))
+    assert problems == [
+        f"deploy.yaml: {path}: {FIFO!r} is a FIFO topic (Publish to a FIFO topic needs a"
+        " MessageGroupId, which nt-deploy does not send); use a standard topic"
+    ]
