@@ -232,6 +232,18 @@ def deployment_options(func: F) -> F:
     return global_options(service_option(var_option(dry_run_option(func))))
 
 
+def deployment_id_option(func: F) -> F:
+    return click.option(
+        "--deployment-id",
+        envvar=env("deployment_id"),
+        default=None,
+        metavar="ID",
+        help="continue only this deployment (its id: the step output deployment-id, or "
+        "`nt-deploy status`); if it ended or another one is there, exit 4 saying what "
+        "became of it, changing nothing. Never starts a new one",
+    )(func)
+
+
 def run_intent(ctx: click.Context, /, kw: dict[str, Any], command: str, **intent: Any) -> int:
     """canary, deploy, promote and rollback: the options into an Intent, one engine run."""
     from neuraltrade_deploy.commands.deployment import DeploymentRequest, run_deployment
@@ -268,6 +280,7 @@ def run_intent(ctx: click.Context, /, kw: dict[str, Any], command: str, **intent
 @click.option(
     "--no-wait", is_flag=True, envvar=env("no_wait"), help="shift, check, and exit without baking"
 )
+@deployment_id_option
 @click.pass_context
 def canary(ctx: click.Context, /, **kw: Any) -> int:
     """Start a deployment, or move the one in progress, to --weight % and bake."""
@@ -279,6 +292,7 @@ def canary(ctx: click.Context, /, **kw: Any) -> int:
         weight=kw["weight"],
         bake=duration(kw["bake"]),
         no_wait=kw["no_wait"],
+        deployment_id=kw["deployment_id"],
     )
 
 
@@ -293,10 +307,11 @@ def deploy(ctx: click.Context, /, **kw: Any) -> int:
 
 @cli.command()
 @deployment_options
+@deployment_id_option
 @click.pass_context
 def promote(ctx: click.Context, /, **kw: Any) -> int:
     """Make the canary the new stable: 100% canary, stable updated, traffic back, canary gone."""
-    return run_intent(ctx, kw, "promote")
+    return run_intent(ctx, kw, "promote", deployment_id=kw["deployment_id"])
 
 
 @cli.command()
@@ -325,8 +340,16 @@ def rollback(ctx: click.Context, /, **kw: Any) -> int:
     metavar="DURATION",
     help="stop watching after this long, leaving the deployment as it is",
 )
+@deployment_id_option
 @click.pass_context
-def guard(ctx: click.Context, /, service: str | None, max_time: str, **given: Any) -> int:
+def guard(
+    ctx: click.Context,
+    /,
+    service: str | None,
+    max_time: str,
+    deployment_id: str | None,
+    **given: Any,
+) -> int:
     """Watch the deployment between steps; roll it back on any failed gate (exit 3).
 
     Holds no lock: a step command, promote or rollback takes over and guard exits 0.
@@ -335,7 +358,7 @@ def guard(ctx: click.Context, /, service: str | None, max_time: str, **given: An
 
     limit = duration(max_time, "--max-time")
     assert limit is not None
-    return run_guard(GuardRequest(options_from(ctx, **given), service, limit))
+    return run_guard(GuardRequest(options_from(ctx, **given), service, limit, deployment_id))
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from dataclasses import replace
 import click
 
 from neuraltrade_deploy.core.actions import Action, Intent, Outcome
+from neuraltrade_deploy.core.claim import refuse_other_deployment
 from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.observation import AlarmReading, Routes, ServiceState, SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -28,6 +29,8 @@ from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, S
 def dry_run(service: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
     now = real.clock.now()
     stored = real.store.load(service.key)
+    if intent.deployment_id:  # as the engine's take: before any other read
+        refuse_other_deployment(service.key, intent.deployment_id, stored, now)
     reads = preflight(service, intent, stored, real)  # the real gates, read-only, once
     sim = simulated(service, real, stored, now, reads)
     start = now

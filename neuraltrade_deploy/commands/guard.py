@@ -23,12 +23,20 @@ class GuardRequest:
     options: GlobalOptions
     service: str | None = None
     max_time: float = DEFAULT_MAX_TIME
+    deployment_id: str | None = None
 
 
 def run_guard(request: GuardRequest) -> int:
     """One guard run to its outcome, reported like a deployment command's."""
     service, parts = command_parts(request.options, request.service, "guard", {})
-    guard = Guard(service, parts.ports, parts.owner, hooks=parts.hooks, max_time=request.max_time)
+    guard = Guard(
+        service,
+        parts.ports,
+        parts.owner,
+        hooks=parts.hooks,
+        max_time=request.max_time,
+        deployment_id=request.deployment_id,
+    )
     with interrupts(guard, parts.clock):
         return summarised(guard.run, parts.summary)
 

@@ -24,6 +24,7 @@ class Intent:
     no_wait: bool = False
     reason: str = ""
     on_interrupt: Literal["rollback", "leave"] = "rollback"
+    deployment_id: str | None = None  # --deployment-id: continue only this one, never start
 
 
 # ------------------------------------------------------------------ actions

@@ -3,6 +3,8 @@ Pure, like decide."""
 
 from __future__ import annotations
 
+import time
+
 from neuraltrade_deploy.core.actions import (
     Action,
     Intent,
@@ -67,6 +69,8 @@ def refuse_early(
     """Conflicts (exit 4) come before every other check: a second command says so."""
     if intent.command == "rollback":
         return
+    if intent.deployment_id:
+        refuse_other_deployment(service.key, intent.deployment_id, record, now)
     held = holder_conflict(record, owner, now)
     if held:
         raise Conflict(held, hint="wait for it, or run `nt-deploy rollback` to stop it")
@@ -75,6 +79,52 @@ def refuse_early(
             f"nothing to promote for {service.key}: no deployment in progress",
             hint="start one with `nt-deploy canary --image IMG --weight 10`",
         )
+
+
+def refuse_other_deployment(
+    key: str, wanted: str, record: DeploymentRecord | None, now: float
+) -> None:
+    """`--deployment-id`: the command continues that deployment, in progress, or raises
+    Conflict (4) saying what became of it; it never starts a new one. Its rollback still
+    in progress counts as in progress: each command's own rules for it then apply."""
+    if record is None:
+        raise Conflict(
+            f"deployment {wanted} not found: no deployment record exists for {key}",
+            hint="check the id (the `deployment-id` output of the step that started it)",
+        )
+    if record.deployment_id != wanted:
+        raise Conflict(
+            f"deployment {wanted} is not the one on {key}: deployment "
+            f"{record.deployment_id} of {record.image} is there now ({state_of(record, now)})",
+            hint="`nt-deploy status` shows it; continue it with "
+            f"--deployment-id {record.deployment_id} only if it is yours"
+            if record.in_progress
+            else "start a new deployment without --deployment-id",
+        )
+    if record.final:
+        raise Conflict(
+            f"deployment {wanted} {state_of(record, now)}",
+            hint="nothing to continue: start a new deployment without --deployment-id"
+            + (" once its cause is fixed" if record.phase is Phase.ROLLED_BACK else ""),
+        )
+
+
+def state_of(record: DeploymentRecord, now: float) -> str:
+    """What became of a deployment, by whom and when, from its record."""
+    if record.in_progress:
+        return f"{record.phase.value} at {record.weight}%"
+    at = record.history[-1].at if record.history else record.updated_at
+    by = f" by {record.ended_by}" if record.ended_by else ""
+    done = "rolled back" if record.phase is Phase.ROLLED_BACK else "promoted"
+    why = f": {record.rollback_reason}" if done == "rolled back" and record.rollback_reason else ""
+    return f"{done}{by} at {utc(at, now)}{why}"
+
+
+def utc(at: float, now: float) -> str:
+    """14:02 UTC today, with the date on any other day (a stale id from last week)."""
+    when, today = time.gmtime(at), time.gmtime(now)
+    same_day = when[:3] == today[:3]
+    return time.strftime("%H:%M UTC" if same_day else "%Y-%m-%d %H:%M UTC", when)
 
 
 def take_for_rollback(

@@ -88,6 +88,9 @@ class DeploymentRecord:
     sticky_until: float = 0.0
     settle_until: float = 0.0  # a rollback that pre-empted a live holder re-checks until then
     owner: Owner | None = None
+    # who wrote the final phase (Owner.describe()): the lock is released then, and this
+    # keeps, for a later `--deployment-id`, who ended the deployment (e.g. nt-deploy guard)
+    ended_by: str = ""
     lease_until: float = 0.0
     version: int = 0
     history: tuple[HistoryEntry, ...] = field(default_factory=tuple)

@@ -194,10 +194,12 @@ class Engine:
         if self.may_skip_write(record, decision):
             new = decision.record  # as decided; written with the next write
         else:
+            ended = done and decision.record.final and not record.final
             new = decision.record.with_changes(
                 owner=None if done else self.owner,
                 lease_until=0.0 if done else now + self.lease,
                 updated_at=now,
+                ended_by=self.owner.describe() if ended else decision.record.ended_by,
             )
             new = self.persist(new)
         self.skipped_writes = self.skipped_writes + 1 if new is decision.record else 0

@@ -11,6 +11,7 @@ from dataclasses import replace
 import structlog
 
 from neuraltrade_deploy.core.actions import Intent, Outcome
+from neuraltrade_deploy.core.claim import refuse_other_deployment
 from neuraltrade_deploy.core.errors import ExitStatus, Preempted, StaleRecord
 from neuraltrade_deploy.core.guard import (
     abandoned_rollback,
@@ -45,10 +46,12 @@ class Guard:
         *,
         hooks: Hooks | None = None,
         max_time: float = DEFAULT_MAX_TIME,
+        deployment_id: str | None = None,
     ) -> None:
         self.service, self.ports, self.owner = service, ports, owner
         self.hooks = hooks or Hooks()
         self.max_time = max_time
+        self.deployment_id = deployment_id  # --deployment-id: watch only this one
         self.interrupted = False
         self.last_poll: float | None = None
         self.log = structlog.get_logger("nt_deploy.guard").bind(service=service.name)
@@ -56,6 +59,8 @@ class Guard:
     def run(self) -> Outcome:
         seen = self.load()
         now = self.ports.clock.now()
+        if self.deployment_id:  # before anything else: another deployment is not ours
+            refuse_other_deployment(self.service.key, self.deployment_id, seen, now)
         alive = seen is not None and seen.owner is not None and self.hooks.owner_alive(seen.owner)
         orphan = abandoned_rollback(seen, now, alive)
         if seen is not None and orphan is not None:

@@ -170,3 +170,35 @@ def test_sigterm_ends_guard_with_130_and_leaves_the_deployment(deployer: Deploye
     assert guard.returncode == 130, stderr
     assert "left as it was (PAUSED at 10%)" in stderr
     assert deployer.record() == before and deployer.canary_weight() == 10
+
+
+def test_a_step_bound_to_the_deployment_guard_rolled_back_exits_4_and_changes_nothing(
+    deployer: Deployer,
+) -> None:
+    """`--deployment-id`: the next CI job learns what became of its deployment (exit 4,
+    who rolled it back, when, why) and neither moves traffic nor starts a new one."""
+    original = deployer.stable()["taskDefinition"]
+    paused_at_10(deployer)
+    record = deployer.record()
+    assert record is not None
+    first = str(record["deployment_id"])
+    guard = deployer.start("guard", "--max-time", "5m", "--deployment-id", first)
+    watching(guard)
+    deployer.set_alarm(ALARM, "ALARM")
+    _, stderr = guard.communicate(timeout=60)
+    assert guard.returncode == 3, stderr
+    before = (deployer.record(), deployer.weights(), deployer.stable()["taskDefinition"])
+    step = deployer.run("canary", "--weight", "50", "--deployment-id", first)
+    assert step.status == 4, step.stderr
+    assert re.search(
+        rf"nt-deploy: deployment {first} rolled back by nt-deploy guard on .+ "
+        rf"at \d\d:\d\d UTC: .*{ALARM}",
+        step.message,
+    ), step.stderr
+    deployer.set_alarm(ALARM, "OK")  # an image given, alarms quiet: still no new deployment
+    bound = {"NT_DEPLOY_DEPLOYMENT_ID": first}
+    again = deployer.run("canary", "--image", IMAGE, "--weight", "10", extra_env=bound)
+    assert again.status == 4 and f"deployment {first} rolled back" in again.message, again.stderr
+    after = (deployer.record(), deployer.weights(), deployer.stable()["taskDefinition"])
+    assert after == before and deployer.canary() is None
+    assert deployer.invariants(after_rollback=True, original_td=original) == []

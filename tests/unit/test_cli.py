@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,27 @@ def test_github_actions_gets_an_error_annotation(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     assert run(["validate"]) == 2
     assert capsys.readouterr().out.startswith("::error title=nt-deploy::")
+
+
+def test_deployment_id_reaches_canary_promote_and_guard_from_option_or_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--deployment-id` / NT_DEPLOY_DEPLOYMENT_ID binds the command; left out, None."""
+    import neuraltrade_deploy.commands.deployment as deployment
+    import neuraltrade_deploy.commands.guard as guarding
+
+    seen: list[object] = []
+
+    def ran(request: Any) -> int:
+        seen.append(getattr(request, "intent", request))
+        return 0
+
+    monkeypatch.setattr(deployment, "run_deployment", ran)
+    monkeypatch.setattr(guarding, "run_guard", ran)
+    monkeypatch.delenv("NT_DEPLOY_DEPLOYMENT_ID", raising=False)
+    assert run(["canary", "--weight", "50", "--deployment-id", "3f2a"]) == 0
+    assert run(["canary", "--weight", "50"]) == 0
+    monkeypatch.setenv("NT_DEPLOY_DEPLOYMENT_ID", "9c1e")
+    assert run(["promote"]) == 0
+    assert run(["guard"]) == 0
+    assert [getattr(s, "deployment_id", "missing") for s in seen] == ["3f2a", None, "9c1e", "9c1e"]
