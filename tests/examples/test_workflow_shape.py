@@ -168,3 +168,20 @@ def test_no_job_has_a_concurrency_of_its_own(wf: dict[str, Any]) -> None:
     assert "github.run_id" not in group and "github.sha" not in group
     for job_id, job in wf["jobs"].items():
         assert "concurrency" not in job, job_id
+
+
+def test_every_later_job_continues_only_the_first_jobs_deployment(wf: dict[str, Any]) -> None:
+    """canary-10's deployment-id reaches every later nt-deploy job as
+    NT_DEPLOY_DEPLOYMENT_ID: a step approved after guard rolled back exits 4 instead of
+    starting a new deployment."""
+    jobs = wf["jobs"]
+    assert jobs["canary-10"]["outputs"]["deployment_id"] == (
+        "${{ steps.canary.outputs.deployment-id }}"
+    )
+    assert jobs["canary-50"]["outputs"]["deployment_id"] == (
+        "${{ needs.canary-10.outputs.deployment_id }}"
+    )
+    for job, source in (("guard-10", "canary-10"), ("canary-50", "canary-10"),
+                        ("guard-50", "canary-50"), ("promote", "canary-50")):  # fmt: skip
+        wanted = f"${{{{ needs.{source}.outputs.deployment_id }}}}"
+        assert jobs[job]["env"]["NT_DEPLOY_DEPLOYMENT_ID"] == wanted, job

@@ -44,14 +44,15 @@ COMMANDS: dict[str, dict[str, Any]] = {
         "--bake": True,
         "--no-wait": False,
         "--var": True,
+        "--deployment-id": True,
         **_LONG,
     },
     "deploy": {"--image": True, "--var": True, **_LONG},
-    "promote": {**_LONG},
+    "promote": {"--deployment-id": True, **_LONG},
     "rollback": {"--reason": True, **_DRY},
     "status": {"--json": False},
     "smoke": {"--target": {"canary", "production"}},
-    "guard": {"--max-time": True},
+    "guard": {"--max-time": True, "--deployment-id": True},
 }
 _OPERATORS = {";", "&&", "||", "|", "&", "(", ")", ">", ">>", "<"}
 
