@@ -106,6 +106,24 @@ data "aws_iam_policy_document" "nt_deploy" {
     }
   }
 
+  # A stable service with EBS volumes (volumeConfigurations: managedEBSVolume.roleArn):
+  # the canary copy's CreateService passes that ECS infrastructure role to ECS itself
+  # (ecs.amazonaws.com, not ecs-tasks), so it needs its own, narrower PassRole.
+  dynamic "statement" {
+    for_each = length(var.ebs_volume_role_arns) > 0 ? [1] : []
+    content {
+      sid       = "PassVolumeRole"
+      actions   = ["iam:PassRole"]
+      resources = var.ebs_volume_role_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["ecs.amazonaws.com"]
+      }
+    }
+  }
+
   # Application Auto Scaling on the stable: read its scalable target (no resource-level
   # permissions, hence "*") and suspend dynamic scale-in for the length of a deployment,
   # then restore it. A scalable target's ARN ends in a random id: any of this account
@@ -188,6 +206,18 @@ data "aws_iam_policy_document" "nt_deploy" {
       sid       = "Notify"
       actions   = ["sns:Publish"]
       resources = var.notify_topic_arns
+    }
+  }
+
+  # A topic encrypted with a customer managed KMS key (SSE): Publish also needs
+  # kms:GenerateDataKey and kms:Decrypt on that key, and the key policy must let this
+  # role use it (the AWS managed alias/aws/sns key cannot be shared across accounts).
+  dynamic "statement" {
+    for_each = length(var.notify_kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "NotifyKms"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = var.notify_kms_key_arns
     }
   }
 

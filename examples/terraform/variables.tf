@@ -170,6 +170,18 @@ variable "alarm_topic_arns" {
   default     = []
 }
 
+variable "ebs_volume_role_arns" {
+  description = "ECS infrastructure roles of the stable services' EBS volumes (volumeConfigurations managedEBSVolume.roleArn); empty when none uses volumes."
+  type        = list(string)
+  default     = []
+}
+
+variable "notify_kms_key_arns" {
+  description = "Customer managed KMS keys of the notify: topics, if they are encrypted with one."
+  type        = list(string)
+  default     = []
+}
+
 variable "notify_topic_arns" {
   description = "SNS topics deploy.yaml's notify: names; nt-deploy may sns:Publish to these only."
   type        = list(string)

@@ -63,6 +63,9 @@ def test_policy_actions_are_real_and_never_wildcards(operations: Operations) -> 
         if prefix == "iam":
             assert name == "PassRole"
             continue
+        if prefix == "kms":  # implied by sns:Publish to an encrypted topic, never called
+            assert name in {"GenerateDataKey", "Decrypt"}, action
+            continue
         services = [s for s, p in IAM_PREFIX.items() if p == prefix]
         assert services and any(name in operations.ops[s].values() for s in services), action
 
@@ -98,13 +101,29 @@ def test_pass_role_is_only_to_ecs_tasks() -> None:
     )
 
 
+def test_the_ebs_volume_role_is_passed_to_ecs_only_and_only_when_given() -> None:
+    """A stable with volumeConfigurations: the canary copy's CreateService passes its ECS
+    infrastructure role to ecs.amazonaws.com (the ECS infrastructure IAM role docs)."""
+    text = squash((TERRAFORM / "iam.tf").read_text())
+    statement = re.search(r'sid = "PassVolumeRole" (.*?) \} \} \}', text)
+    assert statement, "no PassVolumeRole statement"
+    body = statement.group(1)
+    assert 'actions = ["iam:PassRole"] resources = var.ebs_volume_role_arns' in body
+    assert 'variable = "iam:PassedToService" values = ["ecs.amazonaws.com"]' in body
+    assert "for_each = length(var.ebs_volume_role_arns) > 0 ? [1] : []" in text
+    assert 'sid = "NotifyKms" actions = ["kms:GenerateDataKey", "kms:Decrypt"]' in text
+
+
 # Granted although no boto3 call names them: AWS authorizes them as part of a call
 # the adapters do make (Service Authorization Reference; ECS and DynamoDB tagging
 # on create, ECS's role check on RegisterTaskDefinition/CreateService).
 IMPLIED_BY_CALLS = {
     "ecs:TagResource": "CreateService and RegisterTaskDefinition with tags",
     "dynamodb:TagResource": "CreateTable with Tags (nt-deploy init)",
-    "iam:PassRole": "RegisterTaskDefinition with a task or execution role",
+    "iam:PassRole": "RegisterTaskDefinition with a task or execution role; CreateService with"
+    " an EBS volume's ECS infrastructure role",
+    "kms:GenerateDataKey": "sns:Publish to a topic encrypted with a customer managed key",
+    "kms:Decrypt": "sns:Publish to a topic encrypted with a customer managed key",
 }
 
 
@@ -139,6 +158,8 @@ SAMPLE_ARNS = {
     "var.weighted_listener_arns": [f"{_ELB}:listener/app/nt-api/50dc6c495c0c9188/f2f7dc8efc522ab2"],
     "local.alarm_arns": [f"arn:aws:cloudwatch:us-east-1:{_ACCOUNT}:alarm:*"],
     "var.notify_topic_arns": [f"arn:aws:sns:us-east-1:{_ACCOUNT}:neuraltrade-critical"],
+    "var.ebs_volume_role_arns": [f"arn:aws:iam::{_ACCOUNT}:role/ecsInfrastructureRole"],
+    "var.notify_kms_key_arns": [f"arn:aws:kms:us-east-1:{_ACCOUNT}:key/1234abcd-12ab-34cd"],
     "local.scalable_target_arns": [
         f"arn:aws:application-autoscaling:us-east-1:{_ACCOUNT}:scalable-target/*"
     ],
