@@ -148,6 +148,7 @@ def service_state(cluster: str, raw: ServiceTypeDef) -> ServiceState:
                 target_group_arn=lb["targetGroupArn"],
                 container_name=lb.get("containerName", ""),
                 container_port=int(lb.get("containerPort", 0)),
+                listener_rules=_advanced_rules(lb),
             )
             for lb in raw.get("loadBalancers", [])
             if lb.get("targetGroupArn")
@@ -157,6 +158,14 @@ def service_state(cluster: str, raw: ServiceTypeDef) -> ServiceState:
         deployment_strategy=raw.get("deploymentConfiguration", {}).get("strategy"),
         launch=launch_settings(raw),
     )
+
+
+def _advanced_rules(binding: Mapping[str, Any]) -> tuple[str, ...]:
+    """loadBalancers[].advancedConfiguration's productionListenerRule and testListenerRule:
+    the rules ECS itself moves when the service deploys with its own strategies."""
+    advanced = binding.get("advancedConfiguration") or {}
+    keys = ("productionListenerRule", "testListenerRule")
+    return tuple(str(advanced[k]) for k in keys if advanced.get(k))
 
 
 def _deployment(raw: DeploymentTypeDef) -> EcsDeployment:

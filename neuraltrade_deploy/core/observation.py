@@ -29,6 +29,8 @@ class LoadBalancerBinding:
     target_group_arn: str
     container_name: str
     container_port: int
+    # advancedConfiguration (ECS's own blue/green): the listener rules ECS would move
+    listener_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

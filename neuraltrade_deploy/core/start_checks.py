@@ -45,9 +45,25 @@ def check_stable(service: ServiceConfig, stable: ServiceState) -> None:
 
 
 def check_steerable(service: ServiceConfig, stable: ServiceState) -> None:
-    problem = steering_problem(stable)
+    problem = steering_problem(stable) or shared_rule_problem(service, stable)
     if problem:
         raise ConfigError(f"services.{service.name}.service: {problem}")
+
+
+def shared_rule_problem(service: ServiceConfig, stable: ServiceState) -> str | None:
+    """The stable's load balancer binding names our rule in its advancedConfiguration
+    (productionListenerRule / testListenerRule): ECS's own blue/green would move the
+    same rule's weights, whatever strategy the service runs today."""
+    ours = {arn for arn in (service.traffic.listener_rule, service.traffic.test_rule) if arn}
+    for binding in stable.load_balancers:
+        shared = ours.intersection(binding.listener_rules)
+        if shared:
+            return (
+                f"{stable.name}'s load balancer advancedConfiguration names "
+                f"{sorted(shared)[0]}, the rule nt-deploy moves: ECS's own deployments would "
+                "move it too; remove the advancedConfiguration or give nt-deploy another rule"
+            )
+    return None
 
 
 def check_alarms(service: ServiceConfig, reading: AlarmReading, starting: bool) -> None:

@@ -453,3 +453,33 @@ def test_scaling_to_zero_a_canary_another_process_deleted_is_already_done(
         with pytest.raises(ResourceNotFound, match="ServiceNotActiveException"):
             ecs.scale_service("c", CANARY, 2)  # growing what is gone is not done
         stub.assert_no_pending_responses()
+
+
+def test_a_stable_whose_advanced_configuration_names_our_rule_is_refused() -> None:
+    """ECS's own blue/green (loadBalancers[].advancedConfiguration) would move the rule
+    nt-deploy moves: refused at start, exit 2, naming the rule; another rule is fine."""
+    from dataclasses import replace
+
+    from neuraltrade_deploy.core.start_checks import check_steerable
+    from tests.unit.simworld import make_plan
+
+    plan = make_plan()
+    rule = plan.traffic.listener_rule
+    assert rule is not None
+    raw = _described_stable()
+    raw["loadBalancers"][0]["advancedConfiguration"] = {
+        "alternateTargetGroupArn": "arn:alt-tg",
+        "productionListenerRule": rule,
+        "roleArn": "arn:aws:iam::123456789012:role/ecs-bg",
+    }
+    state = service_state("c", raw)  # type: ignore[arg-type]
+    assert state.load_balancers[0].listener_rules == (rule,)
+    with pytest.raises(ConfigError, match="advancedConfiguration names .* the rule nt-deploy"):
+        check_steerable(plan, state)
+    other = replace(
+        state,
+        load_balancers=tuple(
+            replace(b, listener_rules=("arn:another-rule",)) for b in state.load_balancers
+        ),
+    )
+    check_steerable(plan, other)  # someone else's rule: not ours to refuse
