@@ -47,3 +47,25 @@ def test_the_readme_is_a_front_page_linking_every_doc() -> None:
     assert len(readme.splitlines()) <= 150
     for page in sorted((ROOT / "docs").glob("*.md")):
         assert f"(docs/{page.name})" in readme, f"README does not link docs/{page.name}"
+
+
+COMPLETION = [
+    ("bash", "_nt_deploy_completion()"),
+    ("zsh", "#compdef nt-deploy"),
+    ("fish", "function _nt_deploy_completion"),
+]
+
+
+@pytest.mark.parametrize(("shell", "marker"), COMPLETION)
+def test_the_documented_shell_completion_works(shell: str, marker: str) -> None:
+    """docs/commands.md's completion lines: click's, for the console script's name."""
+    from click.testing import CliRunner
+
+    from neuraltrade_deploy.cli import cli
+
+    documented = (ROOT / "docs" / "commands.md").read_text()
+    assert f"_NT_DEPLOY_COMPLETE={shell}_source nt-deploy" in documented
+    result = CliRunner().invoke(
+        cli, [], prog_name="nt-deploy", env={"_NT_DEPLOY_COMPLETE": f"{shell}_source"}
+    )
+    assert marker in result.output, result.output[:300]
