@@ -302,3 +302,36 @@ def test_a_preempted_baking_holder_still_stops_within_three_polls() -> None:
     with pytest.raises(Preempted):
         first.run()
     assert len(polls_after) <= 3
+
+
+def test_a_pass_before_the_bakes_last_period_is_published_does_not_end_the_bake() -> None:
+    """The bake ends at 300 s, inside the period [300, 360): a pass judged on a window
+    that ends at 300 has not seen the bake's last requests; the step waits for it (as an
+    extension, up to max_bake), and a pass covering it ends the bake."""
+    from neuraltrade_deploy.core.actions import Intent
+    from neuraltrade_deploy.core.bake import bake_gate
+    from neuraltrade_deploy.core.judgement import Figures, Window
+    from neuraltrade_deploy.core.observation import Observation, ServiceState
+    from neuraltrade_deploy.core.phases import Phase
+    from neuraltrade_deploy.core.record import DeploymentRecord
+
+    plan = analysed().plan
+    start = 1_800_000_030.0  # weight verified 30 s into a minute
+    record = DeploymentRecord(
+        key=plan.key, deployment_id="d", image=IMAGE, stable_task_definition="td:1",
+        canary_service=plan.canary_service, phase=Phase.BAKING, task_definition="td:2",
+        weight=10, target_weight=10, step_started_at=start,
+    )  # fmt: skip
+    stable = ServiceState(plan.cluster, plan.stable_service, "ACTIVE")
+    good = (Figures(12_000, 12, {"p99": 0.05}), Figures(108_000, 108, {"p99": 0.05}))
+
+    def gate(end: float, now: float) -> tuple[bool, str]:
+        window = Window(start - 30, end, *good)
+        result = bake_gate(plan, Intent("canary"), record, Observation(stable, window=window), now)
+        assert result.failure is None
+        return result.judged, result.reason or ""
+
+    judged, reason = gate(end=start + 270, now=start + 305)  # bake over, last period unread
+    assert not judged
+    assert "the bake's last period is not published yet" in reason
+    assert gate(end=start + 330, now=start + 365)[0]  # the period holding the bake's end
