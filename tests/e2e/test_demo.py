@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import IO
 
 import boto3  # type: ignore[import-untyped]
-import pytest
-
-pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 ALARM = "neuraltrade-api-error-rate-production"
