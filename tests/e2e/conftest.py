@@ -23,7 +23,18 @@ from neuraltrade_world.provision import World
 
 from tests.helpers.http import Reply, serve
 
-pytestmark = pytest.mark.e2e
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e is marked e2e, so `-m e2e` selects them all and
+    `-m 'not e2e'` leaves them out. (A `pytestmark` in a conftest marks nothing: it applies
+    only to the tests of its own module.) The hook sees the whole session's items, hence
+    the check of the path; tryfirst, so the marks are there before `-m` deselects."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="package")

@@ -117,7 +117,8 @@ def test_a_4_percent_canary_is_rolled_back_at_10_while_the_service_alarm_stays_o
     assert proc.returncode == 3, err[-2000:]
     assert max(weights) == 10  # never more weight (rule 13)
     record = deployer.record()
-    assert record is not None and record["phase"] == "ROLLED_BACK"
+    assert record is not None
+    assert record["phase"] == "ROLLED_BACK"
     assert str(record["rollback_reason"]).startswith("analysis errors: canary "), record
     assert "harm shown at 99%" in err
     assert alarm_entered_alarm(deployer, started) == []  # the service alarm never saw it
@@ -140,7 +141,8 @@ def test_a_good_release_with_noisy_errors_in_both_versions_is_promoted(
         result = deployer.run("deploy", "--image", "neuraltrade/api:4.1.0", timeout=240)
     assert result.status == 0, result.stderr[-2000:]
     record = deployer.record()
-    assert record is not None and record["phase"] == "PROMOTED"
+    assert record is not None
+    assert record["phase"] == "PROMOTED"
     assert record["judgement"]["outcome"] == "pass"
 
 
@@ -157,10 +159,12 @@ def test_a_3x_slower_canary_is_rolled_back_naming_the_latency_check(
     record = deployer.record()
     assert record is not None
     assert str(record["rollback_reason"]).startswith("analysis latency: canary p99 "), record
-    assert record["weight"] == 0 and record["judgement"]["weight"] == 10
+    assert record["weight"] == 0
+    assert record["judgement"]["weight"] == 10
     shown = deployer.run("status", "--json")
     judged = json.loads(shown.stdout)["services"]["api"]["deployment"]["judgement"]
-    assert judged["outcome"] == "fail" and judged["checks"][1]["name"] == "latency"
+    assert judged["outcome"] == "fail"
+    assert judged["checks"][1]["name"] == "latency"
     assert "analysis (10%, " in deployer.run("status").stdout
 
 
@@ -201,7 +205,8 @@ def test_an_undecided_step_is_extended_then_decided_by_insufficient_data(
         result = deployer.run("deploy", "--image", "neuraltrade/api:4.4.0")
     assert result.status == 3, result.stderr[-2000:]
     record = deployer.record()
-    assert record is not None and record["phase"] == "ROLLED_BACK"
+    assert record is not None
+    assert record["phase"] == "ROLLED_BACK"
     reason = str(record["rollback_reason"])
     assert "still undecided at analysis.max_bake (6s)" in reason, reason
     assert "(analysis.insufficient_data: fail)" in reason
@@ -220,7 +225,8 @@ def test_a_30s_period_is_refused_unless_high_resolution_is_declared(
     line = refused.stderr.strip().splitlines()[-1]
     assert "services.api.analysis.period: 30s is not a multiple of 60s" in line, line
     assert "analysis.high_resolution: true" in line
-    assert deployer.canary() is None and deployer.record() is None  # nothing changed in AWS
+    assert deployer.canary() is None
+    assert deployer.record() is None  # nothing changed in AWS
     analysis_yaml(deployer, bake="3s", period="30s", high_resolution=True)
     assert deployer.run("validate").status == 0
 

@@ -79,7 +79,8 @@ def test_canary_smoke_reaches_the_canary_by_its_route_before_any_production_weig
     early = [e for e in ledger.entries(since=started) if e.at < weighted]
     on_canary = [e for e in early if e.target_group == canary_tg]
     # the one canary smoke request, on the canary's tasks; no production request at all
-    assert len(on_canary) == 1 and on_canary[0].image.endswith(":1.1.0")
+    assert len(on_canary) == 1
+    assert on_canary[0].image.endswith(":1.1.0")
     assert on_canary[0].status == 200
     assert len(early) > len(on_canary)  # production traffic flowed meanwhile, on stable
     assert {e.target_group for e in early if e is not on_canary[0]} == {stable_tg}
@@ -123,7 +124,8 @@ def test_a_failed_canary_smoke_through_the_route_rolls_back_without_production_w
     result = deployer.run("canary", "--image", "neuraltrade/api:2.0.0", "--weight", "10")
     assert result.status == 3, result.stderr[-2000:]
     record = deployer.record()
-    assert record is not None and record["phase"] == "ROLLED_BACK"
+    assert record is not None
+    assert record["phase"] == "ROLLED_BACK"
     assert "canary-health" in str(record.get("rollback_reason"))
     assert "BAKING" not in {h["phase"] for h in record["history"]}  # no weight ever verified
     assert deployer.weights() == {api.stable_target_group_arn: 100, api.canary_target_group_arn: 0}

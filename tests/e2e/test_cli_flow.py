@@ -14,7 +14,8 @@ def test_init_is_safe_to_run_twice(deployer: Deployer) -> None:
     deployer.aws.client("dynamodb").delete_table(TableName=deployer.world.state_table)
     first, second = deployer.run("init"), deployer.run("init")
     assert (first.status, second.status) == (0, 0), first.stderr + second.stderr
-    assert "created" in first.stderr and "already exists" in second.stderr
+    assert "created" in first.stderr
+    assert "already exists" in second.stderr
 
 
 def test_canary_10_then_50_then_promote(deployer: Deployer) -> None:
@@ -23,7 +24,8 @@ def test_canary_10_then_50_then_promote(deployer: Deployer) -> None:
     assert first.status == 0, first.stderr
     assert deployer.canary_weight() == 10
     canary = deployer.canary()
-    assert canary is not None and canary["desiredCount"] == 1  # ceil(3 x 10%)
+    assert canary is not None
+    assert canary["desiredCount"] == 1  # ceil(3 x 10%)
     assert deployer.stable()["taskDefinition"] == original  # rule 3
     second = deployer.run("canary", "--weight", "50")
     assert second.status == 0, second.stderr
@@ -31,7 +33,8 @@ def test_canary_10_then_50_then_promote(deployer: Deployer) -> None:
     assert deployer.canary()["desiredCount"] == 2  # type: ignore[index]
     promoted = deployer.run("promote")
     assert promoted.status == 0, promoted.stderr
-    assert deployer.canary_weight() == 0 and deployer.canary() is None
+    assert deployer.canary_weight() == 0
+    assert deployer.canary() is None
     stable = deployer.stable()
     assert stable["taskDefinition"] != original
     image = deployer.aws.client("ecs").describe_task_definition(
@@ -46,7 +49,8 @@ def test_deploy_runs_the_whole_plan_in_one_process(deployer: Deployer) -> None:
     result = deployer.run("deploy", "--image", IMAGE)
     assert result.status == 0, result.stderr
     assert deployer.phase() == "PROMOTED"
-    assert deployer.canary() is None and deployer.canary_weight() == 0
+    assert deployer.canary() is None
+    assert deployer.canary_weight() == 0
     assert deployer.invariants() == []
 
 
@@ -91,7 +95,8 @@ def test_alarm_already_firing_refuses_to_start_and_changes_nothing(deployer: Dep
         assert alarm_entered_alarm_at(deployer, alarm) == entered  # in ALARM all along
     assert result.status == 3, result.stderr
     assert "already in ALARM" in result.message
-    assert deployer.record() is None and deployer.canary() is None
+    assert deployer.record() is None
+    assert deployer.canary() is None
     assert deployer.weights() == {deployer.api.stable_target_group_arn: 100}
 
 
@@ -114,7 +119,8 @@ def test_rollback_is_idempotent_and_says_when_nothing_is_in_progress(deployer: D
     assert first.status == 0, first.stderr
     assert deployer.invariants(after_rollback=True, original_td=original) == []
     again = deployer.run("rollback")
-    assert again.status == 0 and "nothing" in again.stderr
+    assert again.status == 0
+    assert "nothing" in again.stderr
 
 
 def test_rollback_preempts_a_running_canary(deployer: Deployer) -> None:
@@ -162,7 +168,8 @@ def test_second_deployment_is_refused_with_4(deployer: Deployer) -> None:
 
 def test_promote_with_nothing_in_progress_is_4(deployer: Deployer) -> None:
     result = deployer.run("promote")
-    assert result.status == 4 and "nothing to promote" in result.message
+    assert result.status == 4
+    assert "nothing to promote" in result.message
 
 
 def test_bad_weight_and_bad_config_are_2_with_nothing_created(deployer: Deployer) -> None:
@@ -174,9 +181,11 @@ def test_bad_weight_and_bad_config_are_2_with_nothing_created(deployer: Deployer
         (deployer.folder / "deploy.yaml").read_text().replace("poll_interval", "pol_interval")
     )
     result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
-    assert result.status == 2 and "pol_interval" in result.stderr
+    assert result.status == 2
+    assert "pol_interval" in result.stderr
     assert "Traceback" not in result.stderr
-    assert deployer.record() is None and deployer.canary() is None
+    assert deployer.record() is None
+    assert deployer.canary() is None
 
 
 def test_status_json_reports_the_deployment_and_the_weights(deployer: Deployer) -> None:
@@ -203,7 +212,8 @@ def test_dry_run_prints_the_plan_and_changes_nothing(deployer: Deployer) -> None
     assert result.status == 0, result.stderr
     assert "would set listener weights stable 90% / canary 10%" in result.stdout
     assert "would update the stable service" in result.stdout
-    assert deployer.record() is None and deployer.canary() is None
+    assert deployer.record() is None
+    assert deployer.canary() is None
     assert deployer.weights() == {deployer.api.stable_target_group_arn: 100}
 
 
@@ -218,7 +228,8 @@ def test_rollback_and_status_need_none_of_the_deploy_jobs_variables(deployer: De
     )
     path.write_text(_json.dumps(body))
     missing = deployer.run("canary", "--image", IMAGE, "--weight", "10")
-    assert missing.status == 2 and "FEATURE_FLAGS" in missing.message
+    assert missing.status == 2
+    assert "FEATURE_FLAGS" in missing.message
     assert deployer.record() is None  # bad input changed nothing
     started = deployer.run(
         "canary",

@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import IO
 
 import boto3  # type: ignore[import-untyped]
-import pytest
-
-pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 ALARM = "neuraltrade-api-error-rate-production"
@@ -69,7 +66,8 @@ def test_demo_promotes_then_rolls_back_on_the_alarm_in_under_a_minute() -> None:
     # the canary smoke goes through the ALB by the canary's own route, not to its tasks
     assert "and the canary by its test route (X-Canary: 1, traffic.test_rule)" in out
     assert "deployment record PROMOTED; listener rule stable 100% / canary 0%" in out
-    assert "traffic/s: 2.0.0" in out and "2.1.0" in out  # the narration shows the split
+    assert "traffic/s: 2.0.0" in out
+    assert "2.1.0" in out  # the narration shows the split
     assert "setting CloudWatch alarm" not in out  # nothing set by hand
     assert re.search(
         rf"rollback_started \[warning\] alarm in ALARM: {ALARM} \(Threshold Crossed", out
@@ -89,7 +87,8 @@ def test_demo_promotes_then_rolls_back_on_the_alarm_in_under_a_minute() -> None:
     assert "both outcomes as expected" in out
     assert "nothing left running (no thread, no open port)." in out
     folder = re.search(r"removed (/\S+)\.", out)
-    assert folder is not None and not Path(folder.group(1)).exists()
+    assert folder is not None
+    assert not Path(folder.group(1)).exists()
     assert "Traceback" not in out + done.stderr
 
 
@@ -143,7 +142,8 @@ def test_demo_keep_serves_the_world_until_sigint_then_stops_everything() -> None
             process.wait()
     assert status in (0, 130), "".join(seen)
     assert stopped_in < 10, f"stopping took {stopped_in:.1f}s"
-    assert endpoint is not None and not port_open(endpoint)
+    assert endpoint is not None
+    assert not port_open(endpoint)
     assert not folder.exists()
 
 
@@ -192,7 +192,8 @@ def test_demo_without_moto_says_which_extra_to_install() -> None:
     )
     assert done.returncode == 2, done.stdout + done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("nt-deploy:")]
-    assert len(errors) == 1 and INSTALL_HINT in errors[0], done.stderr
+    assert len(errors) == 1, done.stderr
+    assert INSTALL_HINT in errors[0], done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -222,4 +223,5 @@ def test_demo_refuses_a_bake_too_short_for_the_alarm() -> None:
         text=True,
         timeout=60,
     )
-    assert done.returncode == 2 and "--bake: at least 2s" in done.stderr, done.stderr
+    assert done.returncode == 2, done.stderr
+    assert "--bake: at least 2s" in done.stderr, done.stderr

@@ -17,7 +17,8 @@ POLL = 0.2
 def paused_at_10(deployer: Deployer) -> None:
     first = deployer.run("canary", "--image", IMAGE, "--weight", "10")
     assert first.status == 0, first.stderr
-    assert deployer.phase() == "PAUSED" and deployer.canary_weight() == 10
+    assert deployer.phase() == "PAUSED"
+    assert deployer.canary_weight() == 10
 
 
 def test_guard_with_nothing_in_progress_exits_0_at_once(deployer: Deployer) -> None:
@@ -64,8 +65,10 @@ def test_the_next_step_takes_over_and_guard_exits_0(deployer: Deployer) -> None:
     assert step.status == 0, step.stderr
     _, stderr = guard.communicate(timeout=30)
     assert guard.returncode == 0, stderr
-    assert "nt-deploy canary" in stderr and "guard stops" in stderr
-    assert deployer.phase() == "PAUSED" and deployer.canary_weight() == 50
+    assert "nt-deploy canary" in stderr
+    assert "guard stops" in stderr
+    assert deployer.phase() == "PAUSED"
+    assert deployer.canary_weight() == 50
     assert deployer.invariants() == []
 
 
@@ -119,9 +122,11 @@ def test_a_canary_that_starts_failing_while_paused_is_rolled_back_by_guard_live(
         _, stderr = guard.communicate(timeout=90)
         time.sleep(0.3)
     assert guard.returncode == 3, stderr[-2000:]
-    assert "nt-deploy: rolled back: " in stderr and ALARM in stderr
+    assert "nt-deploy: rolled back: " in stderr
+    assert ALARM in stderr
     failed = ledger.count(since=started, image=":2.2.0", failed=True)
-    assert failed > 0 and traffic.seen.failed == ledger.count(failed=True)
+    assert failed > 0
+    assert traffic.seen.failed == ledger.count(failed=True)
     assert ledger.count(since=time.time() - 0.25, image=":2.2.0") == 0  # all back on stable
     original = deployer.api.task_definition_arn
     assert deployer.invariants(after_rollback=True, original_td=original) == []
@@ -153,7 +158,8 @@ def test_guards_rollback_is_told_to_the_on_rollback_topic(deployer: Deployer) ->
         f"nt-deploy: api started ({IMAGE})",
     ]
     told = next(json.loads(m["Body"])["Message"] for m in got if "ROLLED" in m["Body"])
-    assert ALARM in told and "https://github.com/nt/platform/actions/runs/77" in told
+    assert ALARM in told
+    assert "https://github.com/nt/platform/actions/runs/77" in told
 
 
 def test_sigterm_ends_guard_with_130_and_leaves_the_deployment(deployer: Deployer) -> None:
@@ -169,7 +175,8 @@ def test_sigterm_ends_guard_with_130_and_leaves_the_deployment(deployer: Deploye
     stderr = "".join(seen) + rest
     assert guard.returncode == 130, stderr
     assert "left as it was (PAUSED at 10%)" in stderr
-    assert deployer.record() == before and deployer.canary_weight() == 10
+    assert deployer.record() == before
+    assert deployer.canary_weight() == 10
 
 
 def test_a_step_bound_to_the_deployment_guard_rolled_back_exits_4_and_changes_nothing(
@@ -198,7 +205,9 @@ def test_a_step_bound_to_the_deployment_guard_rolled_back_exits_4_and_changes_no
     deployer.set_alarm(ALARM, "OK")  # an image given, alarms quiet: still no new deployment
     bound = {"NT_DEPLOY_DEPLOYMENT_ID": first}
     again = deployer.run("canary", "--image", IMAGE, "--weight", "10", extra_env=bound)
-    assert again.status == 4 and f"deployment {first} rolled back" in again.message, again.stderr
+    assert again.status == 4, again.stderr
+    assert f"deployment {first} rolled back" in again.message, again.stderr
     after = (deployer.record(), deployer.weights(), deployer.stable()["taskDefinition"])
-    assert after == before and deployer.canary() is None
+    assert after == before
+    assert deployer.canary() is None
     assert deployer.invariants(after_rollback=True, original_td=original) == []

@@ -24,7 +24,8 @@ def test_failing_canary_check_means_the_canary_never_gets_weight(
         time.sleep(0.05)
     stderr = process.stderr.read() if process.stderr else ""
     assert process.returncode == 3, stderr
-    assert "canary-health" in stderr and "503" in stderr
+    assert "canary-health" in stderr
+    assert "503" in stderr
     assert seen == {0}
     assert len(smoke_server.requests_to("/canary/health")) == 3  # 1 try + 2 retries
     assert deployer.invariants(after_rollback=True) == []
@@ -36,7 +37,8 @@ def test_failing_production_check_after_a_shift_rolls_back(
     smoke_server.route("/health", Reply(200, '{"status":"degraded"}'))
     result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
     assert result.status == 3, result.stderr
-    assert "'health'" in result.message and "status" in result.message
+    assert "'health'" in result.message
+    assert "status" in result.message
     assert deployer.phase() == "ROLLED_BACK"
     assert deployer.invariants(after_rollback=True) == []
 
@@ -58,7 +60,8 @@ def test_smoke_header_secret_reaches_the_server_but_never_the_logs(
     assert result.status == 0, result.stderr
     sent = smoke_server.requests_to("/health")[-1].get_header("Authorization")
     assert sent == f"Bearer {secret}"
-    assert secret not in result.stderr and secret not in result.stdout
+    assert secret not in result.stderr
+    assert secret not in result.stdout
     assert "PASS" in result.stdout
 
 

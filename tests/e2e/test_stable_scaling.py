@@ -165,7 +165,8 @@ def check_the_end(deployer: Deployer, sampler: Sampler, started: float, held: bo
         "withheld: DynamicScalingInSuspended"
     }
     back = sampler.returned()
-    assert back and back[0].running >= 3  # all traffic back on a stable at its start count
+    assert back
+    assert back[0].running >= 3  # all traffic back on a stable at its start count
     assert all(s.running >= 3 for s in back if s.suspended)
     assert ledger.count(since=started, failed=True) == 0
     assert deployer.canary() is None

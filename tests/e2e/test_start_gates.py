@@ -22,7 +22,8 @@ def edit_yaml(deployer: Deployer, change: Any) -> None:
 
 
 def nothing_changed(deployer: Deployer) -> None:
-    assert deployer.record() is None and deployer.canary() is None
+    assert deployer.record() is None
+    assert deployer.canary() is None
     assert deployer.weights() == {deployer.api.stable_target_group_arn: 100}
 
 
@@ -41,7 +42,8 @@ def test_default_rule_as_listener_rule_is_refused_at_start_with_2(deployer: Depl
     assert "services.api.traffic.listener_rule" in result.stderr
     assert f"listener: {listener}" in result.stderr
     assert "Traceback" not in result.stderr
-    assert deployer.record() is None and deployer.canary() is None
+    assert deployer.record() is None
+    assert deployer.canary() is None
 
 
 def test_insufficient_data_alarm_refuses_a_start_under_fail(deployer: Deployer) -> None:
@@ -52,7 +54,8 @@ def test_insufficient_data_alarm_refuses_a_start_under_fail(deployer: Deployer) 
     deployer.set_alarm(LATENCY, "INSUFFICIENT_DATA")
     result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
     assert result.status == 3, result.stderr
-    assert LATENCY in result.message and "TargetResponseTime" in result.message
+    assert LATENCY in result.message
+    assert "TargetResponseTime" in result.message
     assert "TreatMissingData is missing" in result.message
     nothing_changed(deployer)
 
@@ -69,5 +72,6 @@ def test_insufficient_data_alarm_is_a_warning_line_at_start_under_warn(
     result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
     assert result.status == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "alarm_cannot_fire" in line]
-    assert len(warnings) == 1 and LATENCY in warnings[0], result.stderr
+    assert len(warnings) == 1, result.stderr
+    assert LATENCY in warnings[0], result.stderr
     assert "TargetResponseTime" in warnings[0]

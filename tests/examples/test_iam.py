@@ -67,7 +67,8 @@ def test_policy_actions_are_real_and_never_wildcards(operations: Operations) -> 
             assert name in {"GenerateDataKey", "Decrypt"}, action
             continue
         services = [s for s, p in IAM_PREFIX.items() if p == prefix]
-        assert services and any(name in operations.ops[s].values() for s in services), action
+        assert services, action
+        assert any(name in operations.ops[s].values() for s in services), action
 
 
 def test_trust_policy_admits_only_this_repository_and_its_deploy_jobs() -> None:
@@ -80,7 +81,8 @@ def test_trust_policy_admits_only_this_repository_and_its_deploy_jobs() -> None:
     aud = 'variable = "token.actions.githubusercontent.com:aud" values = ["sts.amazonaws.com"]'
     assert aud in trust
     sub = re.search(r'test = "(\w+)" variable = "token.actions.githubusercontent.com:sub"', trust)
-    assert sub and sub.group(1) == "StringEquals", "no StringLike: wildcards would admit any ref"
+    assert sub, "no StringLike: wildcards would admit any ref"
+    assert sub.group(1) == "StringEquals", "no StringLike: wildcards would admit any ref"
     assert "repo:${var.github_repository}:environment:${env}" in trust
     assert "repo:${var.github_repository}:ref:refs/heads/${var.github_deploy_branch}" in trust
     assert "*" not in trust
@@ -220,4 +222,5 @@ def test_the_role_lets_every_job_keep_its_credentials_as_long_as_it_asks() -> No
         for step in job["steps"]
         if "role-duration-seconds" in step.get("with", {})
     ]
-    assert asked and max(asked) <= role["max_session_duration"] <= 43200
+    assert asked
+    assert max(asked) <= role["max_session_duration"] <= 43200

@@ -151,9 +151,11 @@ def test_checkov_finds_nothing_that_is_not_waived_with_a_reason() -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     report = json.loads(done.stdout)
     results = report["results"]
-    assert report["summary"]["parsing_errors"] == 0 and report["summary"]["passed"] > 0
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["passed"] > 0
     failed = [(c["check_id"], c["resource"], c["file_path"]) for c in results["failed_checks"]]
-    assert failed == [] and done.returncode == 0, failed
+    assert failed == [], failed
+    assert done.returncode == 0, failed
     for check in results["skipped_checks"]:
         reason = (check.get("check_result") or {}).get("suppress_comment", "")
         assert len(reason) > 20, f"{check['check_id']} waived without a reason"
@@ -186,7 +188,8 @@ def test_alarms_watch_metrics_an_alb_publishes_and_treat_no_data_as_no_error() -
     assert {"api_error_rate", "api_elb_5xx", "api_latency"} <= set(alarms)
     for name, alarm in alarms.items():
         for namespace, metric in _metrics(alarm):
-            assert namespace == "AWS/ApplicationELB" and metric in ALB_METRICS, (name, metric)
+            assert namespace == "AWS/ApplicationELB", (name, metric)
+            assert metric in ALB_METRICS, (name, metric)
         assert unquote(alarm["treat_missing_data"]) == "notBreaching", name
     assert "5XXError" not in (TERRAFORM / "alarms.tf").read_text().replace("watches `5XXError`", "")
 
@@ -196,10 +199,12 @@ def test_error_rate_alarm_is_target_5xx_over_requests_with_missing_errors_as_zer
     assert sorted(m for _, m in _metrics(alarm)) == ["HTTPCode_Target_5XX_Count", "RequestCount"]
     (returned,) = [q for q in alarm["metric_query"] if q.get("return_data") is True]
     expression = unquote(returned["expression"])
-    assert "FILL(errors, 0)" in expression and "/ requests" in expression
+    assert "FILL(errors, 0)" in expression
+    assert "/ requests" in expression
     for query in alarm["metric_query"]:
         for metric in query.get("metric", []):
-            assert unquote(metric["stat"]) == "Sum" and metric["period"] == 60
+            assert unquote(metric["stat"]) == "Sum"
+            assert metric["period"] == 60
 
 
 def test_the_alarms_deploy_yaml_names_are_the_ones_terraform_makes() -> None:

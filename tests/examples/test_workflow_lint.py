@@ -69,4 +69,5 @@ def test_actionlint_and_shellcheck_really_run(
     copy.parent.mkdir(parents=True)
     copy.write_text(broken)
     done = actionlint(copy)
-    assert done.returncode == 1 and finding in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert finding in done.stdout, done.stdout + done.stderr

@@ -32,7 +32,8 @@ def test_happy_path_validates_then_goes_10_50_promote_and_never_rolls_back(
         "promote": "success",
         "abandon": "skipped",
     }
-    assert run.conclusion() == "success" and run.summary == ""
+    assert run.conclusion() == "success"
+    assert run.summary == ""
 
 
 def test_an_image_pinned_by_digest_is_accepted(simulate: Callable[..., Run]) -> None:
@@ -57,7 +58,8 @@ def test_a_malformed_image_stops_before_anything_changes(
     image: str,
 ) -> None:
     run = simulate(image=image)
-    assert run.calls == [] and run.results["canary-10"] == "failure"
+    assert run.calls == []
+    assert run.results["canary-10"] == "failure"
 
 
 @pytest.mark.parametrize("code", [1, 5, 130])
@@ -65,9 +67,11 @@ def test_canary_10_failing_midway_rolls_back_once(simulate: Callable[..., Run], 
     run = simulate(exits={"canary10": code})
     ((job, args),) = run.rollbacks()
     assert job == "canary-10"
-    assert args[0] == "--reason" and args[1].startswith(f"canary-10 failure (exit {code}): ")
+    assert args[0] == "--reason"
+    assert args[1].startswith(f"canary-10 failure (exit {code}): ")
     assert args[1].endswith("https://github.com/nt/platform/actions/runs/7")
-    assert run.results["canary-50"] == "skipped" and run.results["abandon"] == "skipped"
+    assert run.results["canary-50"] == "skipped"
+    assert run.results["abandon"] == "skipped"
 
 
 @pytest.mark.parametrize("code", [2, 3, 4])
@@ -77,7 +81,8 @@ def test_canary_10_rolls_back_nothing_it_did_not_start(
 ) -> None:
     """2: nothing changed; 3: nt-deploy already rolled back; 4: someone else's deployment."""
     run = simulate(exits={"canary10": code})
-    assert run.rollbacks() == [] and run.results["canary-10"] == "failure"
+    assert run.rollbacks() == []
+    assert run.results["canary-10"] == "failure"
 
 
 def test_a_failure_before_the_canary_step_rolls_nothing_back(simulate: Callable[..., Run]) -> None:
@@ -88,7 +93,8 @@ def test_a_failure_before_the_canary_step_rolls_nothing_back(simulate: Callable[
 def test_cancelling_canary_10_midway_rolls_back(simulate: Callable[..., Run]) -> None:
     run = simulate(cancel_in=("canary-10", "canary"))
     ((job, args),) = run.rollbacks()
-    assert job == "canary-10" and args[1].startswith("canary-10 cancelled")
+    assert job == "canary-10"
+    assert args[1].startswith("canary-10 cancelled")
     assert run.results["abandon"] == "skipped"
 
 
@@ -108,7 +114,8 @@ def test_a_later_job_failing_rolls_back_once_in_that_job(
 @pytest.mark.parametrize("key", ["canary50", "promote"])
 def test_exit_4_never_rolls_back_another_deployment(simulate: Callable[..., Run], key: str) -> None:
     run = simulate(exits={key: 4})
-    assert run.rollbacks() == [] and run.results["abandon"] == "skipped"
+    assert run.rollbacks() == []
+    assert run.results["abandon"] == "skipped"
 
 
 @pytest.mark.parametrize(
@@ -126,7 +133,8 @@ def test_an_abandoned_canary_is_rolled_back_by_the_backstop_job(
 ) -> None:
     run = simulate(**scenario)
     ((job, args),) = run.rollbacks()
-    assert job == "abandon" and args[1].startswith("deployment abandoned")
+    assert job == "abandon"
+    assert args[1].startswith("deployment abandoned")
 
 
 def test_a_setup_failure_in_a_later_job_is_backstopped(simulate: Callable[..., Run]) -> None:
@@ -167,7 +175,8 @@ def test_a_rollback_by_guard_fails_the_run_and_shows_in_the_summary(
     waiting: str,
 ) -> None:
     run = simulate(exits={f"{job}/guard": 3})
-    assert run.results[job] == "failure" and run.conclusion() == "failure"
+    assert run.results[job] == "failure"
+    assert run.conclusion() == "failure"
     assert "nt-deploy guard rolled back api" in run.summary
     assert f"`{waiting}` waited for approval" in run.summary
     assert "::error title=Guard ROLLED BACK the canary::" in run.stdout[job]
@@ -181,7 +190,8 @@ def test_a_guard_that_yields_to_the_next_step_leaves_the_run_green(
 ) -> None:
     """Exit 0 (the next step took over, or --max-time passed) is a success."""
     run = simulate(exits={"guard": 0})
-    assert run.conclusion() == "success" and run.summary == ""
+    assert run.conclusion() == "success"
+    assert run.summary == ""
 
 
 def test_an_incomplete_rollback_by_guard_pages_and_shows_status(
@@ -190,7 +200,8 @@ def test_an_incomplete_rollback_by_guard_pages_and_shows_status(
     run = simulate(exits={"guard-10/guard": 5})
     assert [cmd for job, cmd, _ in run.calls if job == "guard-10"] == ["guard", "status"]
     assert "::error title=ROLLBACK INCOMPLETE" in run.stdout["guard-10"]
-    assert run.results["guard-10"] == "failure" and run.conclusion() == "failure"
+    assert run.results["guard-10"] == "failure"
+    assert run.conclusion() == "failure"
 
 
 @pytest.mark.parametrize("code", [2, 3, 4])

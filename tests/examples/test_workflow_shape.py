@@ -23,7 +23,8 @@ def test_only_manual_dispatch_with_a_required_image_input(wf: dict[str, Any]) ->
     inputs = on["workflow_dispatch"]["inputs"]
     assert inputs["image"] == inputs["image"] | {"required": True, "type": "string"}
     assert inputs["service"]["type"] == "choice"
-    assert inputs["service"]["options"] == ["api", "ws"] and inputs["service"]["default"] == "api"
+    assert inputs["service"]["options"] == ["api", "ws"]
+    assert inputs["service"]["default"] == "api"
 
 
 def test_permissions_are_oidc_and_read_only_contents(wf: dict[str, Any]) -> None:
@@ -58,7 +59,8 @@ def test_approval_jobs_run_in_protected_environments(wf: dict[str, Any]) -> None
 
 def test_actions_are_pinned_to_a_major_version(wf: dict[str, Any]) -> None:
     uses = [s["uses"] for j in wf["jobs"].values() for s in j["steps"] if "uses" in s]
-    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", u) for u in uses), uses
+    assert uses, uses
+    assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", u) for u in uses), uses
 
 
 def test_every_job_calling_nt_deploy_assumes_the_oidc_role_first(wf: dict[str, Any]) -> None:
@@ -70,7 +72,9 @@ def test_every_job_calling_nt_deploy_assumes_the_oidc_role_first(wf: dict[str, A
             if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
         ]
         calls = [i for i, script in run_scripts(job) if invocations(script)]
-        assert creds and calls and creds[0] < calls[0], job_id
+        assert creds, job_id
+        assert calls, job_id
+        assert creds[0] < calls[0], job_id
         with_ = steps[creds[0]]["with"]
         assert with_["role-to-assume"] == "${{ vars.NT_DEPLOY_ROLE_ARN }}", job_id
         assert not {"aws-access-key-id", "aws-secret-access-key"} & set(with_), job_id
@@ -104,9 +108,12 @@ def test_every_traffic_changing_job_ends_with_a_rollback_on_failure_or_cancel(
             for i, s in enumerate(steps)
             if any(c[0] == "rollback" for c in invocations(s.get("run", "")))
         ]
-        assert shifts and rollbacks and rollbacks[-1] > shifts[-1], job_id
+        assert shifts, job_id
+        assert rollbacks, job_id
+        assert rollbacks[-1] > shifts[-1], job_id
         condition = steps[rollbacks[-1]]["if"]
-        assert "failure()" in condition and "cancelled()" in condition, job_id
+        assert "failure()" in condition, job_id
+        assert "cancelled()" in condition, job_id
 
 
 # ------------------------------------------------------------------ guard jobs and concurrency
@@ -122,7 +129,8 @@ def _needs(job: dict[str, Any]) -> list[str]:
 def _minutes(duration: str) -> float:
     """A `--max-time` value (5h30m, 90m, 45s) in minutes."""
     parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration)
-    assert parts and any(parts.groups()), duration
+    assert parts, duration
+    assert any(parts.groups()), duration
     hours, minutes, seconds = (int(g or 0) for g in parts.groups())
     return hours * 60 + minutes + seconds / 60
 
@@ -158,14 +166,16 @@ def test_guard_ends_before_its_job_times_out_and_its_credentials_expire(
 def test_guard_writes_a_rollback_to_the_run_summary(wf: dict[str, Any]) -> None:
     for guard in GUARDS:
         scripts = [s for _, s in run_scripts(wf["jobs"][guard]) if "nt-deploy guard" in s]
-        assert len(scripts) == 1 and "$GITHUB_STEP_SUMMARY" in scripts[0], guard
+        assert len(scripts) == 1, guard
+        assert "$GITHUB_STEP_SUMMARY" in scripts[0], guard
         assert re.search(r"exit \"\$code\"\s*$", scripts[0]), "guard's exit code must end the step"
 
 
 def test_no_job_has_a_concurrency_of_its_own(wf: dict[str, Any]) -> None:
     """One group for the whole run: a job-level group would let two runs interleave steps."""
     group = wf["concurrency"]["group"]
-    assert "github.run_id" not in group and "github.sha" not in group
+    assert "github.run_id" not in group
+    assert "github.sha" not in group
     for job_id, job in wf["jobs"].items():
         assert "concurrency" not in job, job_id
 

@@ -26,6 +26,8 @@ SEED = int(os.environ.get("NT_FAULTS_SEED", "20240611"))
 # sweep`: NT_DEPLOY_FULL_SWEEP=1 pytest tests/faults -m slow -s) and say so otherwise.
 SLOW = (
     pytest.mark.slow,
+    # the suite's default timeout (300 s) is for the CI tests; a sweep takes minutes
+    pytest.mark.timeout(3600),
     pytest.mark.skipif(
         not FULL_SWEEP, reason="full sweep: `make sweep` (NT_DEPLOY_FULL_SWEEP=1 -m slow)"
     ),

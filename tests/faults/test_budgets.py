@@ -142,7 +142,8 @@ def test_modify_rule_failing_for_ever_with_traffic_on_the_canary_ends_with_exit_
     run = cli("deploy", "--image", IMAGE, plan=always(SERVER_ERROR, "ModifyRule", from_nth=3))
     elapsed = time.monotonic() - started
     assert run.status == 5, run.describe()
-    assert "rollback of" in run.message and "ModifyRule on arn:" in run.message
+    assert "rollback of" in run.message
+    assert "ModifyRule on arn:" in run.message
     assert bounded(len(run.injected), calls=2), run.injected  # the shift, the rollback's
     assert elapsed < 60, f"{elapsed:.1f}s"
     assert backoff.real_seconds <= WORST_BACKOFF_PER_CALL * len(run.injected) / DEFAULT_MAX_ATTEMPTS
@@ -186,7 +187,8 @@ def test_alarms_that_cannot_be_read_refuse_a_start_and_change_nothing(lab: Lab, 
     original = stable_task_definition(lab.aws, world)
     run = cli("deploy", "--image", IMAGE, plan=always(ACCESS_DENIED, "DescribeAlarms"))
     assert run.status == 3, run.describe()
-    assert "alarm states unreadable" in run.message and "not starting" in run.message
+    assert "alarm states unreadable" in run.message
+    assert "not starting" in run.message
     assert not [c for c in run.calls if c.split(".")[1] == "PutItem"]
     assert settled_invariants(lab.aws, world, expect_td=original) == []
     lab.converged()

@@ -187,7 +187,8 @@ def check(cli: Cli) -> tuple[Run, Run]:
     assert checked.status in (0, 2), checked.describe()
     if checked.status == 2:
         assert checked.message.startswith("nt-deploy: "), checked.stderr[-800:]
-        assert started.status == 2 and started.calls == (), started.describe()
+        assert started.status == 2, started.describe()
+        assert started.calls == (), started.describe()
     else:
         assert started.crashed or (started.status == 2 and started.calls == ()), started.describe()
     return checked, started
@@ -239,4 +240,6 @@ def test_the_unmutated_files_load_and_reach_aws(offline: Cli) -> None:
     """The fuzzers' starting point is valid, so their mutations are what fails."""
     write(Path.cwd(), yaml.safe_dump(BASE_DOC, sort_keys=False), BASE_TDS["api.json"])
     checked, started = check(offline)
-    assert checked.status == 0 and started.crashed and len(started.calls) == 1
+    assert checked.status == 0
+    assert started.crashed
+    assert len(started.calls) == 1

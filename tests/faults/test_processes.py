@@ -22,7 +22,8 @@ IMAGE = "neuraltrade/api:4.0.0"
 def promoted_on(lab: Lab, image: str) -> None:
     assert lab.current is not None
     seen = snapshot(lab.aws, lab.current)
-    assert seen.phase == "PROMOTED" and seen.field("image") == image, seen.record
+    assert seen.phase == "PROMOTED", seen.record
+    assert seen.field("image") == image, seen.record
     td = seen.field("task_definition")
     assert settled_invariants(lab.aws, lab.current, expect_td=td) == []
 
@@ -107,7 +108,8 @@ def test_a_rollback_preempts_a_running_deploy_even_racing_its_renewal(
     rollback = cli("rollback", "--reason", "stop it", plan=renewal_before_the_rollback_writes(lab))
     assert rollback.status == 0, rollback.describe()
     stopped = deploy.wait(timeout=30)
-    assert stopped.status == 3 and "taken over" in stopped.message, stopped.stderr[-800:]
+    assert stopped.status == 3, stopped.stderr[-800:]
+    assert "taken over" in stopped.message, stopped.stderr[-800:]
     assert settled_invariants(lab.aws, world, expect_td=original) == []
     lab.converged()
 
@@ -182,7 +184,8 @@ def test_an_action_that_lands_after_a_rollback_finished_is_undone(
         "deploy", "--image", IMAGE, plan=rollback_while_in_flight(launcher, action, rolled)
     )
     assert rolled == [0], "the rollback did not run, or failed"
-    assert holder.status == 3 and "taken over" in holder.message, holder.describe()
+    assert holder.status == 3, holder.describe()
+    assert "taken over" in holder.message, holder.describe()
     problems = settled_invariants(lab.aws, world, expect_td=original)
     if problems:  # leave the world usable for the next test
         assert cli("rollback", "--reason", "clean up").status == 0

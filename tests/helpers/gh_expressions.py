@@ -28,7 +28,8 @@ class Expression:
         text, pos = text.strip(), 0
         while pos < len(text):
             match = _EXPR_TOKEN.match(text, pos)
-            assert match and match.end() > pos, f"cannot parse {text[pos:]!r}"
+            assert match, f"cannot parse {text[pos:]!r}"
+            assert match.end() > pos, f"cannot parse {text[pos:]!r}"
             kind = match.lastgroup or ""
             self.tokens.append((kind, match.group(kind)))
             pos = match.end()

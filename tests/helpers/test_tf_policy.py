@@ -68,4 +68,5 @@ def test_a_reference_without_a_sample_is_an_error(tmp_path: Path) -> None:
 
 def test_unquote_strips_only_a_literal_s_quotes() -> None:
     assert unquote('"Allow"') == "Allow"
-    assert unquote("${var.x}") == "${var.x}" and unquote(60) == 60
+    assert unquote("${var.x}") == "${var.x}"
+    assert unquote(60) == 60

@@ -49,16 +49,19 @@ def test_a_failed_step_runs_failure_steps_and_fails_the_run(tmp_path: Path) -> N
         ("last", "status"),
     ]
     assert run.results == {"first": "failure", "second": "skipped", "last": "success"}
-    assert run.outputs["first"] == {"code": "3"} and run.conclusion() == "failure"
+    assert run.outputs["first"] == {"code": "3"}
+    assert run.conclusion() == "failure"
 
 
 def test_a_job_s_own_exit_code_wins_over_the_command_s(tmp_path: Path) -> None:
     scenario = Scenario(exits={"guard": 0, "second/guard": 4})
     run = Simulator(TINY, scenario, tmp_path).simulate()
-    assert run.results["second"] == "failure" and run.summary == ""
+    assert run.results["second"] == "failure"
+    assert run.summary == ""
 
 
 def test_the_job_summary_is_collected(tmp_path: Path) -> None:
     run = Simulator(TINY, Scenario(), tmp_path).simulate()
-    assert run.summary == "watched\n" and run.results["last"] == "skipped"
+    assert run.summary == "watched\n"
+    assert run.results["last"] == "skipped"
     assert run.conclusion() == "success"

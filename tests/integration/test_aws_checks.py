@@ -102,7 +102,9 @@ def test_a_canary_left_by_nt_deploy_is_only_a_warning(
     )
     problems = check_resources(clients, deploy_config(world))
     canary_lines = [p for p in problems if "canary_service" in p]
-    assert len(canary_lines) == 1 and is_warning(canary_lines[0]) and "d-42" in canary_lines[0]
+    assert len(canary_lines) == 1
+    assert is_warning(canary_lines[0])
+    assert "d-42" in canary_lines[0]
 
 
 def test_missing_permissions_become_problem_lines(clients: AwsClients, world: World) -> None:

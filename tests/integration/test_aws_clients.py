@@ -51,7 +51,8 @@ def test_aws_endpoint_url_sends_every_client_to_the_local_server(
         BillingMode="PAY_PER_REQUEST",
     )
     assert clients.ecs.list_clusters()["clusterArns"] == []
-    assert urls and all(url.startswith(moto_server) for url in urls)
+    assert urls
+    assert all(url.startswith(moto_server) for url in urls)
     direct = shared_session.client("dynamodb", endpoint_url=moto_server)
     assert direct.list_tables()["TableNames"] == ["t"]  # it really landed on that server
 
@@ -88,11 +89,13 @@ def test_no_credentials_is_an_aws_error_with_a_hint(monkeypatch: pytest.MonkeyPa
     with pytest.raises(AwsError) as caught:
         clients.ecs.list_clusters()
     assert str(caught.value) == "no AWS credentials found"
-    assert caught.value.hint is not None and "AWS_PROFILE" in caught.value.hint
+    assert caught.value.hint is not None
+    assert "AWS_PROFILE" in caught.value.hint
 
 
 def test_clients_are_cached_and_configured(clients: AwsClients) -> None:
-    assert clients.ecs is clients.ecs and clients.client("ecs") is clients.ecs
+    assert clients.ecs is clients.ecs
+    assert clients.client("ecs") is clients.ecs
     config = clients.elbv2.meta.config
     assert config.retries == {"mode": "standard", "total_max_attempts": 6}
     assert (config.connect_timeout, config.read_timeout) == (5.0, 30.0)

@@ -86,8 +86,10 @@ def test_read_turns_access_denied_into_an_error_reading(
             "describe_alarms", "AccessDenied", "User is not authorized to DescribeAlarms", 403
         )
         reading = reader.read([ERRORS])
-    assert reading.error is not None and "AccessDenied" in reading.error
-    assert reading.states == {} and reading.firing == ()
+    assert reading.error is not None
+    assert "AccessDenied" in reading.error
+    assert reading.states == {}
+    assert reading.firing == ()
 
 
 def _history_item(name: str, old: str, new: str, at: datetime) -> dict[str, Any]:
@@ -213,6 +215,7 @@ def test_a_log_alarm_in_alarm_is_firing_not_missing(
             },
         )
         reading = reader.read(["api-panics"])
-    assert reading.error is None and reading.missing == ()
+    assert reading.error is None
+    assert reading.missing == ()
     assert reading.firing == ("api-panics",)
     assert reading.states["api-panics"].updated_at == SINCE.timestamp()

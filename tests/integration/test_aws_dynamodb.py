@@ -66,9 +66,11 @@ def test_put_creates_and_load_round_trips_the_record(store: DynamoRecordStore) -
     store.put(record, expected_version=None)
     assert store.load(KEY) == record
     loaded = store.load(KEY)
-    assert loaded is not None and isinstance(loaded.step_started_at, float)
+    assert loaded is not None
+    assert isinstance(loaded.step_started_at, float)
     assert loaded.step_started_at == 1_800_000_123.456789
-    assert isinstance(loaded.lease_until, float) and loaded.owner == record.owner
+    assert isinstance(loaded.lease_until, float)
+    assert loaded.owner == record.owner
 
 
 def test_put_over_the_version_read_succeeds_and_a_stale_one_is_refused(
@@ -81,14 +83,16 @@ def test_put_over_the_version_read_succeeds_and_a_stale_one_is_refused(
     with pytest.raises(StaleRecord, match="expected no record"):
         store.put(_record(1), expected_version=None)
     loaded = store.load(KEY)
-    assert loaded is not None and (loaded.version, loaded.phase) == (2, Phase.PAUSED)
+    assert loaded is not None
+    assert (loaded.version, loaded.phase) == (2, Phase.PAUSED)
 
 
 def test_missing_table_says_run_init(clients: AwsClients) -> None:
     store = DynamoRecordStore(clients, "no-such-table")
     with pytest.raises(ResourceNotFound) as caught:
         store.load(KEY)
-    assert caught.value.hint is not None and "nt-deploy init" in caught.value.hint
+    assert caught.value.hint is not None
+    assert "nt-deploy init" in caught.value.hint
     with pytest.raises(ResourceNotFound, match='state table "no-such-table" does not exist'):
         store.put(_record(1), expected_version=None)
 

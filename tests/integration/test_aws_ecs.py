@@ -44,7 +44,8 @@ def test_describe_services_maps_the_stable_service_and_marks_absent_ones_missing
     assert stable.load_balancers == (LoadBalancerBinding(world.stable_tg, "api", 3000),)
     assert stable.tags == {"ManagedBy": "terraform"}
     assert stable.deployment_controller == "ECS"
-    assert stable.primary is not None and stable.primary.task_definition == world.task_definition
+    assert stable.primary is not None
+    assert stable.primary.task_definition == world.task_definition
     assert stable.primary.rollout_state == "IN_PROGRESS"
     assert stable.launch["launchType"] == "FARGATE"
     assert stable.launch["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [
@@ -89,7 +90,8 @@ def test_describe_services_maps_deployment_strategy_and_rollout_as_aws_returns_t
         )
         state = ecs.describe_services("c", ["api"])["api"]
     assert state.deployment_strategy == "BLUE_GREEN"
-    assert state.primary is not None and state.primary.rollout_state == "FAILED"
+    assert state.primary is not None
+    assert state.primary.rollout_state == "FAILED"
     assert state.primary.rollout_reason == "ECS deployment circuit breaker: tasks failed to start."
     assert steering_problem(state) is not None
 
@@ -115,14 +117,16 @@ def test_create_service_copies_the_template_and_binds_the_canary_target_group(
             tags={DEPLOYMENT_TAG: "d-123"},
         )
     )
-    assert created.exists and created.name == CANARY
+    assert created.exists
+    assert created.name == CANARY
     raw = aws("ecs").describe_services(cluster=world.cluster, services=[CANARY], include=["TAGS"])
     (service,) = raw["services"]
     assert service["loadBalancers"] == [
         {"targetGroupArn": world.canary_tg, "containerName": "api", "containerPort": 3000}
     ]
     assert service["networkConfiguration"] == template.launch["networkConfiguration"]
-    assert service["launchType"] == "FARGATE" and service["desiredCount"] == 1
+    assert service["launchType"] == "FARGATE"
+    assert service["desiredCount"] == 1
     assert service["propagateTags"] == template.launch["propagateTags"]  # as the stable's
     assert {"key": DEPLOYMENT_TAG, "value": "d-123"} in service["tags"]
     assert {"key": "ManagedBy", "value": "terraform"} in service["tags"]  # the stable's tag
@@ -248,7 +252,8 @@ def test_scale_and_update_task_definition(ecs: EcsGatewayAws, world: World, aws:
     stable = _stable(ecs, world)
     assert stable.desired == 4
     assert stable.task_definition == new_td["taskDefinitionArn"]
-    assert stable.primary is not None and started == stable.primary.id  # what promote watches
+    assert stable.primary is not None
+    assert started == stable.primary.id  # what promote watches
 
 
 def test_register_task_definition_merges_tags_and_returns_the_arn(
@@ -256,7 +261,8 @@ def test_register_task_definition_merges_tags_and_returns_the_arn(
 ) -> None:
     body = {**TASK_DEFINITION, "tags": [{"key": "team", "value": "api"}]}
     arn = ecs.register_task_definition(body, {DEPLOYMENT_TAG: "d-9", "team": "platform"})
-    assert arn.startswith("arn:aws:ecs:us-east-1:") and arn.endswith(":2")
+    assert arn.startswith("arn:aws:ecs:us-east-1:")
+    assert arn.endswith(":2")
     described = aws("ecs").describe_task_definition(taskDefinition=arn, include=["TAGS"])
     assert sorted((t["key"], t["value"]) for t in described["tags"]) == [
         (DEPLOYMENT_TAG, "d-9"),

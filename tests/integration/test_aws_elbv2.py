@@ -96,7 +96,8 @@ def test_listener_default_action_mode(clients: AwsClients, world: World, elb: An
     router.set_weights({world.stable_tg: 75, world.canary_tg: 25})
     assert router.read_weights() == {world.stable_tg: 75, world.canary_tg: 25}
     listener = elb.describe_listeners(ListenerArns=[world.listener_arn])["Listeners"][0]
-    assert listener["Port"] == 80 and listener["Protocol"] == "HTTP"
+    assert listener["Port"] == 80
+    assert listener["Protocol"] == "HTTP"
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,8 @@ def client_error(code: str, status: int = 400, message: str = "it failed") -> Cl
 )
 def test_not_found_codes_become_resource_not_found_exit_2(code: str) -> None:
     err = translate(client_error(code), action="DescribeThings x")
-    assert isinstance(err, ResourceNotFound) and err.code == code
+    assert isinstance(err, ResourceNotFound)
+    assert err.code == code
     assert err.exit_status == ExitStatus.BAD_INPUT
 
 
@@ -67,14 +68,17 @@ def test_access_denied_names_the_action_and_the_code() -> None:
 def test_other_codes_become_aws_error_with_code_and_cause() -> None:
     original = client_error("ValidationError")
     err = translate(original, action="ModifyRule on r")
-    assert type(err) is AwsError and err.code == "ValidationError"
-    assert err.__cause__ is original and err.exit_status == ExitStatus.ERROR
+    assert type(err) is AwsError
+    assert err.code == "ValidationError"
+    assert err.__cause__ is original
+    assert err.exit_status == ExitStatus.ERROR
 
 
 def test_credential_problems_carry_a_hint() -> None:
     for original in (NoCredentialsError(), client_error("ExpiredTokenException")):
         err = translate(original, action="ListClusters")
-        assert err.hint is not None and "credentials" in err.hint
+        assert err.hint is not None
+        assert "credentials" in err.hint
 
 
 def test_project_errors_pass_through_unchanged() -> None:

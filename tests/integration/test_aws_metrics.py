@@ -134,7 +134,8 @@ def test_sums_over_the_window_with_missing_5xx_as_zero_and_a_weighted_average(
     put(aws, world, world.canary_tg, T0 + 120, RequestCount=999)  # not complete yet: left out
     reader = reader_of(clients, world)
     window = reader.read(Analysis(checks=(ERRORS, AVERAGE)), T0 + 5, T0 + 150)
-    assert window is not None and (window.start, window.end) == (T0, T0 + 120)
+    assert window is not None
+    assert (window.start, window.end) == (T0, T0 + 120)
     assert window.canary == Figures(400, 4, {"Average": pytest.approx(0.5)})
     assert window.stable == Figures(3600, 1, {"Average": pytest.approx(0.1)})
 
@@ -148,8 +149,10 @@ def test_no_traffic_at_all_is_zero_requests_and_no_latency_once_the_lag_has_pass
     plan = Analysis(checks=(ERRORS, AVERAGE))
     assert reader.read(plan, T0, T0 + 120) is None
     window = reader.read(plan, T0, T0 + 120 + PUBLICATION_LAG)
-    assert window is not None and window.end == T0 + 120
-    assert window.canary == Figures(0, 0, {}) and window.stable == Figures(0, 0, {})
+    assert window is not None
+    assert window.end == T0 + 120
+    assert window.canary == Figures(0, 0, {})
+    assert window.stable == Figures(0, 0, {})
 
 
 def test_a_period_not_yet_published_is_not_judged_as_zero(
@@ -164,13 +167,17 @@ def test_a_period_not_yet_published_is_not_judged_as_zero(
     reader = reader_of(clients, world)
     plan = Analysis(checks=(ERRORS,))
     window = reader.read(plan, T0, T0 + 125)
-    assert window is not None and window.end == T0 + 60
+    assert window is not None
+    assert window.end == T0 + 60
     assert window.canary == Figures(100, 1)
-    assert reader.read(plan, T0, T0 + 130) is window and len(seen) == 1  # REREAD not over
+    assert reader.read(plan, T0, T0 + 130) is window
+    assert len(seen) == 1  # REREAD not over
     put(aws, world, world.canary_tg, T0 + 60, RequestCount=100, TargetConnectionErrorCount=3)
     put(aws, world, world.stable_tg, T0 + 60, RequestCount=900)
     later = reader.read(plan, T0, T0 + 125 + REREAD)
-    assert later is not None and later.end == T0 + 120 and len(seen) == 2
+    assert later is not None
+    assert later.end == T0 + 120
+    assert len(seen) == 2
     assert later.canary == Figures(200, 4)  # a connection error counts as a failure
 
 
@@ -270,7 +277,8 @@ def test_the_queries_name_each_metric_statistic_and_both_dimensions(clients: Aws
         f"{role}_{name}" for role in ("canary", "stable")
         for name in ("requests", "errors", "connection_errors", "tls_errors", "p99", "avg")
     )  # fmt: skip
-    assert queries["canary_p99"]["Stat"] == "p99" and queries["stable_avg"]["Stat"] == "Average"
+    assert queries["canary_p99"]["Stat"] == "p99"
+    assert queries["stable_avg"]["Stat"] == "Average"
     assert queries["stable_errors"]["Metric"] == {
         "Namespace": "AWS/ApplicationELB", "MetricName": "HTTPCode_Target_5XX_Count",
         "Dimensions": [{"Name": "TargetGroup", "Value": "targetgroup/nt-api-stable/943f017f"},
@@ -280,9 +288,8 @@ def test_the_queries_name_each_metric_statistic_and_both_dimensions(clients: Aws
         "TargetConnectionErrorCount"
     )
     assert queries["canary_tls_errors"]["Metric"]["MetricName"] == "TargetTLSNegotiationErrorCount"
-    assert (
-        queries["canary_requests"]["Stat"] == "Sum" and queries["canary_requests"]["Period"] == 60
-    )
+    assert queries["canary_requests"]["Stat"] == "Sum"
+    assert queries["canary_requests"]["Period"] == 60
     assert captured[0]["StartTime"] == datetime.fromtimestamp(T0, tz=timezone.utc)
 
 
@@ -305,7 +312,8 @@ def test_access_denied_is_unreadable_with_the_permission_hint(clients: AwsClient
         stub_cw.add_client_error("get_metric_data", "AccessDenied", "not cloudwatch:Get*")
         with pytest.raises(MetricsUnreadable, match="GetMetricData: AccessDenied") as caught:
             reader.read(Analysis(checks=(ERRORS,)), T0, T0 + 60)
-    assert caught.value.hint is not None and "permission" in caught.value.hint
+    assert caught.value.hint is not None
+    assert "permission" in caught.value.hint
     assert not is_transient(caught.value)
 
 
@@ -378,4 +386,5 @@ def test_a_declared_high_resolution_with_minute_datapoints_is_unreadable(
         reader.read(plan, T0, T0 + 180)
     minutes = reader_of(clients, world)
     window = minutes.read(Analysis(checks=(ERRORS,)), T0, T0 + 180)
-    assert window is not None and window.canary.requests == 300
+    assert window is not None
+    assert window.canary.requests == 300

@@ -99,7 +99,8 @@ def test_each_kind_goes_to_its_own_topic(aws: Callable[[str], Any], clients: Aws
         "nt-deploy: api started (neuraltrade/api:2.0.0)",
     ]
     (failure,) = arrived(aws, pager_q)
-    assert "ROLLBACK INCOMPLETE" in failure["Subject"] and "CI run" not in failure["Message"]
+    assert "ROLLBACK INCOMPLETE" in failure["Subject"]
+    assert "CI run" not in failure["Message"]
 
 
 def test_a_publish_that_fails_is_logged_and_raises_nothing(clients: AwsClients) -> None:
@@ -109,7 +110,8 @@ def test_a_publish_that_fails_is_logged_and_raises_nothing(clients: AwsClients) 
     with capture_logs() as logs:
         notifier(tick(config, Event.ROLLED_BACK, rollback_reason="x"))
     (warning,) = [e for e in logs if e["event"] == "notify_failed"]
-    assert warning["topic"] == missing and warning["log_level"] == "warning"
+    assert warning["topic"] == missing
+    assert warning["log_level"] == "warning"
     assert "no-such-topic" in warning["error"] or "NotFound" in warning["error"]
 
 

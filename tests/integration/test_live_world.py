@@ -215,7 +215,8 @@ def test_health_states_initial_healthy_unhealthy_draining_unused(
     eventually(lambda: list(states(local_aws, group).values()) == ["unhealthy"])
     health = local_aws.client("elbv2").describe_target_health(TargetGroupArn=group)
     reason = health["TargetHealthDescriptions"][0]["TargetHealth"]
-    assert reason["Reason"] == "Target.ResponseCodeMismatch" and "[500]" in reason["Description"]
+    assert reason["Reason"] == "Target.ResponseCodeMismatch"
+    assert "[500]" in reason["Description"]
     local_aws.live.behave(":1.2.0", healthy=True)
     eventually(lambda: list(states(local_aws, group).values()) == ["healthy"])
     local_aws.client("ecs").update_service(
@@ -281,7 +282,8 @@ def test_get_metric_data_matches_the_ledger(local_aws: LocalAws, nt: World) -> N
         assert errors.get(at) == (failed or None)  # no datapoint for a period without 5xx
     assert sum(requests.values()) > 100
     p99 = metric(local_aws, "TargetResponseTime", tg, "p99", since)
-    assert p99 and all(0.01 <= v < 0.2 for v in p99.values())
+    assert p99
+    assert all(0.01 <= v < 0.2 for v in p99.values())
     stats = local_aws.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/ApplicationELB",
         MetricName="TargetResponseTime",

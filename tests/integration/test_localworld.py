@@ -118,7 +118,8 @@ def test_the_api_has_a_canary_test_route_matched_before_its_rule(
     priority number than the api's rule, forwarding to stable; ws has none."""
     api, ws = nt.services["api"], nt.services["ws"]
     (rule,) = local_aws.client("elbv2").describe_rules(RuleArns=[api.test_rule_arn])["Rules"]
-    assert int(rule["Priority"]) < 10 and not rule["IsDefault"]
+    assert int(rule["Priority"]) < 10
+    assert not rule["IsDefault"]
     fields = {c["Field"]: c for c in rule["Conditions"]}
     assert fields["http-header"]["HttpHeaderConfig"] == {
         "HttpHeaderName": "X-Canary",
@@ -302,7 +303,8 @@ def test_env_sends_a_child_process_to_the_world(local_aws: LocalAws, nt: World) 
     script = "import boto3; print(boto3.client('ecs').list_clusters()['clusterArns'][0])"
     base = {**os.environ, "AWS_PROFILE": "production-admin", "AWS_ENDPOINT_URL_ECS": "http://x"}
     env = local_aws.env(base)
-    assert "AWS_PROFILE" not in env and "AWS_ENDPOINT_URL_ECS" not in env
+    assert "AWS_PROFILE" not in env
+    assert "AWS_ENDPOINT_URL_ECS" not in env
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
@@ -343,7 +345,8 @@ def test_a_second_world_in_the_same_process_is_refused(local_aws: LocalAws) -> N
         LocalAws().start()
     assert LocalAws.running() is local_aws  # the refused one left nothing behind
     with LocalAws.shared(start_delay=5.0) as shared:
-        assert shared is local_aws and shared.emulator.timing.start_delay == 5.0
+        assert shared is local_aws
+        assert shared.emulator.timing.start_delay == 5.0
     assert local_aws.emulator.timing.start_delay == 0.1
 
 

@@ -28,7 +28,9 @@ def test_deploy_suspends_scale_in_so_the_stable_is_not_scaled_in_then_restores_i
     assert world.scaling.calls.count("RegisterScalableTarget suspended=True") == 1
     assert world.scaling.calls[-1] == "RegisterScalableTarget suspended=False"
     record = world.record()
-    assert record is not None and record.scale_in_before == "active" and record.scale_in_restored
+    assert record is not None
+    assert record.scale_in_before == "active"
+    assert record.scale_in_restored
     assert world.invariants() == []
 
 
@@ -45,7 +47,8 @@ def test_no_scalable_target_nothing_is_registered() -> None:
     assert world.run("deploy", image=IMAGE).status == 0
     assert world.scaling.calls == ["DescribeScalableTargets"]
     record = world.record()
-    assert record is not None and record.scale_in_before == "none"
+    assert record is not None
+    assert record.scale_in_before == "none"
 
 
 def test_a_rollback_run_after_a_crash_restores_scale_in() -> None:
@@ -60,7 +63,8 @@ def test_a_rollback_run_after_a_crash_restores_scale_in() -> None:
     assert outcome.status == 0, outcome.message
     assert world.scaling.scale_in_suspended is False
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
 
 
 def test_rollback_brings_the_stable_back_to_its_start_count_before_traffic() -> None:

@@ -93,7 +93,8 @@ def test_a_test_rule_that_never_reads_back_rolls_back_after_the_healthy_timeout(
 
 def test_canary_waiting_reads_the_weights_only_with_a_test_rule() -> None:
     waiting = record(Phase.CANARY_WAITING)
-    assert needs(ROUTED, waiting).weights and not needs(PLAN, waiting).weights
+    assert needs(ROUTED, waiting).weights
+    assert not needs(PLAN, waiting).weights
     assert needs(ROUTED, record(Phase.CLEANUP)).weights
     assert not needs(PLAN, record(Phase.CLEANUP)).weights
 
@@ -119,7 +120,8 @@ def test_rollback_restores_production_first_then_the_test_rule_then_removes_the_
     )
     all_back = replace(production_back, test_weights=ON_STABLE)
     phase, event, actions = decided(rolling, all_back)
-    assert event is Event.CANARY_REMOVING and DeleteCanary(rolling.canary_service) in actions
+    assert event is Event.CANARY_REMOVING
+    assert DeleteCanary(rolling.canary_service) in actions
 
 
 def test_a_late_test_route_of_a_preempted_holder_is_undone() -> None:

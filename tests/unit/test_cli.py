@@ -51,7 +51,9 @@ def test_missing_config_is_one_line_exit_2(
     monkeypatch.chdir(tmp_path)
     assert run(["validate"]) == 2
     err = capsys.readouterr().err
-    assert "deploy.yaml" in err and "--config" in err and "Traceback" not in err
+    assert "deploy.yaml" in err
+    assert "--config" in err
+    assert "Traceback" not in err
 
 
 def test_validate_checks_the_projects_own_config(
@@ -94,7 +96,8 @@ def test_unexpected_errors_are_one_line_exit_1(
     monkeypatch.setattr(setup, "validate", broken)
     assert run(["validate"]) == 1
     err = capsys.readouterr().err
-    assert "unexpected error: RuntimeError: boom" in err and "Traceback" not in err
+    assert "unexpected error: RuntimeError: boom" in err
+    assert "Traceback" not in err
 
 
 def test_github_actions_gets_an_error_annotation(

@@ -99,7 +99,8 @@ def problems_of(folder: Path, document: object) -> list[str]:
     write(folder, document)
     with pytest.raises(ConfigError) as caught:
         load_config(cwd=folder)
-    assert caught.value.exit_status is ExitStatus.BAD_INPUT and int(caught.value.exit_status) == 2
+    assert caught.value.exit_status is ExitStatus.BAD_INPUT
+    assert int(caught.value.exit_status) == 2
     return caught.value.problems
 
 
@@ -225,7 +226,8 @@ def test_a_secret_header_value_is_never_quoted_in_a_problem(tmp_path: Path) -> N
     assert f"{CHECK}.headers.Authorization: the value is not valid" in problem
     assert "s3cr3t" not in problem
     [problem] = problems_of(tmp_path, changed(f"{CHECK}.headers", {"X-Token": 12345}))
-    assert "wrong type: got a whole number;" in problem and "12345" not in problem
+    assert "wrong type: got a whole number;" in problem
+    assert "12345" not in problem
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
@@ -358,7 +360,8 @@ def test_target_groups_may_be_arns_and_the_same_group_is_caught_across_forms(
     arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/nt-api-stable/73e2d6bc"
     assert load(tmp_path, changed(f"{TRAFFIC}.stable_target_group", arn)).services["api"]
     [problem] = problems_of(tmp_path, changed(f"{TRAFFIC}.canary_target_group", arn))
-    assert "canary_target_group" in problem and "is the stable target group" in problem
+    assert "canary_target_group" in problem
+    assert "is the stable target group" in problem
 
 
 def test_task_definition_is_resolved_from_the_folder_of_deploy_yaml(tmp_path: Path) -> None:
@@ -368,7 +371,9 @@ def test_task_definition_is_resolved_from_the_folder_of_deploy_yaml(tmp_path: Pa
     config = load_config(Path("deploy/deploy.yaml"), cwd=tmp_path)
     assert config.services["api"].task_definition == config_dir / "td" / "api.json"
     assert config.path == config_dir / "deploy.yaml"
-    assert config.state_table == "deployments" and config.version == 1 and config.region is None
+    assert config.state_table == "deployments"
+    assert config.version == 1
+    assert config.region is None
 
 
 def test_config_may_name_the_folder_that_holds_deploy_yaml(tmp_path: Path) -> None:
@@ -402,9 +407,8 @@ def test_a_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
         load_config(Path("nowhere/deploy.yaml"), cwd=tmp_path)
     assert caught.value.exit_status == 2
     assert str(caught.value).startswith("nowhere/deploy.yaml: file not found")
-    assert "--config PATH" in str(caught.value) and "folder that holds deploy.yaml" in str(
-        caught.value
-    )
+    assert "--config PATH" in str(caught.value)
+    assert "folder that holds deploy.yaml" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -472,7 +476,9 @@ def test_the_projects_deploy_yaml_loads_with_both_services() -> None:
     assert api.traffic.listener_rule != ws.traffic.listener_rule
     # the api's canary smoke goes through its test route: the production host, X-Canary: 1
     test_rule, rule = api.traffic.test_rule, api.traffic.listener_rule
-    assert test_rule and rule and test_rule != rule
+    assert test_rule
+    assert rule
+    assert test_rule != rule
     assert test_rule.rsplit("/", 1)[0] == rule.rsplit("/", 1)[0]  # on the same listener
     (canary_check,) = api.smoke_canary
     assert canary_check.url == api.smoke_production[0].url
@@ -514,7 +520,8 @@ def _loads_or_config_error(folder: Path, text: str) -> None:
     try:
         assert isinstance(load_config(cwd=folder), DeployConfig)
     except ConfigError as err:
-        assert err.problems and all(isinstance(p, str) and p for p in err.problems)
+        assert err.problems
+        assert all(isinstance(p, str) and p for p in err.problems)
 
 
 @_FUZZ

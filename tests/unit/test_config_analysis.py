@@ -58,7 +58,8 @@ def test_max_pause_and_smoke_interval(tmp_path: Path) -> None:
     document = changed("defaults.max_pause", "12h", base=BASE)
     document["services"]["api"]["smoke"]["interval"] = "15s"
     service = load(tmp_path, document).services["api"]
-    assert service.max_pause == 12 * 3600.0 and service.smoke_interval == 15.0
+    assert service.max_pause == 12 * 3600.0
+    assert service.smoke_interval == 15.0
     override = load(tmp_path, changed(f"{SVC}.max_pause", "30m", base=document))
     assert override.services["api"].max_pause == 1800.0
 

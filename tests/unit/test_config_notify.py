@@ -18,7 +18,8 @@ FIFO = "arn:aws:sns:us-east-1:123456789012:neuraltrade-critical.fifo"
 
 def test_no_notify_block_tells_nobody(tmp_path: Path) -> None:
     notify = load(tmp_path, VALID).services["api"].notify
-    assert notify == Notify() and not notify.any
+    assert notify == Notify()
+    assert not notify.any
 
 
 def test_defaults_notify_is_read_and_a_services_replaces_it_whole(tmp_path: Path) -> None:

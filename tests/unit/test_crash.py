@@ -60,7 +60,8 @@ def test_rerunning_the_deploy_after_a_crash_finishes_it(k: int) -> None:
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PROMOTED
+    assert record is not None
+    assert record.phase is Phase.PROMOTED
     assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}
     canary = world.ecs.services[world.plan.canary_service]
     assert canary.status == "INACTIVE"
@@ -78,7 +79,8 @@ def test_a_rollback_killed_at_any_point_is_finished_by_the_next_one(k: int) -> N
     assert world.run("rollback", reason="second try").status == 0
     assert world.invariants() == []
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
 
 
 def test_a_dead_holder_blocks_other_commands_until_its_lease_ends() -> None:
@@ -96,12 +98,16 @@ def test_killed_in_starting_before_registering_then_a_new_weight_registers_first
     image before the canary is made, not jump to CANARY_WAITING with nothing to run."""
     world = crashed_world(1, "canary", weight=10)  # killed right after the STARTING record
     stuck = world.record()
-    assert stuck is not None and stuck.phase is Phase.STARTING and not stuck.task_definition
+    assert stuck is not None
+    assert stuck.phase is Phase.STARTING
+    assert not stuck.task_definition
     world.clock.t += 600  # the dead process's lease runs out
     outcome = world.run("canary", image=IMAGE, weight=50)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.task_definition and record.weight == 50
+    assert record is not None
+    assert record.task_definition
+    assert record.weight == 50
     canary = world.ecs.services[world.plan.canary_service]
     assert canary.task_definition == record.task_definition
     assert world.router.weights.get(CANARY_TG) == 50

@@ -30,7 +30,8 @@ def test_a_dry_run_reads_the_real_aws_once_and_changes_nothing(
     assert planned(world, Intent(command="deploy", image=IMAGE), capsys)
     # preflight's reads seed the in-memory copy: nothing is read twice
     assert world.faults.calls == ["GetItem", "DescribeServices", "DescribeAlarms", "DescribeRules"]
-    assert world.record() is None and world.faults.mutations == 0
+    assert world.record() is None
+    assert world.faults.mutations == 0
 
 
 def test_a_dry_run_of_a_rollback_reads_only_what_its_preflight_did_not(

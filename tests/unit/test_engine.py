@@ -19,7 +19,8 @@ def test_deploy_runs_10_50_100_then_promotes_in_fake_time() -> None:
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PROMOTED
+    assert record is not None
+    assert record.phase is Phase.PROMOTED
     weights = [w[CANARY_TG] for w in world.router.history[1:]]
     assert weights == [0, 10, 50, 100, 0]  # attached at 0 before the canary service exists
     stable = world.ecs.services[world.plan.stable_service]
@@ -36,7 +37,9 @@ def test_canary_step_bakes_then_pauses_and_releases_the_lock() -> None:
     outcome = world.run("canary", image=IMAGE, weight=10)
     assert outcome.status == 0
     record = world.record()
-    assert record is not None and record.phase is Phase.PAUSED and record.weight == 10
+    assert record is not None
+    assert record.phase is Phase.PAUSED
+    assert record.weight == 10
     assert record.owner is None
     assert world.router.weights == {STABLE_TG: 90, CANARY_TG: 10}
     assert world.ecs.services[world.plan.canary_service].desired == 1  # ceil(4 * 10%)
@@ -50,7 +53,8 @@ def test_later_jobs_take_the_deployment_up_and_promote() -> None:
     assert world.ecs.services[world.plan.canary_service].desired == 2
     assert world.run("promote").status == 0
     record = world.record()
-    assert record is not None and record.phase is Phase.PROMOTED
+    assert record is not None
+    assert record.phase is Phase.PROMOTED
     assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}
     assert "DescribeAlarmHistory" in world.faults.calls  # rule 10 checked on take-up
     assert world.invariants() == []
@@ -78,7 +82,8 @@ def test_alarm_during_bake_rolls_back_within_one_poll() -> None:
     assert world.router.weights[STABLE_TG] == 100
     assert world.invariants() == []
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
 
 
 def test_alarm_already_firing_refuses_to_start_and_changes_nothing() -> None:
@@ -98,7 +103,8 @@ def test_alarm_fired_between_jobs_rolls_back_when_taken_up() -> None:
     world.clock.t += 60
     world.alarms.set("neuraltrade-api-error-rate-production", "OK", world.clock.t)
     outcome = world.run("canary", weight=50)
-    assert outcome.status == 3 and "entered ALARM" in outcome.message
+    assert outcome.status == 3
+    assert "entered ALARM" in outcome.message
     assert world.invariants() == []
 
 
@@ -107,7 +113,8 @@ def test_unreadable_alarm_history_is_a_failed_gate() -> None:
     assert world.run("canary", image=IMAGE, weight=10).status == 0
     world.alarms.history_unreadable = "AccessDenied: cloudwatch:DescribeAlarmHistory"
     outcome = world.run("promote")
-    assert outcome.status == 3 and "history unreadable" in outcome.message
+    assert outcome.status == 3
+    assert "history unreadable" in outcome.message
     assert world.invariants() == []
 
 
@@ -121,7 +128,8 @@ def test_unreadable_alarms_refuse_a_start_and_roll_back_a_take_up() -> None:
     assert world.run("canary", image=IMAGE, weight=10).status == 0
     world.alarms.unreadable = "AccessDenied"
     outcome = world.run("canary", weight=50)
-    assert outcome.status == 3 and "unreadable" in outcome.message
+    assert outcome.status == 3
+    assert "unreadable" in outcome.message
     assert world.invariants() == []
 
 
@@ -131,7 +139,8 @@ def test_alarms_unreadable_during_a_bake_roll_back() -> None:
     engine = world.engine(Intent(command="canary", image=IMAGE, weight=10))
     world.once_in(Phase.BAKING, lambda: setattr(world.alarms, "unreadable", "Throttling"))
     outcome = engine.run()
-    assert outcome.status == 3 and "unreadable" in outcome.message
+    assert outcome.status == 3
+    assert "unreadable" in outcome.message
     assert world.router.weights[STABLE_TG] == 100
     assert world.invariants() == []
 
@@ -140,7 +149,8 @@ def test_broken_canary_never_gets_weight_and_rolls_back() -> None:
     world = World()
     world.ecs.broken_images.add("2.0.0")
     outcome = world.run("canary", image=IMAGE, weight=10)
-    assert outcome.status == 3 and "FAILED" in outcome.message
+    assert outcome.status == 3
+    assert "FAILED" in outcome.message
     assert all(w.get(CANARY_TG, 0) == 0 for w in world.router.history)
     assert world.invariants() == []
 
@@ -150,7 +160,8 @@ def test_canary_that_never_gets_healthy_times_out() -> None:
     world.ecs.broken_images.add("2.0.0")
     world.ecs.fail_after = 10**9  # no circuit breaker verdict: only the timeout catches it
     outcome = world.run("canary", image=IMAGE, weight=10)
-    assert outcome.status == 3 and "not healthy within" in outcome.message
+    assert outcome.status == 3
+    assert "not healthy within" in outcome.message
     assert all(w.get(CANARY_TG, 0) == 0 for w in world.router.history)
     assert world.invariants() == []
 
@@ -158,7 +169,8 @@ def test_canary_that_never_gets_healthy_times_out() -> None:
 def test_failing_canary_smoke_means_no_production_weight() -> None:
     world = World(smoke_fail={"canary": "smoke check 'health' (canary) failed: got 503"})
     outcome = world.run("canary", image=IMAGE, weight=10)
-    assert outcome.status == 3 and "'health'" in outcome.message
+    assert outcome.status == 3
+    assert "'health'" in outcome.message
     assert all(w.get(CANARY_TG, 0) == 0 for w in world.router.history)
     assert world.invariants() == []
 
@@ -197,7 +209,8 @@ def test_second_deployment_is_refused_while_the_lease_is_held() -> None:
 
     world.clock.sleep = sleep  # type: ignore[method-assign]
     assert first.run().status == 0
-    assert seen and "held by" in str(seen[0])
+    assert seen
+    assert "held by" in str(seen[0])
 
 
 def test_promote_with_nothing_in_progress_is_a_conflict() -> None:
@@ -221,14 +234,16 @@ def test_weight_below_the_one_reached_is_bad_input() -> None:
 
 def test_rollback_with_nothing_in_progress_says_so() -> None:
     outcome = World().run("rollback")
-    assert outcome.status == 0 and "nothing" in outcome.message
+    assert outcome.status == 0
+    assert "nothing" in outcome.message
 
 
 def test_rollback_after_a_paused_step_restores_everything() -> None:
     world = World()
     assert world.run("canary", image=IMAGE, weight=50).status == 0
     outcome = world.run("rollback", reason="manual")
-    assert outcome.status == 0 and "manual" in outcome.message
+    assert outcome.status == 0
+    assert "manual" in outcome.message
     assert world.invariants() == []
     assert world.run("rollback").status == 0  # idempotent
 
@@ -253,7 +268,8 @@ def test_interrupt_restores_traffic_and_exits_130() -> None:
     assert outcome.status == 130
     assert world.invariants() == []
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
 
 
 def test_interrupt_with_leave_keeps_the_deployment() -> None:
@@ -264,7 +280,9 @@ def test_interrupt_with_leave_keeps_the_deployment() -> None:
     outcome = engine.run()
     assert outcome.status == 130
     record = world.record()
-    assert record is not None and record.phase is Phase.BAKING and record.owner is None
+    assert record is not None
+    assert record.phase is Phase.BAKING
+    assert record.owner is None
     assert world.router.weights[CANARY_TG] == 10
 
 
@@ -296,7 +314,8 @@ def test_replicas_mode_joins_the_stable_group_and_never_touches_weights() -> Non
     world.router.set_weights = None  # type: ignore[assignment,method-assign]  # must never be called
     assert world.run("canary", image=IMAGE, weight=50).status == 0
     canary = world.ecs.services[plan.canary_service]
-    assert canary.target_group == STABLE_TG and canary.desired == 2
+    assert canary.target_group == STABLE_TG
+    assert canary.desired == 2
     assert world.run("rollback").status == 0
     assert world.ecs.services[plan.canary_service].status == "INACTIVE"
     assert world.run("deploy", image=IMAGE).status == 0
@@ -315,7 +334,8 @@ def test_a_canary_left_by_an_earlier_deployment_is_replaced_not_adopted() -> Non
     record = world.record()
     assert record is not None
     assert canary.tags[DEPLOYMENT_TAG] == record.deployment_id
-    assert canary.task_definition == record.task_definition and canary.desired == 1
+    assert canary.task_definition == record.task_definition
+    assert canary.desired == 1
 
 
 def test_a_canary_service_nt_deploy_did_not_create_is_refused() -> None:
@@ -341,7 +361,8 @@ def test_rollback_that_loses_the_race_to_the_holders_poll_reads_again() -> None:
 
     world.store.put = holder_writes_first  # type: ignore[method-assign]
     assert world.run("rollback", reason="race").status == 0
-    assert raced and world.invariants() == []
+    assert raced
+    assert world.invariants() == []
 
 
 READS = {"DescribeServices", "DescribeAlarms", "DescribeRules"}

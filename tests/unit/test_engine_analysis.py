@@ -36,8 +36,10 @@ def test_a_good_canary_is_judged_every_step_and_promoted() -> None:
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PROMOTED
-    assert record.judgement is not None and record.judgement["outcome"] == "pass"
+    assert record is not None
+    assert record.phase is Phase.PROMOTED
+    assert record.judgement is not None
+    assert record.judgement["outcome"] == "pass"
     assert record.judgement["weight"] == 100  # the last step's own window
     # one read per new complete period at most: 3 bakes of 300 s with 60 s periods
     assert 0 < len(world.metrics.calls) <= 3 * (300 // 60 + 1)
@@ -51,7 +53,8 @@ def test_a_failing_check_rolls_back_at_once_exit_3_with_the_figures() -> None:
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 3
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     want = (
         "analysis errors: canary 4.0% (48 of 1,200) vs stable 0.1% (11 of 10,800), "
         "limit stable + 1 point, harm shown at 99% (max_increase)"
@@ -62,7 +65,8 @@ def test_a_failing_check_rolls_back_at_once_exit_3_with_the_figures() -> None:
     verified = next(h.at for h in record.history if h.phase == "BAKING")
     rolled = next(h.at for h in record.history if h.phase == "ROLLING_BACK")
     assert rolled - verified <= 2 * 60  # within two periods, not after the 300 s bake
-    assert record.judgement is not None and record.judgement["outcome"] == "fail"
+    assert record.judgement is not None
+    assert record.judgement["outcome"] == "fail"
     assert world.invariants() == []
 
 
@@ -86,7 +90,8 @@ def test_too_few_requests_at_max_bake_fail_with_the_counts() -> None:
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 3
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     reason = record.rollback_reason or ""
     assert "canary 45 requests, 50 needed" in reason, reason
     assert "still undecided at analysis.max_bake (15m) (analysis.insufficient_data: fail)" in (
@@ -107,8 +112,10 @@ def test_an_undecided_step_is_extended_and_grows_once_shown_within() -> None:
         outcome = world.run("canary", image=IMAGE, weight=10)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PAUSED
-    assert record.judgement is not None and record.judgement["outcome"] == "pass"
+    assert record is not None
+    assert record.phase is Phase.PAUSED
+    assert record.judgement is not None
+    assert record.judgement["outcome"] == "pass"
     verified = next(h.at for h in record.history if h.phase == "BAKING")
     baked = next(h.at for h in record.history if h.phase == "PAUSED")
     assert 300 < baked - verified < 900, baked - verified
@@ -121,8 +128,10 @@ def test_too_few_requests_with_insufficient_data_pass_bakes_the_step() -> None:
     outcome = world.run("canary", image=IMAGE, weight=10)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PAUSED
-    assert record.judgement is not None and record.judgement["outcome"] == "undecided"
+    assert record is not None
+    assert record.phase is Phase.PAUSED
+    assert record.judgement is not None
+    assert record.judgement["outcome"] == "undecided"
 
 
 def test_unreadable_metrics_are_a_failed_gate() -> None:
@@ -131,7 +140,8 @@ def test_unreadable_metrics_are_a_failed_gate() -> None:
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 3
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     assert record.rollback_reason == (
         "analysis: cannot read the ALB metrics: AccessDenied: cloudwatch:GetMetricData"
     )
@@ -153,9 +163,11 @@ def test_a_canary_going_bad_in_the_50_percent_step_is_rolled_back_there() -> Non
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 3
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     assert (record.rollback_reason or "").startswith("analysis errors: canary 5.0%")
-    assert record.judgement is not None and record.judgement["weight"] == 50
+    assert record.judgement is not None
+    assert record.judgement["weight"] == 50
     assert max(canary_weights(world)) == 50
     assert world.router.weights[CANARY_TG] == 0
     assert world.invariants() == []
@@ -166,7 +178,8 @@ def test_without_analysis_the_metrics_are_never_read() -> None:
     assert world.run("deploy", image=IMAGE).status == 0
     assert world.metrics.calls == []
     record = world.record()
-    assert record is not None and record.judgement is None
+    assert record is not None
+    assert record.judgement is None
 
 
 def test_smoke_interval_catches_a_canary_failing_mid_bake() -> None:
@@ -187,7 +200,8 @@ def test_smoke_interval_catches_a_canary_failing_mid_bake() -> None:
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 3
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     assert record.rollback_reason == (
         "smoke.interval: canary smoke check health: 503 (want 200), 3 tries"
     )
@@ -221,12 +235,16 @@ def test_a_rerun_runs_off_the_poll_and_is_picked_up_by_a_later_poll() -> None:
 
     probes = IntervalProbes(run, 15.0, start=pending.append)  # held, as a slow thread would
     assert probes.poll(100.0, 100.0) is None  # the bake starts: nothing due yet
-    assert probes.poll(100.0, 115.0) is None and len(pending) == 1  # started, not waited for
-    assert ran == [] and probes.poll(100.0, 120.0) is None  # still running: no second one
+    assert probes.poll(100.0, 115.0) is None
+    assert len(pending) == 1  # started, not waited for
+    assert ran == []
+    assert probes.poll(100.0, 120.0) is None  # still running: no second one
     work = pending.pop()
     work()  # type: ignore[operator]
     got = probes.poll(100.0, 121.0)
-    assert got is not None and not got.passed and got.target == "production"
+    assert got is not None
+    assert not got.passed
+    assert got.target == "production"
     assert ran == ["canary", "production"]
 
 
@@ -238,9 +256,11 @@ def test_the_judgement_shows_in_status_and_the_step_summary() -> None:
     world.metrics.canary = Version(error_rate=0.04)
     outcome = world.run("deploy", image=IMAGE)
     record = world.record()
-    assert record is not None and record.judgement is not None
+    assert record is not None
+    assert record.judgement is not None
     lines = status_lines(record.judgement)
-    assert lines[0].startswith("  analysis (10%, ") and lines[0].endswith("UTC): FAIL (harm shown)")
+    assert lines[0].startswith("  analysis (10%, ")
+    assert lines[0].endswith("UTC): FAIL (harm shown)")
     assert any("analysis errors: canary 4.0% (48 of 1,200)" in line for line in lines)
     from neuraltrade_deploy.commands.status import record_view
 

@@ -50,7 +50,8 @@ def test_a_rollback_that_preempts_a_live_holder_keeps_looking_a_while() -> None:
     world.clock.sleep = sleep  # type: ignore[method-assign]
     with pytest.raises(Preempted):
         holder.run()
-    assert ended and ended[0] >= 10.0  # SETTLE_SECONDS of fake time, then done
+    assert ended
+    assert ended[0] >= 10.0  # SETTLE_SECONDS of fake time, then done
 
 
 def test_a_write_whose_reply_was_lost_is_recognised_as_ours() -> None:
@@ -105,7 +106,8 @@ def test_ecs_reverting_a_failed_promote_is_a_failed_gate_at_once() -> None:
     world.ecs.broken_on.add((world.plan.stable_service, record.task_definition))
     started = world.clock.t
     outcome = world.run("promote")
-    assert outcome.status == 3 and "FAILED" in outcome.message
+    assert outcome.status == 3
+    assert "FAILED" in outcome.message
     assert world.clock.t - started < 120  # not the 20-minute promote timeout
     assert sum(1 for a in world.actions if type(a).__name__ == "UpdateStable") <= 2
     assert world.invariants() == []
@@ -128,7 +130,8 @@ def test_a_held_service_is_a_conflict_before_any_other_check() -> None:
 
     world.clock.sleep = sleep  # type: ignore[method-assign]
     holder.run()
-    assert seen and "held by" in str(seen[0])
+    assert seen
+    assert "held by" in str(seen[0])
 
 
 def test_promote_with_nothing_in_progress_is_4_even_with_an_alarm_firing() -> None:
@@ -177,7 +180,8 @@ def test_a_transient_error_gets_a_bounded_number_of_ticks_before_the_safe_way_ou
     engine2 = world2.engine(Intent(command="canary", image=IMAGE, weight=10))
     engine2.hooks.transient = lambda err: True
     outcome = engine2.run()
-    assert outcome.status == 1 and "Throttling" in outcome.message  # aborted: rolled back
+    assert outcome.status == 1
+    assert "Throttling" in outcome.message  # aborted: rolled back
     assert world2.invariants() == []
 
 
@@ -186,7 +190,8 @@ def test_rollback_moves_traffic_first_but_only_ends_on_a_healthy_stable() -> Non
     assert world.run("canary", image=IMAGE, weight=50).status == 0
     world.ecs.broken_on.add((world.plan.stable_service, OLD_TD))  # the stable lost its targets
     outcome = world.run("rollback", reason="both bad")
-    assert outcome.status == 5 and "no healthy targets" in outcome.message
+    assert outcome.status == 5
+    assert "no healthy targets" in outcome.message
     assert world.router.weights[STABLE_TG] == 100  # traffic first, all the same
     world.ecs.broken_on.clear()
     assert world.run("rollback", reason="stable fixed").status == 0

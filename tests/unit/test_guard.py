@@ -24,7 +24,8 @@ def paused(world: World | None = None) -> World:
     world = world or World()
     assert world.run("canary", image=IMAGE, weight=10).status == 0
     record = world.record()
-    assert record is not None and record.phase is Phase.PAUSED
+    assert record is not None
+    assert record.phase is Phase.PAUSED
     world.actions.clear()
     world.clock.sleeps.clear()
     return world
@@ -52,9 +53,12 @@ def at_sleep(world: World, n: int, do: Callable[[], object]) -> list[float]:
 
 def rolled_back_by_guard(world: World, outcome: Outcome, why: str) -> None:
     assert outcome.status == 3, outcome.message
-    assert outcome.message.startswith("rolled back: ") and why in outcome.message
+    assert outcome.message.startswith("rolled back: ")
+    assert why in outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK and record.owner is None
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
+    assert record.owner is None
     assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}
     assert world.invariants() == []
 
@@ -65,8 +69,10 @@ def rolled_back_by_guard(world: World, outcome: Outcome, why: str) -> None:
 def test_nothing_in_progress_exits_at_once_reading_only_the_record() -> None:
     world = World()
     outcome = guard(world).run()
-    assert outcome.status == 0 and "nothing in progress" in outcome.message
-    assert world.faults.calls == ["GetItem"] and world.clock.sleeps == []
+    assert outcome.status == 0
+    assert "nothing in progress" in outcome.message
+    assert world.faults.calls == ["GetItem"]
+    assert world.clock.sleeps == []
 
 
 def test_max_time_leaves_the_deployment_as_it_was_and_writes_nothing() -> None:
@@ -74,7 +80,8 @@ def test_max_time_leaves_the_deployment_as_it_was_and_writes_nothing() -> None:
     before = world.record()
     world.faults.calls.clear()
     outcome = guard(world, max_time=60.0).run()
-    assert outcome.status == 0 and "--max-time 1m passed" in outcome.message
+    assert outcome.status == 0
+    assert "--max-time 1m passed" in outcome.message
     assert "left as it was (PAUSED at 10%)" in outcome.message
     assert world.record() == before
     assert "PutItem" not in world.faults.calls
@@ -87,7 +94,8 @@ def test_a_poll_costs_no_more_than_a_bake_poll_and_writes_nothing() -> None:
     assert guard(world, max_time=600.0).run().status == 0
     polls = world.clock.sleeps.count(POLL)
     calls = world.faults.calls
-    assert polls == 120 and "PutItem" not in calls
+    assert polls == 120
+    assert "PutItem" not in calls
     assert len(calls) / polls <= 3.2, calls[:20]  # a bake poll: <= 3.2 (test_engine)
     assert calls.count("DescribeAlarmHistory") == 1  # once; again only when an alarm moves
     assert calls.count("GetItem") >= polls // 2  # a take-over is seen within two polls
@@ -99,7 +107,8 @@ def test_interrupted_exits_130_and_leaves_the_deployment() -> None:
     watcher = guard(world)
     at_sleep(world, 3, lambda: setattr(watcher, "interrupted", True))
     outcome = watcher.run()
-    assert outcome.status == 130 and "left as it was" in outcome.message
+    assert outcome.status == 130
+    assert "left as it was" in outcome.message
     assert world.record() == before
 
 
@@ -113,7 +122,8 @@ def test_an_alarm_firing_while_paused_rolls_back_within_one_poll() -> None:
     rolled_back_by_guard(world, outcome, f"alarm in ALARM: {ALARMS[0]} (5xx)")
     assert world.actions[0].describe().startswith("set listener weights stable 100%")
     record = world.record()
-    assert record is not None and record.history[-2].at <= times[3]  # the poll right after
+    assert record is not None
+    assert record.history[-2].at <= times[3]  # the poll right after
 
 
 def test_a_short_alarm_between_two_polls_is_seen_in_the_history() -> None:
@@ -131,7 +141,8 @@ def test_a_short_alarm_between_two_polls_is_seen_in_the_history() -> None:
 def test_an_alarm_that_fired_since_the_step_began_fails_the_first_poll() -> None:
     world = paused()
     record = world.record()
-    assert record is not None and record.step_started_at is not None
+    assert record is not None
+    assert record.step_started_at is not None
     world.alarms.set(ALARMS[0], "ALARM", record.step_started_at + 10)
     world.alarms.set(ALARMS[0], "OK", record.step_started_at + 20)
     rolled_back_by_guard(world, guard(world).run(), "entered ALARM since the step began")
@@ -218,20 +229,26 @@ def test_guard_yields_to_the_next_step_which_completes() -> None:
     world, outcome, _ = yields_to("canary", weight=50)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PAUSED and record.weight == 50
+    assert record is not None
+    assert record.phase is Phase.PAUSED
+    assert record.weight == 50
     assert world.invariants() == []
 
 
 def test_guard_yields_to_promote() -> None:
     world, outcome, _ = yields_to("promote")
     record = world.record()
-    assert outcome.status == 0 and record is not None and record.phase is Phase.PROMOTED
+    assert outcome.status == 0
+    assert record is not None
+    assert record.phase is Phase.PROMOTED
 
 
 def test_guard_yields_to_rollback() -> None:
     world, outcome, _ = yields_to("rollback", reason="by hand")
     record = world.record()
-    assert outcome.status == 0 and record is not None and record.phase is Phase.ROLLED_BACK
+    assert outcome.status == 0
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     assert world.invariants() == []
 
 
@@ -242,7 +259,8 @@ def test_guard_started_while_a_step_runs_does_nothing() -> None:
     assert taken is not None
     before = world.record()
     outcome = guard(world).run()
-    assert outcome.status == 0 and "guard watches only between steps" in outcome.message
+    assert outcome.status == 0
+    assert "guard watches only between steps" in outcome.message
     assert world.record() == before
 
 
@@ -265,9 +283,11 @@ def test_step_take_up_between_guards_read_and_write_wins_alone() -> None:
 
     world.store.put = put  # type: ignore[method-assign]
     outcome = guard(world).run()
-    assert outcome.status == 0 and "canary on test pid" in outcome.message, outcome.message
+    assert outcome.status == 0, outcome.message
+    assert "canary on test pid" in outcome.message, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.CANARY_WAITING
+    assert record is not None
+    assert record.phase is Phase.CANARY_WAITING
     assert all("guard" not in h.reason and "unhealthy" not in h.reason for h in record.history)
     assert world.actions == []  # guard acted on nothing
     assert world.invariants() == []
@@ -300,7 +320,8 @@ def test_guard_rollback_first_then_the_step_is_refused() -> None:
     world.store.put = put  # type: ignore[method-assign]
     outcome = watcher.run()
     rolled_back_by_guard(world, outcome, ALARMS[0])
-    assert len(refused) == 1 and "guard" in refused[0]
+    assert len(refused) == 1
+    assert "guard" in refused[0]
     assert not any(a.describe().endswith("canary 50%") for a in world.actions)
 
 
@@ -322,7 +343,8 @@ def test_two_guards_one_rollback() -> None:
     world.store.put = put  # type: ignore[method-assign]
     outcome_two = second.run()
     rolled_back_by_guard(world, outcomes[0], ALARMS[0])
-    assert outcome_two.status == 0 and "ended: ROLLED_BACK" in outcome_two.message
+    assert outcome_two.status == 0
+    assert "ended: ROLLED_BACK" in outcome_two.message
     rollbacks = [h for h in record_history(world) if h.phase == "ROLLING_BACK"]
     assert len(rollbacks) == 1
     assert world.router.history.count({STABLE_TG: 100, CANARY_TG: 0}) >= 1
@@ -360,9 +382,11 @@ def test_promote_after_max_pause_rolls_back_too_and_within_it_goes_on() -> None:
     assert world.run("canary", weight=50).status == 0
     world.clock.t += 3601
     outcome = world.run("promote")
-    assert outcome.status == 3 and "paused at 50% for 1h" in outcome.message
+    assert outcome.status == 3
+    assert "paused at 50% for 1h" in outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
 
 
 # ------------------------------------------------------------------ guard killed
@@ -392,7 +416,8 @@ def test_a_guard_killed_after_each_of_its_writes_is_finished_by_the_next_guard()
             if outcome.status == 0:  # killed after its last write: nothing was left to do
                 assert "nothing in progress" in outcome.message
                 record = world.record()
-                assert record is not None and record.phase is Phase.ROLLED_BACK
+                assert record is not None
+                assert record.phase is Phase.ROLLED_BACK
                 assert world.invariants() == []
                 continue
         else:
@@ -425,7 +450,8 @@ def test_a_rollback_command_finishes_what_a_killed_guard_started() -> None:
     assert world.router.weights == {STABLE_TG: 100, CANARY_TG: 0}  # traffic went first
     assert world.run("rollback").status == 0
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     assert world.invariants() == []
 
 
@@ -434,7 +460,8 @@ def test_a_bad_max_time_is_exit_2_naming_the_option(capsys: object) -> None:
 
     assert run(["guard", "--max-time", "forever"]) == 2
     err = capsys.readouterr().err  # type: ignore[attr-defined]
-    assert "'--max-time': 'forever'" in err and "a duration such as" in err
+    assert "'--max-time': 'forever'" in err
+    assert "a duration such as" in err
 
 
 def test_guard_rolls_back_on_the_bakes_analysis_while_paused() -> None:

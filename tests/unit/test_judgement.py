@@ -54,7 +54,8 @@ def test_latency_over_the_absolute_max_fails_even_when_stable_is_as_slow() -> No
 def test_latency_within_both_limits_passes() -> None:
     result = run(figures(1200, p99=0.29), figures(10800, p99=0.2))
     assert result.outcome == "pass"
-    assert result.checks[1].canary == 0.29 and result.checks[1].stable == 0.2
+    assert result.checks[1].canary == 0.29
+    assert result.checks[1].stable == 0.2
 
 
 def test_a_latency_check_without_a_canary_datapoint_is_not_enough_data() -> None:
@@ -152,7 +153,8 @@ def test_the_judgement_serialises_to_plain_json() -> None:
 def test_a_judgement_and_a_window_read_back_from_their_dicts_are_equal() -> None:
     result = run(figures(290, 12, p99=0.3), figures(2610, 3, p99=0.25))
     again = Judgement.from_dict(json.loads(json.dumps(result.to_dict())))
-    assert again == result and again.message == result.message
+    assert again == result
+    assert again.message == result.message
     window = Window(60.0, 180.0, figures(290, 12), figures(2610, 3, p99=None))
     assert Window.from_dict(json.loads(json.dumps(window.to_dict()))) == window
     with pytest.raises(ValueError, match="not a judgement outcome"):

@@ -1,9 +1,11 @@
 """The layers, checked mechanically: the core imports only the standard library and its
-own modules, both as written (every import statement) and as run (a fresh interpreter)."""
+own modules, both as written (every import statement) and as run (a fresh interpreter);
+the whole order of the layers is the contract in .importlinter."""
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -54,6 +56,22 @@ def test_importing_decide_loads_nothing_outside_the_standard_library() -> None:
     assert "HEAVY []" in done.stdout, done.stdout
     assert "FOREIGN []" in done.stdout, done.stdout
     assert "OUTSIDE []" in done.stdout, done.stdout
+
+
+def test_the_import_contracts_hold() -> None:
+    """.importlinter: every layer imports only the layers below it, and nothing of the tool
+    imports moto or the local world (but `nt-deploy demo`'s one lazy import)."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [str(lint_imports), "--config", str(ROOT / ".importlinter"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_aws_adapters_do_not_import_the_local_world_or_moto() -> None:

@@ -42,8 +42,10 @@ def test_json_line_has_iso_utc_timestamp_level_event_and_logger_name() -> None:
     assert line["event"] == "step_reached"
     assert line["level"] == "info"
     assert line["logger"] == "nt_deploy.test"
-    assert line["service"] == "api" and line["weight"] == 10
-    assert line["timestamp"].endswith("Z") and "T" in line["timestamp"]
+    assert line["service"] == "api"
+    assert line["weight"] == 10
+    assert line["timestamp"].endswith("Z")
+    assert "T" in line["timestamp"]
 
 
 def test_registered_secret_is_written_redacted_everywhere_in_the_event() -> None:
@@ -122,7 +124,9 @@ def test_console_renderer_also_redacts() -> None:
     logs.add_secrets(["console-secret-1"])
     logs.get_logger("t").info("console_event", note="has console-secret-1")
     raw = stream.getvalue()
-    assert "console_event" in raw and "console-secret-1" not in raw and "***" in raw
+    assert "console_event" in raw
+    assert "console-secret-1" not in raw
+    assert "***" in raw
 
 
 def test_info_by_default_debug_with_verbose() -> None:
@@ -187,7 +191,8 @@ def test_auto_format_follows_ci_and_tty(
     else:
         with pytest.raises(json.JSONDecodeError):
             json.loads(first)
-        assert "format_probe" in first and "key" in first
+        assert "format_probe" in first
+        assert "key" in first
 
 
 def test_explicit_format_overrides_ci(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,8 +25,10 @@ def test_console_progress_prints_one_line_per_poll_with_bake_left() -> None:
     lines = stream.getvalue().splitlines()
     baking = [line for line in lines if "BAKING" in line]
     assert len(baking) >= 60  # a 5-minute bake polled every 5 s
-    assert "step 1/3" in baking[0] and "canary 10%" in baking[0]
-    assert "bake 5m00s left" in baking[0] and "alarms OK" in baking[0]
+    assert "step 1/3" in baking[0]
+    assert "canary 10%" in baking[0]
+    assert "bake 5m00s left" in baking[0]
+    assert "alarms OK" in baking[0]
     assert "canary tasks 1/1" in baking[0]
 
 
@@ -57,9 +59,12 @@ def test_github_summary_and_outputs(tmp_path: Path) -> None:
     assert record is not None
     assert outputs["deployment-id"] == record.deployment_id
     assert outputs["task-definition"] == record.task_definition
-    assert outputs["phase"] == "PAUSED" and outputs["exit-status"] == "0"
+    assert outputs["phase"] == "PAUSED"
+    assert outputs["exit-status"] == "0"
     text = (tmp_path / "summary.md").read_text()
-    assert "nt-deploy canary" in text and IMAGE in text and "| canary weight | `10%` |" in text
+    assert "nt-deploy canary" in text
+    assert IMAGE in text
+    assert "| canary weight | `10%` |" in text
 
 
 def test_github_summary_is_silent_outside_actions(tmp_path: Path) -> None:

@@ -64,9 +64,11 @@ def test_expected_status_passes_and_reports_status_latency_and_one_attempt() -> 
     with serve({"/health": Reply(200, '{"status":"ok"}')}) as server:
         report = run(check(server.url("/health"), expect_body_contains='"status":"ok"'))
     result = only(report)
-    assert report.passed and result.passed
+    assert report.passed
+    assert result.passed
     assert (result.status, result.attempts, result.reason) == (200, 1, "ok")
-    assert result.latency is not None and 0 <= result.latency < 1
+    assert result.latency is not None
+    assert 0 <= result.latency < 1
     assert report.summary() == "smoke checks (canary) passed: 1 of 1"
 
 
@@ -74,7 +76,8 @@ def test_status_mismatch_fails_with_expected_and_actual_status() -> None:
     with serve({"/health": Reply(503, "down")}) as server:
         report = run(check(server.url("/health")))
     result = only(report)
-    assert not report.passed and report.failures == (result,)
+    assert not report.passed
+    assert report.failures == (result,)
     assert result.status == 503
     assert result.reason == "expected status 200, got 503"
     assert report.summary() == (
@@ -92,7 +95,8 @@ def test_custom_expected_status_and_method_are_used() -> None:
 def test_body_missing_expected_text_fails_naming_the_text() -> None:
     with serve({"/health": Reply(200, '{"status":"degraded"}')}) as server:
         result = only(run(check(server.url("/health"), expect_body_contains='"status":"ok"')))
-    assert not result.passed and result.status == 200
+    assert not result.passed
+    assert result.status == 200
     assert result.reason == """response body does not contain '"status":"ok"'"""
 
 
@@ -108,9 +112,12 @@ def test_body_is_read_at_most_one_mebibyte() -> None:
 def test_latency_over_max_latency_fails() -> None:
     with serve({"/slow": Reply(200, "ok", delay=0.3)}) as server:
         result = only(run(check(server.url("/slow"), max_latency=0.1)))
-    assert not result.passed and result.status == 200
-    assert result.latency is not None and result.latency >= 0.3
-    assert result.reason.startswith("latency ") and "over max_latency 100 ms" in result.reason
+    assert not result.passed
+    assert result.status == 200
+    assert result.latency is not None
+    assert result.latency >= 0.3
+    assert result.reason.startswith("latency ")
+    assert "over max_latency 100 ms" in result.reason
 
 
 def test_server_slower_than_timeout_fails_quickly_as_timed_out() -> None:
@@ -122,7 +129,9 @@ def test_server_slower_than_timeout_fails_quickly_as_timed_out() -> None:
     with serve({"/hang": Reply(200, "late", delay=30)}) as server:
         result = only(run(check(server.url("/hang"), timeout=0.2)))
         assert len(server.requests_to("/hang")) == 1  # it was the read that timed out
-    assert not result.passed and result.status is None and result.attempts == 1
+    assert not result.passed
+    assert result.status is None
+    assert result.attempts == 1
     assert result.reason == "timed out after 0.2s"
 
 
@@ -130,7 +139,8 @@ def test_connection_refused_fails_with_a_connection_reason() -> None:
     with serve() as server:
         url = server.url("/health")
     result = only(run(check(url)))  # server gone: nothing listens on that port now
-    assert not result.passed and result.status is None
+    assert not result.passed
+    assert result.status is None
     assert result.reason.startswith("connection failed")
 
 
@@ -138,7 +148,9 @@ def test_connection_dropped_without_answer_is_retried() -> None:
     sleeps = Sleeps()
     with serve({"/health": [Reply(drop=True), Reply(200)]}) as server:
         result = only(run(check(server.url("/health"), retries=1), sleep=sleeps))
-    assert result.passed and result.attempts == 2 and sleeps.calls == [0.5]
+    assert result.passed
+    assert result.attempts == 2
+    assert sleeps.calls == [0.5]
 
 
 def test_connection_dropped_reason_says_the_connection_broke() -> None:
@@ -153,7 +165,8 @@ def test_retry_then_pass_takes_two_attempts_and_backs_off_on_injected_sleep() ->
     with serve({"/health": [Reply(503), Reply(200)]}) as server:
         result = only(run(check(server.url("/health"), retries=2), sleep=sleeps))
         assert len(server.requests_to("/health")) == 2
-    assert result.passed and result.attempts == 2
+    assert result.passed
+    assert result.attempts == 2
     assert sleeps.calls == [0.5]
 
 
@@ -162,7 +175,8 @@ def test_retries_exhausted_reports_the_last_attempt() -> None:
     replies = [Reply(500), Reply(502), Reply(503)]
     with serve({"/health": replies}) as server:
         result = only(run(check(server.url("/health"), retries=2), sleep=sleeps))
-    assert not result.passed and result.attempts == 3
+    assert not result.passed
+    assert result.attempts == 3
     assert result.reason == "expected status 200, got 503"
     assert sleeps.calls == [0.5, 1.0]
 
@@ -180,7 +194,8 @@ def test_each_attempt_is_logged_once_as_smoke_check() -> None:
         (2, 200, True),
     ]
     for entry in attempts:
-        assert entry["name"] == "health" and entry["target"] == "production"
+        assert entry["name"] == "health"
+        assert entry["target"] == "production"
         assert isinstance(entry["latency_ms"], int)
     assert [e["log_level"] for e in attempts] == ["warning", "info"]
     done = [e for e in captured if e["event"] == "smoke_checks_done"]
@@ -199,10 +214,12 @@ def test_self_signed_certificate_fails_with_a_certificate_reason_and_no_retry() 
     sleeps = Sleeps()
     with serve({"/health": Reply(200)}, tls=True) as server:
         result = only(run(check(server.url("/health"), retries=2), sleep=sleeps))
-    assert not result.passed and result.status is None
+    assert not result.passed
+    assert result.status is None
     assert "certificate" in result.reason
     assert result.reason.startswith("TLS certificate verification failed")
-    assert result.attempts == 1 and sleeps.calls == []  # retrying cannot fix trust
+    assert result.attempts == 1
+    assert sleeps.calls == []  # retrying cannot fix trust
 
 
 def test_https_passes_when_the_certificate_is_trusted() -> None:
@@ -224,7 +241,8 @@ def test_redirect_is_not_followed_by_default() -> None:
     with serve(routes) as server:
         result = only(run(check(server.url("/old"))))
         assert server.requests_to("/new") == []
-    assert not result.passed and result.status == 301
+    assert not result.passed
+    assert result.status == 301
     assert result.reason.startswith("expected status 200, got 301 (redirect to /new not followed")
 
 
@@ -234,7 +252,8 @@ def test_redirect_is_followed_when_asked() -> None:
         result = only(
             run(check(server.url("/old"), follow_redirects=True, expect_body_contains="fresh"))
         )
-    assert result.passed and result.status == 200
+    assert result.passed
+    assert result.status == 200
 
 
 def test_header_variable_is_expanded_sent_and_never_logged() -> None:
@@ -248,7 +267,8 @@ def test_header_variable_is_expanded_sent_and_never_logged() -> None:
     assert result.passed
     assert [r.get_header("Authorization") for r in received] == [f"Bearer {TOKEN}"] * 2
     assert [r.get_header("X-Canary") for r in received] == ["1", "1"]
-    assert captured and TOKEN not in repr(captured)
+    assert captured
+    assert TOKEN not in repr(captured)
     # The configured stream too, with the redaction processor: the value is a registered secret.
     logs.get_logger("t").info("oops", note=f"someone logged Bearer {TOKEN}")
     written = stream.getvalue()
@@ -265,7 +285,8 @@ def test_header_secret_never_reaches_the_json_stream_during_checks() -> None:
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["event"] for line in lines] == ["smoke_check", "smoke_checks_done"]
     assert lines[0]["reason"] == "expected status 200, got 401"
-    assert TOKEN not in stream.getvalue() and TOKEN not in result.reason
+    assert TOKEN not in stream.getvalue()
+    assert TOKEN not in result.reason
 
 
 def test_unset_variable_fails_naming_the_variable_without_sending_anything() -> None:
@@ -273,8 +294,10 @@ def test_unset_variable_fails_naming_the_variable_without_sending_anything() -> 
         smoke = check(server.url("/health"), headers={"Authorization": "Bearer ${SMOKE_TOKEN}"})
         result = only(run(smoke, environ={"OTHER": "x"}))
         assert server.requests == []
-    assert not result.passed and result.attempts == 0
-    assert "SMOKE_TOKEN" in result.reason and "not set" in result.reason
+    assert not result.passed
+    assert result.attempts == 0
+    assert "SMOKE_TOKEN" in result.reason
+    assert "not set" in result.reason
     assert [e["event"] for e in captured] == ["smoke_check", "smoke_checks_done"]
 
 
@@ -307,7 +330,8 @@ def test_all_checks_run_even_after_a_failure_and_summary_names_each_failure() ->
 
 def test_no_checks_is_a_pass_that_says_so() -> None:
     report = run()
-    assert report.passed and report.summary() == "no smoke checks configured for canary"
+    assert report.passed
+    assert report.summary() == "no smoke checks configured for canary"
 
 
 def test_format_table_lists_each_check_with_result_status_latency_and_reason() -> None:

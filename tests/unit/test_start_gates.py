@@ -28,7 +28,8 @@ def test_insufficient_data_during_a_bake_fails_the_gate_under_fail() -> None:
     )
     outcome = engine.run()
     assert outcome.status == 3, outcome.message
-    assert "INSUFFICIENT_DATA" in outcome.message and ERROR_RATE in outcome.message
+    assert "INSUFFICIENT_DATA" in outcome.message
+    assert ERROR_RATE in outcome.message
     assert world.router.weights[STABLE_TG] == 100
     assert world.invariants() == []
 
@@ -42,7 +43,8 @@ def test_insufficient_data_during_a_bake_is_no_gate_under_warn() -> None:
     outcome = engine.run()
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PAUSED
+    assert record is not None
+    assert record.phase is Phase.PAUSED
 
 
 class Checks:

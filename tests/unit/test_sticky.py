@@ -65,8 +65,10 @@ def test_promote_keeps_the_canary_until_a_period_without_canary_requests() -> No
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.PROMOTED
-    assert record.sticky_from is not None and record.sticky_seconds == WINDOW
+    assert record is not None
+    assert record.phase is Phase.PROMOTED
+    assert record.sticky_from is not None
+    assert record.sticky_seconds == WINDOW
     left = float(gone[0])  # type: ignore[arg-type]
     assert len(deleted) == 1
     # not before a whole period (60 s) after the last cookie holder left, long before 900 s
@@ -86,9 +88,11 @@ def test_clients_that_never_leave_hold_the_canary_until_timeouts_sticky() -> Non
     outcome = world.run("deploy", image=IMAGE)
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.sticky_from is not None
+    assert record is not None
+    assert record.sticky_from is not None
     assert record.sticky_until == record.sticky_from + 240
-    assert deleted and record.sticky_from + 240 <= deleted[0] <= record.sticky_from + 250
+    assert deleted
+    assert record.sticky_from + 240 <= deleted[0] <= record.sticky_from + 250
     assert world.invariants() == []
 
 
@@ -96,7 +100,8 @@ def test_a_rule_without_stickiness_removes_the_canary_at_once_and_reads_no_reque
     world = World(plan=SHORT)
     assert world.run("deploy", image=IMAGE).status == 0
     record = world.record()
-    assert record is not None and record.sticky_from is None
+    assert record is not None
+    assert record.sticky_from is None
     assert world.metrics.idle_calls == []
 
 
@@ -109,9 +114,11 @@ def test_rollback_keeps_the_canary_for_its_cookie_holders_too() -> None:
     outcome = world.run("rollback", reason="manual")
     assert outcome.status == 0, outcome.message
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     assert record.sticky_from is not None
-    assert deleted and deleted[0] >= float(gone[0]) + 60  # type: ignore[arg-type]
+    assert deleted
+    assert deleted[0] >= float(gone[0]) + 60  # type: ignore[arg-type]
     assert world.invariants() == []
 
 
@@ -124,10 +131,13 @@ def test_an_interrupt_during_the_wait_removes_the_canary_at_once() -> None:
     engine = world.engine(Intent(command="rollback", reason="stop"))
     stopped = world.once_in(Phase.ROLLING_BACK, lambda: setattr(engine, "interrupted", True))
     outcome = engine.run()
-    assert stopped and outcome.status == 0
+    assert stopped
+    assert outcome.status == 0
     record = world.record()
-    assert record is not None and record.sticky_from is not None
-    assert deleted and deleted[0] - record.sticky_from <= 2 * world.plan.poll_interval
+    assert record is not None
+    assert record.sticky_from is not None
+    assert deleted
+    assert deleted[0] - record.sticky_from <= 2 * world.plan.poll_interval
 
 
 def test_no_healthy_canary_targets_skip_the_wait() -> None:
@@ -138,8 +148,10 @@ def test_no_healthy_canary_targets_skip_the_wait() -> None:
     deleted = deletions(world)
     assert world.run("rollback", reason="canary down").status == 0
     record = world.record()
-    assert record is not None and record.sticky_from is not None
-    assert deleted and deleted[0] - record.sticky_from <= 2 * world.plan.poll_interval
+    assert record is not None
+    assert record.sticky_from is not None
+    assert deleted
+    assert deleted[0] - record.sticky_from <= 2 * world.plan.poll_interval
 
 
 def test_a_crash_during_the_wait_is_taken_up_by_the_next_run() -> None:
@@ -157,15 +169,18 @@ def test_a_crash_during_the_wait_is_taken_up_by_the_next_run() -> None:
     with pytest.raises(Crash):
         world.run("rollback", reason="crashed")
     first = world.record()
-    assert first is not None and first.sticky_from is not None
+    assert first is not None
+    assert first.sticky_from is not None
     world.clock.sleep = lambda s: setattr(world.clock, "t", world.clock.t + s)  # type: ignore[method-assign]
     world.clock.t += 120  # the dead process's lease runs out; the wait has not
     deleted = deletions(world)
     assert world.run("rollback", reason="again").status == 0
     record = world.record()
-    assert record is not None and record.phase is Phase.ROLLED_BACK
+    assert record is not None
+    assert record.phase is Phase.ROLLED_BACK
     assert record.sticky_from == first.sticky_from  # the same wait, continued
-    assert deleted and deleted[0] >= first.sticky_until
+    assert deleted
+    assert deleted[0] >= first.sticky_until
     assert world.invariants() == []
 
 
@@ -190,7 +205,8 @@ def test_status_shows_what_the_wait_is_for_and_until_when() -> None:
     wait = seen[0]["sticky_wait"]
     assert isinstance(wait, dict)
     assert wait["until"] == wait["weight_0_verified_at"] + SHORT.timeouts.sticky  # type: ignore[operator]
-    assert wait["duration_seconds"] == WINDOW and 0 < wait["seconds_left"] <= 600  # type: ignore[operator]
+    assert wait["duration_seconds"] == WINDOW
+    assert 0 < wait["seconds_left"] <= 600  # type: ignore[operator]
     assert "for clients holding its stickiness cookie until" in str(wait["for"])
     view = {
         "service": "api",

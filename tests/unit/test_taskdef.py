@@ -253,7 +253,8 @@ def test_the_keys_come_from_botocores_model_at_run_time() -> None:
 
     keys = task_definition_keys()
     assert keys.register == set(REGISTER_SHAPE.members)
-    assert "taskDefinitionArn" in keys.read_only and "family" not in keys.read_only
+    assert "taskDefinitionArn" in keys.read_only
+    assert "family" not in keys.read_only
 
 
 def test_a_field_aws_adds_later_is_accepted_when_the_model_knows_it(tmp_path: Path) -> None:
@@ -307,7 +308,8 @@ def test_parse_vars_reports_every_bad_argument_without_quoting_values() -> None:
         parse_vars(["GOOD=1", "s3cr3t-token", "1BAD=x", "=v"])
     assert caught.value.exit_status == 2
     first, second, third = caught.value.problems
-    assert first.startswith("--var #2: has no '='") and "s3cr3t" not in str(caught.value)
+    assert first.startswith("--var #2: has no '='")
+    assert "s3cr3t" not in str(caught.value)
     assert second.startswith("--var #3: '1BAD' is not a variable name; expected NAME=VALUE")
     assert third.startswith("--var #4: '' is not a variable name")
 
@@ -340,4 +342,5 @@ def test_any_json_loads_or_raises_config_error(
     except ConfigError as err:
         assert err.problems
     else:
-        assert isinstance(body, dict) and isinstance(secret_values(body), list)
+        assert isinstance(body, dict)
+        assert isinstance(secret_values(body), list)
