@@ -30,8 +30,12 @@ def startup(runs: int = 15) -> dict[str, float]:
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "neuraltrade_deploy", *args], check=True,
-                           capture_output=True, cwd=ROOT)
+            subprocess.run(
+                [sys.executable, "-m", "neuraltrade_deploy", *args],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
             times.append(time.perf_counter() - start)
         out[" ".join(args)] = statistics.median(times)
     start = time.perf_counter()
@@ -76,9 +80,7 @@ def counted_calls(calls: list[str]) -> Any:
     import boto3
 
     session = boto3.session.Session()
-    session.events.register(
-        "before-call", lambda model, **_: calls.append(model.name)
-    )
+    session.events.register("before-call", lambda model, **_: calls.append(model.name))
     return session
 
 
@@ -89,22 +91,39 @@ def bake_cost(aws: Any, world: Any, folder: Path) -> tuple[int, int, Counter[str
     import neuraltrade_deploy.aws.clients as clients
     from neuraltrade_deploy.cli import run
 
-    analysis = {"period": "1s", "high_resolution": True, "min_requests": 20,
-                "insufficient_data": "fail",
-                "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1}]}
-    world.write_deploy_yaml(folder, bake="10s", poll_interval="500ms",
-                            extra={"services": {"api": {"analysis": analysis}}})
+    analysis = {
+        "period": "1s",
+        "high_resolution": True,
+        "min_requests": 20,
+        "insufficient_data": "fail",
+        "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1}],
+    }
+    world.write_deploy_yaml(
+        folder,
+        bake="10s",
+        poll_interval="500ms",
+        extra={"services": {"api": {"analysis": analysis}}},
+    )
     calls: list[str] = []
     original = clients._new_session
     clients._new_session = lambda profile, region: counted_calls(calls)  # type: ignore
     try:
         with aws.live.traffic(100, host="api.neuraltrade.example"):
-            status = run(["--log-format", "json", "canary", "--image",
-                          "neuraltrade/api:2.0.0", "--weight", "10"])
+            status = run(
+                [
+                    "--log-format",
+                    "json",
+                    "canary",
+                    "--image",
+                    "neuraltrade/api:2.0.0",
+                    "--weight",
+                    "10",
+                ]
+            )
     finally:
         clients._new_session = original
     assert status == 0, status
-    baking = calls[len(calls) - calls[::-1].index("DescribeRules"):]
+    baking = calls[len(calls) - calls[::-1].index("DescribeRules") :]
     return len(baking), baking.count("DescribeServices"), Counter(baking)
 
 
@@ -114,9 +133,24 @@ def reaction(aws: Any, world: Any, folder: Path, poll: str, env: dict[str, str])
     elbv2, cw = aws.client("elbv2"), aws.client("cloudwatch")
     log = folder / f"reaction-{poll}.log"
     with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "neuraltrade_deploy", "canary", "--image",
-                                 "neuraltrade/api:2.0.0", "--weight", "10", "--bake", "5m"],
-                                cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "neuraltrade_deploy",
+                "canary",
+                "--image",
+                "neuraltrade/api:2.0.0",
+                "--weight",
+                "10",
+                "--bake",
+                "5m",
+            ],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
     def still_running() -> None:
         """A canary that exits before the weight it is waited for: say why, never spin."""
@@ -128,8 +162,11 @@ def reaction(aws: Any, world: Any, folder: Path, poll: str, env: dict[str, str])
         rule = elbv2.describe_rules(RuleArns=[service.listener_rule_arn])["Rules"][0]
         forward = next(a for a in rule["Actions"] if a["Type"] == "forward")
         groups = forward.get("ForwardConfig", {}).get("TargetGroups", [])
-        return sum(int(g.get("Weight", 0)) for g in groups
-                   if g["TargetGroupArn"] == service.canary_target_group_arn)
+        return sum(
+            int(g.get("Weight", 0))
+            for g in groups
+            if g["TargetGroupArn"] == service.canary_target_group_arn
+        )
 
     while canary_weight() != 10:
         still_running()
@@ -186,8 +223,10 @@ def main() -> None:
             world = aws.provision(create_state_table=True)
             world.write_deploy_yaml(folder, bake="5m", poll_interval=poll)
             times = [reaction(aws, world, folder, poll, env) for _ in range(3)]
-            print(f"- poll_interval {poll}: median {statistics.median(times):.2f} s, "
-                  f"max {max(times):.2f} s over 3 runs")
+            print(
+                f"- poll_interval {poll}: median {statistics.median(times):.2f} s, "
+                f"max {max(times):.2f} s over 3 runs"
+            )
 
 
 if __name__ == "__main__":

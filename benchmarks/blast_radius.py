@@ -275,9 +275,7 @@ def measure(
 
 def table(rows: list[Row], s: Settings) -> list[str]:
     rates = " and ".join(f"{r:.0%}" for r in s.error_rates)
-    threshold = (
-        f"{s.alarm_share:.0%} of the requests" if s.alarm_share else "10 a minute"
-    )
+    threshold = f"{s.alarm_share:.0%} of the requests" if s.alarm_share else "10 a minute"
     out = [
         f"rate {s.rate:g} req/s, bad images fail {rates} of their requests, metric and"
         f" alarm period {s.period} s (2 evaluation periods, threshold {threshold}),"

@@ -35,9 +35,7 @@ def bake_advice(
             continue
         parts = [_at(label, per_hour, step.weight, step.bake, error_rate, service)
                  for label, per_hour in (("quietest", quiet), ("median", median))]  # fmt: skip
-        lines.append(
-            f"  step {step.weight}% for {format_duration(step.bake)}: " + "; ".join(parts)
-        )
+        lines.append(f"  step {step.weight}% for {format_duration(step.bake)}: " + "; ".join(parts))
     return lines
 
 

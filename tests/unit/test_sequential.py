@@ -176,8 +176,10 @@ def test_a_confidence_sequence_covers_the_true_rate_at_every_look() -> None:
         for _ in range(50):
             requests += 200
             errors += binomial(rng, 200, 0.01)
-            if not lower_bound(errors, requests, 0.01) <= 0.01 <= upper_bound(
-                errors, requests, 0.01
+            if (
+                not lower_bound(errors, requests, 0.01)
+                <= 0.01
+                <= upper_bound(errors, requests, 0.01)
             ):
                 missed += 1
                 break
@@ -210,10 +212,14 @@ def report() -> None:  # pragma: no cover - prints docs/analysis.md's figures
     harm = [first(rng, SECONDS, "fail", 2000, 0.04, 0.001) for _ in range(500)]
     rng = random.Random(1000)
     within = [first(rng, INCREASE_ONLY, "pass", 5000, 0.001, 0.001) for _ in range(500)]
-    print(f"4% vs 0.1% shown harmful: median {statistics.median(harm):.0f} canary requests,"
-          f" {sum(n <= 400 for n in harm) / 5:.1f}% by 400")
-    print(f"0.1% shown within 1 point: median {statistics.median(within):.0f} canary requests,"
-          f" {sum(n <= 1000 for n in within) / 5:.1f}% by 1000")
+    print(
+        f"4% vs 0.1% shown harmful: median {statistics.median(harm):.0f} canary requests,"
+        f" {sum(n <= 400 for n in harm) / 5:.1f}% by 400"
+    )
+    print(
+        f"0.1% shown within 1 point: median {statistics.median(within):.0f} canary requests,"
+        f" {sum(n <= 1000 for n in within) / 5:.1f}% by 1000"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
