@@ -99,22 +99,31 @@ def canary_weights_seen(deployer: Deployer, proc: Any) -> list[int]:
     return seen
 
 
+def bad_canary_at_200(
+    deployer: Deployer, tag: str, **behaviour: float
+) -> tuple[int, str, list[int], float]:
+    """`deploy` of a canary behaving so, at 200 req/s with a 20 s bake, the stable at 0.1%
+    and the service alarm as a team sets it: (exit, stderr, weights seen, start time)."""
+    analysis_yaml(deployer, bake="20s")
+    sane_service_alarm(deployer)
+    live = deployer.aws.live
+    live.behave(STABLE_IMAGE, error_rate=0.001, latency=BASE)
+    live.behave(tag, latency=BASE, **behaviour)
+    started = time.time()
+    with live.traffic(200, host=HOST):
+        proc = deployer.start("deploy", "--image", f"neuraltrade/api{tag}")
+        weights = canary_weights_seen(deployer, proc)
+        _, err = proc.communicate()
+    return proc.returncode, err, weights, started
+
+
 def test_a_4_percent_canary_is_rolled_back_at_10_while_the_service_alarm_stays_ok(
     deployer: Deployer,
 ) -> None:
     """The issue's scenario: 200 req/s, 10%, a 20 s bake (400 canary requests, about 16
     failed, against about 4 of 3,600 on stable)."""
-    analysis_yaml(deployer, bake="20s")
-    sane_service_alarm(deployer)
-    live = deployer.aws.live
-    live.behave(STABLE_IMAGE, error_rate=0.001, latency=BASE)
-    live.behave(":4.0.4", error_rate=0.04, latency=BASE)
-    started = time.time()
-    with live.traffic(200, host=HOST):
-        proc = deployer.start("deploy", "--image", "neuraltrade/api:4.0.4")
-        weights = canary_weights_seen(deployer, proc)
-        _, err = proc.communicate()
-    assert proc.returncode == 3, err[-2000:]
+    returncode, err, weights, started = bad_canary_at_200(deployer, ":4.0.4", error_rate=0.04)
+    assert returncode == 3, err[-2000:]
     assert max(weights) == 10  # never more weight (rule 13)
     record = deployer.record()
     assert record is not None
@@ -236,17 +245,8 @@ def test_a_canary_resetting_connections_is_rolled_back_while_the_target_5xx_alar
 ) -> None:
     """4% of the canary's connections reset: the clients get the ALB's 502, which
     HTTPCode_Target_5XX_Count never counts; TargetConnectionErrorCount does."""
-    analysis_yaml(deployer, bake="20s")
-    sane_service_alarm(deployer)
-    live = deployer.aws.live
-    live.behave(STABLE_IMAGE, error_rate=0.001, latency=BASE)
-    live.behave(":4.5.0", reset_rate=0.04, latency=BASE)
-    started = time.time()
-    with live.traffic(200, host=HOST):
-        proc = deployer.start("deploy", "--image", "neuraltrade/api:4.5.0")
-        weights = canary_weights_seen(deployer, proc)
-        _, err = proc.communicate()
-    assert proc.returncode == 3, err[-2000:]
+    returncode, err, weights, started = bad_canary_at_200(deployer, ":4.5.0", reset_rate=0.04)
+    assert returncode == 3, err[-2000:]
     assert max(weights) == 10
     record = deployer.record()
     assert record is not None
