@@ -5,9 +5,10 @@ deployment in $GITHUB_STEP_SUMMARY, outputs in $GITHUB_OUTPUT for later jobs, an
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.tick import Tick
 from neuraltrade_deploy.reporting.judgement import summary_table
@@ -30,9 +31,12 @@ class StepSummary:
         self.environ = environ
         self.command = command
         self.last: Tick | None = None
+        self.unwatched: tuple[str, ...] = ()  # guard stopped at --max-time: what still watches
 
     def __call__(self, tick: Tick) -> None:
         self.last = tick
+        if tick.decision.event is Event.UNWATCHED:
+            self.unwatched = tick.decision.reasons
 
     def finish(self, status: int, message: str) -> None:
         if not enabled(self.environ) or self.last is None:
@@ -47,12 +51,23 @@ class StepSummary:
         }
         append(self.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
         append(
-            self.environ.get("GITHUB_STEP_SUMMARY"), summary(self.command, record, status, message)
+            self.environ.get("GITHUB_STEP_SUMMARY"),
+            summary(self.command, record, status, message, unwatched=self.unwatched),
         )
 
 
-def summary(command: str, record: DeploymentRecord, status: int, message: str) -> str:
-    icon = "✅" if status == 0 else "❌"
+def summary(
+    command: str,
+    record: DeploymentRecord,
+    status: int,
+    message: str,
+    *,
+    unwatched: Sequence[str] = (),
+) -> str:
+    """`unwatched`: guard stopped at --max-time; its lines say what still catches a failure."""
+    icon = "❌" if status != 0 else "⚠️" if unwatched else "✅"
+    notes = "".join(f"- {line}\n" for line in unwatched)
+    warning = f"**Unwatched from now on:**\n\n{notes}\n" if unwatched else ""
     rows = [
         ("service", record.key),
         ("deployment", record.deployment_id),
@@ -65,7 +80,7 @@ def summary(command: str, record: DeploymentRecord, status: int, message: str) -
     table = "\n".join(f"| {k} | `{v}` |" for k, v in rows)
     history = "\n".join(f"- {h.phase}: {h.reason}" for h in record.history[-10:])
     return (
-        f"### {icon} nt-deploy {command}\n\n{message}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"### {icon} nt-deploy {command}\n\n{message}\n\n{warning}| | |\n|---|---|\n{table}\n\n"
         f"{summary_table(record.judgement)}"
         f"<details><summary>history</summary>\n\n{history}\n\n</details>\n\n"
     )
