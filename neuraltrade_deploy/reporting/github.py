@@ -7,10 +7,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.tick import Tick
+from neuraltrade_deploy.reporting.chart import error_charts
 from neuraltrade_deploy.reporting.judgement import summary_table
 
 
@@ -32,9 +34,14 @@ class StepSummary:
         self.command = command
         self.last: Tick | None = None
         self.unwatched: tuple[str, ...] = ()  # guard stopped at --max-time: what still watches
+        self.judged: dict[tuple[int, float], dict[str, Any]] = {}  # each step's latest
 
     def __call__(self, tick: Tick) -> None:
         self.last = tick
+        judgement = tick.record.judgement
+        if judgement is not None:
+            window = judgement.get("window") or {}
+            self.judged[(int(judgement["weight"]), float(window.get("start", 0.0)))] = judgement
         if tick.decision.event is Event.UNWATCHED:
             self.unwatched = tick.decision.reasons
 
@@ -52,7 +59,14 @@ class StepSummary:
         append(self.environ.get("GITHUB_OUTPUT"), "".join(f"{k}={v}\n" for k, v in outputs.items()))
         append(
             self.environ.get("GITHUB_STEP_SUMMARY"),
-            summary(self.command, record, status, message, unwatched=self.unwatched),
+            summary(
+                self.command,
+                record,
+                status,
+                message,
+                unwatched=self.unwatched,
+                judged=list(self.judged.values()),
+            ),
         )
 
 
@@ -63,8 +77,11 @@ def summary(
     message: str,
     *,
     unwatched: Sequence[str] = (),
+    judged: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """`unwatched`: guard stopped at --max-time; its lines say what still catches a failure."""
+    """`unwatched`: guard stopped at --max-time; its lines say what still catches a failure.
+    `judged`: the latest judgement of each step this command judged, a chart each (the
+    record's own judgement when none is given); the table is the record's latest."""
     icon = "❌" if status != 0 else "⚠️" if unwatched else "✅"
     notes = "".join(f"- {line}\n" for line in unwatched)
     warning = f"**Unwatched from now on:**\n\n{notes}\n" if unwatched else ""
@@ -82,6 +99,7 @@ def summary(
     return (
         f"### {icon} nt-deploy {command}\n\n{message}\n\n{warning}| | |\n|---|---|\n{table}\n\n"
         f"{summary_table(record.judgement)}"
+        f"{error_charts(judged or ([record.judgement] if record.judgement else []))}"
         f"<details><summary>history</summary>\n\n{history}\n\n</details>\n\n"
     )
 
