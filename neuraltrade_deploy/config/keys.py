@@ -147,6 +147,8 @@ NOTIFY_KINDS = {
     "on_promote": "when a deployment is promoted",
     "on_rollback": "when a deployment is rolled back",
     "on_failure": "when a rollback cannot complete (exit 5)",
+    "on_unwatched": "when `nt-deploy guard` stops at --max-time with the deployment still"
+    " paused between steps (nothing watches it until the next command)",
 }
 DEFAULT_STEPS = (
     {"weight": 10, "bake": "5m"},

@@ -17,7 +17,11 @@ between steps too, and `bake_gate`, which adds what lets a bake end:
 * A `smoke.interval` rerun that failed is a failed gate naming the check.
 
 The latest judgement goes into the record (`record.judgement`, a small plain dict) so
-that `status`, the logs and the CI summary show the figures that were judged.
+that `status`, the logs and the CI summary show the figures that were judged; with the
+window's last CHART_PERIODS periods (`periods`: [start, canary requests, canary errors,
+stable requests, stable errors] each; `period`: their length) and each error_rate
+check's limits as numbers (`limits`), for the step summary's chart. Capped so that a
+long bake's record stays far under DynamoDB's 400 KB item limit (60 periods: ~2 KB).
 """
 
 from __future__ import annotations
@@ -27,11 +31,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from neuraltrade_deploy.core.actions import Intent
+from neuraltrade_deploy.core.analysis import Analysis
 from neuraltrade_deploy.core.figures import format_duration, number
 from neuraltrade_deploy.core.judgement import Judgement, Window, judge
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.sequential import Period
+
+CHART_PERIODS = 60  # the last periods a judgement keeps for the chart
+ERROR_LIMITS = ("max_increase", "max_ratio", "max")
 
 
 def bake_for(service: ServiceConfig, intent: Intent, weight: int) -> float:
@@ -129,12 +138,42 @@ def judged_record(
     if analysis is None or window is None:
         return record
     verdict = judge(analysis, window, weight=record.weight)
-    return record.with_changes(judgement=judgement_item(verdict, window))
+    return record.with_changes(judgement=judgement_item(verdict, window, analysis))
 
 
-def judgement_item(verdict: Judgement, window: Window) -> dict[str, Any]:
-    """What the record keeps: the verdict per check and the window it judged."""
-    return {**verdict.to_dict(), "window": {"start": window.start, "end": window.end}}
+def judgement_item(
+    verdict: Judgement, window: Window, analysis: Analysis | None = None
+) -> dict[str, Any]:
+    """What the record keeps: the verdict per check, the window it judged and, given the
+    analysis, the window's last periods and the error_rate checks' limits (the chart's)."""
+    item = {**verdict.to_dict(), "window": {"start": window.start, "end": window.end}}
+    if analysis is None:
+        return item
+    limits = {
+        c.name: {k: getattr(c, k) for k in ERROR_LIMITS if getattr(c, k) is not None}
+        for c in analysis.checks
+        if c.metric == "error_rate"
+    }
+    item["checks"] = [
+        {**c, "limits": limits[c["name"]]} if c["name"] in limits else c for c in item["checks"]
+    ]
+    first = len(window.periods) - CHART_PERIODS
+    item["period"] = analysis.period
+    item["periods"] = [
+        [window.start + i * analysis.period, *_counts(p)]
+        for i, p in enumerate(window.periods)
+        if i >= first
+    ]
+    return item
+
+
+def _counts(period: Period) -> tuple[int, int, int, int]:
+    return (
+        period.canary_requests,
+        period.canary_errors,
+        period.stable_requests,
+        period.stable_errors,
+    )
 
 
 def _covers_bake(latest: dict[str, Any] | None, bake_end: float, period: float) -> bool:

@@ -56,6 +56,7 @@ class Event(StrEnum):
     ROLLBACK_SETTLING = "rollback_settling"
     ROLLBACK_FAILED = "rollback_failed"
     ROLLED_BACK = "rolled_back"
+    UNWATCHED = "unwatched"  # guard stopped at --max-time, the deployment still PAUSED
 
     @property
     def waiting(self) -> bool:

@@ -18,10 +18,11 @@ from dataclasses import replace
 from neuraltrade_deploy.core.actions import Decision, Intent, Outcome
 from neuraltrade_deploy.core.bake import watch_gate
 from neuraltrade_deploy.core.errors import ExitStatus
+from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.gates import gates
 from neuraltrade_deploy.core.health import baking_health
 from neuraltrade_deploy.core.observation import Needs, Observation, TargetHealth
-from neuraltrade_deploy.core.pause import paused_too_long
+from neuraltrade_deploy.core.pause import pause_ends_at, paused_too_long, spelled, utc_time
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
@@ -54,6 +55,34 @@ def watch_over(seen: DeploymentRecord | None, record: DeploymentRecord | None) -
             f"{taken_by(record)} moves it; guard watches only between steps (PAUSED)",
         )
     return None
+
+
+def unwatched(service: ServiceConfig, record: DeploymentRecord, max_time: float) -> Decision:
+    """Guard stops at --max-time with the deployment still PAUSED: nothing is changed, and
+    the reasons say what is left to catch a failure (for `notify.on_unwatched` and the
+    step summary): only whoever runs next, late."""
+    return Decision(
+        record,
+        outcome=Outcome(
+            ExitStatus.OK,
+            f"--max-time {spelled(max_time)} passed; "
+            f"deployment {record.deployment_id} left as it was "
+            f"({record.phase.value} at {record.weight}%), unwatched",
+        ),
+        event=Event.UNWATCHED,
+        reasons=(
+            f"nt-deploy guard stopped at --max-time {spelled(max_time)}: nothing watches the"
+            " canary until the next nt-deploy command runs on this deployment",
+            f"paused at step {record.step + 1}, canary at {record.weight}%, "
+            f"since {utc_time(record.phase_started_at)}",
+            "still catches a failure: the next command (canary, promote, rollback or guard)"
+            " first reads the alarm history since the step began; an alarm that went to"
+            " ALARM in the gap rolls the canary back then, late",
+            f"and max_pause ({spelled(service.max_pause)}): from"
+            f" {utc_time(pause_ends_at(service, record))} the next command rolls the"
+            " deployment back instead of going on",
+        ),
+    )
 
 
 def abandoned_rollback(

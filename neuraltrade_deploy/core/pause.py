@@ -4,6 +4,8 @@ the pause is counted from the moment the record entered PAUSED (its phase timer)
 
 from __future__ import annotations
 
+import time
+
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
@@ -29,3 +31,13 @@ def paused_too_long(service: ServiceConfig, record: DeploymentRecord, now: float
         f"paused at {record.weight}% for {spelled(waited)}, longer than "
         f"max_pause {spelled(service.max_pause)}"
     )
+
+
+def pause_ends_at(service: ServiceConfig, record: DeploymentRecord) -> float:
+    """From then on the deployment has paused too long: whoever looks next rolls it back."""
+    return record.phase_started_at + service.max_pause
+
+
+def utc_time(at: float) -> str:
+    """2027-01-15 08:00:00 UTC: a moment a person reads hours or days later."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))

@@ -62,10 +62,13 @@ class Notify:
     on_promote: str | None = None
     on_rollback: str | None = None
     on_failure: str | None = None
+    on_unwatched: str | None = None
 
     @property
     def any(self) -> bool:
-        return any((self.on_start, self.on_promote, self.on_rollback, self.on_failure))
+        return any(
+            (self.on_start, self.on_promote, self.on_rollback, self.on_failure, self.on_unwatched)
+        )
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """`notify:`: people are told. An observer of the engine's ticks that turns a start, a
-promote, a finished rollback or a rollback that could not complete into one short
+promote, a finished rollback, a rollback that could not complete, or a guard that
+stopped at --max-time leaving the deployment paused (unwatched) into one short
 message to the SNS topic deploy.yaml names for that kind of event. Publishing is a
 side effect only: a failure is logged as a warning and never changes the outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import structlog
 
@@ -21,12 +22,14 @@ KINDS: dict[Event, str] = {
     Event.PROMOTED: "on_promote",
     Event.ROLLED_BACK: "on_rollback",
     Event.ROLLBACK_FAILED: "on_failure",
+    Event.UNWATCHED: "on_unwatched",
 }
 WORDS = {
     "on_start": "started",
     "on_promote": "promoted",
     "on_rollback": "ROLLED BACK",
     "on_failure": "ROLLBACK INCOMPLETE",
+    "on_unwatched": "UNWATCHED",
 }
 
 log = structlog.get_logger("nt_deploy.notify")
@@ -41,14 +44,16 @@ def run_url(environ: Mapping[str, str]) -> str:
     return f"{server}/{repo}/actions/runs/{run}"
 
 
-def message(kind: str, service: str, record: DeploymentRecord, url: str) -> tuple[str, str]:
-    """(subject, body): deployment id, image, step, reason, CI run."""
+def message(
+    kind: str, service: str, record: DeploymentRecord, url: str, detail: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(subject, body): deployment id, image, step, reason (or `detail`'s lines), CI run."""
     subject = f"nt-deploy: {service} {WORDS[kind]} ({record.image})"
     reason = record.rollback_reason or (record.history[-1].reason if record.history else "")
     lines = [
         f"{service}: deployment {record.deployment_id} of {record.image} {WORDS[kind]}",
         f"step {record.step + 1}, canary at {record.weight}% (phase {record.phase.value})",
-        f"reason: {reason}" if reason else "",
+        *(detail or [f"reason: {reason}" if reason else ""]),
         f"CI run: {url}" if url else "",
     ]
     return subject, "\n".join(line for line in lines if line)
@@ -67,7 +72,9 @@ class Notifier:
         if kind is None or not topic or (kind, tick.record.deployment_id) in self.sent:
             return
         self.sent.add((kind, tick.record.deployment_id))
-        subject, body = message(kind, tick.service.name, tick.record, self.url)
+        # unwatched: the reasons say since when it paused and what still catches a failure
+        detail = tick.decision.reasons if kind == "on_unwatched" else ()
+        subject, body = message(kind, tick.service.name, tick.record, self.url, detail)
         try:
             self.publish(topic, subject, body)
         except Exception as err:  # told or not, the deployment's outcome stays what it is

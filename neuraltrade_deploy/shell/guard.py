@@ -14,16 +14,18 @@ from neuraltrade_deploy.core.actions import Intent, Outcome
 from neuraltrade_deploy.core.claim import refuse_other_deployment
 from neuraltrade_deploy.core.errors import ExitStatus, Preempted, StaleRecord
 from neuraltrade_deploy.core.guard import (
+    GUARD_INTENT,
     abandoned_rollback,
     guard_decision,
     guard_needs,
     reads_record,
+    unwatched,
     watch_over,
 )
-from neuraltrade_deploy.core.observation import AlarmReading, Observation
-from neuraltrade_deploy.core.pause import spelled
+from neuraltrade_deploy.core.observation import AlarmReading, Observation, ServiceState
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.tick import Tick
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.observe import fired_since, observe
 from neuraltrade_deploy.shell.ports import Hooks, Ports
@@ -54,6 +56,7 @@ class Guard:
         self.deployment_id = deployment_id  # --deployment-id: watch only this one
         self.interrupted = False
         self.last_poll: float | None = None
+        self.last_observation: Observation | None = None
         self.log = structlog.get_logger("nt_deploy.guard").bind(service=service.name)
 
     def run(self) -> Outcome:
@@ -84,10 +87,7 @@ class Guard:
         if self.interrupted:
             return Outcome(ExitStatus.INTERRUPTED, f"guard interrupted; {left(seen)}")
         if now - started >= self.max_time:
-            return Outcome(
-                ExitStatus.OK,
-                f"--max-time {spelled(self.max_time)} passed; {left(seen)}, unwatched",
-            )
+            return self.unwatched(seen, now)
         if poll > 0 and reads_record(poll):
             over = watch_over(seen, self.load())
             if over is not None:
@@ -109,6 +109,7 @@ class Guard:
             fired, error = fired_since(self.service, self.ports, record)
             obs = replace(obs, fired_since=fired, history_error=error)
         self.last_poll = now
+        self.last_observation = obs
         return obs
 
     def history_due(self, alarms: AlarmReading | None) -> bool:
@@ -118,6 +119,19 @@ class Guard:
             return False
         since = self.last_poll - CLOCK_SLACK
         return any(s.updated_at >= since for s in alarms.states.values())
+
+    def unwatched(self, seen: DeploymentRecord, now: float) -> Outcome:
+        """--max-time: the deployment is left PAUSED; the observers are told (one tick,
+        Event.UNWATCHED: `notify.on_unwatched`, the step summary) what still watches it."""
+        decision = unwatched(self.service, seen, self.max_time)
+        self.log.warning("guard_unwatched", reasons=list(decision.reasons))
+        obs = self.last_observation or Observation(
+            stable=ServiceState(self.service.cluster, self.service.stable_service, "UNKNOWN")
+        )  # --max-time 0: nothing was read
+        for observer in self.hooks.observers:
+            observer(Tick(self.service, GUARD_INTENT, seen, decision, obs, now))
+        assert decision.outcome is not None
+        return decision.outcome
 
     def roll_back(self, seen: DeploymentRecord, rolling: DeploymentRecord, now: float) -> Outcome:
         """Take the record as a rollback does, but only the version guard watched."""

@@ -4,7 +4,8 @@ Emulated: the window of TargetGroupMetrics.read (start rounded down to the perio
 up to the last complete period before now, None before one is complete), one "call"
 per new window (counted in `calls`, answered from memory otherwise), traffic split by
 the canary weight the load balancer has now at `rate` requests per second, error rates
-and latencies per version, and unreadable metrics (`error`). For the sticky wait
+and latencies per version, each period's counts (the window's totals spread evenly over
+its periods), and unreadable metrics (`error`). For the sticky wait
 (`canary_idle_since`): cookie holders keep calling the canary group at weight 0 until
 `sticky_clients_until` (their sessions end), every period after it is idle. Not emulated: noise (the
 counts are the expected ones), CloudWatch's publishing delay, a weight that changed in
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from neuraltrade_deploy.core.analysis import Analysis
 from neuraltrade_deploy.core.errors import MetricsUnreadable
 from neuraltrade_deploy.core.judgement import Figures, Window
+from neuraltrade_deploy.core.sequential import Period
 
 
 @dataclass
@@ -53,12 +55,10 @@ class SimMetrics:
             raise MetricsUnreadable(f"cannot read the ALB metrics: {self.error}")
         weight = self.canary_weight()
         requests = self.rate * (end - begin)
-        window = Window(
-            begin,
-            end,
-            self._figures(self.canary, requests * weight / 100, analysis),
-            self._figures(self.stable, requests * (100 - weight) / 100, analysis),
-        )
+        canary = self._figures(self.canary, requests * weight / 100, analysis)
+        stable = self._figures(self.stable, requests * (100 - weight) / 100, analysis)
+        count = int((end - begin) // step)
+        window = Window(begin, end, canary, stable, spread(canary, stable, count))
         self._last = ((begin, end), window)
         return window
 
@@ -88,3 +88,14 @@ class SimMetrics:
         count = round(requests)
         latency = {s: version.latency for s in analysis.statistics} if count else {}
         return Figures(count, round(count * version.error_rate), latency)
+
+
+def spread(canary: Figures, stable: Figures, count: int) -> tuple[Period, ...]:
+    """The totals over `count` periods, evenly; each period's share rounded so that the
+    periods sum to the totals exactly."""
+
+    def split(total: int) -> list[int]:
+        return [round(total * (i + 1) / count) - round(total * i / count) for i in range(count)]
+
+    figures = (canary.requests, canary.errors, stable.requests, stable.errors)
+    return tuple(Period(*counts) for counts in zip(*(split(n) for n in figures), strict=True))

@@ -103,6 +103,32 @@ def test_each_kind_goes_to_its_own_topic(aws: Callable[[str], Any], clients: Aws
     assert "CI run" not in failure["Message"]
 
 
+def test_a_guard_that_stopped_at_max_time_tells_on_unwatched_what_still_watches(
+    aws: Callable[[str], Any], clients: AwsClients
+) -> None:
+    """The tick guard gives its observers at --max-time (core/guard.py unwatched): one
+    message with the deployment, since when it is paused and what still catches a failure."""
+    from neuraltrade_deploy.core.guard import GUARD_INTENT, unwatched
+
+    topic, queue = topic_with_queue(aws, "neuraltrade-warning")
+    config = plan(Notify(on_unwatched=topic))
+    paused_at = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
+    rec = tick(config, Event.WAITING, phase=Phase.PAUSED, phase_started_at=paused_at).record
+    decision = unwatched(config, rec, 5.5 * 3600)
+    obs = Observation(stable=ServiceState("prod", "api", "ACTIVE"))
+    notifier = Notifier(config.notify, SnsPublisher(clients).publish, run_url(GITHUB))
+    notifier(Tick(config, GUARD_INTENT, rec, decision, obs, paused_at + 5.5 * 3600))
+    (message,) = arrived(aws, queue)
+    assert message["TopicArn"] == topic
+    assert message["Subject"] == "nt-deploy: api UNWATCHED (neuraltrade/api:2.0.0)"
+    body = message["Message"]
+    for part in ("d-123", "step 1, canary at 10% (phase PAUSED)", "--max-time 5h30m",
+                 "since 2027-01-15 08:00:00 UTC", "alarm history since the step began",
+                 "max_pause (24h): from 2027-01-16 08:00:00 UTC",
+                 "https://github.com/neuraltrade/platform/actions/runs/4242"):  # fmt: skip
+        assert part in body, body
+
+
 def test_a_publish_that_fails_is_logged_and_raises_nothing(clients: AwsClients) -> None:
     missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic"
     config = plan(Notify(on_rollback=missing))

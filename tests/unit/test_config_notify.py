@@ -31,6 +31,17 @@ def test_defaults_notify_is_read_and_a_services_replaces_it_whole(tmp_path: Path
     assert load(tmp_path, own).services["api"].notify == Notify(on_promote=SLACK)
 
 
+def test_on_unwatched_is_read_like_the_other_kinds(tmp_path: Path) -> None:
+    """`notify.on_unwatched`: the topic told when guard stops at --max-time, the deployment
+    still paused; alone it is enough to build the notifier (Notify.any)."""
+    notify = (
+        load(tmp_path, changed("defaults.notify", {"on_unwatched": SLACK})).services["api"].notify
+    )
+    assert notify == Notify(on_unwatched=SLACK) and notify.any
+    problems = problems_of(tmp_path, changed(f"{SVC}.notify.on_unwatched", FIFO))
+    assert len(problems) == 1 and "is a FIFO topic" in problems[0]
+
+
 BAD = [
     ("defaults.notify.on_rollback", "neuraltrade-critical",
      ["defaults.notify.on_rollback: ", "a standard SNS topic ARN"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from structlog.testing import capture_logs
 
@@ -269,6 +270,55 @@ def test_the_judgement_shows_in_status_and_the_step_summary() -> None:
     assert "| check | canary | stable | limit | verdict |" in text
     assert "| errors | 4.0% | 0.1% | stable + 1 point | FAIL (harm shown) |" in text
     assert "| latency | 50ms | 50ms | stable x 1.5 | pass (within the limits shown) |" in text
+    assert len(mermaid_blocks(text)) == 1  # the record's own judgement, charted
+
+
+def mermaid_blocks(text: str) -> list[list[str]]:
+    """Each ```mermaid block of a Markdown text, checked well-formed as GitHub renders it:
+    xychart-beta, a title, the x-axis labels, the y-axis, line series as long as the x-axis."""
+    lines, blocks = text.splitlines(), []
+    starts = [i for i, line in enumerate(lines) if line == "```mermaid"]
+    for start in starts:
+        end = lines.index("```", start)
+        body = [line.strip() for line in lines[start + 1 : end]]
+        assert body[0] == "xychart-beta", body
+        assert body[1].startswith('title "') and body[1].endswith('"'), body
+        labels = body[2].removeprefix("x-axis [").removesuffix("]").split(", ")
+        assert body[2].startswith("x-axis [") and all(len(x) == 10 for x in labels), body
+        assert body[3].startswith('y-axis "error rate %" 0 --> '), body
+        series = body[4:]
+        assert 2 <= len(series) <= 3, body
+        for line in series:
+            assert line.startswith("line [") and line.endswith("]"), line
+            numbers = [float(v) for v in line[len("line [") : -1].split(", ")]
+            assert len(numbers) == len(labels) and min(numbers) >= 0, line
+        blocks.append(body)
+    return blocks
+
+
+def test_the_step_summary_charts_each_judged_step_per_period(tmp_path: Path) -> None:
+    """A deploy through 10/50/100% with analysis: one chart per judged step, its x-axis
+    the periods of that step's window (HH:MM:SS UTC), beside the table kept as it was."""
+    from neuraltrade_deploy.core.actions import Intent
+    from neuraltrade_deploy.reporting.github import StepSummary
+
+    world = analysed()
+    path = tmp_path / "summary.md"
+    summary = StepSummary({"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(path)}, "deploy")
+    engine = world.engine(Intent(command="deploy", image=IMAGE))
+    engine.hooks.observers.append(summary)
+    outcome = engine.run()
+    assert outcome.status == 0, outcome.message
+    summary.finish(outcome.status, outcome.message)
+    text = path.read_text()
+    assert "| check | canary | stable | limit | verdict |" in text
+    charts = mermaid_blocks(text)
+    assert [c[1].split(" at ")[1].split("%")[0] for c in charts] == ["10", "50", "100"]
+    ten = charts[0]
+    assert ten[2].startswith('x-axis ["08:') and ten[2].count(",") >= 4  # a 5-minute bake
+    assert len(ten) == 7  # canary, stable, stable + 1 point
+    assert len(charts[2]) == 6  # at 100% stable takes no traffic: no stable + 1 point
+    assert "<sub>lines, in order: canary, stable, limit (stable + 1 point)</sub>" in text
 
 
 def bake_calls_per_poll(world: World) -> float:

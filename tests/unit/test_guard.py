@@ -479,3 +479,95 @@ def test_guard_rolls_back_on_the_bakes_analysis_while_paused() -> None:
     outcome = guard(world).run()
     rolled_back_by_guard(world, outcome, "analysis errors: canary ")
     assert "limit stable + 1 point" in outcome.message
+
+
+# ------------------------------------------------------------------ unwatched (notify)
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:neuraltrade-warning"
+
+
+def told(world: World, publish: Callable[[str, str, str], None], max_time: float) -> Outcome:
+    """A guard whose observers are a `notify:` notifier and the GitHub step summary."""
+    from neuraltrade_deploy.reporting.notify import Notifier
+
+    watcher = guard(world, max_time=max_time)
+    url = "https://github.com/neuraltrade/platform/actions/runs/4242"
+    watcher.hooks.observers.append(Notifier(world.plan.notify, publish, url))
+    return watcher.run()
+
+
+def unwatched_world() -> World:
+    from neuraltrade_deploy.core.plan import Notify
+
+    from .simworld import make_plan
+
+    return paused(World(plan=make_plan(notify=Notify(on_unwatched=TOPIC), max_pause=86400.0)))
+
+
+def test_max_time_with_the_deployment_paused_tells_on_unwatched_once() -> None:
+    world = unwatched_world()
+    record = world.record()
+    assert record is not None
+    sent: list[tuple[str, str, str]] = []
+    outcome = told(world, lambda *message: sent.append(message), max_time=60.0)
+    assert outcome.status == 0 and "--max-time 1m passed" in outcome.message
+    ((topic, subject, body),) = sent
+    assert topic == TOPIC and subject == f"nt-deploy: api UNWATCHED ({IMAGE})"
+    import time
+
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(record.phase_started_at))
+    until = time.gmtime(record.phase_started_at + 86400.0)
+    for part in (
+        record.deployment_id,
+        "step 1, canary at 10%",
+        f"since {since}",
+        "alarm history since the step began",
+        f"max_pause (24h): from {time.strftime('%Y-%m-%d %H:%M:%S UTC', until)}",
+        "https://github.com/neuraltrade/platform/actions/runs/4242",
+    ):
+        assert part in body, body
+
+
+def test_a_failed_unwatched_publish_is_a_warning_and_guard_still_exits_0() -> None:
+    from structlog.testing import capture_logs
+
+    world = unwatched_world()
+
+    def refused(topic: str, subject: str, message: str) -> None:
+        raise RuntimeError("AuthorizationError: not allowed to publish")
+
+    with capture_logs() as logs:
+        outcome = told(world, refused, max_time=60.0)
+    assert outcome.status == 0
+    (warning,) = [e for e in logs if e["event"] == "notify_failed"]
+    assert warning["kind"] == "on_unwatched" and warning["log_level"] == "warning"
+
+
+def test_a_watch_that_ends_otherwise_tells_nobody_it_is_unwatched() -> None:
+    world = unwatched_world()
+    sent: list[tuple[str, str, str]] = []
+    other = take_up(world, "promote")
+    at_sleep(world, 3, other[0])  # type: ignore[arg-type]
+    outcome = told(world, lambda *message: sent.append(message), max_time=3600.0)
+    assert outcome.status == 0 and "took deployment" in outcome.message
+    assert sent == []
+
+
+def test_the_step_summary_of_an_unwatched_guard_says_what_still_catches_a_failure(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    from neuraltrade_deploy.reporting.github import StepSummary
+
+    world = unwatched_world()
+    path = Path(str(tmp_path)) / "summary.md"
+    summary = StepSummary({"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(path)}, "guard")
+    watcher = guard(world, max_time=60.0)
+    watcher.hooks.observers.append(summary)
+    outcome = watcher.run()
+    summary.finish(outcome.status, outcome.message)
+    text = path.read_text()
+    assert text.startswith("### ⚠️ nt-deploy guard")
+    assert "**Unwatched from now on:**" in text and "alarm history since the step began" in text
+    assert "max_pause (24h): from " in text

@@ -44,7 +44,7 @@ EVERY_KEY: dict[str, Any] = {
     "defaults": {"poll_interval": 3, "steps": [{"weight": 10, "bake": "1m"}], "alarms": ["a"],
                  "analysis": ANALYSIS, "max_pause": "12h", "alarms_insufficient_data": "fail",
                  "notify": {"on_start": SNS, "on_promote": SNS, "on_rollback": SNS,
-                            "on_failure": SNS}},
+                            "on_failure": SNS, "on_unwatched": SNS}},
     "services": {
         "api": {
             "cluster": "prod", "service": "api", "canary_service": "api-next",
@@ -61,7 +61,8 @@ EVERY_KEY: dict[str, Any] = {
                                     {"name": "e", "metric": "error_rate", "max_increase": 2},
                                     {"name": "p50", "metric": "latency_p50", "max_ratio": 2}]},
             "max_pause": "1h",
-            "notify": {"on_start": SNS, "on_promote": SNS, "on_rollback": SNS, "on_failure": SNS},
+            "notify": {"on_start": SNS, "on_promote": SNS, "on_rollback": SNS, "on_failure": SNS,
+                       "on_unwatched": SNS},
         },
         "ws": {
             "cluster": "prod", "service": "ws", "task_definition": "td.json", "container": "ws",
