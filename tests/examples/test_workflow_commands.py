@@ -16,7 +16,7 @@ PENDING_COMMANDS: set[str] = set()
 
 def test_every_nt_deploy_call_uses_only_spec_commands_and_options(wf: dict[str, Any]) -> None:
     calls = all_invocations(wf)
-    assert {c for _, c, _ in calls} >= {"validate", "canary", "promote", "rollback"}
+    assert {c for _, c, _ in calls} >= {"validate", "canary", "promote", "rollback", "guard"}
     for job_id, command, args in calls:
         assert command_line_problems(command, args) == [], job_id
 

@@ -2,7 +2,10 @@
 
 The structural schema (test_workflow_schema.py) knows only the keys deploy.yml uses;
 actionlint knows GitHub's whole syntax, the expression types, `needs`/`steps`
-references, action inputs and, through shellcheck, the bash in `run:`. Both come
+references, action inputs and, through shellcheck, the bash in `run:`. For `uses: ./`
+it reads the repository's action.yml: its inputs in `with:` and its outputs in
+`steps.<id>.outputs` are checked too. (actionlint does not lint action.yml itself:
+tests/examples/test_action.py shellchecks the action's scripts.) Both come
 from the test extra as binaries beside the interpreter; actionlint skips shell
 checks silently when it cannot find shellcheck, so the path is given explicitly.
 """
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.repo import WORKFLOW, WORKFLOWS
+from tests.helpers.repo import ROOT, WORKFLOW, WORKFLOWS
 
 
 def tool(name: str) -> str:
@@ -46,16 +49,25 @@ def test_actionlint_finds_nothing_in_the_workflows() -> None:
         (lambda t: t.replace("    needs: canary-50\n", "    needs: canary-5O\n", 1), "job-needs"),
         (
             lambda t: t.replace(
-                "steps.canary.outputs.exit_code", "steps.canery.outputs.exit_code", 1
+                "steps.canary.outputs.exit-status", "steps.canery.outputs.exit-status", 1
             ),
             "canery",
         ),
         (
-            lambda t: t.replace("nt-deploy promote\n", "nt-deploy promote $EXTRA_ARGS\n", 1),
+            lambda t: t.replace(
+                "steps.canary.outputs.exit-status", "steps.canary.outputs.exit_code", 1
+            ),
+            'property "exit_code" is not defined',
+        ),
+        (lambda t: t.replace("command: promote\n", "comand: promote\n", 1), "comand"),
+        (
+            lambda t: t.replace(
+                'rolled back $NT_DEPLOY_SERVICE"', 'rolled back" $NT_DEPLOY_SERVICE', 1
+            ),
             "SC2086",
         ),
     ],
-    ids=["unknown-need", "unknown-step", "shellcheck"],
+    ids=["unknown-need", "unknown-step", "unknown-output", "unknown-input", "shellcheck"],
 )
 def test_actionlint_and_shellcheck_really_run(
     tmp_path: Path,
@@ -68,6 +80,9 @@ def test_actionlint_and_shellcheck_really_run(
     copy = tmp_path / ".github" / "workflows" / "deploy.yml"
     copy.parent.mkdir(parents=True)
     copy.write_text(broken)
+    # actionlint finds `uses: ./` in the project, the directory holding .git
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "action.yml").write_text((ROOT / "action.yml").read_text())
     done = actionlint(copy)
     assert done.returncode == 1, done.stdout + done.stderr
     assert finding in done.stdout, done.stdout + done.stderr

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.helpers.nt_deploy_calls import invocations, run_scripts
-from tests.helpers.repo import WORKFLOW
+import yaml
+
+from tests.helpers.nt_deploy_calls import ACTION, job_invocations, run_scripts, step_invocations
+from tests.helpers.repo import ROOT, WORKFLOW
 
 CHAIN = ("canary-10", "canary-50", "promote")
 
@@ -58,7 +60,13 @@ def test_approval_jobs_run_in_protected_environments(wf: dict[str, Any]) -> None
 
 
 def test_actions_are_pinned_to_a_major_version(wf: dict[str, Any]) -> None:
+    """Others' actions by major version, in the workflow and in our action.yml; ours is
+    `./`, the checkout of the commit being run."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
     uses = [s["uses"] for j in wf["jobs"].values() for s in j["steps"] if "uses" in s]
+    assert ACTION in uses
+    uses = [u for u in uses if u != ACTION]
+    uses += [s["uses"] for s in action["runs"]["steps"] if "uses" in s]
     assert uses, uses
     assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", u) for u in uses), uses
 
@@ -71,10 +79,13 @@ def test_every_job_calling_nt_deploy_assumes_the_oidc_role_first(wf: dict[str, A
             for i, s in enumerate(steps)
             if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
         ]
-        calls = [i for i, script in run_scripts(job) if invocations(script)]
+        calls = [i for i, _, _ in job_invocations(job)]
         assert creds, job_id
         assert calls, job_id
         assert creds[0] < calls[0], job_id
+        checkout = [i for i, s in enumerate(steps) if s.get("uses") == "actions/checkout@v4"]
+        assert checkout, f"{job_id}: `uses: ./` needs the checkout"
+        assert checkout[0] < calls[0], f"{job_id}: `uses: ./` needs the checkout"
         with_ = steps[creds[0]]["with"]
         assert with_["role-to-assume"] == "${{ vars.NT_DEPLOY_ROLE_ARN }}", job_id
         assert not {"aws-access-key-id", "aws-secret-access-key"} & set(with_), job_id
@@ -101,12 +112,10 @@ def test_every_traffic_changing_job_ends_with_a_rollback_on_failure_or_cancel(
         shifts = [
             i
             for i, s in enumerate(steps)
-            if any(c[0] in ("canary", "promote") for c in invocations(s.get("run", "")))
+            if any(c[0] in ("canary", "promote") for c in step_invocations(s))
         ]
         rollbacks = [
-            i
-            for i, s in enumerate(steps)
-            if any(c[0] == "rollback" for c in invocations(s.get("run", "")))
+            i for i, s in enumerate(steps) if any(c[0] == "rollback" for c in step_invocations(s))
         ]
         assert shifts, job_id
         assert rollbacks, job_id
@@ -151,8 +160,8 @@ def test_guard_ends_before_its_job_times_out_and_its_credentials_expire(
 ) -> None:
     for guard in GUARDS:
         job = wf["jobs"][guard]
-        ((_, args),) = [c for _, s in run_scripts(job) for c in invocations(s) if c[0] == "guard"]
-        assert args[args.index("--service") + 1] == "$NT_DEPLOY_SERVICE"
+        ((_, _, args),) = [c for c in job_invocations(job) if c[1] == "guard"]
+        assert args[args.index("--service") + 1] == "${{ inputs.service }}"
         max_time = _minutes(args[args.index("--max-time") + 1])
         creds = next(
             s["with"]
@@ -164,11 +173,22 @@ def test_guard_ends_before_its_job_times_out_and_its_credentials_expire(
 
 
 def test_guard_writes_a_rollback_to_the_run_summary(wf: dict[str, Any]) -> None:
+    """guard's step fails the job with guard's exit status; on 3 the next step (a
+    failure() step, so it runs then) writes the rollback to the run summary."""
     for guard in GUARDS:
-        scripts = [s for _, s in run_scripts(wf["jobs"][guard]) if "nt-deploy guard" in s]
-        assert len(scripts) == 1, guard
-        assert "$GITHUB_STEP_SUMMARY" in scripts[0], guard
-        assert re.search(r"exit \"\$code\"\s*$", scripts[0]), "guard's exit code must end the step"
+        steps = wf["jobs"][guard]["steps"]
+        ((index, _, _),) = [c for c in job_invocations(wf["jobs"][guard]) if c[1] == "guard"]
+        step = steps[index]
+        assert step["uses"] == ACTION, guard
+        assert "continue-on-error" not in step, guard
+        reports = [
+            s
+            for s in steps[index + 1 :]
+            if f"steps.{step['id']}.outputs.exit-status == '3'" in s.get("if", "")
+        ]
+        assert len(reports) == 1, guard
+        assert "failure()" in reports[0]["if"], guard
+        assert "$GITHUB_STEP_SUMMARY" in reports[0]["run"], guard
 
 
 def test_no_job_has_a_concurrency_of_its_own(wf: dict[str, Any]) -> None:

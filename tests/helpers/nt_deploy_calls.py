@@ -1,4 +1,6 @@
-"""The `nt-deploy ...` command lines inside a workflow's bash steps, read as bash would.
+"""The `nt-deploy ...` command lines of a workflow: inside its bash steps, read as bash
+would, and in its steps that use this repository's action (`uses: ./`, action.yml),
+read from `with: command/args/config` as action/run.sh builds the command line.
 
 A workflow step that calls a command or option nt-deploy does not define fails only
 in production, at the worst moment; these helpers find every call so a test can
@@ -7,6 +9,7 @@ check it against the README's commands (and against the real click CLI).
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +20,48 @@ def run_scripts(job: dict[str, Any]) -> Iterator[tuple[int, str]]:
     for index, step in enumerate(job.get("steps", [])):
         if "run" in step:
             yield index, step["run"]
+
+
+ACTION = "./"  # the nt-deploy action at the repository root
+
+
+def action_invocation(step: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """The call a `uses: ./` step makes: `nt-deploy [--config C] COMMAND ARGS...`, ARGS
+    split with quotes and nothing expanded, as action/run.sh (xargs) splits them."""
+    if step.get("uses") != ACTION:
+        return None
+    with_ = step.get("with", {})
+    config = str(with_.get("config", ""))
+    argv = (["--config", config] if config else []) + [str(with_.get("command", ""))]
+    return split_command(argv + split_args(str(with_.get("args", ""))))
+
+
+def split_args(text: str) -> list[str]:
+    """The `args` input's words. A `${{ ... }}` is GitHub's, filled in before run.sh
+    splits: it is kept whole here, as the one word it stands for."""
+    expressions: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        expressions.append(match.group(0))
+        return f"\0{len(expressions) - 1}\0"
+
+    words = shlex.split(re.sub(r"\$\{\{.*?\}\}", hide, text), comments=False)
+    return [re.sub(r"\0(\d+)\0", lambda m: expressions[int(m.group(1))], w) for w in words]
+
+
+def step_invocations(step: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Every nt-deploy call of one step, whether a `run:` script or the action."""
+    if "run" in step:
+        return invocations(step["run"])
+    call = action_invocation(step)
+    return [call] if call else []
+
+
+def job_invocations(job: dict[str, Any]) -> Iterator[tuple[int, str, list[str]]]:
+    """(step index, command, arguments) of every nt-deploy call in a job."""
+    for index, step in enumerate(job.get("steps", [])):
+        for command, args in step_invocations(step):
+            yield index, command, args
 
 
 # The README's commands and global options:
@@ -118,6 +163,5 @@ def all_invocations(workflow: dict[str, Any]) -> list[tuple[str, str, list[str]]
     return [
         (job_id, cmd, args)
         for job_id, job in workflow["jobs"].items()
-        for _, script in run_scripts(job)
-        for cmd, args in invocations(script)
+        for _, cmd, args in job_invocations(job)
     ]

@@ -65,3 +65,39 @@ def test_the_job_summary_is_collected(tmp_path: Path) -> None:
     assert run.summary == "watched\n"
     assert run.results["last"] == "skipped"
     assert run.conclusion() == "success"
+
+
+def test_a_local_composite_action_runs_its_steps_and_maps_its_outputs(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "act").mkdir(parents=True)
+    (repo / "act" / "action.yml").write_text(
+        "inputs:\n  weight: {default: '10'}\n"
+        "outputs:\n  code: {value: '${{ steps.go.outputs.code }}'}\n"
+        "runs:\n  using: composite\n  steps:\n"
+        "    - {uses: actions/setup-python@v5}\n"
+        "    - id: go\n      shell: bash\n      env: {W: '${{ inputs.weight }}'}\n"
+        '      run: |\n        set +e; nt-deploy canary --weight "$W"; c=$?\n'
+        '        echo "code=$c" >> "$GITHUB_OUTPUT"; echo "SEEN=yes" >> "$GITHUB_ENV"\n'
+        '        exit "$c"\n'
+        "    - {if: failure(), shell: bash, run: nt-deploy status}\n"
+    )
+    workflow = {
+        "jobs": {
+            "one": {
+                "outputs": {"code": "${{ steps.c.outputs.code }}"},
+                "steps": [
+                    {"id": "c", "uses": "./act", "with": {"weight": "50"}},
+                    {"if": "failure()", "run": 'nt-deploy rollback --reason "$SEEN"'},
+                ],
+            }
+        }
+    }
+    scenario = Scenario(exits={"canary50": 3})
+    (tmp_path / "sim").mkdir()
+    run = Simulator(workflow, scenario, tmp_path / "sim", repo=repo).simulate()
+    assert [(cmd, args) for _, cmd, args in run.calls] == [
+        ("canary", ["--weight", "50"]),
+        ("status", []),
+        ("rollback", ["--reason", "yes"]),
+    ]
+    assert run.outputs["one"] == {"code": "3"} and run.results["one"] == "failure"

@@ -21,7 +21,7 @@ _STEP = {
         "id": {"type": "string", "pattern": _NAME},
         "if": {"type": "string"},
         "name": {"type": "string"},
-        "uses": {"type": "string", "pattern": r"^[\w.-]+/[\w./-]+@[\w.-]+$"},
+        "uses": {"type": "string", "pattern": r"^(?:[\w.-]+/[\w./-]+@[\w.-]+|\./[\w./-]*)$"},
         "run": {"type": "string"},
         "shell": {"type": "string"},
         "with": _STR_MAP,

@@ -4,8 +4,11 @@ The fake exits with the code a Scenario asks for and logs every call, so a test
 sees which rollbacks a failure, a cancel or a rejected approval really triggers.
 Emulated: job order by `needs`, job and step status functions, `needs` results and
 outputs, step outputs through $GITHUB_OUTPUT, the job summary file, workflow/job/
-step `env`, and the implicit `success()` of conditions. Not emulated: actions
-(`uses:` steps count as succeeded), matrices, job-level concurrency, and time:
+step `env`, $GITHUB_ENV, the implicit `success()` of conditions, and local composite
+actions (`uses: ./`: action.yml's inputs with their defaults, its `run:` steps and
+conditions, with failure()/success() about the action's own steps as on GitHub, and
+its outputs). Not emulated: other actions (`uses:` steps count as succeeded, as do
+an action's own `uses:` steps), matrices, job-level concurrency, and time:
 jobs run one after another in the order listed, so a guard job runs to its exit
 before the step it watches for is approved (its exit code is the scenario's).
 """
@@ -17,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.helpers.gh_expressions import evaluate, render
+from tests.helpers.repo import ROOT
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/neuraltrade-api:1.4.2"
 
@@ -73,8 +79,12 @@ class Run:
 class Simulator:
     """One run of a workflow for one Scenario, in a scratch directory of its own."""
 
-    def __init__(self, workflow: dict[str, Any], scenario: Scenario, tmp: Path) -> None:
-        self.wf, self.sc, self.tmp, self.run = workflow, scenario, tmp, Run()
+    def __init__(
+        self, workflow: dict[str, Any], scenario: Scenario, tmp: Path, repo: Path = ROOT
+    ) -> None:
+        """repo: the checkout, where `uses: ./path` finds path/action.yml."""
+        self.wf, self.sc, self.tmp, self.run, self.repo = workflow, scenario, tmp, Run(), repo
+        self.files = 0
         bin_dir = tmp / "bin"
         bin_dir.mkdir()
         for name, body in (
@@ -139,6 +149,7 @@ class Simulator:
     def _steps(self, job_id: str, job: dict[str, Any], context: dict[str, Any]) -> None:
         state = {"failed": False, "cancelled": False}
         steps: dict[str, Any] = {}
+        self.job_env: dict[str, str] = {}  # what steps wrote to $GITHUB_ENV
 
         def job_status() -> str:
             if state["cancelled"]:
@@ -155,12 +166,16 @@ class Simulator:
         for index, step in enumerate(job["steps"]):
             step_id = step.get("id", f"_{index}")
             ctx = context | {"steps": steps, "job": {"status": job_status()}}
+            ctx["env"] = self._env(ctx, job)
             outcome, outputs = "skipped", dict[str, str]()
             if evaluate(step.get("if", "success()"), ctx, status):
                 if self.sc.cancel_in == (job_id, step_id):
                     outcome, state["cancelled"], self.run.cancelled = "cancelled", True, True
                 elif "run" in step:
-                    outcome, outputs = self._script(job_id, job, step, ctx)
+                    env = self._env(ctx, job, step)
+                    outcome, outputs = self._script(job_id, step["run"], env)
+                elif str(step.get("uses", "")).startswith("./"):
+                    outcome, outputs = self._action(job_id, job, step, ctx)
                 else:
                     outcome = "success"
             state["failed"] |= outcome == "failure"
@@ -169,23 +184,73 @@ class Simulator:
         self.run.results[job_id] = job_status()
         self.run.outputs[job_id] = {k: render(v, ctx) for k, v in job.get("outputs", {}).items()}
 
-    def _script(
+    def _env(
+        self, ctx: dict[str, Any], job: dict[str, Any], *steps: dict[str, Any]
+    ) -> dict[str, str]:
+        """Workflow, job, $GITHUB_ENV and step env, each rendered in the context."""
+        env: dict[str, str] = {}
+        for scope in (self.wf.get("env", {}), job.get("env", {})):
+            env |= {k: render(v, ctx | {"env": env}) for k, v in scope.items()}
+        env |= self.job_env
+        for step in steps:
+            env |= {k: render(v, ctx | {"env": env}) for k, v in step.get("env", {}).items()}
+        return env
+
+    def _action(
         self, job_id: str, job: dict[str, Any], step: dict[str, Any], ctx: dict[str, Any]
     ) -> tuple[str, dict[str, str]]:
-        out_file = self.tmp / f"out-{job_id}-{len(self.run.stdout[job_id])}"
+        """A local composite action: its steps in a steps context of its own."""
+        path = (self.repo / step["uses"]).resolve()
+        action = yaml.safe_load((path / "action.yml").read_text())
+        assert action["runs"]["using"] == "composite", step["uses"]
+        given = {k: render(v, ctx) for k, v in step.get("with", {}).items()}
+        declared = action.get("inputs", {})
+        assert set(given) <= set(declared), f"{job_id}: unknown inputs {set(given) - set(declared)}"
+        inputs = {k: given.get(k, str(spec.get("default", ""))) for k, spec in declared.items()}
+        failed, inner = [False], dict[str, Any]()
+        status = {
+            "success": lambda: not failed[0],
+            "failure": lambda: failed[0],
+            "cancelled": lambda: False,  # cancel_in stops a job's step, never inside one
+            "always": lambda: True,
+        }
+        github = ctx["github"] | {"action_path": str(path)}
+        for index, inner_step in enumerate(action["runs"]["steps"]):
+            inner_ctx = ctx | {"inputs": inputs, "steps": inner, "github": github}
+            inner_ctx["env"] = self._env(inner_ctx, job, step)
+            outcome, outputs = "skipped", dict[str, str]()
+            if evaluate(str(inner_step.get("if", "success()")), inner_ctx, status):
+                outcome = "success"
+                if "run" in inner_step:
+                    assert inner_step.get("shell") == "bash", "a composite run step names its shell"
+                    env = self._env(inner_ctx, job, step, inner_step)
+                    env["GITHUB_ACTION_PATH"] = str(path)
+                    outcome, outputs = self._script(job_id, inner_step["run"], env)
+            failed[0] |= outcome == "failure"
+            inner[inner_step.get("id", f"_{index}")] = {"outcome": outcome, "outputs": outputs}
+        done = ctx | {"inputs": inputs, "steps": inner}
+        outputs = {k: render(v["value"], done) for k, v in action.get("outputs", {}).items()}
+        return ("failure" if failed[0] else "success"), outputs
+
+    def _script(self, job_id: str, script: str, env: dict[str, str]) -> tuple[str, dict[str, str]]:
+        self.files += 1
+        out_file, env_file = (self.tmp / f"{kind}-{self.files}" for kind in ("out", "env"))
         out_file.write_text("")
-        env = dict(
-            self.base_env,
-            NT_FAKE_JOB=job_id,
-            GITHUB_OUTPUT=str(out_file),
-            GITHUB_STEP_SUMMARY=str(self.tmp / "summary"),
+        env_file.write_text("")
+        env = (
+            dict(
+                self.base_env,
+                NT_FAKE_JOB=job_id,
+                GITHUB_OUTPUT=str(out_file),
+                GITHUB_ENV=str(env_file),
+                GITHUB_STEP_SUMMARY=str(self.tmp / "summary"),
+            )
+            | env
         )
         if self.sc.pip_fails_in == job_id:
             env["NT_FAKE_PIP_EXIT"] = "1"
-        for scope in (self.wf.get("env", {}), job.get("env", {}), step.get("env", {})):
-            env |= {k: render(v, ctx) for k, v in scope.items()}
         done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             env=env,
             cwd=self.tmp,
             capture_output=True,
@@ -194,5 +259,17 @@ class Simulator:
             check=False,
         )
         self.run.stdout[job_id] += done.stdout
-        pairs = (line.partition("=") for line in out_file.read_text().splitlines())
-        return ("success" if done.returncode == 0 else "failure"), {k: v for k, _, v in pairs}
+        self.job_env |= key_values(env_file.read_text())
+        return ("success" if done.returncode == 0 else "failure"), key_values(out_file.read_text())
+
+
+def key_values(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT / $GITHUB_ENV lines, `name=value` or `name<<EOF` ... `EOF`; the last wins."""
+    found, lines = {}, iter(text.splitlines())
+    for line in lines:
+        name, eq, value = line.partition("=")
+        if not eq and "<<" in line:
+            name, _, delimiter = line.partition("<<")
+            value = "\n".join(iter(lambda: next(lines), delimiter))
+        found[name] = value
+    return found
