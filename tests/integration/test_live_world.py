@@ -427,7 +427,7 @@ def test_ecs_deployment_alarms_fail_a_rolling_update_and_roll_it_back(
                 for d in stable_service(local_aws, nt)["deployments"]
                 if d["rolloutState"] == "FAILED"
             ],
-            timeout=10,
+            timeout=30,  # 10 s was too short on a loaded 2-core machine (-n 3)
         )
         assert ERROR_ALARM in failed[0]["rolloutStateReason"]
         done = eventually(
@@ -436,7 +436,7 @@ def test_ecs_deployment_alarms_fail_a_rolling_update_and_roll_it_back(
                 == "COMPLETED"
                 and s
             ),
-            timeout=10,
+            timeout=30,  # 10 s was too short on a loaded 2-core machine (-n 3)
         )
     assert done["taskDefinition"] == api.task_definition_arn
     assert [d["status"] for d in done["deployments"]] == ["PRIMARY"]  # FAILED gone, as ECS does
