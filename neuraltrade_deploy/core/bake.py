@@ -72,9 +72,7 @@ class BakeGate:
     extended: str | None = None
 
 
-def watch_gate(
-    service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation
-) -> BakeGate:
+def watch_gate(service: ServiceConfig, record: DeploymentRecord, obs: Observation) -> BakeGate:
     """The gates that fail a step whenever it is watched (a bake, or guard between steps):
     a failed probe, metrics that cannot be read, harm shown. `judged` is not decided here."""
     if obs.probe is not None and not obs.probe.passed:
@@ -99,7 +97,7 @@ def bake_gate(
     now: float,
 ) -> BakeGate:
     """The probes' and the analysis' verdict on the step baking in `record`."""
-    watched = watch_gate(service, intent, record, obs)
+    watched = watch_gate(service, record, obs)
     analysis = service.analysis
     if watched.failure is not None or analysis is None:
         return watched

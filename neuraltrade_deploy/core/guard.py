@@ -4,11 +4,11 @@ reads, sleeps and, on a failed gate, writes the one record this returns.
 
 Guard watches a deployment between steps (PAUSED) and nothing else: it holds no
 lock, so any other command may take the deployment up at any moment; guard notices
-by the record's version and stops. The gates are those of a bake (decide.gates:
+by the record's version and stops. The gates are those of a bake (core/gates.py:
 alarm states and the alarm history since the step began; baking_health: a canary
 task dying), plus what only a long wait needs: canary targets the load balancer
 calls unhealthy, and `max_pause`. The canary-vs-stable judgement (analysis) and the
-`smoke.interval` probes are the bake's own (`judgement_gate`), so guard and a bake
+`smoke.interval` probes are the bake's own (core/bake.py `watch_gate`), so guard and a bake
 give the same verdict and the same message."""
 
 from __future__ import annotations
@@ -140,7 +140,10 @@ def guard_decision(
     if unhealthy:
         why = "canary target(s) unhealthy: " + "; ".join(unhealthy[:3])
         return start_rollback(service, record, obs, now, why)
-    judged = judgement_gate(service, record, obs, now)
+    # the bake's own watch gates (core/bake.py: probes, unreadable metrics, harm shown),
+    # on a window that still starts when the step's weight was verified: the anytime-valid
+    # tests keep their 1% over these looks too, however long the pause
+    judged = watch_gate(service, record, obs).failure
     if judged is not None:
         return start_rollback(service, record, obs, now, judged)
     return None
@@ -152,13 +155,3 @@ def unhealthy_targets(targets: TargetHealth | None) -> tuple[str, ...]:
     if targets is None:
         return ()
     return tuple(p for p in targets.problems if p.split(" ")[1:2] == ["unhealthy"])
-
-
-def judgement_gate(
-    service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
-) -> str | None:
-    """The bake's own watch gates (core/bake.py: probes, unreadable metrics, harm shown),
-    with the reason a bake would give. The step keeps being judged while it waits, on a
-    window that still starts when its weight was verified: the anytime-valid tests keep
-    their 1% over these looks too, however long the pause."""
-    return watch_gate(service, GUARD_INTENT, record, obs).failure
