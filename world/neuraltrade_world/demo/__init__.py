@@ -15,40 +15,22 @@ Modules: `story` (the sequence), `runner` (the CLI child processes), `render`
 run), `world` (reading the world back), `summary` (expectations and the table),
 `stage` (the world, its traffic, deploy.yaml), `narrate` (stdout).
 
-Importing this package is cheap and never imports moto: `require_world` does, and
-turns a missing extra into a one-line config error (exit 2).
+Importing this package is cheap and never imports moto; `story` does, and
+commands/demo.py turns a missing extra into a one-line config error (exit 2).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from neuraltrade_deploy.commands.demo import INSTALL_HINT, DemoRequest
+from neuraltrade_deploy.commands.demo import DemoRequest
 from neuraltrade_deploy.core.errors import ConfigError
-
-if TYPE_CHECKING:
-    from neuraltrade_world import LocalAws
 
 MIN_BAKE = 2.0  # the alarm needs two 1 s metric periods and an evaluation to fire
 WORLD_HEADER = "# deploy.yaml for the local AWS world"  # how deploy_yaml.py starts its files
 
 
-__all__ = ["DemoRequest", "check_request", "ours", "require_world"]
-
-
-def require_world() -> type[LocalAws]:
-    """The local world's class, or ConfigError saying which extra to install."""
-    try:
-        from neuraltrade_world import LocalAws
-    except ModuleNotFoundError as err:
-        if (err.name or "").startswith("neuraltrade_deploy"):
-            raise
-        raise ConfigError(
-            f"nt-deploy demo needs the local AWS world, and {err.name or 'moto'} is not "
-            f"installed: {INSTALL_HINT}"
-        ) from None
-    return LocalAws
+__all__ = ["DemoRequest", "check_request", "ours"]
 
 
 def check_request(request: DemoRequest) -> None:

@@ -11,7 +11,8 @@ from typing import TextIO
 
 from neuraltrade_deploy.core.errors import Interrupted, NtDeployError
 from neuraltrade_deploy.core.figures import format_duration
-from neuraltrade_world.demo import DemoRequest, check_request, require_world
+from neuraltrade_world import LocalAws
+from neuraltrade_world.demo import DemoRequest, check_request
 from neuraltrade_world.demo.narrate import Narrator
 from neuraltrade_world.demo.render import short
 from neuraltrade_world.demo.runner import StopFlag
@@ -34,7 +35,7 @@ def run_demo(request: DemoRequest, out: TextIO | None = None) -> int:
     say.say("at a moto server on 127.0.0.1 with an ECS emulator inside it.")
     say.say()
     say.say("starting the local AWS world and provisioning NeuralTrade production ...")
-    local_aws = require_world()
+    local_aws = LocalAws
     reports: list[RunReport] = []
     with stop_on_signals() as stop:
         stage = Stage(request, say, stop)
