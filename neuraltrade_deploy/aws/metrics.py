@@ -143,22 +143,10 @@ class TargetGroupMetrics:
         error rate over them: one GetMetricData (`validate --aws`'s bake advice)."""
         end = float(math.floor(now / 3600) * 3600)
         begin = end - days * 24 * 3600
-        dims = {"stable": self._dims()["stable"]}
-        wanted = [("requests", "RequestCount"), *ERROR_METRICS]
-        queries = [
-            {
-                "Id": f"stable_{name}",
-                "MetricStat": {
-                    "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": d},
-                    "Period": 3600,
-                    "Stat": "Sum",
-                },
-                "ReturnData": True,
-            }
-            for _, d in dims.items()
-            for name, metric in wanted
-        ]
-        results = self._results(queries, begin, end)
+        wanted = [("requests", "RequestCount", "Sum")]
+        wanted += [(name, metric, "Sum") for name, metric in ERROR_METRICS]
+        stable = {"stable": self._dims()["stable"]}
+        results = self._results(queries(stable, wanted, 3600), begin, end)
         requests = results["stable_requests"]
         hours = [requests.get(at, 0.0) for at in _grid(begin, end, 3600)]
         errors = sum(sum(results[f"stable_{name}"].values()) for name, _ in ERROR_METRICS)
@@ -236,37 +224,35 @@ def metric_queries(
     wanted = [("requests", "RequestCount", "Sum")]
     wanted += [(name, metric, "Sum") for name, metric in ERROR_METRICS]
     wanted += [(_STAT_IDS[s], "TargetResponseTime", s) for s in analysis.statistics]
-    return [
-        {
-            "Id": f"{role}_{name}",
-            "MetricStat": {
-                "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dims},
-                "Period": int(analysis.period),
-                "Stat": stat,
-            },
-            "ReturnData": True,
-        }
-        for role, dims in dimensions.items()
-        for name, metric, stat in wanted
-    ]
+    return queries(dimensions, wanted, int(analysis.period))
 
 
 def request_queries(
     dimensions: Mapping[str, list[dict[str, str]]], period: int
 ) -> list[dict[str, Any]]:
     """RequestCount Sums of both target groups: ids `canary_requests`, `stable_requests`."""
-    metric = {"Namespace": NAMESPACE, "MetricName": "RequestCount"}
+    return queries(dimensions, [("requests", "RequestCount", "Sum")], period)
+
+
+def queries(
+    dimensions: Mapping[str, list[dict[str, str]]],
+    wanted: Sequence[tuple[str, str, str]],
+    period: int,
+) -> list[dict[str, Any]]:
+    """One MetricDataQuery per role and (id suffix, metric name, statistic):
+    ids `<role>_<suffix>`."""
     return [
         {
-            "Id": f"{role}_requests",
+            "Id": f"{role}_{name}",
             "MetricStat": {
-                "Metric": {**metric, "Dimensions": dims},
+                "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dims},
                 "Period": period,
-                "Stat": "Sum",
+                "Stat": stat,
             },
             "ReturnData": True,
         }
         for role, dims in dimensions.items()
+        for name, metric, stat in wanted
     ]
 
 
