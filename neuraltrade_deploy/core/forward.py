@@ -253,8 +253,13 @@ def step_done(
             target_weight=100,
         )
         return Decision(moved, event=Event.STEP_BAKED)
+    primary = obs.stable.primary
     moved = record.moved(
-        Phase.PROMOTING_STABLE, now, "100% on a healthy canary", stable_touched=True
+        Phase.PROMOTING_STABLE,
+        now,
+        "100% on a healthy canary",
+        stable_touched=True,
+        stable_deployment_before=primary.id if primary else "",
     )
     return Decision(moved, (UpdateStable(record.task_definition),), event=Event.PROMOTING)
 
@@ -302,11 +307,9 @@ def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
     only once the deployment has been seen: DescribeServices is eventually consistent,
     and a read right after UpdateService may not list the new deployment yet."""
     started = record.stable_deployment_id
-    if not started:
-        return ""
     stable = obs.stable
     if not record.stable_deployment_seen:
-        return ""
+        return replaced_unseen(record, obs)
     if all(d.id != started for d in stable.deployments):
         return (
             f"stable deployment {started} is gone and the service runs {stable.task_definition}"
@@ -315,6 +318,25 @@ def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
     if stable.task_definition != record.task_definition:
         return f"stable went back to {stable.task_definition} (ECS rolled back {started})"
     return ""
+
+
+def replaced_unseen(record: DeploymentRecord, obs: Observation) -> str:
+    """Why the promote's rollout is over although its deployment was never seen ("" if
+    it is not): the stable's PRIMARY is a deployment made after ours (neither the one
+    the promote found nor ours) and runs another revision, as when ECS's circuit breaker
+    rolled back while no nt-deploy process was looking. A read that still lists the
+    PRIMARY the promote found is DescribeServices being late, not a rollback."""
+    before = record.stable_deployment_before
+    primary = obs.stable.primary
+    if not before or primary is None or primary.id in (before, record.stable_deployment_id):
+        return ""
+    if obs.stable.task_definition == record.task_definition:
+        return ""
+    started = record.stable_deployment_id or "the promote's deployment"
+    return (
+        f"stable went back to {obs.stable.task_definition} under deployment {primary.id}"
+        f" (ECS rolled back {started} before it was seen)"
+    )
 
 
 def promoting_return(

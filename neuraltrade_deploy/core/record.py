@@ -70,6 +70,10 @@ class DeploymentRecord:
     # that deployment was seen in DescribeServices: ECS is eventually consistent, so a
     # read right after UpdateService may not list it yet; "gone" counts only once seen
     stable_deployment_seen: bool = False
+    # the stable's PRIMARY deployment when promote decided to update it: a later PRIMARY
+    # that is neither this one nor ours is ECS's rollback (a new deployment on the old
+    # revision), told apart from a stale read that still lists this one
+    stable_deployment_before: str = ""
     # Application Auto Scaling on the stable: "" not read yet, "none" no scalable target,
     # "active" / "suspended" dynamic scale-in as it was before; restored exactly at the end
     scale_in_before: str = ""

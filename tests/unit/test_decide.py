@@ -376,7 +376,7 @@ BAKED = BAKING.with_changes(step_started_at=NOW - 301)
         Phase.PROMOTING_STABLE,
         Event.PROMOTING,
         (UpdateStable(NEW_TD),),
-        check=lambda r: r.stable_touched,
+        check=lambda r: r.stable_touched and r.stable_deployment_before == "p",
     ),
     interrupted_rolls_back_with_130=Row(
         BAKING,
@@ -433,6 +433,26 @@ CANARY_FULL = service(CANARY, NEW_TD, 4, tags=OURS)
         Event.WAITING_FOR_STABLE,
         (UpdateStable(NEW_TD),),
         check=lambda r: not r.stable_deployment_seen and r.rollback_reason is None,
+    ),
+    stale_read_lists_the_primary_found=Row(  # the PRIMARY promote found: ECS is late
+        PROMOTING.with_changes(stable_deployment_id="ecs-svc/new", stable_deployment_before="p"),
+        obs(STABLE_OLD, canary=CANARY_FULL),
+        Phase.PROMOTING_STABLE,
+        Event.WAITING_FOR_STABLE,
+        (UpdateStable(NEW_TD),),
+        check=lambda r: r.rollback_reason is None,
+    ),
+    rolled_back_before_seen=Row(  # a newer PRIMARY on the old revision: ECS's rollback
+        PROMOTING.with_changes(
+            stable_deployment_id="ecs-svc/new", stable_deployment_before="ecs-svc/old"
+        ),
+        obs(STABLE_OLD, canary=CANARY_FULL),
+        Phase.ROLLING_BACK,
+        Event.ROLLBACK_STARTED,
+        GONE_ROLLBACK,  # never sends our revision again
+        check=lambda r: (
+            "before it was seen" in (r.rollback_reason or "") and r.rollback_exit == 3
+        ),
     ),
     deployment_seen_is_noted=Row(
         PROMOTING.with_changes(stable_deployment_id="p"),
