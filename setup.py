@@ -54,7 +54,7 @@ setup(
             "types-PyYAML",
             # botocore-generated stubs: mypy checks request/response keys against AWS's
             # model. Type checking only; nothing imports them at run time.
-            "types-boto3[ecs,elbv2,cloudwatch,dynamodb,application-autoscaling,sns]",
+            "types-boto3[ecs,elbv2,cloudwatch,dynamodb,application-autoscaling,sns,events,ssm]",
         ],
         # The blast-radius benchmark's peer tool: fabfuel's `ecs deploy`.
         "bench": [*TEST, "ecs-deploy>=1.15"],
