@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_ecs import ECSClient
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_events import EventBridgeClient
+    from types_boto3_ssm import SSMClient
 
 DEFAULT_MAX_ATTEMPTS = 6
 NO_REGION = "no AWS region: set region in deploy.yaml, --region, or AWS_REGION"
@@ -120,6 +122,14 @@ class AwsClients:
     @property
     def application_autoscaling(self) -> ApplicationAutoScalingClient:
         return cast("ApplicationAutoScalingClient", self.client("application-autoscaling"))
+
+    @property
+    def events(self) -> EventBridgeClient:
+        return cast("EventBridgeClient", self.client("events"))
+
+    @property
+    def ssm(self) -> SSMClient:
+        return cast("SSMClient", self.client("ssm"))
 
     def register(
         self, event: str, handler: Callable[..., Any], *, unique_id: str | None = None

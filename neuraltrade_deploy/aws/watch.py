@@ -32,6 +32,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from neuraltrade_deploy.aws.clients import AwsClients
+from neuraltrade_deploy.aws.elbv2 import (
+    ResolvedTraffic,
+    find_listener,
+    find_rule,
+    weighted_actions,
+)
+from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
+from neuraltrade_deploy.core.errors import AwsError, ConfigError, ResourceNotFound
+from neuraltrade_deploy.core.observation import WatchAct
+from neuraltrade_deploy.core.plan import ServiceConfig
+
 RULE_DOCUMENT = "nt-deploy-watch-rule"
 LISTENER_DOCUMENT = "nt-deploy-watch-listener"
 TARGET_ID = "nt-deploy-watch"
@@ -208,26 +220,211 @@ class WatchTarget:
         }
 
 
+def act_of(value: str) -> WatchAct | None:
+    """The runbook's record (the SSM parameter's value), None when it is not one."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return WatchAct(
+        str(data.get("deployment_id", "")),
+        str(data.get("alarm", "")),
+        str(data.get("time", "")),
+        str(data.get("execution", "")),
+    )
+
+
 @dataclass(frozen=True)
-class WatchAct:
-    """What the watch's runbook wrote: it acted for `deployment_id`."""
+class WatchStatus:
+    """What validate --aws says of a service's watch."""
 
-    deployment_id: str
-    alarm: str
-    time: str
-    execution: str
+    rule: str
+    rule_state: str | None  # ENABLED | DISABLED | None: no such rule
+    document: str
+    document_exists: bool
+    target_arn: str | None  # the runbook the rule's target starts (None: no target)
 
-    @classmethod
-    def parse(cls, value: str) -> WatchAct | None:
+
+class EventBridgeWatch:
+    """ports.WatchGateway on EventBridge and SSM, for one service."""
+
+    def __init__(self, clients: AwsClients, resolved: ResolvedTraffic, service: ServiceConfig):
+        self._clients = clients
+        self._resolved = resolved
+        self._service = service
+        self.rule = rule_name(service.cluster, service.stable_service)
+        self.parameter = parameter_name(service.cluster, service.stable_service)
+        self.document = RULE_DOCUMENT if resolved.rule_arn else LISTENER_DOCUMENT
+
+    # ------------------------------------------------------------ reads
+
+    def rule_state(self) -> str | None:
+        """ENABLED / DISABLED, or None when `init` has not created the rule."""
         try:
-            data = json.loads(value)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
-            return None
-        return cls(
-            str(data.get("deployment_id", "")),
-            str(data.get("alarm", "")),
-            str(data.get("time", "")),
-            str(data.get("execution", "")),
+            found = self._clients.events.describe_rule(Name=self.rule)
+        except Exception as err:
+            if is_not_found(error_code(err)):
+                return None
+            raise translate(err, action=f"DescribeRule {self.rule}") from err
+        return str(found.get("State") or "DISABLED")
+
+    def exists(self) -> bool:
+        return self.rule_state() is not None
+
+    def last_act(self) -> WatchAct | None:
+        """What the runbook last wrote (None: it never ran for this service)."""
+        try:
+            found = self._clients.ssm.get_parameter(Name=self.parameter)
+        except Exception as err:
+            if error_code(err) == "ParameterNotFound":
+                return None
+            raise translate(err, action=f"GetParameter {self.parameter}") from err
+        return act_of(found["Parameter"].get("Value", ""))
+
+    def status(self) -> WatchStatus:
+        state = self.rule_state()
+        target = None
+        if state is not None:
+            try:
+                targets = self._clients.events.list_targets_by_rule(Rule=self.rule)["Targets"]
+            except Exception as err:
+                raise translate(err, action=f"ListTargetsByRule {self.rule}") from err
+            target = next((t["Arn"] for t in targets if t["Id"] == TARGET_ID), None)
+        return WatchStatus(self.rule, state, self.document, self.document_exists(), target)
+
+    def document_exists(self) -> bool:
+        try:
+            self._clients.ssm.describe_document(Name=self.document)
+        except Exception as err:
+            if error_code(err) == "InvalidDocument" or is_not_found(error_code(err)):
+                return False
+            raise translate(err, action=f"DescribeDocument {self.document}") from err
+        return True
+
+    # ------------------------------------------------------------ init
+
+    def create(self) -> list[str]:
+        """The runbook (created, or updated to this version's content) and the rule
+        (created DISABLED; an existing one is left as it is, armed or not): what was done,
+        one line each. Idempotent."""
+        done = [self.ensure_document()]
+        if self.exists():
+            done.append(f"watch rule {self.rule} already exists")
+            return done
+        try:
+            self._clients.events.put_rule(
+                Name=self.rule,
+                EventPattern=event_pattern(self._service.alarms),
+                State="DISABLED",
+                Description=f"nt-deploy's watch of {self._service.key} (armed by nt-deploy)",
+            )
+        except Exception as err:
+            raise translate(err, action=f"PutRule {self.rule}") from err
+        done.append(f"watch rule {self.rule} created (disabled until a canary takes traffic)")
+        return done
+
+    def ensure_document(self) -> str:
+        content = document_content(self.document)
+        ssm = self._clients.ssm
+        try:
+            current = ssm.get_document(Name=self.document, DocumentFormat="JSON")
+        except Exception as err:
+            if not (error_code(err) == "InvalidDocument" or is_not_found(error_code(err))):
+                raise translate(err, action=f"GetDocument {self.document}") from err
+            try:
+                ssm.create_document(
+                    Name=self.document,
+                    Content=content,
+                    DocumentType="Automation",
+                    DocumentFormat="JSON",
+                    Tags=[{"Key": "ManagedBy", "Value": "nt-deploy"}],
+                )
+            except Exception as err2:
+                raise translate(err2, action=f"CreateDocument {self.document}") from err2
+            return f"watch runbook {self.document} created"
+        if json.loads(current.get("Content") or "{}") == json.loads(content):
+            return f"watch runbook {self.document} already up to date"
+        try:
+            made = ssm.update_document(
+                Name=self.document,
+                Content=content,
+                DocumentVersion="$LATEST",
+                DocumentFormat="JSON",
+            )
+            version = made["DocumentDescription"].get("DocumentVersion", "$LATEST")
+            ssm.update_document_default_version(Name=self.document, DocumentVersion=version)
+        except Exception as err:
+            raise translate(err, action=f"UpdateDocument {self.document}") from err
+        return f"watch runbook {self.document} updated to version {version}"
+
+    # ------------------------------------------------------------ arm / disarm
+
+    def target(self, deployment_id: str) -> WatchTarget:
+        """The rule's request as it reads now, the forward 100% stable / 0% canary."""
+        resolved = self._resolved
+        assert resolved.canary_tg_arn, "the watch needs weighted routing"
+        if resolved.rule_arn:
+            rule = find_rule(self._clients, resolved.rule_arn)
+            if rule is None:
+                raise ResourceNotFound(f'listener rule "{resolved.rule_arn}" does not exist')
+            actions = list(rule.get("Actions", []))
+        else:
+            listener = find_listener(self._clients, resolved.listener_arn)
+            if listener is None:
+                raise ResourceNotFound(f'listener "{resolved.listener_arn}" does not exist')
+            actions = list(listener.get("DefaultActions", []))
+        home = weighted_actions(actions, {resolved.stable_tg_arn: 100, resolved.canary_tg_arn: 0})
+        watch = self._service.watch
+        return WatchTarget(
+            document=self.document,
+            target_arn=resolved.rule_arn or resolved.listener_arn,
+            actions=tuple(dict(a) for a in home),
+            parameter=self.parameter,
+            deployment_id=deployment_id,
+            events_role_arn=watch.events_role_arn or "",
+            automation_role_arn=watch.automation_role_arn or "",
         )
+
+    def arm(self, deployment_id: str) -> None:
+        """The target first (with this deployment's request), then the rule enabled on the
+        service's alarms as configured now: a rule enabled is always a rule with our
+        target, and a kill between the two leaves it disabled (the record says "arming")."""
+        target = self.target(deployment_id)
+        why = target.too_long()
+        if why:
+            raise ConfigError(
+                f"services.{self._service.name}.watch: the watch cannot carry this rule's"
+                f" request: {why}",
+                hint=f"set services.{self._service.name}.watch.enabled: false",
+            )
+        events = self._clients.events
+        try:
+            put = events.put_targets(Rule=self.rule, Targets=[target.request()])  # type: ignore[list-item]
+        except Exception as err:
+            raise translate(err, action=f"PutTargets {self.rule}") from err
+        if put.get("FailedEntryCount"):
+            failed = put.get("FailedEntries") or [{}]
+            raise AwsError(
+                f"PutTargets {self.rule}: {failed[0].get('ErrorCode')}: "
+                f"{failed[0].get('ErrorMessage')}"
+            )
+        try:
+            events.put_rule(
+                Name=self.rule,
+                EventPattern=event_pattern(self._service.alarms),
+                State="ENABLED",
+                Description=f"nt-deploy's watch of {self._service.key}: armed for {deployment_id}",
+            )
+        except Exception as err:
+            raise translate(err, action=f"PutRule {self.rule}") from err
+
+    def disarm(self) -> None:
+        """The rule disabled (a rule already gone is as good as disabled)."""
+        try:
+            self._clients.events.disable_rule(Name=self.rule)
+        except Exception as err:
+            if is_not_found(error_code(err)):
+                return
+            raise translate(err, action=f"DisableRule {self.rule}") from err

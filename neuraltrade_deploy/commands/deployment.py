@@ -26,7 +26,7 @@ from neuraltrade_deploy.core.errors import (
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.reporting import logs
 from neuraltrade_deploy.shell.clock import SystemClock
-from neuraltrade_deploy.shell.compose import CommandParts, deployment_parts
+from neuraltrade_deploy.shell.compose import CommandParts, deployment_parts, with_watch
 from neuraltrade_deploy.shell.engine import Engine
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ def command_parts(
         environ=options.environ,
         console=not logs.wants_json(options.log_format, sys.stderr),
     )
-    return service, parts
+    if command == "rollback":  # never arms, and must not depend on one more read
+        return service, parts
+    return with_watch(service, parts.ports), parts
 
 
 def summarised(run: Callable[[], Outcome], summary: StepSummary) -> int:

@@ -1,5 +1,6 @@
 """nt-deploy init: creates what a deployment needs in AWS before the first one (the
-state table); idempotent."""
+state table, and for each watched service the server-side watch's runbook and its
+disabled rule); idempotent."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import click
 import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
+from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.shell.compose import clients_for
 
 log = structlog.get_logger("nt_deploy")
@@ -20,9 +22,54 @@ def init(options: GlobalOptions, dry_run: bool = False) -> int:
     if dry_run:
         exists = store.table_exists()
         click.echo(f"would {'leave' if exists else 'create'} state table {config.state_table}")
+        for service in config.services.values():
+            skipped = watch_to_create(service)
+            what = (
+                f"no server-side watch: {skipped}"
+                if skipped
+                else (
+                    "would create (or bring up to date) the watch's runbook and its disabled rule"
+                )
+            )
+            click.echo(f"{service.name}: {what}")
         return 0
     created = store.ensure_table()
     word = "created" if created else "already exists"
     log.info("state_table_ready", table=config.state_table, created=created)
     click.echo(f"state table {config.state_table} {word}", err=True)
+    for service in config.services.values():
+        for line in create_watch(options, service):
+            click.echo(f"{service.name}: {line}", err=True)
     return 0
+
+
+def watch_to_create(service: ServiceConfig) -> str:
+    """Why init leaves this service's watch alone ("" when it creates it)."""
+    watch = service.watch
+    if watch.enabled is False:
+        return "watch.enabled is false"
+    if not service.traffic.weighted:
+        return "replicas mode (no weights for the watch to move)"
+    if not service.alarms:
+        return "no alarms (the watch acts on alarms)"
+    if not watch.configured:
+        return "watch.events_role_arn and watch.automation_role_arn are not set"
+    return ""
+
+
+def create_watch(options: GlobalOptions, service: ServiceConfig) -> list[str]:
+    from neuraltrade_deploy.aws.elbv2 import resolve_traffic
+    from neuraltrade_deploy.aws.watch import EventBridgeWatch
+
+    skipped = watch_to_create(service)
+    if skipped:
+        return [f"no server-side watch: {skipped}"]
+    config = options.load()
+    clients = clients_for(config, options.aws)
+    where = f"services.{service.name}.traffic"
+    watch = EventBridgeWatch(
+        clients, resolve_traffic(clients, service.traffic, where=where), service
+    )
+    done = watch.create()
+    log.info("watch_ready", service=service.name, rule=watch.rule, done=done)
+    return done

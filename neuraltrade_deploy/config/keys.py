@@ -141,6 +141,10 @@ SNS_TOPIC_ARN = Text(
         ),
     ),
 )
+IAM_ROLE_ARN = Text(
+    "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+    r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$",
+)
 # notify: the kinds of event, what each topic is told (core/plan.py Notify has one field each)
 NOTIFY_KINDS = {
     "on_start": "when a deployment starts",
@@ -214,6 +218,30 @@ SECTIONS: dict[str, dict[str, Field]] = {
             default="warn",
         ),
         "notify": Field(Section("notify"), "SNS topics told of each kind of event."),
+        "watch": Field(
+            Section("watch"),
+            "The server-side watch: an EventBridge rule that, while a canary takes traffic,"
+            " starts an SSM Automation runbook putting 100% back on stable when an alarm"
+            " enters ALARM, with no nt-deploy process alive.",
+        ),
+    },
+    "watch": {
+        "enabled": Field(
+            Boolean(),
+            "Arm the watch while a canary takes traffic. Unset: on when `nt-deploy init` has"
+            " created it (its rule exists) and both roles are set; true: a start without it"
+            " is refused; false: off. Weighted mode and at least one alarm only.",
+        ),
+        "events_role_arn": Field(
+            IAM_ROLE_ARN,
+            "The role EventBridge assumes to start the runbook (ssm:StartAutomationExecution"
+            " on it, iam:PassRole of the automation role).",
+        ),
+        "automation_role_arn": Field(
+            IAM_ROLE_ARN,
+            "The role the runbook assumes: ModifyRule (or ModifyListener) on the service's"
+            " rule and PutParameter on /nt-deploy/watch/<cluster>/<service>.",
+        ),
     },
     "notify": {
         kind: Field(SNS_TOPIC_ARN, f"SNS topic told {what}; optional.")
@@ -260,6 +288,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "analysis": Field(Section("analysis"), "Replaces defaults.analysis, whole."),
         "max_pause": Field(POSITIVE_DURATION, "Replaces defaults.max_pause."),
         "notify": Field(Section("notify"), "Replaces defaults.notify, whole."),
+        "watch": Field(Section("watch"), "Keys given here replace those of defaults.watch."),
     },
     "traffic": {
         "mode": Field(

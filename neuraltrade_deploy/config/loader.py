@@ -37,6 +37,7 @@ from neuraltrade_deploy.core.plan import (
     Step,
     Timeouts,
     Traffic,
+    Watch,
 )
 
 DEFAULT_FILE = "deploy.yaml"
@@ -64,6 +65,7 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> DeployC
         written = raw["services"][name].get("analysis")
         check_analysis(written, service.get("analysis"), f"services.{name}.analysis", problems)
         _analysis_needs_weights(service, defaults, f"services.{name}", problems)
+        _watch_can_run(service, defaults, f"services.{name}", problems)
     check_unique_services(services, problems)
     problems.raise_if_any()
     return DeployConfig(
@@ -180,7 +182,41 @@ def _service(
         # an absent section reads as {} (all defaults): a service's non-empty block replaces
         # the default's whole, an absent or empty one keeps it
         notify=Notify(**(got.get("notify") or defaults.get("notify") or {})),
+        watch=Watch(**watch_keys(got, defaults)),
     )
+
+
+def watch_keys(got: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """defaults.watch, each key a service gives replacing the default's."""
+    return {**(defaults.get("watch") or {}), **(got.get("watch") or {})}
+
+
+def _watch_can_run(
+    service: Mapping[str, Any], defaults: Mapping[str, Any], path: str, problems: Problems
+) -> None:
+    """`watch.enabled: true` needs what arming takes: weights to move, alarms to act on,
+    and both roles."""
+    watch = watch_keys(service, defaults)
+    if watch.get("enabled") is not True:
+        return
+    key = (
+        f"{path}.watch.enabled"
+        if "enabled" in (service.get("watch") or {})
+        else ("defaults.watch.enabled")
+    )
+    traffic = service.get("traffic") or {}
+    alarms = [*(defaults.get("alarms") or []), *(service.get("alarms") or [])]
+    if traffic.get("mode") == "replicas":
+        why = f"needs {path}.traffic.mode weighted (the watch moves the rule's weights)"
+    elif not alarms:
+        why = (
+            f"needs at least one alarm in {path}.alarms or defaults.alarms (the watch acts on them)"
+        )
+    elif not (watch.get("events_role_arn") and watch.get("automation_role_arn")):
+        why = "needs watch.events_role_arn and watch.automation_role_arn (defaults or service)"
+    else:
+        return
+    problems.add(key, f"is true but {why}", "set what it needs, or set enabled: false")
 
 
 def _analysis_needs_weights(

@@ -125,6 +125,23 @@ class DeleteCanary:
         return f"delete canary service {self.name}"
 
 
+@dataclass(frozen=True)
+class ArmWatch:
+    """The watch's target put with the rule's request (100% stable) as read now, then
+    its rule enabled for the service's alarms: an end state."""
+
+    def describe(self) -> str:
+        return "arm the server-side watch (EventBridge rule -> SSM runbook: 100% to stable)"
+
+
+@dataclass(frozen=True)
+class DisarmWatch:
+    """The watch's rule disabled: an end state (a rule already gone is disarmed)."""
+
+    def describe(self) -> str:
+        return "disarm the server-side watch"
+
+
 Action = (
     RegisterTaskDefinition
     | CreateCanary
@@ -135,6 +152,8 @@ Action = (
     | DeleteCanary
     | SuspendScaleIn
     | ScaleStable
+    | ArmWatch
+    | DisarmWatch
 )
 
 

@@ -7,6 +7,8 @@ import time
 
 from neuraltrade_deploy.core.actions import (
     Action,
+    ArmWatch,
+    DisarmWatch,
     Intent,
     RegisterTaskDefinition,
     SuspendScaleIn,
@@ -19,6 +21,7 @@ from neuraltrade_deploy.core.pause import paused_too_long
 from neuraltrade_deploy.core.phases import PROMOTE_PHASES, Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.core.watch import ARMED
 
 SETTLE_SECONDS = 10.0
 
@@ -272,6 +275,10 @@ def with_result(record: DeploymentRecord, action: Action, result: object) -> Dep
     stable deployment promote's UpdateService started."""
     if isinstance(action, RegisterTaskDefinition) and isinstance(result, str):
         return record.with_changes(task_definition=result)
+    if isinstance(action, ArmWatch):
+        return record.with_changes(watch=ARMED)
+    if isinstance(action, DisarmWatch):
+        return record.with_changes(watch="")
     if isinstance(action, SuspendScaleIn):
         return held_result(record, action)
     if (

@@ -10,15 +10,15 @@ from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phase_table import PHASES
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.watch import watched
 
 
 def decide(
     service: ServiceConfig, intent: Intent, record: DeploymentRecord, obs: Observation, now: float
 ) -> Decision:
-    """The phase's row of the table decides; in a forward phase the gates come first."""
+    """The phase's row of the table decides; in a forward phase the gates come first;
+    the server-side watch is then brought where the decision needs it (core/watch.py)."""
     rule = PHASES[record.phase]
-    if rule.gated:
-        gate = gates(service, intent, record, obs, now)
-        if gate is not None:
-            return gate
-    return rule.handler(service, intent, record, obs, now)
+    gate = gates(service, intent, record, obs, now) if rule.gated else None
+    decision = gate or rule.handler(service, intent, record, obs, now)
+    return watched(service, record, decision)

@@ -53,6 +53,7 @@ class Event(StrEnum):
     ROLLBACK_STARTED = "rollback_started"
     TRAFFIC_TO_STABLE = "traffic_to_stable"
     ROLLBACK_WAITING = "rollback_waiting"
+    WATCH_DISARMED = "watch_disarmed"  # the watch disarmed before the record goes final
     ROLLBACK_SETTLING = "rollback_settling"
     ROLLBACK_FAILED = "rollback_failed"
     ROLLED_BACK = "rolled_back"

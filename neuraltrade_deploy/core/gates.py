@@ -12,6 +12,7 @@ from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.rollback import start_rollback
+from neuraltrade_deploy.core.watch import watch_failure
 
 
 def gates(
@@ -32,38 +33,34 @@ def gates(
         return start_rollback(
             service, record, obs, now, "interrupted (SIGINT/SIGTERM)", ExitStatus.INTERRUPTED
         )
+    why = watch_failure(record, obs) or alarm_failure(service, obs)
+    if why:
+        return start_rollback(service, record, obs, now, why)
+    return None
+
+
+def alarm_failure(service: ServiceConfig, obs: Observation) -> str:
+    """Why the alarms fail the gate ("" when they pass): unreadable, gone, in ALARM, unable
+    to fire under `alarms_insufficient_data: fail`, or in ALARM since the step began."""
     alarms = obs.alarms
     if alarms is not None:
         if alarms.error:
-            return start_rollback(
-                service, record, obs, now, f"alarm states unreadable: {alarms.error}"
-            )
+            return f"alarm states unreadable: {alarms.error}"
         if alarms.missing:
-            return start_rollback(
-                service, record, obs, now, f"alarm(s) no longer exist: {', '.join(alarms.missing)}"
-            )
+            return f"alarm(s) no longer exist: {', '.join(alarms.missing)}"
         if alarms.firing:
-            return start_rollback(service, record, obs, now, firing_reason(obs))
+            return firing_reason(obs)
         if alarms.insufficient and service.alarms_insufficient_data == "fail":
             # an alarm that cannot fire protects nothing: under `fail` it is a failed gate
-            return start_rollback(
-                service,
-                record,
-                obs,
-                now,
+            return (
                 f"alarm(s) in INSUFFICIENT_DATA, which cannot fire: "
-                f"{', '.join(alarms.insufficient)} (alarms_insufficient_data: fail)",
+                f"{', '.join(alarms.insufficient)} (alarms_insufficient_data: fail)"
             )
     if obs.history_error:
-        return start_rollback(
-            service, record, obs, now, f"alarm history unreadable: {obs.history_error}"
-        )
+        return f"alarm history unreadable: {obs.history_error}"
     if obs.fired_since:
-        names = ", ".join(obs.fired_since)
-        return start_rollback(
-            service, record, obs, now, f"alarm(s) {names} entered ALARM since the step began"
-        )
-    return None
+        return f"alarm(s) {', '.join(obs.fired_since)} entered ALARM since the step began"
+    return ""
 
 
 def firing_reason(obs: Observation) -> str:

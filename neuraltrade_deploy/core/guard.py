@@ -116,6 +116,7 @@ def guard_needs(service: ServiceConfig, poll: int) -> Needs:
         canary_targets=targets,
         metrics=service.analysis is not None,  # the reader calls AWS once per new period
         probes=service.smoke_interval is not None,
+        watch=poll == 0,  # the server-side watch may have acted before guard began
     )
 
 

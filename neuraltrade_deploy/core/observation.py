@@ -157,6 +157,17 @@ class ScalingState:
 
 
 @dataclass(frozen=True)
+class WatchAct:
+    """What the watch's runbook wrote when it moved the traffic to stable: for which
+    deployment, on which alarm, at what time (the event's), in which execution."""
+
+    deployment_id: str
+    alarm: str
+    time: str
+    execution: str
+
+
+@dataclass(frozen=True)
 class Observation:
     """A snapshot of what the phase needs; None means "not read this tick"."""
 
@@ -181,6 +192,10 @@ class Observation:
     probe: SmokeOutcome | None = None
     scaling: ScalingState | None = None  # the stable's scalable target, read at the start
     canary_idle: CanaryIdle | None = None  # read only while the sticky wait runs
+    # the server-side watch's last act (read when a process takes a watched deployment
+    # up; None: not read, or it never acted)
+    watch_act: WatchAct | None = None
+    watch_error: str | None = None  # why that could not be read (a failed gate)
 
 
 @dataclass(frozen=True)
@@ -196,3 +211,4 @@ class Needs:
     probes: bool = False  # pick up the `smoke.interval` reruns running off the poll thread
     scaling: bool = False  # the stable's scalable target (once, at the start)
     canary_idle: bool = False  # the canary group's RequestCount (only during the sticky wait)
+    watch: bool = False  # what the server-side watch did (guard's first poll)

@@ -72,6 +72,23 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """deploy.yaml `watch:`: the server-side watch (an EventBridge rule starting an SSM
+    Automation runbook that puts 100% back on stable when an alarm enters ALARM).
+    `enabled` None: on when `nt-deploy init` has created it (the rule exists) and both
+    roles are set; True: required (a start without it is refused); False: off."""
+
+    enabled: bool | None = None
+    events_role_arn: str | None = None  # the role EventBridge assumes to start the runbook
+    automation_role_arn: str | None = None  # the role the runbook assumes to move traffic
+
+    @property
+    def configured(self) -> bool:
+        """Both roles are known: the watch can be created and armed."""
+        return bool(self.events_role_arn and self.automation_role_arn)
+
+
+@dataclass(frozen=True)
 class Timeouts:
     healthy: float = 600.0
     promote: float = 1200.0
@@ -100,6 +117,10 @@ class ServiceConfig:
     notify: Notify = Notify()  # SNS topics told of starts, promotes, rollbacks, failures
     # An alarm in INSUFFICIENT_DATA: "fail" refuses a start and fails a bake, "warn" says so.
     alarms_insufficient_data: InsufficientDataPolicy = "warn"
+    watch: Watch = Watch()
+    # whether this command runs with the watch: `watch.enabled`, or for None whether
+    # init created it, as the start read it (shell/compose.py); False until then
+    watched: bool = False
 
     @property
     def key(self) -> str:

@@ -80,6 +80,10 @@ class DeploymentRecord:
     scale_in_held: bool = False  # our suspension went through
     scale_in_restored: bool = False  # what was there before is back
     rollback_reason: str | None = None
+    # the server-side watch (core/watch.py): "" disarmed, "arming" (the calls may not all
+    # have landed: arm again), "armed", "disarming" (disarm again). A record never goes
+    # final while it is not "".
+    watch: str = ""
     # the latest canary judgement of the step baking (Judgement.to_dict() and its window),
     # for `status`, the logs and the CI summary; None before the first complete period
     judgement: dict[str, Any] | None = None

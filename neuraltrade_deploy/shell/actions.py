@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from neuraltrade_deploy.core.actions import (
     Action,
+    ArmWatch,
     CreateCanary,
     DeleteCanary,
+    DisarmWatch,
     RegisterTaskDefinition,
     ScaleCanary,
     ScaleStable,
@@ -48,7 +50,20 @@ def perform(
         ports.scaling.set_scale_in_suspended(
             service.cluster, service.stable_service, action.suspended
         )
+    elif isinstance(action, ArmWatch | DisarmWatch):
+        watch(ports, action, deployment_id)
     return None
+
+
+def watch(ports: Ports, action: ArmWatch | DisarmWatch, deployment_id: str) -> None:
+    """The server-side watch armed or disarmed (no watch in this world: nothing to do;
+    a dry run's plan shows the action all the same)."""
+    if ports.watch is None:
+        return
+    if isinstance(action, ArmWatch):
+        ports.watch.arm(deployment_id)
+    else:
+        ports.watch.disarm()
 
 
 def create_canary(

@@ -8,10 +8,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from neuraltrade_deploy.config.taskdef import load_task_definition, secret_values
+from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import Owner
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from neuraltrade_deploy.aws.clients import AwsClients
     from neuraltrade_deploy.reporting.github import StepSummary
     from neuraltrade_deploy.shell.clock import SystemClock
+
+
+log = structlog.get_logger("nt_deploy")
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ def aws_ports(
     from neuraltrade_deploy.aws.ecs import EcsGatewayAws
     from neuraltrade_deploy.aws.elbv2 import resolve_traffic
     from neuraltrade_deploy.aws.start_checks import StartChecksAws
+    from neuraltrade_deploy.aws.watch import EventBridgeWatch
 
     build = (
         task_definition_builder(service, variables, environ)
@@ -136,7 +143,31 @@ def aws_ports(
         metrics=metrics_reader(service, clients, resolved.canary_tg_arn, resolved.stable_tg_arn),
         probes=IntervalProbes(smoke, service.smoke_interval) if service.smoke_interval else None,
         scaling=ScalingGatewayAws(clients),
+        watch=EventBridgeWatch(clients, resolved, service) if service.traffic.weighted else None,
     )
+
+
+def with_watch(service: ServiceConfig, ports: Ports) -> ServiceConfig:
+    """The service as this command runs it: with the server-side watch or without.
+    `watch.enabled` false, replicas mode or no alarms: without; true: with, and a watch
+    that `nt-deploy init` has not created is refused (exit 2); unset: with when init
+    created it and both roles are set (one DescribeRule)."""
+    watch = service.watch
+    if ports.watch is None or watch.enabled is False or not service.alarms:
+        return replace(service, watched=False)
+    if watch.enabled is None and not watch.configured:
+        return replace(service, watched=False)
+    if ports.watch.exists():
+        return replace(service, watched=True)
+    if watch.enabled:
+        raise ConfigError(
+            f"services.{service.name}.watch.enabled is true but the watch's rule does not"
+            " exist in AWS",
+            hint="run `nt-deploy init` (it creates the runbook and the rule), or set"
+            " watch.enabled: false",
+        )
+    log.warning("watch_not_created", service=service.name, hint="run `nt-deploy init`")
+    return replace(service, watched=False)
 
 
 def router_for(service: ServiceConfig, clients: AwsClients, resolved: Any) -> Any:

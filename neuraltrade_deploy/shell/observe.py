@@ -19,6 +19,7 @@ from neuraltrade_deploy.core.observation import (
     ScalingState,
     ServiceState,
     SmokeOutcome,
+    WatchAct,
     Weights,
 )
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -86,6 +87,7 @@ def observe(
         analysis_window(service, ports, record) if wanted.metrics else (None, None)
     )
     fired, history_error = fired_since(service, ports, record) if check_history else (None, None)
+    act, watch_error = watch_act(ports, record) if check_history or wanted.watch else (None, None)
     sticky = wanted.canary_idle and ports.clock.now() < record.sticky_until
     weights, test_weights = routes_now(ports, earlier) if wanted.weights else (None, None)
     return Observation(
@@ -111,7 +113,20 @@ def observe(
         probe=probe_result(ports, record) if wanted.probes else None,
         scaling=read_scaling(service, ports) if wanted.scaling else None,
         canary_idle=canary_idle(service, ports, record) if sticky else None,
+        watch_act=act,
+        watch_error=watch_error,
     )
+
+
+def watch_act(ports: Ports, record: DeploymentRecord) -> tuple[WatchAct | None, str | None]:
+    """What the server-side watch did, read when a process takes up a deployment it may
+    have been armed for (one GetParameter); unreadable is a failed gate."""
+    if ports.watch is None or not record.watch:
+        return None, None
+    try:
+        return ports.watch.last_act(), None
+    except NtDeployError as err:
+        return None, str(err)
 
 
 def canary_idle(service: ServiceConfig, ports: Ports, record: DeploymentRecord) -> CanaryIdle:

@@ -21,6 +21,7 @@ from neuraltrade_deploy.core.observation import (
     ServiceState,
     SmokeOutcome,
     TargetHealth,
+    WatchAct,
 )
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
@@ -135,6 +136,28 @@ class Probes(Protocol):
 # ---------------------------------------------------------------- state table
 
 
+class WatchGateway(Protocol):
+    """The server-side watch of one service (aws/watch.py): an alarm rule whose runbook
+    puts 100% back on stable while no nt-deploy process runs."""
+
+    def exists(self) -> bool:
+        """`nt-deploy init` created it (its rule exists)."""
+        ...
+
+    def arm(self, deployment_id: str) -> None:
+        """Its target set to the rule's request as it reads now (100% stable), then the
+        rule enabled on the service's alarms: an end state."""
+        ...
+
+    def disarm(self) -> None:
+        """The rule disabled: an end state."""
+        ...
+
+    def last_act(self) -> WatchAct | None:
+        """What its runbook last did (None: it never ran for this service)."""
+        ...
+
+
 class RecordStore(Protocol):
     """The deployment records in DynamoDB, one item per stable service (key cluster/service).
 
@@ -200,6 +223,7 @@ class Ports:
     metrics: MetricsReader | None = None  # weighted mode: `analysis` and the sticky wait
     probes: Probes | None = None  # set when the service has `smoke.interval`
     scaling: ScalingGateway | None = None  # None: the stable is never autoscaled (dry-run)
+    watch: WatchGateway | None = None  # weighted mode on AWS: the server-side watch
 
 
 Observer = Callable[[Tick], None]

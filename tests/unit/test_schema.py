@@ -37,6 +37,7 @@ ANALYSIS = {
 }  # fmt: skip
 SNS = "arn:aws:sns:eu-west-1:123456789012:deploys"
 # Every key the table knows, each set at least once (the two listener keys need two services).
+ROLE = "arn:aws:iam::123456789012:role/nt-deploy-watch-"
 EVERY_KEY: dict[str, Any] = {
     "version": 1,
     "region": "eu-west-1",
@@ -44,7 +45,9 @@ EVERY_KEY: dict[str, Any] = {
     "defaults": {"poll_interval": 3, "steps": [{"weight": 10, "bake": "1m"}], "alarms": ["a"],
                  "analysis": ANALYSIS, "max_pause": "12h", "alarms_insufficient_data": "fail",
                  "notify": {"on_start": SNS, "on_promote": SNS, "on_rollback": SNS,
-                            "on_failure": SNS, "on_unwatched": SNS}},
+                            "on_failure": SNS, "on_unwatched": SNS},
+                 "watch": {"enabled": False, "events_role_arn": ROLE + "events",
+                           "automation_role_arn": ROLE + "automation"}},
     "services": {
         "api": {
             "cluster": "prod", "service": "api", "canary_service": "api-next",
@@ -63,6 +66,8 @@ EVERY_KEY: dict[str, Any] = {
             "max_pause": "1h",
             "notify": {"on_start": SNS, "on_promote": SNS, "on_rollback": SNS, "on_failure": SNS,
                        "on_unwatched": SNS},
+            "watch": {"enabled": True, "events_role_arn": ROLE + "e",
+                      "automation_role_arn": ROLE + "a"},
         },
         "ws": {
             "cluster": "prod", "service": "ws", "task_definition": "td.json", "container": "ws",
@@ -151,6 +156,8 @@ def test_a_config_setting_every_key_loads_and_is_valid_against_the_schema(tmp_pa
     (tmp_path / "deploy.yaml").write_text(yaml.safe_dump(EVERY_KEY))
     config = load_config(cwd=tmp_path)
     assert config.services["api"].smoke_production[0].follow_redirects is True
+    assert config.services["api"].watch.enabled is True  # the service's key beats the default's
+    assert config.services["ws"].watch.events_role_arn == ROLE + "events"
     jsonschema.validate(EVERY_KEY, json_schema(), cls=jsonschema.Draft202012Validator)
 
 
