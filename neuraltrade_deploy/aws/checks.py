@@ -35,6 +35,7 @@ from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.start_checks import steering_problem
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
+from neuraltrade_deploy.core.watch import watch_skipped
 
 if TYPE_CHECKING:
     from types_boto3_elbv2.type_defs import (
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     )
 
 WARNING_PREFIX = "warning: "
+
 TG_FIELDS = ("stable_target_group", "canary_target_group")
 
 
@@ -64,6 +66,9 @@ def check_resources(clients: AwsClients, config: DeployConfig) -> list[str]:
                 checker.services(service, where)
     with checker.reporting("alarms", "the alarms"):
         checker.alarms(config)
+    for name, service in config.services.items():
+        with checker.reporting(f"services.{name}.watch", "the server-side watch"):
+            checker.watch(service, f"services.{name}")
     with checker.reporting("state.table", "the state table"):
         if not DynamoRecordStore(clients, config.state_table).table_exists():
             checker.warn(f'state.table: table "{config.state_table}" does not exist; {INIT_HINT}')
@@ -305,6 +310,40 @@ class _Checker:
                 f" rollback keep the canary up to {longest} after traffic leaves it"
                 " (timeouts.sticky bounds it), or until its RequestCount is 0 for a period"
             )
+
+    def watch(self, service: ServiceConfig, where: str) -> None:
+        """The watch's runbook and rule exist (init made them) and the rule's request fits
+        in the runbook's parameters."""
+        from neuraltrade_deploy.aws.elbv2 import resolve_traffic
+        from neuraltrade_deploy.aws.watch import EventBridgeWatch
+
+        skipped = watch_skipped(service)
+        key = f"{where}.watch"
+        if skipped:  # not asked for (no roles set) or not possible: `init` says which
+            return
+        resolved = resolve_traffic(self.clients, service.traffic, where=f"{where}.traffic")
+        watch = EventBridgeWatch(self.clients, resolved, service)
+        status = watch.status()
+        missing = [
+            what
+            for what, there in (
+                (f"rule {status.rule}", status.rule_state is not None),
+                (f"runbook {status.document}", status.document_exists),
+            )
+            if not there
+        ]
+        if missing:
+            line = f"{key}: {' and '.join(missing)} not found; run `nt-deploy init`"
+            if service.watch.enabled:
+                self.add(line.replace(f"{key}:", f"{key}.enabled: true, but", 1))
+            else:
+                self.warn(line + " (until then deployments run without the watch)")
+            return
+        too_long = watch.target("validate").too_long()
+        if too_long:
+            self.add(f"{key}: the watch cannot carry the rule's request: {too_long}")
+        elif status.rule_state == "ENABLED":
+            self.warn(f"{key}: rule {status.rule} is armed now (a canary takes production traffic)")
 
     def alarms(self, config: DeployConfig) -> None:
         names = list(dict.fromkeys(a for s in config.services.values() for a in s.alarms))

@@ -9,6 +9,7 @@ import structlog
 
 from neuraltrade_deploy.commands.common import GlobalOptions
 from neuraltrade_deploy.core.plan import ServiceConfig
+from neuraltrade_deploy.core.watch import watch_skipped
 from neuraltrade_deploy.shell.compose import clients_for
 
 log = structlog.get_logger("nt_deploy")
@@ -23,7 +24,7 @@ def init(options: GlobalOptions, dry_run: bool = False) -> int:
         exists = store.table_exists()
         click.echo(f"would {'leave' if exists else 'create'} state table {config.state_table}")
         for service in config.services.values():
-            skipped = watch_to_create(service)
+            skipped = watch_skipped(service)
             what = (
                 f"no server-side watch: {skipped}"
                 if skipped
@@ -43,25 +44,11 @@ def init(options: GlobalOptions, dry_run: bool = False) -> int:
     return 0
 
 
-def watch_to_create(service: ServiceConfig) -> str:
-    """Why init leaves this service's watch alone ("" when it creates it)."""
-    watch = service.watch
-    if watch.enabled is False:
-        return "watch.enabled is false"
-    if not service.traffic.weighted:
-        return "replicas mode (no weights for the watch to move)"
-    if not service.alarms:
-        return "no alarms (the watch acts on alarms)"
-    if not watch.configured:
-        return "watch.events_role_arn and watch.automation_role_arn are not set"
-    return ""
-
-
 def create_watch(options: GlobalOptions, service: ServiceConfig) -> list[str]:
     from neuraltrade_deploy.aws.elbv2 import resolve_traffic
     from neuraltrade_deploy.aws.watch import EventBridgeWatch
 
-    skipped = watch_to_create(service)
+    skipped = watch_skipped(service)
     if skipped:
         return [f"no server-side watch: {skipped}"]
     config = options.load()

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from neuraltrade_deploy.commands.common import GlobalOptions
+from neuraltrade_deploy.core.errors import NtDeployError
 from neuraltrade_deploy.core.observation import Observation
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
@@ -115,9 +116,30 @@ def service_view(
             else {}
         ),
         "deployment": record_view(record, clock.now(), service) if record else None,
+        "watch": watch_view(ports, record),
         "rollback_would": rollback_plan(service, record, obs, clock.now()),
     }
     return view
+
+
+def watch_view(ports: Any, record: DeploymentRecord | None) -> dict[str, Any] | None:
+    """The server-side watch as the record has it, and what it did for this deployment
+    (one GetParameter, only while the record says it may be armed)."""
+    if record is None or ports.watch is None or not record.watch:
+        return None
+    try:
+        act = ports.watch.last_act()
+    except NtDeployError as err:
+        return {"state": record.watch, "acted": None, "error": str(err)}
+    acted = act is not None and act.deployment_id == record.deployment_id
+    return {
+        "state": record.watch,
+        "acted": (
+            {"alarm": act.alarm, "time": act.time, "execution": act.execution}
+            if acted and act is not None
+            else None
+        ),
+    }
 
 
 def share(stable_running: int, canary_running: int) -> int:
@@ -182,6 +204,18 @@ def rollback_plan(
     return steps or [f"nothing more: {decision.event}"]
 
 
+def watch_lines(watch: dict[str, Any] | None) -> list[str]:
+    if not watch:
+        return []
+    acted = watch["acted"]
+    if acted:
+        return [
+            f"  watch: ACTED at {acted['time']} on alarm {acted['alarm']}: 100% on stable"
+            f" (execution {acted['execution']}); the next command rolls back the rest"
+        ]
+    return [f"  watch: {watch['state']} (an alarm in ALARM puts 100% back on stable)"]
+
+
 def render(view: dict[str, Any]) -> str:
     lines = [f"{view['service']} ({view['key']})"]
     dep = view["deployment"]
@@ -194,6 +228,7 @@ def render(view: dict[str, Any]) -> str:
         if dep.get("sticky_wait"):
             lines.append(f"  sticky wait: {dep['sticky_wait']['for']}")
         lines += status_lines(dep.get("judgement"))
+        lines += watch_lines(view.get("watch"))
     elif dep:
         lines.append(f"  no deployment in progress (last: {dep['deployment_id']} {dep['phase']})")
         lines += status_lines(dep.get("judgement"))

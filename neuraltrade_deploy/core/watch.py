@@ -34,6 +34,20 @@ TAKING_TRAFFIC = frozenset(
 )
 
 
+def watch_skipped(service: ServiceConfig) -> str:
+    """Why this service has no server-side watch to create or check ("" when it has one)."""
+    watch = service.watch
+    if watch.enabled is False:
+        return "watch.enabled is false"
+    if not service.traffic.weighted:
+        return "replicas mode (no weights for the watch to move)"
+    if not service.alarms:
+        return "no alarms (the watch acts on alarms)"
+    if not watch.configured:
+        return "watch.events_role_arn and watch.automation_role_arn are not set"
+    return ""
+
+
 def wanted(service: ServiceConfig, decision: Decision) -> bool | None:
     """Should the watch be armed once this decision is carried out? None: leave it as it
     is (a rollback whose traffic is not yet verified on stable never waits for a watch
