@@ -339,7 +339,6 @@ class EventBridgeWatch:
                     Content=content,
                     DocumentType="Automation",
                     DocumentFormat="JSON",
-                    Tags=[{"Key": "ManagedBy", "Value": "nt-deploy"}],
                 )
             except Exception as err2:
                 raise translate(err2, action=f"CreateDocument {self.document}") from err2
