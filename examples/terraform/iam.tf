@@ -2,8 +2,8 @@
 # repository variable NT_DEPLOY_ROLE_ARN that .github/workflows/deploy.yml assumes.
 #
 # The role has exactly what nt-deploy calls. tests/examples/test_iam.py checks
-# both ways that every ECS/ELBv2/CloudWatch/DynamoDB call in neuraltrade_deploy/aws/
-# is allowed here and that nothing else is, and runs parliament over the policy.
+# both ways that every AWS call in neuraltrade_deploy/aws/ is allowed here and that
+# nothing else is, and runs parliament over the policy.
 
 # Created once per account; look it up rather than hard-code its ARN.
 data "aws_iam_openid_connect_provider" "github" {
@@ -219,6 +219,75 @@ data "aws_iam_policy_document" "nt_deploy" {
       actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
       resources = var.notify_kms_key_arns
     }
+  }
+
+  # ---------------------------------------------------------------- the server-side watch
+  # The runbooks, the rules and the parameter of watch.tf (neuraltrade_deploy/aws/watch.py
+  # names them). The watch's own work, in AWS, runs as the two roles of watch.tf, not as
+  # this one.
+
+  # `nt-deploy init` creates the two runbooks or brings them up to date: read, compare,
+  # create or update, make the new version the default. validate --aws describes them.
+  statement {
+    sid = "WatchRunbooks"
+    actions = [
+      "ssm:DescribeDocument",
+      "ssm:GetDocument",
+      "ssm:CreateDocument",
+      "ssm:UpdateDocument",
+      "ssm:UpdateDocumentDefaultVersion",
+    ]
+    resources = local.watch_document_arns
+  }
+
+  # One rule per service on the default bus. init creates it DISABLED (DescribeRule,
+  # PutRule); arming enables it with the service's alarms in its pattern (PutRule);
+  # disarming disables it; validate --aws reads it and its target.
+  statement {
+    sid = "WatchRules"
+    actions = [
+      "events:DescribeRule",
+      "events:PutRule",
+      "events:DisableRule",
+      "events:ListTargetsByRule",
+    ]
+    resources = local.watch_rule_arns
+  }
+
+  # Arming puts the rule's one target, and only a watch runbook may be it: condition key
+  # events:TargetArn, one value per target in the request, hence ForAllValues (a request
+  # with no target passes it, and puts nothing).
+  statement {
+    sid       = "ArmWatchRules"
+    actions   = ["events:PutTargets"]
+    resources = local.watch_rule_arns
+
+    condition {
+      test     = "ForAllValues:ArnLike"
+      variable = "events:TargetArn"
+      values   = local.watch_automation_definition_arns
+    }
+  }
+
+  # The target's RoleArn: PutTargets passes the events role, to EventBridge only
+  # (condition key iam:PassedToService).
+  statement {
+    sid       = "PassWatchEventsRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.nt_deploy_watch_events.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["events.amazonaws.com"]
+    }
+  }
+
+  # What the watch did, which the next command reads to roll back the rest and say why.
+  statement {
+    sid       = "ReadWhatTheWatchDid"
+    actions   = ["ssm:GetParameter"]
+    resources = local.watch_parameter_arns
   }
 
   # The deployment records and lock. CreateTable/TagResource are for `nt-deploy init`.

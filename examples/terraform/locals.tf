@@ -23,4 +23,25 @@ locals {
   task_definition_arns = [
     for family in var.task_definition_families : "${local.ecs_arn_prefix}:task-definition/${family}:*"
   ]
+
+  # The server-side watch (watch.tf; neuraltrade_deploy/aws/watch.py fixes these names).
+  ssm_arn_prefix      = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  watch_runbook_names = ["nt-deploy-watch-rule", "nt-deploy-watch-listener"]
+  watch_document_arns = [for name in local.watch_runbook_names : "${local.ssm_arn_prefix}:document/${name}"]
+  # What StartAutomationExecution is authorized on: the runbook at any version (the
+  # rule's target names its $DEFAULT version).
+  watch_automation_definition_arns = [
+    for name in local.watch_runbook_names : "${local.ssm_arn_prefix}:automation-definition/${name}:*"
+  ]
+  # One rule per service, nt-deploy-watch-<cluster>-<service>; a name longer than
+  # EventBridge's 64 characters is cut and ends in a hash, hence the prefix.
+  watch_rule_arns = [
+    "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/nt-deploy-watch-*"
+  ]
+  # What the runbook writes and nt-deploy reads: /nt-deploy/watch/<cluster>/<service>
+  # (a parameter's ARN drops the name's leading slash).
+  watch_parameter_arns = [
+    for name in var.ecs_service_names : "${local.ssm_arn_prefix}:parameter/nt-deploy/watch/${var.ecs_cluster_name}/${name}"
+  ]
+  automation_execution_arns = "${local.ssm_arn_prefix}:automation-execution/*"
 }

@@ -24,3 +24,13 @@ output "deploy_role_arn" {
   description = "GitHub repository variable NT_DEPLOY_ROLE_ARN"
   value       = aws_iam_role.nt_deploy.arn
 }
+
+output "watch_events_role_arn" {
+  description = "deploy.yaml defaults.watch.events_role_arn"
+  value       = aws_iam_role.nt_deploy_watch_events.arn
+}
+
+output "watch_automation_role_arn" {
+  description = "deploy.yaml defaults.watch.automation_role_arn"
+  value       = aws_iam_role.nt_deploy_watch_automation.arn
+}

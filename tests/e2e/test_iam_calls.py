@@ -7,7 +7,7 @@ against the calls found in the code; this checks it against the calls made.)"""
 
 from __future__ import annotations
 
-from tests.examples.test_iam import IMPLIED_BY_CALLS
+from tests.examples.test_iam import IMPLIED_BY_CALLS, WATCH_NOT_CALLED_YET
 from tests.helpers.iam_scan import policy_actions
 
 from .conftest import Deployer
@@ -17,6 +17,10 @@ IMAGE = "neuraltrade/api:2.0.0"
 # Granted, and not called by these flows: why each stays.
 NOT_IN_THE_MAIN_FLOWS = {
     **IMPLIED_BY_CALLS,  # authorised by another call, never called by name
+    # TEMPORARY (issue 19): the server-side watch, granted before the engine calls it;
+    # an entry the flows call fails below ("allow-listed as not called, but called"):
+    # remove it from WATCH_NOT_CALLED_YET, or list it here if these flows never call it.
+    **WATCH_NOT_CALLED_YET,
     "elasticloadbalancing:ModifyListener": "traffic.listener (a listener's default action)",
     "application-autoscaling:RegisterScalableTarget": "only for a stable with a scalable target",
     "sns:Publish": "only with `notify:` configured (tests/integration/test_aws_sns.py)",

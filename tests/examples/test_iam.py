@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -12,6 +13,7 @@ import yaml
 from tests.helpers.hcl_text import block, blocks, parse, squash
 from tests.helpers.iam_scan import IAM_PREFIX, Operations, adapter_sources, policy_actions
 from tests.helpers.repo import ADAPTERS, TERRAFORM, WORKFLOW
+from tests.helpers.tf_locals import Account, Locals
 from tests.helpers.tf_policy import policy_json
 
 DOCUMENTED_ACTIONS = {
@@ -123,18 +125,40 @@ IMPLIED_BY_CALLS = {
     "ecs:TagResource": "CreateService and RegisterTaskDefinition with tags",
     "dynamodb:TagResource": "CreateTable with Tags (nt-deploy init)",
     "iam:PassRole": "RegisterTaskDefinition with a task or execution role; CreateService with"
-    " an EBS volume's ECS infrastructure role",
+    " an EBS volume's ECS infrastructure role; PutTargets with the watch's events role",
     "kms:GenerateDataKey": "sns:Publish to a topic encrypted with a customer managed key",
     "kms:Decrypt": "sns:Publish to a topic encrypted with a customer managed key",
+}
+
+
+# TEMPORARY (issue 19, the server-side watch): iam.tf already grants what the watch's
+# engine will call, but no code in neuraltrade_deploy/aws/ calls it yet (aws/watch.py
+# only names the runbooks, rules and parameters). Remove an entry in the change that
+# makes its call: the test below fails on an entry the adapters call.
+WATCH_NOT_CALLED_YET = {
+    "ssm:DescribeDocument": "the server-side watch (issue 19): nt-deploy init, validate --aws",
+    "ssm:GetDocument": "the server-side watch (issue 19): nt-deploy init",
+    "ssm:CreateDocument": "the server-side watch (issue 19): nt-deploy init",
+    "ssm:UpdateDocument": "the server-side watch (issue 19): nt-deploy init",
+    "ssm:UpdateDocumentDefaultVersion": "the server-side watch (issue 19): nt-deploy init",
+    "events:DescribeRule": "the server-side watch (issue 19): nt-deploy init, validate --aws",
+    "events:PutRule": "the server-side watch (issue 19): nt-deploy init, arming",
+    "events:PutTargets": "the server-side watch (issue 19): arming",
+    "events:DisableRule": "the server-side watch (issue 19): disarming",
+    "events:ListTargetsByRule": "the server-side watch (issue 19): validate --aws",
+    "ssm:GetParameter": "the server-side watch (issue 19): reading what the watch did",
 }
 
 
 def test_policy_grants_nothing_that_nothing_calls(operations: Operations) -> None:
     """The other direction: an action the code stopped calling leaves the policy."""
     needed = set().union(*(operations.actions(src) for src in adapter_sources().values()))
+    called_now = set(WATCH_NOT_CALLED_YET) & needed
+    assert not called_now, f"called now, remove from WATCH_NOT_CALLED_YET: {sorted(called_now)}"
     extra = policy_actions() - needed
-    implied = set(IMPLIED_BY_CALLS)
-    assert extra == implied, f"remove from iam.tf: {sorted(extra - implied)}"
+    allowed = set(IMPLIED_BY_CALLS) | set(WATCH_NOT_CALLED_YET)
+    assert extra - allowed == set(), f"remove from iam.tf: {sorted(extra - allowed)}"
+    assert allowed - extra == set(), f"allow-listed, not granted: {sorted(allowed - extra)}"
 
 
 # Each reference in the nt_deploy policy document, as it resolves in an account.
@@ -168,7 +192,26 @@ SAMPLE_ARNS = {
     "aws_dynamodb_table.deployments.arn": [
         f"arn:aws:dynamodb:us-east-1:{_ACCOUNT}:table/neuraltrade-deployments"
     ],
+    "aws_iam_role.nt_deploy_watch_events.arn": [
+        f"arn:aws:iam::{_ACCOUNT}:role/nt-deploy-watch-events"
+    ],
+    "aws_iam_role.nt_deploy_watch_automation.arn": [
+        f"arn:aws:iam::{_ACCOUNT}:role/nt-deploy-watch-automation"
+    ],
+    "data.aws_caller_identity.current.account_id": [_ACCOUNT],
 }
+# The watch's ARNs as locals.tf builds them (tests/examples/test_watch_iam.py checks them
+# against the names aws/watch.py uses).
+_WATCH_LOCALS = Locals(Account(account=_ACCOUNT, region="us-east-1"))
+for _name in (
+    "watch_document_arns",
+    "watch_automation_definition_arns",
+    "watch_rule_arns",
+    "watch_parameter_arns",
+    "automation_execution_arns",
+):
+    _value = _WATCH_LOCALS.resolve(_name)
+    SAMPLE_ARNS[f"local.{_name}"] = [_value] if isinstance(_value, str) else _value
 # parliament findings accepted, each for a reason; a waiver nothing needs fails too.
 PARLIAMENT_WAIVERS = {
     (
@@ -201,15 +244,33 @@ def _finding_keys(finding: Any) -> set[tuple[str, str]]:
     return {(finding.issue, action) for action in actions}
 
 
-def test_parliament_finds_nothing_in_the_policy_but_the_waived() -> None:
-    from parliament import analyze_policy_string
+def parliament_findings(policy: dict[str, Any]) -> tuple[set[tuple[str, str]], list[str]]:
+    """(issue, action) pairs parliament finds in a rendered policy, and the findings.
 
+    parliament 1.6.4 (the newest) lists events:TargetArn as ArrayOfARN in its own
+    iam_definition.json but cannot translate that type and raises on any condition
+    on the key; it is read here as the ARN it is, as ArrayOfString already is a String.
+    """
+    from parliament import analyze_policy_string
+    from parliament import statement as parliament_statement
+
+    known = parliament_statement.translate_documentation_types
+
+    def translate(kind: str) -> str:
+        return "Arn" if kind == "ArrayOfARN" else known(kind)
+
+    with mock.patch.object(parliament_statement, "translate_documentation_types", translate):
+        report = analyze_policy_string(json.dumps(policy), include_community_auditors=True)
+    found = set().union(*(_finding_keys(f) for f in report.findings))
+    return found, [str(f) for f in report.findings]
+
+
+def test_parliament_finds_nothing_in_the_policy_but_the_waived() -> None:
     document = blocks(parse(TERRAFORM / "iam.tf"), "data", "aws_iam_policy_document")["nt_deploy"]
     policy = policy_json(document, SAMPLE_ARNS)
     assert {a for s in policy["Statement"] for a in s["Action"]} == policy_actions()
-    report = analyze_policy_string(json.dumps(policy), include_community_auditors=True)
-    found = set().union(*(_finding_keys(f) for f in report.findings))
-    assert found - set(PARLIAMENT_WAIVERS) == set(), [str(f) for f in report.findings]
+    found, findings = parliament_findings(policy)
+    assert found - set(PARLIAMENT_WAIVERS) == set(), findings
     assert set(PARLIAMENT_WAIVERS) - found == set(), "a waiver nothing needs any more"
 
 

@@ -23,6 +23,8 @@ IAM_PREFIX = {
     "dynamodb": "dynamodb",
     "sns": "sns",
     "application-autoscaling": "application-autoscaling",
+    "ssm": "ssm",  # the watch's runbooks and parameters (aws/watch.py)
+    "events": "events",  # the watch's EventBridge rules
 }
 _ATTRIBUTE = re.compile(
     r"(?:(?P<recv>[A-Za-z_]\w*)\s*)?\.\s*(?P<op>[a-z][a-z0-9_]*)\s*(?P<call>\()?"
@@ -40,6 +42,9 @@ _RECEIVER_HINTS = (
     ("table", "dynamodb"),
     ("sns", "sns"),
     ("autoscaling", "application-autoscaling"),
+    ("ssm", "ssm"),
+    ("events", "events"),
+    ("eventbridge", "events"),
 )
 
 

@@ -39,6 +39,24 @@ def test_scanner_resolves_shared_operation_names_by_the_clients_a_file_makes(
     assert operations.actions(two) == {"ecs:TagResource", "dynamodb:TagResource"}
 
 
+def test_scanner_maps_the_watch_s_ssm_and_eventbridge_calls(operations: Operations) -> None:
+    """describe_rule (events) is not describe_rules (elbv2); put_parameter is SSM's alone."""
+    source = """
+self._events = session.client("events")
+self._ssm = session.client("ssm")
+self._events.describe_rule(Name=n)
+self._events.put_targets(Rule=n, Targets=t)
+self._ssm.put_parameter(Name=p)
+self._ssm.get_paginator("describe_parameters")
+"""
+    assert operations.actions(source) == {
+        "events:DescribeRule",
+        "events:PutTargets",
+        "ssm:PutParameter",
+        "ssm:DescribeParameters",
+    }
+
+
 def test_scanner_ignores_the_moto_local_world(tmp_path: Path) -> None:
     (tmp_path / "localworld").mkdir()
     (tmp_path / "localworld" / "ecs_emulator.py").write_text("ecs.delete_cluster(cluster=c)\n")
