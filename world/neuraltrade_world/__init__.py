@@ -114,6 +114,21 @@ What it emulates
   period x evaluation periods; ECS does not publish its formula) fails it and,
   with rollback, goes back to the last COMPLETED deployment; a FAILED deployment
   is gone from `deployments` once the rollback completed, as with the breaker.
+- The server-side watch (`watch.py`; `aws.live.watch`): every change of an alarm's
+  state (an evaluation or SetAlarmState) becomes CloudWatch's "CloudWatch Alarm State
+  Change" event on the default bus, shaped as the CloudWatch User Guide's example
+  (`alarm_events.py`; `aws.live.watch.events`). ENABLED rules stored by moto's
+  EventBridge whose EventPattern matches (moto's own matcher) start the SSM Automation
+  runbook their target names (`automation-definition/<Name>:$DEFAULT`, the document
+  from moto's SSM) `aws.live.watch.delay` seconds later (1 s; AWS publishes no bound),
+  with the target's Input or InputTransformer output (`input_transformer.py`: quoted
+  and unquoted placeholders as EventBridge fills them) as typed parameters
+  (`automation.py`: String, StringList, Integer, Boolean, StringMap, MapList,
+  defaults; `{{ X }}` and `{{ automation:EXECUTION_ID }}`). Its `aws:executeAwsApi`
+  steps run in order on moto's backends (`aws_apis.py`: elbv2 ModifyRule and
+  ModifyListener, ssm PutParameter, checked against botocore's model); a failed step
+  fails the execution. `aws.live.watch.executions` lists the runs (document,
+  parameters, start, status, steps), `aws.live.watch.failures` the starts refused.
 - ListTasks/DescribeTasks from the emulator's tasks (`ecs_tasks.py`).
 - The AWS operations called, as IAM names them (`aws.calls()`: "ecs:UpdateService").
 - Everything above is stopped by `aws.stop()`: no thread, no listening socket.
@@ -128,7 +143,17 @@ What it does not emulate
 - CloudWatch: metric-math, anomaly-detection and composite alarms are not
   evaluated, nor alarms over metrics nobody publishes here (AWS/ECS
   MemoryUtilization stays INSUFFICIENT_DATA); alarm actions (SNS) never run; no
-  M-of-N look-back beyond the window.
+  M-of-N look-back beyond the window (the state change events do reach EventBridge:
+  the watch).
+- The watch: one delivery per event (AWS: at least once, so duplicates are possible),
+  in the order of the changes (AWS guarantees none); no retries, dead-letter queues,
+  throttling or quotas; IAM roles (the target's RoleArn, the runbook's assumeRole) are
+  neither assumed nor checked; targets other than Automation runbooks get nothing;
+  custom buses, cross-account delivery and configuration-change events are not sent.
+  Automation: its queue and concurrency, step actions other than aws:executeAwsApi,
+  APIs other than the three above, onFailure other than Abort, branching and step
+  outputs; steps take no world time; SSM's execution APIs (GetAutomationExecution)
+  know none of the runs, and `aws.calls()` none of their API calls.
 - Application Auto Scaling: step scaling, scheduled actions, metrics other than
   ECSServiceAverageCPUUtilization, more than one policy per target, scaling
   activities (DescribeScalingActivities); the CPU is a proxy, not a measurement.

@@ -47,6 +47,7 @@ from typing import Any
 
 from moto.cloudwatch.models import Alarm, MetricDatumBase, Statistics, cloudwatch_backends
 
+from neuraltrade_world.alarm_events import AlarmState
 from neuraltrade_world.moto_view import utc
 
 _WORDS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
@@ -61,6 +62,8 @@ class AlarmEvaluator:
     def __init__(self) -> None:
         self._last_end: dict[str, float] = {}  # alarm ARN -> end of the last evaluated window
         self.enabled = True  # False: alarms change only by SetAlarmState (tests of history)
+        # Called after each change of state it makes, with the state left (`watch.py`).
+        self.on_change: Callable[[Alarm, AlarmState], None] | None = None
 
     def reset(self) -> None:
         self._last_end.clear()
@@ -102,7 +105,10 @@ class AlarmEvaluator:
         self._last_end[alarm.alarm_arn] = end
         state, reason, data = evaluate(backend.get_all_metrics(), alarm, end)
         if state is not None and alarm.state_value != state:  # a state set by hand ends here
+            previous = AlarmState.of(alarm)
             alarm.update_state(reason, data, state)
+            if self.on_change is not None:
+                self.on_change(alarm, previous)
 
 
 PUBLISHED_NAMESPACES = frozenset({"AWS/ApplicationELB"})

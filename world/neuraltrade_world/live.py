@@ -3,9 +3,11 @@
 `LocalAws` owns one `Live` and starts it with the moto server: a load balancer on
 127.0.0.1 (`live.balancer.url`) and one clock thread that, every tick, moves target
 health, publishes the closed metric periods (ALB, then ECS CPUUtilization), scales
-services that have a target-tracking policy (`live.scaling`) and evaluates the
-alarms whose period ended. `stop()` stops traffic generators it handed out, the clock, and the load
-balancer, in that order.
+services that have a target-tracking policy (`live.scaling`), evaluates the
+alarms whose period ended and starts the runbooks that EventBridge rules matched on
+their state change events once delivered (`live.watch`, `watch.py`). `stop()`
+stops traffic generators it handed out, the clock, and the load balancer, in that
+order.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from neuraltrade_world.rule_groups import install_rule_load_balancers
 from neuraltrade_world.scaling import TargetTracking
 from neuraltrade_world.service_load import ServiceLoad
 from neuraltrade_world.traffic import Traffic
+from neuraltrade_world.watch import (
+    Watch,
+    install_set_alarm_state_events,
+    uninstall_set_alarm_state_events,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -55,6 +62,8 @@ class Live:
         self.load = ServiceLoad(emulator, self.metrics)  # AWS/ECS CPUUtilization (a proxy)
         self.scaling = TargetTracking(self.load)
         self.alarms = AlarmEvaluator()
+        self.watch = Watch()  # alarm events -> EventBridge rules -> Automation runbooks
+        self.alarms.on_change = self.watch.alarm_changed
         self.tick = tick
         self._traffic: list[Traffic] = []
         self._stopping = threading.Event()
@@ -65,6 +74,7 @@ class Live:
         install_rule_load_balancers()
         install_target_health(self.health)
         self.emulator.target_health = self.health.task_healthy
+        install_set_alarm_state_events(self.watch)
         self.balancer.start()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="localaws-world-clock", daemon=True)
@@ -81,6 +91,7 @@ class Live:
         self.balancer.stop()
         self.emulator.target_health = None
         install_target_health(None)
+        uninstall_set_alarm_state_events(self.watch)
 
     def reset(self) -> None:
         """After a moto reset: forget health, the ledger, behaviours and evaluations."""
@@ -89,6 +100,7 @@ class Live:
         self.ledger.clear()
         self.apps.clear()
         self.alarms.reset()
+        self.watch.reset()
         self.load.reset()
         self.scaling.reset()
 
@@ -101,6 +113,7 @@ class Live:
         self.scaling.step(now)
         published = self.metrics.published_until  # a period held back is not yet evaluated
         self.alarms.evaluate_due(now if published is None else min(now, published))
+        self.watch.step(now)  # the runbooks whose event was delivered by now
 
     def _run(self) -> None:
         while not self._stopping.wait(self.tick):
