@@ -20,13 +20,14 @@ from neuraltrade_deploy.aws.watch import (
     DOCUMENTS,
     LISTENER_DOCUMENT,
     RULE_DOCUMENT,
-    WatchAct,
     WatchTarget,
+    act_of,
     document_content,
     event_pattern,
     parameter_name,
     rule_name,
 )
+from neuraltrade_deploy.core.observation import WatchAct
 from tests.helpers import waiting
 from tests.integration.test_live_world import HOST, canary_running, set_weights
 
@@ -130,7 +131,7 @@ def record(aws: LocalAws, nt: World) -> WatchAct | None:
     api = nt.services["api"]
     name = parameter_name(api.cluster, api.service_name)
     value = aws.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
-    return WatchAct.parse(value)
+    return act_of(value)
 
 
 def alarm_state(aws: LocalAws, name: str) -> str:
