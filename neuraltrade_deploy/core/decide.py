@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from neuraltrade_deploy.core.actions import Decision, Intent
 from neuraltrade_deploy.core.gates import gates
+from neuraltrade_deploy.core.handlers import HANDLERS
 from neuraltrade_deploy.core.observation import Observation
-from neuraltrade_deploy.core.phase_table import PHASES
+from neuraltrade_deploy.core.phases import PHASES
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 
@@ -21,4 +22,4 @@ def decide(
         gate = gates(service, intent, record, obs, now)
         if gate is not None:
             return gate
-    return rule.handler(service, intent, record, obs, now)
+    return HANDLERS[record.phase](service, intent, record, obs, now)

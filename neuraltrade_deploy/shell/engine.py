@@ -27,8 +27,7 @@ from neuraltrade_deploy.core.errors import (
     StaleRecord,
 )
 from neuraltrade_deploy.core.observation import Needs, Observation, ServiceState
-from neuraltrade_deploy.core.phase_table import needs
-from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.phases import Phase, needs
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of

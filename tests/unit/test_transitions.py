@@ -1,4 +1,4 @@
-"""The transition table is data; these check it, and that decide() keeps to it."""
+"""The phase table is data; these check it, and that decide() keeps to it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD, INITIAL, TRANSITIONS, Phase
+from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD_PHASES, INITIAL, PHASES, Phase
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.shell.simulation import MemoryStore
 
@@ -20,7 +20,7 @@ IMAGE = "neuraltrade/api:2.0.0"
 def reachable(start: Phase) -> set[Phase]:
     seen, todo = {start}, deque([start])
     while todo:
-        for nxt in TRANSITIONS[todo.popleft()]:
+        for nxt in PHASES[todo.popleft()].moves:
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
@@ -28,21 +28,21 @@ def reachable(start: Phase) -> set[Phase]:
 
 
 def test_every_phase_is_in_the_table_and_reachable_from_the_start() -> None:
-    assert set(TRANSITIONS) == set(Phase)
+    assert set(PHASES) == set(Phase)
     assert reachable(INITIAL) == set(Phase)
 
 
 def test_every_non_final_phase_has_a_way_out_to_a_final_phase() -> None:
     for phase in Phase:
         if phase in FINAL_PHASES:
-            assert TRANSITIONS[phase] == frozenset()
+            assert PHASES[phase].moves == frozenset()
         else:
             assert reachable(phase) & FINAL_PHASES, phase
 
 
 def test_rollback_is_one_move_away_from_every_forward_phase() -> None:
-    for phase in FORWARD:
-        assert Phase.ROLLING_BACK in TRANSITIONS[phase], phase
+    for phase in FORWARD_PHASES:
+        assert Phase.ROLLING_BACK in PHASES[phase].moves, phase
 
 
 class RecordingStore(MemoryStore):
@@ -212,7 +212,7 @@ def test_decide_only_makes_moves_in_the_table_and_exercises_all_of_them() -> Non
     RecordingStore.moves = set()
     for scenario in SCENARIOS:
         scenario()
-    table = {(a, b) for a, nexts in TRANSITIONS.items() for b in nexts}
+    table = {(a, b) for a, rule in PHASES.items() for b in rule.moves}
     assert RecordingStore.moves - table == set(), "moves outside the table"
     assert table - RecordingStore.moves == set(), "moves never exercised"
 
