@@ -5,13 +5,13 @@ come first, which of its events is a quiet wait (logged at debug while nothing c
 and whether the progress line shows the weight it is moving to. Every other view of the
 phases (FINAL_PHASES, PROMOTE_PHASES, ...) is derived from it.
 
-The record refuses a move the table does not allow (`moved()`), so this module sits
-below the record and imports nothing of the handlers: the one column kept out of the
-table, the handler that decides in each phase, is `core/handlers.py`'s HANDLERS,
-checked when it is imported to hold one per phase. A test checks that decide() and the
-take-up of a later command exercise every move, that every phase is reachable, that
-every non-final phase has a way out, and that rollback is reachable from every phase.
-A new phase is one row here and one handler."""
+The record refuses a phase change the table does not allow (`moved()` and
+`with_changes(phase=...)`), so this module sits below the record and imports nothing of
+the handlers: the one column kept out of the table, the handler that decides in each
+phase, is `core/handlers.py`'s HANDLERS, checked when it is imported to hold one per
+phase. A test checks that decide() and the take-up of a later command exercise every
+move, that every phase is reachable, that every non-final phase has a way out, and that
+rollback is reachable from every phase. A new phase is one row here and one handler."""
 
 from __future__ import annotations
 

@@ -119,6 +119,9 @@ class DeploymentRecord:
         return replace(self, phase=phase, phase_started_at=now, history=history, **changes)
 
     def with_changes(self, **changes: Any) -> DeploymentRecord:
+        """The record with fields changed; a phase among them is kept to the table too."""
+        if "phase" in changes:
+            check_move(self.phase, changes["phase"])
         return replace(self, **changes)
 
     # ------------------------------------------------------------ storage form

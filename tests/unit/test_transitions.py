@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -173,7 +174,8 @@ def scenario_smoke_owed_when_shifting() -> None:
     w.run("canary", image=IMAGE, weight=10, no_wait=True)
     record = w.record()
     assert record is not None
-    odd = record.with_changes(phase=Phase.SHIFTING, canary_smoke_passed=False, target_weight=50)
+    # a stored record made, not moved (no decision goes from PAUSED to SHIFTING)
+    odd = replace(record, phase=Phase.SHIFTING, canary_smoke_passed=False, target_weight=50)
     stable = w.ecs.state(w.plan.stable_service)
     decision = decide(
         w.plan, Intent(command="canary", weight=50), odd, Observation(stable=stable), w.clock.t
@@ -190,7 +192,8 @@ def scenario_later_command_takes_up_a_half_done_step() -> None:
         w.run("canary", image=IMAGE, weight=10)
         record = w.record()
         assert record is not None
-        left = record.with_changes(phase=phase, owner=None, lease_until=0.0)
+        # as the killed process left it: made, not moved (PAUSED goes to neither)
+        left = replace(record, phase=phase, owner=None, lease_until=0.0)
         w.store.items[w.plan.key] = left
         assert w.run("canary", weight=50).status == 0
         assert (phase, Phase.CANARY_WAITING) in RecordingStore.moves
@@ -233,3 +236,22 @@ def test_the_record_refuses_a_move_the_table_does_not_allow() -> None:
     done = record.moved(Phase.ROLLING_BACK, 1.0, "x").moved(Phase.ROLLED_BACK, 2.0, "y")
     with pytest.raises(ValueError, match="no move from ROLLED_BACK"):
         done.moved(Phase.ROLLING_BACK, 3.0, "a final phase is final")
+
+
+def test_the_record_refuses_a_phase_change_outside_the_table_through_with_changes() -> None:
+    """with_changes(phase=...) changes the phase too: kept to the table as moved() is."""
+    record = DeploymentRecord(
+        key="c/s",
+        deployment_id="d",
+        image=IMAGE,
+        stable_task_definition="td:1",
+        canary_service="s-canary",
+        phase=Phase.BAKING,
+    )
+    assert record.with_changes(phase=Phase.PAUSED).phase is Phase.PAUSED
+    assert record.with_changes(phase=Phase.BAKING, weight=10).weight == 10
+    with pytest.raises(ValueError, match="no move from BAKING to PROMOTED"):
+        record.with_changes(phase=Phase.PROMOTED, weight=0)
+    done = record.moved(Phase.ROLLING_BACK, 1.0, "x").moved(Phase.ROLLED_BACK, 2.0, "y")
+    with pytest.raises(ValueError, match="no move from ROLLED_BACK to CANARY_WAITING"):
+        done.with_changes(phase=Phase.CANARY_WAITING, owner=None)
