@@ -219,6 +219,7 @@ INITIAL = P.STARTING
 FINAL_PHASES = frozenset(p for p, rule in PHASES.items() if rule.final)
 PROMOTE_PHASES = frozenset(p for p, rule in PHASES.items() if rule.kind is PROMOTE)
 FORWARD_PHASES = frozenset(p for p, rule in PHASES.items() if rule.forward)
+BACK_PHASES = frozenset(p for p, rule in PHASES.items() if rule.kind is BACK)
 
 
 def check_move(before: Phase, after: Phase) -> None:
