@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections import deque
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+import neuraltrade_deploy
+from neuraltrade_deploy.core import phases
+from neuraltrade_deploy.core.handlers import HANDLERS
 from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD_PHASES, INITIAL, PHASES, Phase
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.shell.simulation import MemoryStore
@@ -44,6 +49,37 @@ def test_every_non_final_phase_has_a_way_out_to_a_final_phase() -> None:
 def test_rollback_is_one_move_away_from_every_forward_phase() -> None:
     for phase in FORWARD_PHASES:
         assert Phase.ROLLING_BACK in PHASES[phase].moves, phase
+
+
+def test_every_phase_has_a_handler() -> None:
+    assert set(HANDLERS) == set(Phase)
+
+
+def phase_collections(value: object) -> bool:
+    """A table or set of phases: a dict keyed by (or giving) phases, or a collection of them."""
+    if isinstance(value, dict):
+        items = [*value, *value.values()]
+        return any(isinstance(item, Phase) for item in items)
+    if isinstance(value, (set, frozenset, tuple, list)):
+        return bool(value) and all(isinstance(item, Phase) for item in value)
+    return False
+
+
+def test_the_phase_table_is_the_only_one() -> None:
+    """Every table or set of phases a module of the tool holds is core/phases.py's PHASES
+    or a view of it defined there, or the handlers' column."""
+    ours = [*vars(phases).values(), HANDLERS]
+    found = []
+    for info in pkgutil.walk_packages(neuraltrade_deploy.__path__, "neuraltrade_deploy."):
+        if info.name.endswith(".__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        found += [
+            f"{info.name}.{name}"
+            for name, value in vars(module).items()
+            if phase_collections(value) and not any(value is known for known in ours)
+        ]
+    assert found == []
 
 
 class RecordingStore(MemoryStore):
