@@ -100,11 +100,12 @@ def _cell(text: str) -> str:
 
 
 def phases_mermaid() -> str:
-    """The phase machine as a Mermaid state diagram, from core/phases.py TRANSITIONS."""
-    from neuraltrade_deploy.core.phases import INITIAL, TRANSITIONS
+    """The phase machine as a Mermaid state diagram, from the moves of core/phases.py PHASES."""
+    from neuraltrade_deploy.core.phases import INITIAL, PHASES
 
     out = ["```mermaid", "stateDiagram-v2", f"    [*] --> {INITIAL.name}"]
-    for phase, targets in TRANSITIONS.items():
+    for phase, rule in PHASES.items():
+        targets = rule.moves
         out += [f"    {phase.name} --> {target.name}" for target in sorted(targets, key=str)]
         if not targets:
             out.append(f"    {phase.name} --> [*]")

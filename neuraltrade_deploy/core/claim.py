@@ -18,7 +18,7 @@ from neuraltrade_deploy.core.autoscaling import held_result
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, ExitStatus
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.pause import paused_too_long
-from neuraltrade_deploy.core.phases import PROMOTE_PHASES, Phase
+from neuraltrade_deploy.core.phases import BACK_PHASES, PROMOTE_PHASES, Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.watch import ARMED
@@ -189,7 +189,7 @@ def take_up(
     lease: float,
 ) -> DeploymentRecord:
     """A later command continuing a deployment in progress (rule 10 applies)."""
-    if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
+    if record.phase in BACK_PHASES:
         raise Conflict(
             f"{service.key}: a rollback is unfinished ({record.phase.value})",
             hint="run `nt-deploy rollback` to finish it",

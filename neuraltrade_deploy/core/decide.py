@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from neuraltrade_deploy.core.actions import Decision, Intent
 from neuraltrade_deploy.core.gates import gates
+from neuraltrade_deploy.core.handlers import HANDLERS
 from neuraltrade_deploy.core.observation import Observation
-from neuraltrade_deploy.core.phase_table import PHASES
+from neuraltrade_deploy.core.phases import PHASES
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.core.watch import watched
@@ -20,5 +21,5 @@ def decide(
     the server-side watch is then brought where the decision needs it (core/watch.py)."""
     rule = PHASES[record.phase]
     gate = gates(service, intent, record, obs, now) if rule.gated else None
-    decision = gate or rule.handler(service, intent, record, obs, now)
+    decision = gate or HANDLERS[record.phase](service, intent, record, obs, now)
     return watched(service, record, decision)

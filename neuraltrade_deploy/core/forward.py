@@ -1,6 +1,6 @@
 """The forward path, one handler per phase: from registering the revision to removing the
-canary after a promote. Pure like decide(); the phase table (phase_table.py) says which
-handler runs in which phase and what it is given to read."""
+canary after a promote. Pure like decide(); core/handlers.py says which handler runs in
+which phase, and the phase table (core/phases.py) what it is given to read."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from neuraltrade_deploy.core.phases import FINAL_PHASES, TRANSITIONS, Phase
+from neuraltrade_deploy.core.phases import FINAL_PHASES, Phase, check_move
 
 HISTORY_LIMIT = 30
 
@@ -117,13 +117,15 @@ class DeploymentRecord:
         """The record in a new phase, with the move written into its history. A move the
         transition table does not allow is a bug, refused here rather than stored; moving
         to the same phase restarts its timer (a rollback or a start taken up again)."""
-        if phase is not self.phase and phase not in TRANSITIONS[self.phase]:
-            raise ValueError(f"no move from {self.phase.value} to {phase.value} in TRANSITIONS")
+        check_move(self.phase, phase)
         entry = HistoryEntry(at=now, phase=phase.value, reason=reason)
         history = (*self.history, entry)[-HISTORY_LIMIT:]
         return replace(self, phase=phase, phase_started_at=now, history=history, **changes)
 
     def with_changes(self, **changes: Any) -> DeploymentRecord:
+        """The record with fields changed; a phase among them is kept to the table too."""
+        if "phase" in changes:
+            check_move(self.phase, changes["phase"])
         return replace(self, **changes)
 
     # ------------------------------------------------------------ storage form

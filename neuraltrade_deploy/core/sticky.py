@@ -50,11 +50,6 @@ def sticky_noted(
     return record.with_changes(sticky_from=now, sticky_seconds=seconds, sticky_until=until)
 
 
-def sticky_owed(record: DeploymentRecord) -> bool:
-    """A wait was recorded (it may be over by the clock: the shell reads only while not)."""
-    return record.sticky_from is not None
-
-
 def sticky_hold(
     service: ServiceConfig, record: DeploymentRecord, obs: Observation, now: float
 ) -> tuple[Decision | None, DeploymentRecord, tuple[str, ...]]:

@@ -20,18 +20,13 @@ from __future__ import annotations
 from neuraltrade_deploy.core.actions import ArmWatch, Decision, DisarmWatch, SetWeights
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import Observation, WatchAct
-from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.phases import PHASES, Kind, Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
 
 ARMED = "armed"
 ARMING = "arming"
 DISARMING = "disarming"
-
-# phases in which a canary may take production traffic before the promote begins
-TAKING_TRAFFIC = frozenset(
-    {Phase.CANARY_WAITING, Phase.CANARY_SMOKE, Phase.SHIFTING, Phase.BAKING, Phase.PAUSED}
-)
 
 
 def watch_skipped(service: ServiceConfig) -> str:
@@ -60,7 +55,7 @@ def wanted(service: ServiceConfig, decision: Decision) -> bool | None:
     if not service.watched:
         return False
     raising = any(isinstance(a, SetWeights) and a.canary > 0 for a in decision.actions)
-    if record.phase in TAKING_TRAFFIC:
+    if PHASES[record.phase].kind is Kind.STEPS:  # a canary may take traffic before the promote
         return record.weight > 0 or raising
     return False
 

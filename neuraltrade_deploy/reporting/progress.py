@@ -9,8 +9,7 @@ from typing import TextIO
 import structlog
 
 from neuraltrade_deploy.core.bake import bake_for
-from neuraltrade_deploy.core.phase_table import PHASES
-from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.phases import PHASES, Phase
 from neuraltrade_deploy.core.tick import Tick
 
 CI_EVERY = 30.0

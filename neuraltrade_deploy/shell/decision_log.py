@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from neuraltrade_deploy.core.actions import Decision
-from neuraltrade_deploy.core.phase_table import log_level
+from neuraltrade_deploy.core.phases import log_level
 from neuraltrade_deploy.core.record import DeploymentRecord
 
 
 def log_decision(log: Any, decision: Decision, before: DeploymentRecord) -> None:
-    """One line per decision, at the level core.phase_table.log_level gives it (a quiet
+    """One line per decision, at the level core.phases.log_level gives it (a quiet
     wait that changed nothing is debug, so a long bake does not flood the job log)."""
     record = decision.record
     fields: dict[str, Any] = {

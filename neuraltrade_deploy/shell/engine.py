@@ -27,8 +27,7 @@ from neuraltrade_deploy.core.errors import (
     StaleRecord,
 )
 from neuraltrade_deploy.core.observation import Needs, Observation, ServiceState
-from neuraltrade_deploy.core.phase_table import needs
-from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.phases import BACK_PHASES, Phase, needs
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
 from neuraltrade_deploy.core.rollback import aborted, undo_of
@@ -235,7 +234,7 @@ class Engine:
         """AWS failing beyond retries in the middle of a deployment: take the safe way
         out (rollback, traffic first). A failure while rolling back is exit 5."""
         self.log.error("aws_error", error=str(err), phase=record.phase.value)
-        if record.phase in (Phase.ROLLING_BACK, Phase.FAILED):
+        if record.phase in BACK_PHASES:
             self.release_quietly(record)
             raise RollbackIncomplete(
                 f"rollback of {record.key} incomplete: {err}",

@@ -1,5 +1,5 @@
 """What the engine reads before each decision, in as few calls as the phase needs
-(core/phase_table.py says which), and the weights as the core reads them. The first
+(core/phases.py says which), and the weights as the core reads them. The first
 tick after a preflight takes what the preflight read (`Reads`) instead of reading it
 again: between the two, nothing but the record's own write reached AWS."""
 

@@ -1,6 +1,6 @@
 """watch.tf's two roles, and what iam.tf grants nt-deploy for the watch, checked against
 the names neuraltrade_deploy/aws/watch.py gives the runbooks, the rules and the
-parameters (SPEC wave 3 `watch:`, rule 15)."""
+parameters (docs/configuration.md `watch`)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def test_each_role_trusts_one_service_for_this_account_s_watch_only(
 ) -> None:
     """Confused deputy: aws:SourceAccount and aws:SourceArn pin who may use the role."""
     resource = blocks(parse(TERRAFORM / "watch.tf"), "resource", "aws_iam_role")[role]
-    assert unquote(resource["name"]) == role.replace("_", "-")  # SPEC's watch: example
+    assert unquote(resource["name"]) == role.replace("_", "-")  # the names deploy.yaml's watch: example uses
     assert resource["assume_role_policy"] == f"${{data.aws_iam_policy_document.{role}_trust.json}}"
     (trust,) = statements(_documents("watch.tf")[f"{role}_trust"])
     assert unquote(trust["effect"]) == "Allow"

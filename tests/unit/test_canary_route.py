@@ -20,8 +20,7 @@ from neuraltrade_deploy.core.decide import decide
 from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.events import Event
 from neuraltrade_deploy.core.observation import Weights
-from neuraltrade_deploy.core.phase_table import needs
-from neuraltrade_deploy.core.phases import Phase
+from neuraltrade_deploy.core.phases import Phase, needs
 from neuraltrade_deploy.core.plan import Step
 from neuraltrade_deploy.core.rollback import undo_of
 

@@ -1,13 +1,19 @@
-"""The transition table is data; these check it, and that decide() keeps to it."""
+"""The phase table is data; these check it, and that decide() keeps to it."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD, INITIAL, TRANSITIONS, Phase
+import neuraltrade_deploy
+from neuraltrade_deploy.core import phases
+from neuraltrade_deploy.core.handlers import HANDLERS
+from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD_PHASES, INITIAL, PHASES, Phase
 from neuraltrade_deploy.core.record import DeploymentRecord
 from neuraltrade_deploy.shell.simulation import MemoryStore
 
@@ -20,7 +26,7 @@ IMAGE = "neuraltrade/api:2.0.0"
 def reachable(start: Phase) -> set[Phase]:
     seen, todo = {start}, deque([start])
     while todo:
-        for nxt in TRANSITIONS[todo.popleft()]:
+        for nxt in PHASES[todo.popleft()].moves:
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
@@ -28,21 +34,52 @@ def reachable(start: Phase) -> set[Phase]:
 
 
 def test_every_phase_is_in_the_table_and_reachable_from_the_start() -> None:
-    assert set(TRANSITIONS) == set(Phase)
+    assert set(PHASES) == set(Phase)
     assert reachable(INITIAL) == set(Phase)
 
 
 def test_every_non_final_phase_has_a_way_out_to_a_final_phase() -> None:
     for phase in Phase:
         if phase in FINAL_PHASES:
-            assert TRANSITIONS[phase] == frozenset()
+            assert PHASES[phase].moves == frozenset()
         else:
             assert reachable(phase) & FINAL_PHASES, phase
 
 
 def test_rollback_is_one_move_away_from_every_forward_phase() -> None:
-    for phase in FORWARD:
-        assert Phase.ROLLING_BACK in TRANSITIONS[phase], phase
+    for phase in FORWARD_PHASES:
+        assert Phase.ROLLING_BACK in PHASES[phase].moves, phase
+
+
+def test_every_phase_has_a_handler() -> None:
+    assert set(HANDLERS) == set(Phase)
+
+
+def phase_collections(value: object) -> bool:
+    """A table or set of phases: a dict keyed by (or giving) phases, or a collection of them."""
+    if isinstance(value, dict):
+        items = [*value, *value.values()]
+        return any(isinstance(item, Phase) for item in items)
+    if isinstance(value, (set, frozenset, tuple, list)):
+        return bool(value) and all(isinstance(item, Phase) for item in value)
+    return False
+
+
+def test_the_phase_table_is_the_only_one() -> None:
+    """Every table or set of phases a module of the tool holds is core/phases.py's PHASES
+    or a view of it defined there, or the handlers' column."""
+    ours = [*vars(phases).values(), HANDLERS]
+    found = []
+    for info in pkgutil.walk_packages(neuraltrade_deploy.__path__, "neuraltrade_deploy."):
+        if info.name.endswith(".__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        found += [
+            f"{info.name}.{name}"
+            for name, value in vars(module).items()
+            if phase_collections(value) and not any(value is known for known in ours)
+        ]
+    assert found == []
 
 
 class RecordingStore(MemoryStore):
@@ -173,7 +210,8 @@ def scenario_smoke_owed_when_shifting() -> None:
     w.run("canary", image=IMAGE, weight=10, no_wait=True)
     record = w.record()
     assert record is not None
-    odd = record.with_changes(phase=Phase.SHIFTING, canary_smoke_passed=False, target_weight=50)
+    # a stored record made, not moved (no decision goes from PAUSED to SHIFTING)
+    odd = replace(record, phase=Phase.SHIFTING, canary_smoke_passed=False, target_weight=50)
     stable = w.ecs.state(w.plan.stable_service)
     decision = decide(
         w.plan, Intent(command="canary", weight=50), odd, Observation(stable=stable), w.clock.t
@@ -190,7 +228,8 @@ def scenario_later_command_takes_up_a_half_done_step() -> None:
         w.run("canary", image=IMAGE, weight=10)
         record = w.record()
         assert record is not None
-        left = record.with_changes(phase=phase, owner=None, lease_until=0.0)
+        # as the killed process left it: made, not moved (PAUSED goes to neither)
+        left = replace(record, phase=phase, owner=None, lease_until=0.0)
         w.store.items[w.plan.key] = left
         assert w.run("canary", weight=50).status == 0
         assert (phase, Phase.CANARY_WAITING) in RecordingStore.moves
@@ -212,7 +251,7 @@ def test_decide_only_makes_moves_in_the_table_and_exercises_all_of_them() -> Non
     RecordingStore.moves = set()
     for scenario in SCENARIOS:
         scenario()
-    table = {(a, b) for a, nexts in TRANSITIONS.items() for b in nexts}
+    table = {(a, b) for a, rule in PHASES.items() for b in rule.moves}
     assert RecordingStore.moves - table == set(), "moves outside the table"
     assert table - RecordingStore.moves == set(), "moves never exercised"
 
@@ -233,3 +272,22 @@ def test_the_record_refuses_a_move_the_table_does_not_allow() -> None:
     done = record.moved(Phase.ROLLING_BACK, 1.0, "x").moved(Phase.ROLLED_BACK, 2.0, "y")
     with pytest.raises(ValueError, match="no move from ROLLED_BACK"):
         done.moved(Phase.ROLLING_BACK, 3.0, "a final phase is final")
+
+
+def test_the_record_refuses_a_phase_change_outside_the_table_through_with_changes() -> None:
+    """with_changes(phase=...) changes the phase too: kept to the table as moved() is."""
+    record = DeploymentRecord(
+        key="c/s",
+        deployment_id="d",
+        image=IMAGE,
+        stable_task_definition="td:1",
+        canary_service="s-canary",
+        phase=Phase.BAKING,
+    )
+    assert record.with_changes(phase=Phase.PAUSED).phase is Phase.PAUSED
+    assert record.with_changes(phase=Phase.BAKING, weight=10).weight == 10
+    with pytest.raises(ValueError, match="no move from BAKING to PROMOTED"):
+        record.with_changes(phase=Phase.PROMOTED, weight=0)
+    done = record.moved(Phase.ROLLING_BACK, 1.0, "x").moved(Phase.ROLLED_BACK, 2.0, "y")
+    with pytest.raises(ValueError, match="no move from ROLLED_BACK to CANARY_WAITING"):
+        done.with_changes(phase=Phase.CANARY_WAITING, owner=None)
