@@ -170,7 +170,7 @@ def test_an_alarm_entering_alarm_from_live_traffic_puts_the_rule_back_on_stable(
     local_aws.live.behave(":1.0.0", error_rate=1.0)
     traffic = local_aws.live.traffic(40, host=HOST)
     try:
-        eventually(lambda: [x for x in watch.executions if x.status != "InProgress"])
+        eventually(lambda: [x for x in watch.executions if x.ended], timeout=30)
     finally:
         traffic.stop()
     (execution,) = watch.executions
@@ -217,7 +217,7 @@ def test_the_runbook_starts_the_delivery_delay_after_the_change(
     before = time.time()
     set_alarm(local_aws, LATENCY_ALARM, "ALARM")
     (execution,) = eventually(lambda: watch.executions)
-    assert before + DELAY <= execution.started <= before + DELAY + 1.0
+    assert before + DELAY <= execution.started <= before + DELAY + 3.0  # a loaded clock thread
 
 
 def test_a_disabled_rule_starts_nothing(local_aws: LocalAws, nt: World, watch: Watch) -> None:
