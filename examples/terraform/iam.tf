@@ -74,14 +74,34 @@ data "aws_iam_policy_document" "nt_deploy" {
     resources = [local.ecs_cluster_arn]
   }
 
-  # Read and update both services: scale the canary, roll the stable one in promote.
+  # Update both services: scale the canary, roll the stable one in promote.
   statement {
-    sid = "Services"
-    actions = [
-      "ecs:DescribeServices",
-      "ecs:UpdateService",
-    ]
+    sid       = "Services"
+    actions   = ["ecs:UpdateService"]
     resources = concat(local.stable_service_arns, local.canary_service_arns)
+  }
+
+  # Read every service of the cluster: at the start of a deployment nt-deploy looks for
+  # another service whose advancedConfiguration names its listener rule (ECS's own
+  # blue/green would move the same weights). DescribeServices is read-only.
+  statement {
+    sid       = "ReadClusterServices"
+    actions   = ["ecs:DescribeServices"]
+    resources = [local.cluster_service_arns]
+  }
+
+  # ListServices has no resource type in IAM (Service Authorization Reference): "*",
+  # held to this cluster by its ecs:cluster condition key.
+  statement {
+    sid       = "ListClusterServices"
+    actions   = ["ecs:ListServices"]
+    resources = ["*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [local.ecs_cluster_arn]
+    }
   }
 
   # Create and delete only canaries: nt-deploy never deletes a stable service.

@@ -10,8 +10,9 @@ locals {
   }
 
   # ARNs built from names, so no account ID is written anywhere.
-  ecs_arn_prefix  = "arn:${data.aws_partition.current.partition}:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
-  ecs_cluster_arn = "${local.ecs_arn_prefix}:cluster/${var.ecs_cluster_name}"
+  ecs_arn_prefix       = "arn:${data.aws_partition.current.partition}:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  ecs_cluster_arn      = "${local.ecs_arn_prefix}:cluster/${var.ecs_cluster_name}"
+  cluster_service_arns = "${local.ecs_arn_prefix}:service/${var.ecs_cluster_name}/*"
   stable_service_arns = [
     for name in var.ecs_service_names : "${local.ecs_arn_prefix}:service/${var.ecs_cluster_name}/${name}"
   ]

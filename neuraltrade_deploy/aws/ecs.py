@@ -27,7 +27,13 @@ from neuraltrade_deploy.core.taskdef_keys import STATIC_KEYS, KeySets
 if TYPE_CHECKING:
     from types_boto3_ecs.type_defs import DeploymentTypeDef, FailureTypeDef, ServiceTypeDef
 
-__all__ = ["EcsGatewayAws", "create_service_request", "service_state", "task_definition_keys"]
+__all__ = [
+    "EcsGatewayAws",
+    "cluster_services",
+    "create_service_request",
+    "service_state",
+    "task_definition_keys",
+]
 
 DESCRIBE_BATCH = 10  # DescribeServices takes at most 10 names
 GONE_CODES = frozenset({"ServiceNotFoundException", "ServiceNotActiveException"})
@@ -129,6 +135,22 @@ class EcsGatewayAws:
             if error_code(err) in GONE_CODES:
                 return
             raise translate(err, action=f"DeleteService {name} in cluster {cluster}") from err
+
+
+def cluster_services(
+    clients: AwsClients, cluster: str, skip: Sequence[str] = ()
+) -> list[ServiceState]:
+    """Every service of `cluster` but those named in `skip`: one paginated ListServices
+    (100 ARNs a page) and DescribeServices in batches of 10, so a cluster of n services
+    costs about n/100 + n/10 calls. For the start of a deployment only, never per poll."""
+    paginator = clients.ecs.get_paginator("list_services")
+    try:
+        pages = paginator.paginate(cluster=cluster, PaginationConfig={"PageSize": 100})
+        arns = [arn for page in pages for arn in page.get("serviceArns", [])]
+    except Exception as err:
+        raise translate(err, action=f"ListServices in cluster {cluster}") from err
+    wanted = [arn for arn in arns if _short_name(arn) not in skip]
+    return list(EcsGatewayAws(clients).describe_services(cluster, wanted).values())
 
 
 def service_state(cluster: str, raw: ServiceTypeDef) -> ServiceState:

@@ -5,6 +5,8 @@ would fight."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from neuraltrade_deploy.core.errors import ConfigError, Conflict, GateFailed, ResourceNotFound
 from neuraltrade_deploy.core.observation import AlarmReading, ServiceState, Weights
 from neuraltrade_deploy.core.plan import ServiceConfig
@@ -64,6 +66,36 @@ def shared_rule_problem(service: ServiceConfig, stable: ServiceState) -> str | N
                 "move it too; remove the advancedConfiguration or give nt-deploy another rule"
             )
     return None
+
+
+def other_steerer_problem(service: ServiceConfig, others: Iterable[ServiceState]) -> str | None:
+    """Another service of the cluster whose load balancer advancedConfiguration names our
+    rule (or our test rule): ECS's own blue/green, linear or canary deployments of that
+    service would move the weights nt-deploy moves, and the two would fight. The stable
+    and the canary are judged elsewhere (shared_rule_problem, check_canary_free)."""
+    traffic = service.traffic
+    keys = ((traffic.listener_rule, "listener_rule"), (traffic.test_rule, "test_rule"))
+    ours = {arn: key for arn, key in keys if arn}
+    for other in others:
+        if not other.exists or other.name in (service.stable_service, service.canary_service):
+            continue
+        shared = sorted(ours.keys() & {r for b in other.load_balancers for r in b.listener_rules})
+        if shared:
+            return (
+                f"services.{service.name}.traffic.{ours[shared[0]]}: service {other.name} in "
+                f"cluster {service.cluster} names {shared[0]} in its load balancer "
+                "advancedConfiguration: ECS's own blue/green, linear or canary deployments of "
+                f"{other.name} would move the weights nt-deploy moves; give nt-deploy a rule of "
+                f"its own, or remove {other.name}'s advancedConfiguration (nothing was changed)"
+            )
+    return None
+
+
+def check_rule_unshared(service: ServiceConfig, others: Iterable[ServiceState]) -> None:
+    """At start only: exit 2 when another service of the cluster steers our rule."""
+    problem = other_steerer_problem(service, others)
+    if problem:
+        raise ConfigError(problem)
 
 
 def check_alarms(service: ServiceConfig, reading: AlarmReading, starting: bool) -> None:

@@ -1,6 +1,8 @@
 """issue 13 items 3 and 5 with the real CLI on the local world: the listener's default
 rule as `listener_rule` is refused at start (exit 2), and an alarm in INSUFFICIENT_DATA
-is a warning line at start, or a refused start under `alarms_insufficient_data: fail`."""
+is a warning line at start, or a refused start under `alarms_insufficient_data: fail`.
+issue 21: another service of the cluster whose advancedConfiguration names our rule
+(ECS's own blue/green would move it too) is refused at start (exit 2)."""
 
 from __future__ import annotations
 
@@ -75,3 +77,57 @@ def test_insufficient_data_alarm_is_a_warning_line_at_start_under_warn(
     assert len(warnings) == 1, result.stderr
     assert LATENCY in warnings[0], result.stderr
     assert "TargetResponseTime" in warnings[0]
+
+
+BLUE_GREEN = "neuraltrade-api-bluegreen"
+
+
+def other_blue_green_service(deployer: Deployer, rule: str) -> None:
+    """A second service of the api's cluster, run by ECS's own blue/green on `rule`."""
+    stable = deployer.stable()
+    deployer.aws.client("ecs").create_service(
+        cluster=deployer.api.cluster,
+        serviceName=BLUE_GREEN,
+        taskDefinition=stable["taskDefinition"],
+        desiredCount=0,
+        launchType="FARGATE",
+        networkConfiguration=stable["networkConfiguration"],
+        loadBalancers=[
+            {
+                "targetGroupArn": deployer.api.stable_target_group_arn,
+                "containerName": deployer.api.container,
+                "containerPort": deployer.api.container_port,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": deployer.api.canary_target_group_arn,
+                    "productionListenerRule": rule,
+                    "roleArn": f"arn:aws:iam::{deployer.world.account_id}:role/ecs-blue-green",
+                },
+            }
+        ],
+        deploymentConfiguration={"strategy": "BLUE_GREEN"},
+    )
+
+
+def test_another_service_steering_our_rule_is_refused_at_start_with_2(
+    deployer: Deployer,
+) -> None:
+    other_blue_green_service(deployer, deployer.api.listener_rule_arn)
+    result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
+    assert result.status == 2, result.stderr
+    assert "services.api.traffic.listener_rule" in result.message, result.stderr
+    assert f"service {BLUE_GREEN}" in result.message
+    assert deployer.api.listener_rule_arn in result.message
+    assert "Traceback" not in result.stderr
+    nothing_changed(deployer)
+
+
+def test_another_service_steering_another_rule_does_not_stop_a_start(
+    deployer: Deployer,
+) -> None:
+    world = deployer.world
+    elb = f"arn:aws:elasticloadbalancing:{world.region}:{world.account_id}"
+    elsewhere = f"{elb}:listener-rule/app/nt-ws/1a2b/3c4d/5e6f"  # another ALB's rule
+    other_blue_green_service(deployer, elsewhere)
+    result = deployer.run("canary", "--image", IMAGE, "--weight", "10")
+    assert result.status == 0, result.stderr
+    assert deployer.canary_weight() == 10

@@ -20,6 +20,7 @@ DOCUMENTED_ACTIONS = {
     "ecs:RegisterTaskDefinition",
     "ecs:TagResource",
     "ecs:DescribeServices",
+    "ecs:ListServices",
     "ecs:DescribeClusters",
     "ecs:CreateService",
     "ecs:UpdateService",
@@ -169,6 +170,7 @@ SAMPLE_ARNS = {
     "local.canary_service_arns": [
         f"{_ECS}:service/neuraltrade-production/neuraltrade-api-production-canary"
     ],
+    "local.cluster_service_arns": [f"{_ECS}:service/neuraltrade-production/*"],
     "local.stable_service_arns": [
         f"{_ECS}:service/neuraltrade-production/neuraltrade-api-production"
     ],
