@@ -133,3 +133,43 @@ def test_enabled_true_without_init_is_refused_and_changes_nothing(deployer: Depl
     assert deployer.canary() is None
     assert deployer.stable()["taskDefinition"] == before
     assert deployer.record() is None
+
+
+def test_guard_and_the_watch_on_one_alarm_make_one_rollback(deployer: Deployer) -> None:
+    """Both act on the same ALARM: the watch's runbook moves the weights, guard rolls the
+    deployment back; one rollback in the record's history, one message to on_rollback,
+    the rule disabled."""
+    import json
+
+    sns, sqs = deployer.aws.client("sns"), deployer.aws.client("sqs")
+    topic = sns.create_topic(Name="neuraltrade-critical")["TopicArn"]
+    queue = sqs.create_queue(QueueName="watch-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    deployer.world.write_deploy_yaml(
+        deployer.folder, bake="1s", poll_interval="100ms",
+        extra={"defaults": {"watch": WATCH, "notify": {"on_rollback": topic}}},
+    )  # fmt: skip
+    assert deployer.run("init").status == 0
+    with deployer.aws.live.traffic(RATE, host=HOST):
+        step = deployer.run("canary", "--image", IMAGE, "--weight", "10")
+        assert step.status == 0, step.stderr[-3000:]
+        guard = deployer.start("guard", "--max-time", "2m")
+        time.sleep(0.5)
+        deployer.aws.live.behave(":2.0.0", error_rate=1.0)
+        _, stderr = guard.communicate(timeout=90)
+        deployer.wait_for(lambda: deployer.aws.live.watch.executions, timeout=10, what="runbook")
+    assert guard.returncode == 3, stderr[-3000:]
+    assert ERROR_ALARM in stderr
+    record = deployer.record()
+    assert record is not None
+    moves = [h["phase"] for h in record["history"]]
+    assert moves.count("ROLLING_BACK") == 1, moves
+    assert record["phase"] == "ROLLED_BACK"
+    assert record["watch"] == ""
+    assert rule_state(deployer) == "DISABLED"
+    assert deployer.canary() is None
+    assert deployer.canary_weight() == 0
+    got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    subjects = [json.loads(m["Body"])["Subject"] for m in got]
+    assert subjects == [f"nt-deploy: api ROLLED BACK ({IMAGE})"]
