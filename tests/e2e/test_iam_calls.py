@@ -7,20 +7,22 @@ against the calls found in the code; this checks it against the calls made.)"""
 
 from __future__ import annotations
 
-from tests.examples.test_iam import IMPLIED_BY_CALLS, WATCH_NOT_CALLED_YET
+from tests.examples.test_iam import IMPLIED_BY_CALLS
 from tests.helpers.iam_scan import policy_actions
 
 from .conftest import Deployer
 
 IMAGE = "neuraltrade/api:2.0.0"
+WATCH = {
+    "events_role_arn": "arn:aws:iam::123456789012:role/nt-deploy-watch-events",
+    "automation_role_arn": "arn:aws:iam::123456789012:role/nt-deploy-watch-automation",
+}
 
 # Granted, and not called by these flows: why each stays.
 NOT_IN_THE_MAIN_FLOWS = {
     **IMPLIED_BY_CALLS,  # authorised by another call, never called by name
-    # TEMPORARY (issue 19): the server-side watch, granted before the engine calls it;
-    # an entry the flows call fails below ("allow-listed as not called, but called"):
-    # remove it from WATCH_NOT_CALLED_YET, or list it here if these flows never call it.
-    **WATCH_NOT_CALLED_YET,
+    "ssm:UpdateDocument": "init, only over an older nt-deploy's runbook (test_aws_watch.py)",
+    "ssm:UpdateDocumentDefaultVersion": "init, with UpdateDocument",
     "elasticloadbalancing:ModifyListener": "traffic.listener (a listener's default action)",
     "application-autoscaling:RegisterScalableTarget": "only for a stable with a scalable target",
     "sns:Publish": "only with `notify:` configured (tests/integration/test_aws_sns.py)",
@@ -28,6 +30,9 @@ NOT_IN_THE_MAIN_FLOWS = {
 
 
 def test_the_policy_matches_the_calls_the_cli_makes(deployer: Deployer) -> None:
+    deployer.world.write_deploy_yaml(  # the server-side watch on: its calls are flows too
+        deployer.folder, bake="1s", poll_interval="200ms", extra={"defaults": {"watch": WATCH}}
+    )
     deployer.aws.call_log.clear()  # provisioning is Terraform's, not ours
     flows = [
         ("init",),

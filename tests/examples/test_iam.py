@@ -132,32 +132,11 @@ IMPLIED_BY_CALLS = {
 }
 
 
-# TEMPORARY (issue 19, the server-side watch): iam.tf already grants what the watch's
-# engine will call, but no code in neuraltrade_deploy/aws/ calls it yet (aws/watch.py
-# only names the runbooks, rules and parameters). Remove an entry in the change that
-# makes its call: the test below fails on an entry the adapters call.
-WATCH_NOT_CALLED_YET = {
-    "ssm:DescribeDocument": "the server-side watch (issue 19): nt-deploy init, validate --aws",
-    "ssm:GetDocument": "the server-side watch (issue 19): nt-deploy init",
-    "ssm:CreateDocument": "the server-side watch (issue 19): nt-deploy init",
-    "ssm:UpdateDocument": "the server-side watch (issue 19): nt-deploy init",
-    "ssm:UpdateDocumentDefaultVersion": "the server-side watch (issue 19): nt-deploy init",
-    "events:DescribeRule": "the server-side watch (issue 19): nt-deploy init, validate --aws",
-    "events:PutRule": "the server-side watch (issue 19): nt-deploy init, arming",
-    "events:PutTargets": "the server-side watch (issue 19): arming",
-    "events:DisableRule": "the server-side watch (issue 19): disarming",
-    "events:ListTargetsByRule": "the server-side watch (issue 19): validate --aws",
-    "ssm:GetParameter": "the server-side watch (issue 19): reading what the watch did",
-}
-
-
 def test_policy_grants_nothing_that_nothing_calls(operations: Operations) -> None:
     """The other direction: an action the code stopped calling leaves the policy."""
     needed = set().union(*(operations.actions(src) for src in adapter_sources().values()))
-    called_now = set(WATCH_NOT_CALLED_YET) & needed
-    assert not called_now, f"called now, remove from WATCH_NOT_CALLED_YET: {sorted(called_now)}"
     extra = policy_actions() - needed
-    allowed = set(IMPLIED_BY_CALLS) | set(WATCH_NOT_CALLED_YET)
+    allowed = set(IMPLIED_BY_CALLS)
     assert extra - allowed == set(), f"remove from iam.tf: {sorted(extra - allowed)}"
     assert allowed - extra == set(), f"allow-listed, not granted: {sorted(allowed - extra)}"
 
