@@ -9,7 +9,7 @@ import pytest
 
 from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD, INITIAL, TRANSITIONS, Phase
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.shell.simulation import MemoryStore
+from neuraltrade_deploy.fakeaws import MemoryStore
 
 from .simfaults import Crash
 from .simworld import OLD_TD, World
