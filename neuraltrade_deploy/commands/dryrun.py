@@ -69,6 +69,10 @@ def simulated(
     if stored is not None:
         aws.store.items[service.key] = stored
     aws.router.sticky_seconds = routes.sticky  # the dry run shows the sticky wait a promote makes
+    if real.scaling is not None:  # suspending scale-in is shown, and done in memory only
+        aws.scaling.register(
+            service.stable_service, real.scaling.read(service.cluster, service.stable_service)
+        )
 
     def smoke(target: str) -> SmokeOutcome:
         return SmokeOutcome(target, True, f"{target} smoke checks (not run)")
@@ -88,6 +92,7 @@ def simulated(
             if service.smoke_interval
             else None
         ),
+        scaling=aws.scaling,
     )
 
 
