@@ -111,14 +111,21 @@ class SimEcs:
         )
 
     def advance(self, svc: SimService) -> None:
+        """One poll's worth of the scheduler. An old deployment drains once it was seen
+        ACTIVE, unless the PRIMARY's tasks cannot start: then ECS keeps the old ones
+        running (minimumHealthyPercent), which the circuit breaker's rollback returns to."""
+        stuck = any(
+            d.status == "PRIMARY" and self.broken(d.task_definition, svc.name)
+            for d in svc.deployments
+        )
         kept: list[EcsDeployment] = []
         for dep in svc.deployments:
             age = self.ages.get(dep.id, 0) + 1
             self.ages[dep.id] = age
             if dep.status == "PRIMARY":
                 dep = self.advance_primary(svc, dep, age)
-            elif age >= self.polls_to_converge:
-                continue  # an old deployment drained
+            elif age > self.polls_to_converge and not stuck:
+                continue
             kept.append(dep)
         svc.deployments = kept
         self.revert_failed(svc)
@@ -199,6 +206,8 @@ class SimEcs:
         if svc.task_definition != task_definition:
             svc.task_definition = task_definition
             old = [replace(d, status="ACTIVE") for d in svc.deployments]
+            for dep in old:  # its tasks drain from now on
+                self.ages[dep.id] = 0
             new = EcsDeployment(
                 f"ecs-svc/{next(self.ids)}",
                 "PRIMARY",
