@@ -113,7 +113,7 @@ def fake_subject() -> Subject:
         stable_target_group=FAKE_STABLE_TG,
         canary_target_group=FAKE_CANARY_TG,
         weights={FAKE_STABLE_TG: 100, FAKE_CANARY_TG: 0},
-        test_weights={FAKE_STABLE_TG: 100},
+        test_weights={FAKE_STABLE_TG: 100, FAKE_CANARY_TG: 0},
         alarms=ALARMS,
     )
     body = {
@@ -168,15 +168,16 @@ def fake_subject() -> Subject:
 # ---------------------------------------------------------------- moto plus the local world
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def local_aws() -> Iterator[Any]:
-    """The process's LocalAws with fast tasks and 1 s ALB metric periods (a world another
-    module started is shared as it is, its metric period with it)."""
+    """The process's LocalAws with fast tasks and 1 s ALB metric periods, for this package
+    (stopped after it: the e2e package starts one of its own), or one another started,
+    shared as it is, its metric period with it."""
     from neuraltrade_world import LocalAws
 
-    timing: dict[str, Any] = {"start_delay": 0.1, "stop_delay": 0.05, "fail_after": 0.5}
-    if LocalAws.running() is None:
-        with LocalAws(metric_period=1, **timing) as aws:
+    timing: dict[str, Any] = {"start_delay": 0.05, "stop_delay": 0.05, "fail_after": 0.5}
+    if LocalAws.running() is None:  # health checks 500 times faster than an ALB's
+        with LocalAws(metric_period=1, health_scale=0.002, **timing) as aws:
             yield aws
     else:
         with LocalAws.shared(**timing) as aws:
