@@ -186,8 +186,10 @@ def local_aws() -> Iterator[Any]:
 
 @pytest.fixture
 def world_subject(
-    local_aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    local_aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Subject]:
+    """Production provisioned afresh; a module that reads no ECS (`WAITS_FOR_ECS = False`)
+    does not wait for the stable's tasks and targets to be steady."""
     for name in ("AWS_PROFILE", "AWS_MAX_ATTEMPTS"):
         monkeypatch.delenv(name, raising=False)
     for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")]:
@@ -204,7 +206,7 @@ def world_subject(
         alarms=ALARMS,
         alarm_period=3600,
         stable_count=STABLE_COUNT,
-        wait_for_steady_state=10,
+        wait_for_steady_state=10 if getattr(request.module, "WAITS_FOR_ECS", True) else None,
     )
     try:
         yield world_ports(local_aws, world)

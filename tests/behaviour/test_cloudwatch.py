@@ -10,6 +10,8 @@ from .conftest import ALARMS, Subject
 
 ERRORS, LATENCY = ALARMS
 
+WAITS_FOR_ECS = False  # (tests/behaviour/conftest.py: no wait for the stable's tasks)
+
 
 def test_alarms_not_there_are_missing_and_the_others_are_read(aws: Subject) -> None:
     reading = aws.alarms.read([*ALARMS, "nobody-made-this-alarm"])

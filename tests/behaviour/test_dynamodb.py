@@ -13,6 +13,8 @@ from .conftest import CANARY, CLUSTER, STABLE, Subject
 
 KEY = f"{CLUSTER}/{STABLE}"
 
+WAITS_FOR_ECS = False  # (tests/behaviour/conftest.py: no wait for the stable's tasks)
+
 
 def record(version: int, **changes: object) -> DeploymentRecord:
     base = DeploymentRecord(
