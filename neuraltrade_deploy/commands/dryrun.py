@@ -16,14 +16,13 @@ from neuraltrade_deploy.core.errors import ExitStatus
 from neuraltrade_deploy.core.observation import AlarmReading, Routes, ServiceState, SmokeOutcome
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.fakeaws import FakeAws
 from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.observe import Reads
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.preflight import preflight
 from neuraltrade_deploy.shell.probes import IntervalProbes
-from neuraltrade_deploy.shell.sim_metrics import SimMetrics
-from neuraltrade_deploy.shell.simulation import Calls, MemoryStore, SimAlarms, SimEcs, SimRouter
 
 
 def dry_run(service: ServiceConfig, intent: Intent, real: Ports, owner: Owner) -> Outcome:
@@ -53,55 +52,56 @@ def simulated(
     service: ServiceConfig, real: Ports, stored: DeploymentRecord | None, now: float, reads: Reads
 ) -> Ports:
     """The in-memory AWS, seeded from what preflight read (reading only what it did not)."""
-    faults = Calls()
-    ecs = sim_ecs(service, real, faults, services_now(service, real, reads))
     routes = routes_now(service, real, reads)
-    alarms = SimAlarms(faults, service.alarms)
+    aws = FakeAws(
+        service.cluster,
+        stable_target_group=real.stable_target_group,
+        canary_target_group=real.canary_target_group or "",
+        weights=routes.main,
+        test_weights=routes.test,
+        weighted=service.traffic.weighted,
+        alarms=service.alarms,
+    )
+    seed_services(service, real, aws, services_now(service, real, reads))
     reading = alarms_now(service, real, reads)
     if reading is not None:
-        for name, state in reading.states.items():
-            alarms.states[name] = state
-    store = MemoryStore(faults)
+        aws.alarms.states.update(reading.states)
     if stored is not None:
-        store.items[service.key] = stored
-    router = SimRouter(
-        ecs, faults, routes.main, weighted=service.traffic.weighted, test_weights=routes.test
-    )
-    router.sticky_seconds = routes.sticky  # the dry run shows the sticky wait a promote makes
-    canary_group = real.canary_target_group or ""
+        aws.store.items[service.key] = stored
+    aws.router.sticky_seconds = routes.sticky  # the dry run shows the sticky wait a promote makes
+    if real.scaling is not None:  # suspending scale-in is shown, and done in memory only
+        aws.scaling.register(
+            service.stable_service, real.scaling.read(service.cluster, service.stable_service)
+        )
 
     def smoke(target: str) -> SmokeOutcome:
         return SmokeOutcome(target, True, f"{target} smoke checks (not run)")
 
     return replace(
         real,
-        ecs=ecs,
-        router=router,
-        alarms=alarms,
-        store=store,
+        ecs=aws.ecs,
+        router=aws.router,
+        alarms=aws.alarms,
+        store=aws.store,
         clock=FakeClock(now),
         smoke=smoke,
         # the dry run assumes a canary as good as stable: it shows the path, not a verdict
-        metrics=(
-            SimMetrics(lambda: router.weights.get(canary_group, 0))
-            if service.traffic.weighted
-            else None
-        ),
+        metrics=aws.metrics if service.traffic.weighted else None,
         probes=(
             IntervalProbes(smoke, service.smoke_interval, start=lambda work: work())
             if service.smoke_interval
             else None
         ),
+        scaling=aws.scaling,
     )
 
 
-def sim_ecs(
-    service: ServiceConfig, real: Ports, faults: Calls, services: Mapping[str, ServiceState]
-) -> SimEcs:
+def seed_services(
+    service: ServiceConfig, real: Ports, aws: FakeAws, services: Mapping[str, ServiceState]
+) -> None:
     """The stable service (and a canary that exists) as they are now, in memory."""
-    ecs = SimEcs(service.cluster, faults)
     stable = services[service.stable_service]
-    ecs.add_service(
+    aws.ecs.add_service(
         service.stable_service,
         stable.task_definition,
         stable.desired,
@@ -112,14 +112,13 @@ def sim_ecs(
     canary = services[service.canary_service]
     if canary.exists:
         group = real.canary_target_group or real.stable_target_group
-        ecs.add_service(
+        aws.ecs.add_service(
             service.canary_service,
             canary.task_definition,
             canary.desired,
             group,
             tags=dict(canary.tags),
         )
-    return ecs
 
 
 def services_now(service: ServiceConfig, real: Ports, reads: Reads) -> Mapping[str, ServiceState]:

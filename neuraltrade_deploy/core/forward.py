@@ -32,7 +32,7 @@ from neuraltrade_deploy.core.health import (
     rollout_health,
     weights_pending,
 )
-from neuraltrade_deploy.core.observation import Observation
+from neuraltrade_deploy.core.observation import Observation, ServiceState
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.record import DeploymentRecord
@@ -316,8 +316,18 @@ def stable_reverted(record: DeploymentRecord, obs: Observation) -> str:
             " (ECS rolled it back: circuit breaker or another deployment)"
         )
     if stable.task_definition != record.task_definition:
-        return f"stable went back to {stable.task_definition} (ECS rolled back {started})"
+        why = rollout_failure(stable, started)
+        return f"stable went back to {stable.task_definition} (ECS rolled back {started}{why})"
     return ""
+
+
+def rollout_failure(stable: ServiceState, deployment: str) -> str:
+    """Why ECS rolled `deployment` back, while DescribeServices still lists it FAILED
+    (until the rollback completes): ": rollout FAILED, <ECS's reason>"; "" otherwise."""
+    listed = next((d for d in stable.deployments if d.id == deployment), None)
+    if listed is None or listed.rollout_state != "FAILED":
+        return ""
+    return ": rollout FAILED" + (f", {listed.rollout_reason}" if listed.rollout_reason else "")
 
 
 def replaced_unseen(record: DeploymentRecord, obs: Observation) -> str:

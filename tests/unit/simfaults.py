@@ -1,4 +1,4 @@
-"""Fault injection for the in-memory AWS of shell/simulation.py: fail chosen calls,
+"""Fault injection for the in-memory AWS (neuraltrade_deploy/fakeaws): fail chosen calls,
 or crash the process (as kill -9 would) right after the n-th call that changed something."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from neuraltrade_deploy.core.errors import AwsError
-from neuraltrade_deploy.shell.simulation import Calls
+from neuraltrade_deploy.fakeaws.calls import Calls
 
 
 class Crash(BaseException):

@@ -1,9 +1,10 @@
-"""A whole NeuralTrade service in memory: plan, fakes, engine runner and the
-the rules as one function, for the unit tests of the engine."""
+"""A whole NeuralTrade service in memory for the unit tests of the engine: the plan, the
+one in-memory AWS (neuraltrade_deploy/fakeaws) with the tests' fault injection on its
+call log (simfaults.py), the engine runner and the rules checked as it runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,16 +16,15 @@ from neuraltrade_deploy.core.actions import (
     SetWeights,
     UpdateStable,
 )
-from neuraltrade_deploy.core.observation import ScalingState, ServiceState, SmokeOutcome
+from neuraltrade_deploy.core.observation import ScalingState, SmokeOutcome
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import ServiceConfig, SmokeCheck, Step, Timeouts, Traffic
 from neuraltrade_deploy.core.record import DeploymentRecord, Owner
+from neuraltrade_deploy.fakeaws import FakeAws
 from neuraltrade_deploy.shell.clock import FakeClock
 from neuraltrade_deploy.shell.engine import Engine
 from neuraltrade_deploy.shell.ports import Hooks, Ports
 from neuraltrade_deploy.shell.probes import IntervalProbes
-from neuraltrade_deploy.shell.sim_metrics import SimMetrics
-from neuraltrade_deploy.shell.simulation import MemoryStore, SimAlarms, SimEcs, SimRouter
 
 from .simfaults import Faults
 
@@ -59,40 +59,6 @@ def make_plan(**changes: object) -> ServiceConfig:
 
 
 @dataclass
-class SimScaling:
-    """Application Auto Scaling on the stable with one target-tracking policy on CPU:
-    at every DescribeServices (one per poll) while dynamic scale-in is not suspended
-    and the stable carries half the traffic or less (its CPU low), it scales the
-    stable in by one task, down to `minimum`. Scale-out and cooldowns: not modelled."""
-
-    ecs: SimEcs
-    router: SimRouter
-    service: str
-    registered: bool = True
-    scale_in_suspended: bool = False
-    minimum: int = 1
-    maximum: int = 10
-    calls: list[str] = field(default_factory=list)
-
-    def read(self, cluster: str, service: str) -> ScalingState:
-        self.calls.append("DescribeScalableTargets")
-        if not self.registered:
-            return ScalingState(registered=False)
-        return ScalingState(True, self.scale_in_suspended, self.minimum, self.maximum)
-
-    def set_scale_in_suspended(self, cluster: str, service: str, suspended: bool) -> None:
-        self.calls.append(f"RegisterScalableTarget suspended={suspended}")
-        if self.registered:
-            self.scale_in_suspended = suspended
-
-    def target_tracking(self) -> None:
-        stable = self.ecs.services[self.service]
-        low_load = self.router.weights.get(STABLE_TG, 100) <= 50
-        if self.registered and not self.scale_in_suspended and low_load:
-            stable.desired = max(self.minimum, stable.desired - 1)
-
-
-@dataclass
 class World:
     plan: ServiceConfig = field(default_factory=make_plan)
     faults: Faults = field(default_factory=Faults)
@@ -108,25 +74,25 @@ class World:
     timeline: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.ecs = SimEcs(self.plan.cluster, self.faults)
-        self.ecs.add_service(self.plan.stable_service, OLD_TD, 4, STABLE_TG)
         test = {STABLE_TG: 100, CANARY_TG: 0} if self.plan.traffic.test_rule else None
-        self.router = SimRouter(self.ecs, self.faults, {STABLE_TG: 100}, test_weights=test)
-        self.alarms = SimAlarms(self.faults, self.plan.alarms)
-        self.store = MemoryStore(self.faults)
+        self.aws = FakeAws(
+            self.plan.cluster,
+            stable_target_group=STABLE_TG,
+            canary_target_group=CANARY_TG,
+            test_weights=test,
+            alarms=self.plan.alarms,
+            calls=self.faults,
+        )
+        self.ecs, self.router, self.alarms = self.aws.ecs, self.aws.router, self.aws.alarms
+        self.store, self.scaling = self.aws.store, self.aws.scaling
         # the ALB's figures, fed per test (rate, error rates, latency, unreadable)
-        self.metrics = SimMetrics(lambda: self.router.weights.get(CANARY_TG, 0))
+        self.metrics = self.aws.metrics
+        self.ecs.add_service(self.plan.stable_service, OLD_TD, 4, STABLE_TG)
+        if self.autoscaled:  # target tracking on CPU, between 1 and 10 tasks
+            self.scaling.register(self.plan.stable_service, ScalingState(True, False, 1, 10))
         # smoke.interval reruns, run inline at the poll that starts them
         interval = self.plan.smoke_interval or 0.0
         self.probes = IntervalProbes(self.smoke, interval, start=lambda work: work())
-        self.scaling = SimScaling(self.ecs, self.router, self.plan.stable_service, self.autoscaled)
-        describe = self.ecs.describe_services
-
-        def described(cluster: str, names: Sequence[str]) -> dict[str, ServiceState]:
-            self.scaling.target_tracking()
-            return describe(cluster, names)
-
-        self.ecs.describe_services = described  # type: ignore[method-assign]
 
     def smoke(self, target: str) -> SmokeOutcome:
         self.smoke_runs.append(target)

@@ -55,3 +55,19 @@ def test_the_printed_plan_is_the_run_that_follows(capsys: pytest.CaptureFixture[
     assert [arn.sub("TD", line) for line in plan] == [
         arn.sub("TD", action.describe()) for action in world.actions
     ]
+
+
+def test_a_dry_run_on_an_autoscaled_stable_suspends_scale_in_only_in_memory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The plan shows scale-in suspended and restored, as the real run does it, but the
+    real Application Auto Scaling is only read (once), never written."""
+    world = World(autoscaled=True)
+    plan = planned(world, Intent(command="deploy", image=IMAGE), capsys)
+    assert world.scaling.calls == ["DescribeScalableTargets"]
+    assert world.scaling.scale_in_suspended is False
+    assert world.run("deploy", image=IMAGE).status == 0
+    arn = re.compile(r"arn:sim:task-definition/\S+")
+    assert [arn.sub("TD", line) for line in plan] == [
+        arn.sub("TD", action.describe()) for action in world.actions
+    ]

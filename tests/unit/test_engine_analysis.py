@@ -11,7 +11,7 @@ from neuraltrade_deploy.core.actions import SetWeights
 from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
 from neuraltrade_deploy.core.phases import Phase
 from neuraltrade_deploy.core.plan import Step
-from neuraltrade_deploy.shell.sim_metrics import Version
+from neuraltrade_deploy.fakeaws import Version
 
 from .simworld import CANARY_TG, World, make_plan
 

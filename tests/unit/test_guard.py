@@ -468,7 +468,7 @@ def test_guard_rolls_back_on_the_bakes_analysis_while_paused() -> None:
     """The canary goes bad after its step baked: guard's poll judges it as a bake would
     (the same message), and rolls it back."""
     from neuraltrade_deploy.core.analysis import Analysis, AnalysisCheck
-    from neuraltrade_deploy.shell.sim_metrics import Version
+    from neuraltrade_deploy.fakeaws import Version
 
     from .simworld import make_plan
 

@@ -119,7 +119,16 @@ def readme_layers() -> dict[str, str]:
 
 # the tool's own layers: their rows name every module; localworld/ and demo/ list theirs
 # in their package docstrings
-NAMED_MODULE_BY_MODULE = ("core", "config", "aws", "shell", "commands", "reporting", "smoke")
+NAMED_MODULE_BY_MODULE = (
+    "core",
+    "config",
+    "aws",
+    "fakeaws",
+    "shell",
+    "commands",
+    "reporting",
+    "smoke",
+)
 
 
 def test_the_readme_names_every_package_and_module_of_the_layout() -> None:

@@ -15,7 +15,7 @@ from neuraltrade_deploy.core import phases
 from neuraltrade_deploy.core.handlers import HANDLERS
 from neuraltrade_deploy.core.phases import FINAL_PHASES, FORWARD_PHASES, INITIAL, PHASES, Phase
 from neuraltrade_deploy.core.record import DeploymentRecord
-from neuraltrade_deploy.shell.simulation import MemoryStore
+from neuraltrade_deploy.fakeaws import MemoryStore
 
 from .simfaults import Crash
 from .simworld import OLD_TD, World

@@ -1,44 +1,18 @@
-"""An in-memory AWS that behaves like ECS + ELBv2 + CloudWatch + DynamoDB do for
-nt-deploy: the fakes of the unit tests, and the world `--dry-run` plays the plan on
-(seeded from what AWS looks like now), so a dry run prints the actions the same
-decide() would take, and changes nothing."""
+"""ECS in memory: services, their deployments (PRIMARY/ACTIVE, rollout states), task
+definition revisions, broken images and the circuit breaker's rollback, converging one
+DescribeServices at a time."""
 
 from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from neuraltrade_deploy.core.errors import AwsError, StaleRecord
-from neuraltrade_deploy.core.observation import (
-    AlarmReading,
-    AlarmState,
-    EcsDeployment,
-    LoadBalancerBinding,
-    Routes,
-    ServiceState,
-    TargetHealth,
-)
-from neuraltrade_deploy.core.record import DeploymentRecord
+from neuraltrade_deploy.core.observation import EcsDeployment, LoadBalancerBinding, ServiceState
 from neuraltrade_deploy.core.requests import ServiceCopy
-
-
-class Calls:
-    """Every call the in-memory AWS receives, in order, and how many changed something.
-    The tests subclass it to fail chosen calls or crash after the n-th change (their
-    Faults); a dry run uses it as it is: nothing is injected there."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.mutations = 0
-
-    def call(self, op: str) -> None:
-        self.calls.append(op)
-
-    def mutated(self, op: str) -> None:
-        self.mutations += 1
+from neuraltrade_deploy.fakeaws.calls import Calls
 
 
 @dataclass
@@ -72,6 +46,9 @@ class SimEcs:
         self.ages: dict[str, int] = {}
         self.revision = itertools.count(1)
         self.ids = itertools.count(1)
+        # what other services do as time passes (Application Auto Scaling's target
+        # tracking): time passes here one DescribeServices (one poll) at a time
+        self.on_poll: list[Callable[[], None]] = []
 
     # -------------------------------------------------------- world set-up
 
@@ -106,6 +83,8 @@ class SimEcs:
     # -------------------------------------------------------- EcsGateway
 
     def describe_services(self, cluster: str, names: Sequence[str]) -> dict[str, ServiceState]:
+        for elapse in self.on_poll:
+            elapse()
         self.faults.call("DescribeServices")
         for svc in self.services.values():
             self.advance(svc)
@@ -132,14 +111,21 @@ class SimEcs:
         )
 
     def advance(self, svc: SimService) -> None:
+        """One poll's worth of the scheduler. An old deployment drains once it was seen
+        ACTIVE, unless the PRIMARY's tasks cannot start: then ECS keeps the old ones
+        running (minimumHealthyPercent), which the circuit breaker's rollback returns to."""
+        stuck = any(
+            d.status == "PRIMARY" and self.broken(d.task_definition, svc.name)
+            for d in svc.deployments
+        )
         kept: list[EcsDeployment] = []
         for dep in svc.deployments:
             age = self.ages.get(dep.id, 0) + 1
             self.ages[dep.id] = age
             if dep.status == "PRIMARY":
                 dep = self.advance_primary(svc, dep, age)
-            elif age >= self.polls_to_converge:
-                continue  # an old deployment drained
+            elif age > self.polls_to_converge and not stuck:
+                continue
             kept.append(dep)
         svc.deployments = kept
         self.revert_failed(svc)
@@ -220,6 +206,8 @@ class SimEcs:
         if svc.task_definition != task_definition:
             svc.task_definition = task_definition
             old = [replace(d, status="ACTIVE") for d in svc.deployments]
+            for dep in old:  # its tasks drain from now on
+                self.ages[dep.id] = 0
             new = EcsDeployment(
                 f"ecs-svc/{next(self.ids)}",
                 "PRIMARY",
@@ -253,107 +241,3 @@ class SimEcs:
                     if not self.broken(d.task_definition, svc.name)
                 )
         return total
-
-
-class SimRouter:
-    """The main rule and, given `test_weights`, a test rule (`traffic.test_rule`): both
-    read in one DescribeRules, each changed by a ModifyRule of its own."""
-
-    def __init__(
-        self,
-        ecs: SimEcs,
-        faults: Calls,
-        weights: Mapping[str, int],
-        *,
-        weighted: bool = True,
-        test_weights: Mapping[str, int] | None = None,
-    ) -> None:
-        self.weighted = weighted
-        self.ecs = ecs
-        self.faults = faults
-        self.weights = dict(weights)
-        self.history: list[dict[str, int]] = [dict(weights)]
-        self.sticky_seconds: int | None = None  # the rule's stickiness (None: off)
-        self.test_weights = dict(test_weights) if test_weights is not None else None
-        self.test_history: list[dict[str, int]] = []
-
-    def read_weights(self) -> dict[str, int]:
-        return self.read_routes().main
-
-    def read_routes(self) -> Routes:
-        self.faults.call("DescribeRules")
-        test = dict(self.test_weights) if self.test_weights is not None else None
-        return Routes(dict(self.weights), test, self.sticky_seconds)
-
-    def set_test_weights(self, weights: Mapping[str, int]) -> None:
-        self.faults.call("ModifyRule")
-        if self.test_weights is None:
-            raise ValueError("no test rule in this world")
-        if sum(weights.values()) != 100:
-            raise ValueError(f"weights must add up to 100: {dict(weights)}")
-        self.test_weights = dict(weights)
-        self.test_history.append(dict(weights))
-        self.faults.mutated("ModifyRule")
-
-    def set_weights(self, weights: Mapping[str, int]) -> None:
-        self.faults.call("ModifyRule")
-        if sum(weights.values()) != 100:
-            raise ValueError(f"weights must add up to 100: {dict(weights)}")
-        self.weights = dict(weights)
-        self.history.append(dict(weights))
-        self.faults.mutated("ModifyRule")
-
-    def target_health(self, target_group_arn: str) -> TargetHealth:
-        self.faults.call("DescribeTargetHealth")
-        healthy = self.ecs.healthy_in(target_group_arn)
-        return TargetHealth(healthy=healthy, total=healthy)
-
-
-class SimAlarms:
-    def __init__(self, faults: Calls, names: Sequence[str] = ()) -> None:
-        self.faults = faults
-        self.states: dict[str, AlarmState] = {n: AlarmState(n, "OK") for n in names}
-        self.history: list[tuple[str, float, str]] = []
-        self.unreadable: str | None = None
-        self.history_unreadable: str | None = None
-
-    def set(self, name: str, state: str, at: float, reason: str = "") -> None:
-        self.states[name] = AlarmState(name, state, reason, at)
-        self.history.append((name, at, state))
-
-    def read(self, names: Sequence[str]) -> AlarmReading:
-        self.faults.call("DescribeAlarms")
-        if self.unreadable:
-            return AlarmReading(error=self.unreadable)
-        found = {n: self.states[n] for n in names if n in self.states}
-        return AlarmReading(states=found, missing=tuple(n for n in names if n not in found))
-
-    def fired_since(self, names: Sequence[str], since: float) -> tuple[str, ...]:
-        self.faults.call("DescribeAlarmHistory")
-        if self.history_unreadable:
-            raise AwsError(self.history_unreadable, code="AccessDenied")
-        fired = {n for n, at, state in self.history if state == "ALARM" and at >= since}
-        return tuple(n for n in names if n in fired)
-
-
-class MemoryStore:
-    def __init__(self, faults: Calls) -> None:
-        self.faults = faults
-        self.items: dict[str, DeploymentRecord] = {}  # frozen: shared without copying
-
-    def load(self, key: str) -> DeploymentRecord | None:
-        self.faults.call("GetItem")
-        return self.items.get(key)
-
-    def put(self, record: DeploymentRecord, *, expected_version: int | None) -> None:
-        self.faults.call("PutItem")
-        key = record.key
-        current = self.items.get(key)
-        if expected_version is None and current is not None:
-            raise StaleRecord(f"{key}: record already exists")
-        if expected_version is not None and (
-            current is None or current.version != expected_version
-        ):
-            raise StaleRecord(f"{key}: version is not {expected_version}")
-        self.items[key] = record
-        self.faults.mutated("PutItem")
