@@ -108,7 +108,7 @@ def test_each_role_trusts_one_service_for_this_account_s_watch_only(
 ) -> None:
     """Confused deputy: aws:SourceAccount and aws:SourceArn pin who may use the role."""
     resource = blocks(parse(TERRAFORM / "watch.tf"), "resource", "aws_iam_role")[role]
-    assert unquote(resource["name"]) == role.replace("_", "-")  # the names deploy.yaml's watch: example uses
+    assert unquote(resource["name"]) == role.replace("_", "-")  # deploy.yaml's names
     assert resource["assume_role_policy"] == f"${{data.aws_iam_policy_document.{role}_trust.json}}"
     (trust,) = statements(_documents("watch.tf")[f"{role}_trust"])
     assert unquote(trust["effect"]) == "Allow"

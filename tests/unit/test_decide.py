@@ -450,9 +450,7 @@ CANARY_FULL = service(CANARY, NEW_TD, 4, tags=OURS)
         Phase.ROLLING_BACK,
         Event.ROLLBACK_STARTED,
         GONE_ROLLBACK,  # never sends our revision again
-        check=lambda r: (
-            "before it was seen" in (r.rollback_reason or "") and r.rollback_exit == 3
-        ),
+        check=lambda r: "before it was seen" in (r.rollback_reason or "") and r.rollback_exit == 3,
     ),
     deployment_seen_is_noted=Row(
         PROMOTING.with_changes(stable_deployment_id="p"),
