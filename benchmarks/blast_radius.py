@@ -250,15 +250,20 @@ def nt_deploy(
     production = {"name": "health", "url": f"{balancer.url}/health", "headers": {"Host": HOST}}
     canary = {"name": "canary", "url": balancer.group_url("nt-api-canary")}
     smoke: dict[str, Any] = {"canary": [canary], "production": [production]}
-    extra: dict[str, Any] = {"defaults": {"alarms": [ALARM]}}
+    # timeouts: None leaves nt-deploy's defaults (healthy 10m, promote 20m), not the
+    # world's 15s/30s written for its fast test timing
+    extra: dict[str, Any] = {
+        "defaults": {"alarms": [ALARM]},
+        "services": {"api": {"timeouts": None}},
+    }
     if judged:
         smoke["interval"] = "15s"
-        extra["services"] = {"api": {"analysis": {
+        extra["services"]["api"]["analysis"] = {
             "period": f"{PERIOD}s", "high_resolution": False,
             "min_requests": 50, "insufficient_data": "fail",
             "checks": [{"name": "errors", "metric": "error_rate", "max_increase": 1,
                         "max_ratio": 2}],
-        }}}  # fmt: skip
+        }  # fmt: skip
     world.write_deploy_yaml(
         folder, bake=f"{s.bake:g}s", poll_interval=f"{NT_DEPLOY_POLL:g}s", smoke={"api": smoke},
         extra=extra,
@@ -348,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--error-rates", default="0.04,1", help="the bad images' 5xx shares")
     parser.add_argument("--bake", type=float, default=300.0, help="AWS seconds per step")
     parser.add_argument("--alarm-share", type=float, default=0.02, help="0: as provisioned")
+    parser.add_argument("--rows", default="abcde", help="which rows to run (letters)")
     a = parser.parse_args(argv)
     rates = tuple(float(r) for r in a.error_rates.split(","))
     s = Settings(a.rate, rates, a.bake, a.scale, a.alarm_share)
@@ -362,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     world = {"metric_period": PERIOD, "metric_lag": LAG, "health_scale": 1.0}
     ecs = {"start_delay": START, "stop_delay": 10.0, "fail_after": 600.0}
     with LocalAws(time_scale=s.scale, **world, **ecs) as aws:
-        for name, strategy, weight in plan:
+        for name, strategy, weight in [p for p in plan if p[0][1] in a.rows]:
             for release in (*s.error_rates, 0.0):
                 row = measure(aws, name, strategy, release, s, weight)
                 print(f"{name} {release}: {row}", file=sys.stderr, flush=True)
