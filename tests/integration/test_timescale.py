@@ -23,7 +23,7 @@ import json, sys, time
 from datetime import timezone
 from neuraltrade_world import LocalAws, timescale
 
-with LocalAws(time_scale=60, metric_period=60, metric_lag=60, health_scale=1.0,
+with LocalAws(time_scale=30, metric_period=60, metric_lag=60, health_scale=1.0,
               start_delay=30, stop_delay=10) as aws:
     world = aws.provision(alarm_period=60, wait_for_steady_state=20)
     api = world.services["api"]
@@ -66,17 +66,19 @@ def test_a_scaled_world_publishes_a_60s_period_after_its_lag_in_world_time() -> 
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     first = seen["first"]
-    assert first is not None, "no 60 s datapoint within 20 real seconds (20 world minutes)"
+    assert first is not None, "no 60 s datapoint within 20 real seconds (10 world minutes)"
     assert first["stamp"] % 60 == 0  # on the one-minute grid of world time
     # published no earlier than a minute after its period closed, and not much later
     assert first["seen_at"] >= first["stamp"] + 60 + 60
-    assert first["seen_at"] < first["stamp"] + 60 + 60 + 10
-    assert 60 <= first["value"] <= 2 * 60 + 10  # 2 requests a world second, <= one minute
+    # ...and within a minute more (a world tick is 50 ms of wall: 1.5 world s at 1/30;
+    # a loaded machine holds ticks back)
+    assert first["seen_at"] < first["stamp"] + 60 + 60 + 60
+    assert 0 < first["value"] <= 2 * 60 + 10  # 2 a world second; the first period may be partial
     # world time ran ahead of the wall, and moto's alarm stamps are world time too
-    assert seen["world"] - seen["wall"] > 60
+    assert seen["world"] - seen["wall"] > 30
     assert abs(seen["alarm_updated"] - seen["world"]) < 3 * 3600
-    assert seen["alarm_updated"] > seen["wall"] + 30
-    assert seen["env"].startswith("60@")
+    assert seen["alarm_updated"] > seen["wall"] + 15
+    assert seen["env"].startswith("30@")
 
 
 def test_a_period_is_published_only_its_lag_after_it_closed() -> None:
