@@ -48,7 +48,7 @@ def service_view(
 ) -> dict[str, Any]:
     from neuraltrade_deploy.shell.clock import SystemClock
 
-    clock = SystemClock()
+    clock = SystemClock.from_environ(options.environ)
     ports = aws_ports(
         config,
         service,

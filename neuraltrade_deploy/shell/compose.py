@@ -247,7 +247,7 @@ def deployment_parts(
     from neuraltrade_deploy.reporting.progress import ProgressPrinter
     from neuraltrade_deploy.shell.clock import SystemClock
 
-    clock = SystemClock()
+    clock = SystemClock.from_environ(environ)
     ports = aws_ports(
         config,
         service,

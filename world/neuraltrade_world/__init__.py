@@ -18,10 +18,24 @@ provisions, writes FOLDER/deploy.yaml, prints AWS_ENDPOINT_URL=... and serves un
 Ctrl-C.
 
 What it emulates
+- One time scale (`timescale.py`; `LocalAws(time_scale=F)`): world time runs F times
+  faster than the wall, and every timestamp the world writes (ledger, metric
+  datapoints, alarm states and history, ECS deployments, moto's own `utcnow` in
+  CloudWatch, ECS and ELBv2) and every duration it models (task start and stop,
+  health-check intervals, deregistration delay, metric periods and their lag, alarm
+  evaluation, stickiness, traffic rates) is in world (AWS) seconds. `aws.env()` hands
+  the clock to the processes it starts as NT_DEPLOY_TIME_SCALE=F@ORIGIN, which
+  nt-deploy's clock reads, so nt-deploy's polls, bakes and metric windows are in the
+  same seconds. Without a factor, world time is the wall clock exactly. Not scaled:
+  the time a request takes (app latency, network; so TargetResponseTime is real
+  seconds), HTTP and AWS call timeouts, and programs that sleep on their own (fabfuel's
+  `ecs deploy` polls every real second: F AWS seconds).
 - ECS services the way the scheduler runs them (`emulator.py`, `ecs_model.py`):
   each service has deployments (PRIMARY/ACTIVE; rolloutState IN_PROGRESS,
   COMPLETED or FAILED with ECS's reasons) and tasks with IPs 10.0.x.y. A task
-  starts `start_delay` after launch, then is registered (IP, containerPort) in every
+  starts `start_delay` after launch (the benchmark: 30 s, a Fargate task's tens of
+  seconds of provisioning, image pull and start; AWS publishes no figure), then is
+  registered (IP, containerPort) in every
   target group of the service's loadBalancers; a stopping task is deregistered at
   once and gone `stop_delay` later. A new task definition (or forceNewDeployment)
   makes a new PRIMARY; old tasks stop only while minimumHealthyPercent of the desired
@@ -69,14 +83,20 @@ What it emulates
 - Target health as an ALB keeps it (`health.py`): initial until HealthyThresholdCount
   checks passed, unhealthy after UnhealthyThresholdCount failures, draining for the
   deregistration delay, unused for a group no listener forwards to; intervals and
-  delays x `health_scale` (0.01). DescribeTargetHealth answers from it, and ECS
+  delays x `health_scale` (0.01; 1 with a time scale: the target group's own
+  HealthCheckIntervalSeconds and thresholds, ALB's default 300 s deregistration delay
+  when the group sets none). DescribeTargetHealth answers from it, and ECS
   counts a task behind a load balancer as healthy only once its targets are
   (minimumHealthyPercent, rollout COMPLETED).
 - ALB metrics into moto's CloudWatch (`metrics.py`): AWS/ApplicationELB RequestCount,
   HTTPCode_Target_5XX_Count, HTTPCode_ELB_5XX_Count, TargetResponseTime per
   LoadBalancer and TargetGroup+LoadBalancer (`app/<name>/<id>`,
   `targetgroup/<name>/<id>`), no datapoint for a metric without data, period
-  `metric_period` (60 s; 1 s in tests); percentiles in GetMetricData and
+  `metric_period` (60 s, as the ALB "measures and sends its metrics in 60-second
+  intervals"; 1 s in tests), each period published `metric_lag` seconds after it
+  closed (0 in tests; the benchmark's 60 follows "1-minute metrics ... availability
+  delay is about 2 minutes" from the period's start, Datadog's Cloud Metric Delay
+  guide: AWS publishes no figure); percentiles in GetMetricData and
   GetMetricStatistics' ExtendedStatistics (`percentiles.py`).
 - Alarms that start as CloudWatch's do (`alarm_state.py`): a new alarm is
   INSUFFICIENT_DATA ("Unchecked: Initial alarm creation") until its first
@@ -88,7 +108,9 @@ What it emulates
   and data, so DescribeAlarmHistory follows; a state set by SetAlarmState holds
   until the alarm's next evaluation (its period's end), as on CloudWatch. The
   ALB metrics of a period are published once all its requests were answered,
-  and alarms evaluate published periods only. The provisioned error-rate alarm
+  and alarms evaluate published periods only, every minute (every min(period, 60) s:
+  CloudWatch evaluates a high-resolution alarm every 10 s, any other every minute).
+  The provisioned error-rate alarm
   watches HTTPCode_Target_5XX_Count with notBreaching (the seed's `5XXError` is
   not an ALB metric).
 - ECS's CPUUtilization per service (AWS/ECS, ClusterName + ServiceName;
@@ -138,8 +160,9 @@ What it does not emulate
   crashed task, and does not wait for the deregistration delay before stopping one.
 - ALB: target-level stickiness, slow start, least outstanding requests,
   query-string/source-ip conditions, redirect and authenticate actions (501),
-  health-check timeouts, per-AZ anything; metrics are published when the period
-  closes (AWS: about a minute later) and only the four above.
+  health-check timeouts, per-AZ anything; the metrics' lag is one fixed figure (AWS's
+  varies, and a late datapoint can arrive after a part of its period was read: here a
+  period is published whole) and only the four above.
 - CloudWatch: metric-math, anomaly-detection and composite alarms are not
   evaluated, nor alarms over metrics nobody publishes here (AWS/ECS
   MemoryUtilization stays INSUFFICIENT_DATA); alarm actions (SNS) never run; no

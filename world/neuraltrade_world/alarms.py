@@ -83,20 +83,27 @@ class AlarmEvaluator:
                 raise TimeoutError(f"alarms not evaluated after {timeout:g}s: {names}")
             time.sleep(0.05)
 
-    def evaluate_due(self, now: float) -> None:
-        """Evaluates every alarm whose period ended (at or before `now`: the instant up
-        to which its data is published) since its last evaluation."""
+    def evaluate_due(self, now: float, published: float | None = None) -> None:
+        """Evaluates every alarm due at `now`: CloudWatch evaluates an alarm every
+        minute, or every 10 s for a high-resolution one ("If the alarm period is 10
+        seconds or 30 seconds, the alarm is evaluated every 10 seconds"; here every
+        min(period, 60) s, so the tests' 1 s periods evaluate each second). Each
+        evaluation reads the periods that ended before it and are published
+        (`published`: the instant up to which the metrics are; None: all)."""
         if not self.enabled:
             return
         for per_region in list(dict.values(cloudwatch_backends)):
             for backend in list(dict.values(per_region)):
                 for alarm in list(backend.alarms.values()):
                     if _evaluable(backend, alarm):
-                        self._maybe(backend, alarm, now)
+                        self._maybe(backend, alarm, now, published)
 
-    def _maybe(self, backend: Any, alarm: Alarm, now: float) -> None:
+    def _maybe(self, backend: Any, alarm: Alarm, now: float, published: float | None) -> None:
         period = float(alarm.period)
-        end = math.floor(now / period) * period
+        every = min(period, EVALUATION_INTERVAL)
+        evaluated_at = math.floor(now / every) * every
+        seen = evaluated_at if published is None else min(evaluated_at, published)
+        end = math.floor(seen / period) * period
         created = alarm.configuration_updated_timestamp.replace(tzinfo=timezone.utc).timestamp()
         if end < math.ceil(created / period) * period + period:
             return  # its first full period has not ended: moto's initial state stays
@@ -111,6 +118,7 @@ class AlarmEvaluator:
                 self.on_change(alarm, previous)
 
 
+EVALUATION_INTERVAL = 60.0  # seconds between CloudWatch's evaluations of a standard alarm
 PUBLISHED_NAMESPACES = frozenset({"AWS/ApplicationELB"})
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.elbv2.models import elbv2_backends
 
-from neuraltrade_world import ecs_model, ecs_requests, moto_view
+from neuraltrade_world import ecs_model, ecs_requests, moto_view, timescale
 from neuraltrade_world.ecs_model import Ids, Probes, ServiceModel, Task, Timing
 from neuraltrade_world.ecs_types import RunningTask
 from neuraltrade_world.moto_view import Key
@@ -58,7 +58,7 @@ class EcsEmulator:
         fail_after: float = 1.0,
         tasks_per_tick: int | None = None,
         require_attached_target_groups: bool = True,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = timescale.now,
     ) -> None:
         self.timing = Timing(start_delay, stop_delay, fail_after, tasks_per_tick)
         self.require_attached_target_groups = require_attached_target_groups

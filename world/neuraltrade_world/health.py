@@ -16,9 +16,10 @@ an in-process `mock_aws` client see the same):
   the group (at any weight): the ALB does not health-check it meanwhile.
 
 Time is scaled: every interval and delay is multiplied by `scale` (0.01 in tests: a
-15 s interval is 0.15 s), the only liberty taken. Not emulated: health check
-timeouts, matcher ranges other than one code list, slow start, per-AZ health,
-HealthCheckEnabled false (always checked), target-group health thresholds.
+15 s interval is 0.15 s), the only liberty taken; with a world time scale
+(`timescale.py`) `scale` is 1 and the intervals are the group's own, in world seconds.
+Not emulated: health check timeouts, matcher ranges other than one code list, slow
+start, per-AZ health, HealthCheckEnabled false (always checked), target-group health thresholds.
 """
 
 from __future__ import annotations

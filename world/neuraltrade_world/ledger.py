@@ -14,15 +14,16 @@ counted) while one of its requests is still being answered.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from neuraltrade_world import timescale
+
 
 @dataclass(frozen=True)
 class Entry:
-    at: float  # epoch seconds the request arrived
+    at: float  # epoch seconds the request arrived, world time (`timescale.py`)
     load_balancer: str  # the LoadBalancer dimension: app/<name>/<id>
     target_group: str  # the group's ARN ("" when no rule forwarded it)
     target: str  # the task IP that answered ("" when none did)
@@ -48,7 +49,7 @@ class Ledger:
         The stamp is taken under the lock, so a reader of `settled_before` never
         misses a request that arrived before it looked."""
         with self._lock:
-            at = time.time()
+            at = timescale.now()
             self._open[at] += 1
             return at
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
+from neuraltrade_world import timescale
 from neuraltrade_world.alarms import AlarmEvaluator
 from neuraltrade_world.apps import Apps, Behaviour
 from neuraltrade_world.balancer import Balancer
@@ -47,6 +47,7 @@ class Live:
         *,
         host: str = "127.0.0.1",
         metric_period: float = 60.0,
+        metric_lag: float = 0.0,
         health_scale: float = 0.01,
         tick: float = 0.05,
         seed: int | None = None,
@@ -58,7 +59,7 @@ class Live:
         self.router = Router(self.health, seed=seed)
         self._tasks: dict[str, RunningTask] = {}  # a snapshot, refreshed every tick
         self.balancer = Balancer(self.router, self.apps, self.tasks, self.ledger, host)
-        self.metrics = MetricsPublisher(self.ledger, metric_period)
+        self.metrics = MetricsPublisher(self.ledger, metric_period, lag=metric_lag)
         self.load = ServiceLoad(emulator, self.metrics)  # AWS/ECS CPUUtilization (a proxy)
         self.scaling = TargetTracking(self.load)
         self.alarms = AlarmEvaluator()
@@ -106,13 +107,13 @@ class Live:
 
     def step(self, now: float | None = None) -> None:
         """One clock tick (the thread calls it; tests may too)."""
-        now = time.time() if now is None else now
+        now = timescale.now() if now is None else now
         self._tasks = self.emulator.running_tasks()
         self.health.check(now)
         self.metrics.flush(now)  # ALB metrics, then ECS's (`self.load`)
         self.scaling.step(now)
-        published = self.metrics.published_until  # a period held back is not yet evaluated
-        self.alarms.evaluate_due(now if published is None else min(now, published))
+        # a period held back (in flight, or not yet past its publication lag) is not evaluated
+        self.alarms.evaluate_due(now, self.metrics.published_until)
         self.watch.step(now)  # the runbooks whose event was delivered by now
 
     def _run(self) -> None:
@@ -138,7 +139,15 @@ class Live:
         self.apps.set(image, Behaviour(**behaviour))
 
     def traffic(self, rate: float, *, host: str | None = None, **options: Any) -> Traffic:
-        """A started traffic generator against the load balancer, stopped with the world."""
-        generator = Traffic(self.balancer.url, rate=rate, host=host, **options).start()
+        """A started traffic generator against the load balancer, stopped with the world.
+
+        `rate`: requests per world second (`session`: world seconds), so a scaled world
+        sends rate x factor requests per real second."""
+        scale = timescale.current()
+        if options.get("session") is not None:
+            options["session"] = scale.real(options["session"])
+        generator = Traffic(
+            self.balancer.url, rate=rate * scale.factor, host=host, **options
+        ).start()
         self._traffic.append(generator)
         return generator

@@ -40,13 +40,13 @@ import itertools
 import random
 import re
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from moto.elbv2.models import elbv2_backends
 
+from neuraltrade_world import timescale
 from neuraltrade_world.health import HealthBook
 
 STICKY_COOKIE = "AWSALBTG"
@@ -217,7 +217,7 @@ def _wildcard(value: str, pattern: str) -> bool:
 
 
 def _cookie(group: str, duration: float) -> str:
-    token = f"{group}|{time.time() + duration:.0f}".encode()
+    token = f"{group}|{timescale.now() + duration:.0f}".encode()
     value = base64.urlsafe_b64encode(token).decode()
     return f"{STICKY_COOKIE}={value}; Max-Age={int(duration)}; Path=/"
 
@@ -229,7 +229,7 @@ def _held_group(cookie_header: str) -> str | None:
             continue
         try:
             group, _, expiry = base64.urlsafe_b64decode(value.encode()).decode().partition("|")
-            return group if float(expiry) > time.time() else None
+            return group if float(expiry) > timescale.now() else None
         except (ValueError, UnicodeDecodeError):
             return None
     return None

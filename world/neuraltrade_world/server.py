@@ -28,6 +28,7 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from neuraltrade_world import timescale
 from neuraltrade_world.alarm_history import install_alarm_history
 from neuraltrade_world.alarm_state import install_initial_state, uninstall_initial_state
 from neuraltrade_world.calls import CallLog
@@ -71,8 +72,12 @@ class LocalAws:
 
     `emulator_options` go to EcsEmulator (start_delay, stop_delay, fail_after,
     tasks_per_tick, require_attached_target_groups). `metric_period`: seconds per ALB
-    metric datapoint (60 like AWS; 1 in tests); `health_scale`: factor on every ALB
-    health-check interval and deregistration delay (0.01: a 15 s interval is 0.15 s).
+    metric datapoint (60 like AWS; 1 in tests); `metric_lag`: seconds from a period's
+    end to its publication (0; AWS: about 60); `health_scale`: factor on every ALB
+    health-check interval and deregistration delay (0.01: a 15 s interval is 0.15 s;
+    1 with a `time_scale`). `time_scale`: the factor world time runs faster than the
+    wall (`timescale.py`; None or 1: real time); every duration above is then in world
+    seconds, and `env()` hands the clock to the processes it starts.
     `aws.live` is the live-traffic layer: `aws.live.balancer.url`, `aws.live.behave(...)`,
     `aws.live.traffic(rate)`, `aws.live.ledger`."""
 
@@ -85,19 +90,23 @@ class LocalAws:
         tick_interval: float = 0.05,
         emulator: EcsEmulator | None = None,
         metric_period: float = 60.0,
+        metric_lag: float = 0.0,
         health_scale: float = 0.01,
+        time_scale: float | None = None,
         seed: int | None = None,
         **emulator_options: Any,
     ) -> None:
         self.region = region
         self.host = host
         self.tick_interval = tick_interval
+        self.time_scale = timescale.TimeScale.starting_now(time_scale or 1.0)
         self.emulator = emulator or EcsEmulator(**emulator_options)
         self.call_log = CallLog()
         self.live = Live(
             self.emulator,
             host=host,
             metric_period=metric_period,
+            metric_lag=metric_lag,
             health_scale=health_scale,
             seed=seed,
         )
@@ -154,6 +163,7 @@ class LocalAws:
             raise
 
     def _start(self) -> LocalAws:
+        timescale.use(self.time_scale)
         install_alarm_history()
         install_initial_state()
         app = EmulatorMiddleware(
@@ -193,6 +203,7 @@ class LocalAws:
             if self in _running:
                 _running.remove(self)
                 uninstall_initial_state()  # moto's own alarms again for in-process tests
+                timescale.use(timescale.TimeScale())
 
     def __enter__(self) -> LocalAws:
         return self.start()
@@ -232,8 +243,12 @@ class LocalAws:
         env = {
             k: v
             for k, v in (base or {}).items()
-            if k not in _FOREIGN_AWS_VARIABLES and not k.startswith("AWS_ENDPOINT_URL_")
+            if k not in _FOREIGN_AWS_VARIABLES
+            and not k.startswith("AWS_ENDPOINT_URL_")
+            and k != timescale.ENV
         }
+        if self.time_scale.scaled:
+            env[timescale.ENV] = self.time_scale.env_value()
         env.update(
             {
                 "AWS_ENDPOINT_URL": self.endpoint_url,
