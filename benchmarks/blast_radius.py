@@ -94,6 +94,7 @@ class Row:
     to_stable: float | None
     floor: float | None
     note: str = ""
+    took: float = 0.0  # the tool's own run, start to exit (AWS seconds)
 
 
 Strategy = Callable[[LocalAws, World, str, Settings, Path], str]
@@ -313,7 +314,9 @@ def measure(
         started = timescale.now()
         with aws.live.traffic(s.rate, host=HOST):
             timescale.current().sleep(2 * PERIOD)  # the alarm has seen the traffic
+            began = timescale.now()
             note = strategy(aws, world, image, s, Path(folder))
+            took = timescale.now() - began
             timescale.current().sleep(PERIOD)
         ledger = aws.live.ledger
         entries = ledger.entries(since=started)
@@ -321,7 +324,7 @@ def measure(
         served = [e.at for e in entries if image in e.image]
         to_stable = (max(served) - min(failures)) if failures and served else None
         floor = weight * release * s.rate * (PERIOD + LAG + DRIVER_POLL) if release else 0.0
-        return Row(name, label, len(entries), len(failures), to_stable, floor, note)
+        return Row(name, label, len(entries), len(failures), to_stable, floor, note, took)
 
 
 def table(rows: list[Row], s: Settings) -> list[str]:
@@ -334,14 +337,16 @@ def table(rows: list[Row], s: Settings) -> list[str]:
         f" minute), bakes {s.bake:g} s per step ((e)'s canary step {ECS_CANARY_BAKE:g} s);"
         f" (d) judges on {PERIOD} s periods",
         "",
-        "| row | release | requests | failed | share | 1st failure -> 100% stable | floor | note |",
-        "|---|---|---|---|---|---|---|---|",
+        "| row | release | requests | failed | share | 1st failure -> 100% stable | floor"
+        " | deploy took | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         share = f"{r.failed / r.requests:.2%}" if r.requests else "-"
         back = "-" if r.to_stable is None else f"{r.to_stable:.1f} s"
         floor = "-" if r.floor is None else f"{r.floor:.1f}"
-        cells = (r.name, r.release, r.requests, r.failed, share, back, floor, r.note)
+        took = f"{r.took:.0f} s"
+        cells = (r.name, r.release, r.requests, r.failed, share, back, floor, took, r.note)
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
     return out
 
