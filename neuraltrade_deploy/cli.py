@@ -169,7 +169,9 @@ def cli(ctx: click.Context, /, **given: Any) -> None:
 @dry_run_option
 @click.pass_context
 def init(ctx: click.Context, /, dry_run: bool, **given: Any) -> int:
-    """Create the DynamoDB state table if it is missing (safe to run again)."""
+    """Create the DynamoDB state table if it is missing, and for each service whose
+    `watch:` roles are set the server-side watch's SSM runbook and its disabled
+    EventBridge rule (safe to run again; an armed rule is left armed)."""
     from neuraltrade_deploy.commands.init import init as run
 
     return run(options_from(ctx, **given), dry_run)
