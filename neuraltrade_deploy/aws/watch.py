@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from neuraltrade_deploy.aws.clients import AwsClients
 from neuraltrade_deploy.aws.elbv2 import (
@@ -313,15 +313,7 @@ class EventBridgeWatch:
         if self.exists():
             done.append(f"watch rule {self.rule} already exists")
             return done
-        try:
-            self._clients.events.put_rule(
-                Name=self.rule,
-                EventPattern=event_pattern(self._service.alarms),
-                State="DISABLED",
-                Description=f"nt-deploy's watch of {self._service.key} (armed by nt-deploy)",
-            )
-        except Exception as err:
-            raise translate(err, action=f"PutRule {self.rule}") from err
+        self.put_rule("DISABLED", f"nt-deploy's watch of {self._service.key} (armed by nt-deploy)")
         done.append(f"watch rule {self.rule} created (disabled until a canary takes traffic)")
         return done
 
@@ -409,12 +401,18 @@ class EventBridgeWatch:
                 f"PutTargets {self.rule}: {failed[0].get('ErrorCode')}: "
                 f"{failed[0].get('ErrorMessage')}"
             )
+        self.put_rule(
+            "ENABLED", f"nt-deploy's watch of {self._service.key}: armed for {deployment_id}"
+        )
+
+    def put_rule(self, state: Literal["ENABLED", "DISABLED"], description: str) -> None:
+        """The rule created or updated: the service's alarms as configured now, `state`."""
         try:
-            events.put_rule(
+            self._clients.events.put_rule(
                 Name=self.rule,
                 EventPattern=event_pattern(self._service.alarms),
-                State="ENABLED",
-                Description=f"nt-deploy's watch of {self._service.key}: armed for {deployment_id}",
+                State=state,
+                Description=description,
             )
         except Exception as err:
             raise translate(err, action=f"PutRule {self.rule}") from err

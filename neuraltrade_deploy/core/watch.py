@@ -71,24 +71,22 @@ def watched(service: ServiceConfig, before: DeploymentRecord, decision: Decision
     if want:
         if state == ARMED:
             return decision
-        record = decision.record.with_changes(watch=ARMING)
-        return Decision(
-            record,
-            (ArmWatch(), *decision.actions),
-            decision.outcome,
-            decision.event,
-            decision.reasons,
-        )
+        return first(ArmWatch(), decision, ARMING)
     if not state:
         return decision
     if decision.record.final:
         # disarm first, the move to the final phase comes with the next decision
         held = before.with_changes(watch=DISARMING)
         return Decision(held, (DisarmWatch(),), event=Event.WATCH_DISARMED)
-    record = decision.record.with_changes(watch=DISARMING)
+    return first(DisarmWatch(), decision, DISARMING)
+
+
+def first(action: ArmWatch | DisarmWatch, decision: Decision, state: str) -> Decision:
+    """`decision` with `action` before its own actions, the record saying `state` (written
+    before any of them: a kill after the write repeats the watch's calls)."""
     return Decision(
-        record,
-        (DisarmWatch(), *decision.actions),
+        decision.record.with_changes(watch=state),
+        (action, *decision.actions),
         decision.outcome,
         decision.event,
         decision.reasons,
