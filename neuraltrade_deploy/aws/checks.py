@@ -106,6 +106,34 @@ def bake_advice_lines(clients: AwsClients, config: DeployConfig, now: float) -> 
     return lines
 
 
+def watch_lines(clients: AwsClients, config: DeployConfig) -> list[str]:
+    """Per service, whether the server-side watch is there and can be armed (after the
+    checks passed: what is missing was a problem or a warning line already)."""
+    from neuraltrade_deploy.aws.elbv2 import resolve_traffic
+    from neuraltrade_deploy.aws.watch import EventBridgeWatch
+
+    lines: list[str] = []
+    for name, service in config.services.items():
+        key = f"services.{name}.watch"
+        skipped = watch_skipped(service)
+        if skipped:
+            lines.append(f"{key}: no server-side watch ({skipped})")
+            continue
+        try:
+            where = f"services.{name}.traffic"
+            resolved = resolve_traffic(clients, service.traffic, where=where)
+            status = EventBridgeWatch(clients, resolved, service).status()
+        except AWS_FAILURES as err:
+            lines.append(f"{WARNING_PREFIX}{key}: not read: {err}")
+            continue
+        if status.rule_state is not None and status.document_exists:
+            lines.append(
+                f"{key}: rule {status.rule} ({status.rule_state}) and runbook"
+                f" {status.document} in place: armed while a canary takes traffic"
+            )
+    return lines
+
+
 class _Checker:
     def __init__(self, clients: AwsClients) -> None:
         self.clients = clients

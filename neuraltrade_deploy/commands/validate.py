@@ -45,8 +45,9 @@ def validate(request: ValidateRequest) -> int:
     if request.aws:
         from time import time
 
-        from neuraltrade_deploy.aws.checks import bake_advice_lines
+        from neuraltrade_deploy.aws.checks import bake_advice_lines, watch_lines
 
-        for line in bake_advice_lines(clients_for(config, options.aws), config, time()):
+        clients = clients_for(config, options.aws)
+        for line in watch_lines(clients, config) + bake_advice_lines(clients, config, time()):
             click.echo(line)
     return 0

@@ -180,3 +180,38 @@ def test_rule_names_fit_eventbridge() -> None:
     assert len(long) == 64
     assert long != rule_name("c" * 40, "s" * 41)  # cut names still differ
     assert rule_name("arn:aws:ecs:x:1:cluster/prod", "api").startswith("nt-deploy-watch-arn-aws")
+
+
+def test_validate_says_whether_the_watch_is_there_and_can_be_armed(
+    clients: AwsClients, world: World
+) -> None:
+    from neuraltrade_deploy.aws.checks import check_resources, watch_lines
+
+    watch = watch_of(clients, world)
+    config = deploy_config(world, listener_rule=world.sticky_rule_arn)
+    config.services["api"] = watch._service  # the plan with its watch: roles
+    required = [p for p in check_resources(clients, config) if ".watch" in p]
+    assert required == [  # enabled: true: a problem (exit 2)
+        f"services.api.watch.enabled: true, but rule {watch.rule} and runbook"
+        f" {RULE_DOCUMENT} not found; run `nt-deploy init`"
+    ]
+    config.services["api"] = replace(
+        watch._service, watch=Watch(None, EVENTS_ROLE, AUTOMATION_ROLE)
+    )
+    unset = [p for p in check_resources(clients, config) if ".watch" in p]
+    assert unset == [  # enabled unset: a warning, deployments run without it
+        f"warning: services.api.watch: rule {watch.rule} and runbook {RULE_DOCUMENT} not"
+        " found; run `nt-deploy init` (until then deployments run without the watch)"
+    ]
+    assert watch_lines(clients, config) == []  # nothing in place to report
+    watch.create()
+    assert [p for p in check_resources(clients, config) if ".watch" in p] == []
+    assert watch_lines(clients, config) == [
+        f"services.api.watch: rule {watch.rule} (DISABLED) and runbook {RULE_DOCUMENT} in"
+        " place: armed while a canary takes traffic"
+    ]
+    unwatched = replace(watch._service, watch=Watch(False))
+    config.services["api"] = unwatched
+    assert watch_lines(clients, config) == [
+        "services.api.watch: no server-side watch (watch.enabled is false)"
+    ]
