@@ -33,7 +33,7 @@ from neuraltrade_deploy.aws.errors import AWS_FAILURES, translate
 from neuraltrade_deploy.core.figures import format_duration
 from neuraltrade_deploy.core.observation import ServiceState
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
-from neuraltrade_deploy.core.start_checks import steering_problem
+from neuraltrade_deploy.core.start_checks import other_steerer_problem, steering_problem
 from neuraltrade_deploy.core.tags import DEPLOYMENT_TAG
 from neuraltrade_deploy.core.watch import watch_skipped
 
@@ -64,6 +64,8 @@ def check_resources(clients: AwsClients, config: DeployConfig) -> list[str]:
         if service.cluster in active_clusters:
             with checker.reporting(f"{where}.service", "the ECS services"):
                 checker.services(service, where)
+            with checker.reporting(f"{where}.traffic", "the cluster's other services"):
+                checker.steerers(service)
     with checker.reporting("alarms", "the alarms"):
         checker.alarms(config)
     for name, service in config.services.items():
@@ -338,6 +340,21 @@ class _Checker:
                 f" rollback keep the canary up to {longest} after traffic leaves it"
                 " (timeouts.sticky bounds it), or until its RequestCount is 0 for a period"
             )
+
+    def steerers(self, service: ServiceConfig) -> None:
+        """Another service of the cluster steering our rule with ECS's own strategies: the
+        start would refuse it (one ListServices pass, as the start makes)."""
+        from neuraltrade_deploy.aws.ecs import cluster_services
+
+        traffic = service.traffic
+        if not (traffic.listener_rule or traffic.test_rule):
+            return
+        ours = (service.stable_service, service.canary_service)
+        problem = other_steerer_problem(
+            service, cluster_services(self.clients, service.cluster, ours)
+        )
+        if problem:
+            self.add(problem.removesuffix(" (nothing was changed)"))
 
     def watch(self, service: ServiceConfig, where: str) -> None:
         """The watch's runbook and rule exist (init made them) and the rule's request fits

@@ -116,3 +116,17 @@ def test_cluster_services_pages_through_list_services_and_describes_ten_at_a_tim
         found = cluster_services(clients, "c", skip=("api",))
         stub.assert_no_pending_responses()
     assert [s.name for s in found] == [f"s{i}" for i in range(13)]
+
+
+def test_validate_aws_says_so_before_any_start(
+    clients: AwsClients, aws: Callable[[str], Any], world: World
+) -> None:
+    from neuraltrade_deploy.aws.checks import check_resources
+
+    config = deploy_config(world)
+    assert [p for p in check_resources(clients, config) if OTHER in p] == []
+    _other_service(aws, world, OTHER, world.rule_arn)
+    found = [p for p in check_resources(clients, config) if OTHER in p]
+    assert len(found) == 1, found
+    assert found[0].startswith(f"services.api.traffic.listener_rule: service {OTHER} ")
+    assert "nothing was changed" not in found[0]  # validate changes nothing anyway
