@@ -186,15 +186,21 @@ class WeightedRouter:
         return read_target_health(self._clients, target_group_arn)
 
     def _actions(self) -> list[ActionOutputTypeDef]:
-        if self._resolved.rule_arn:
-            rule = find_rule(self._clients, self._resolved.rule_arn)
-            if rule is None:
-                raise ResourceNotFound(f'listener rule "{self._resolved.rule_arn}" does not exist')
-            return list(rule.get("Actions", []))
-        listener = find_listener(self._clients, self._resolved.listener_arn)
-        if listener is None:
-            raise ResourceNotFound(f'listener "{self._resolved.listener_arn}" does not exist')
-        return list(listener.get("DefaultActions", []))
+        return route_actions(self._clients, self._resolved)
+
+
+def route_actions(clients: AwsClients, resolved: ResolvedTraffic) -> list[ActionOutputTypeDef]:
+    """The actions of the route the weights live on: the rule's, or the listener's default
+    ones, as Describe* gives them now."""
+    if resolved.rule_arn:
+        rule = find_rule(clients, resolved.rule_arn)
+        if rule is None:
+            raise ResourceNotFound(f'listener rule "{resolved.rule_arn}" does not exist')
+        return list(rule.get("Actions", []))
+    listener = find_listener(clients, resolved.listener_arn)
+    if listener is None:
+        raise ResourceNotFound(f'listener "{resolved.listener_arn}" does not exist')
+    return list(listener.get("DefaultActions", []))
 
 
 class ReplicasRouter:

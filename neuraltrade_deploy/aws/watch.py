@@ -33,14 +33,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from neuraltrade_deploy.aws.clients import AwsClients
-from neuraltrade_deploy.aws.elbv2 import (
-    ResolvedTraffic,
-    find_listener,
-    find_rule,
-    weighted_actions,
-)
+from neuraltrade_deploy.aws.elbv2 import ResolvedTraffic, route_actions, weighted_actions
 from neuraltrade_deploy.aws.errors import error_code, is_not_found, translate
-from neuraltrade_deploy.core.errors import AwsError, ConfigError, ResourceNotFound
+from neuraltrade_deploy.core.errors import AwsError, ConfigError
 from neuraltrade_deploy.core.observation import WatchAct
 from neuraltrade_deploy.core.plan import ServiceConfig
 
@@ -356,16 +351,7 @@ class EventBridgeWatch:
         """The rule's request as it reads now, the forward 100% stable / 0% canary."""
         resolved = self._resolved
         assert resolved.canary_tg_arn, "the watch needs weighted routing"
-        if resolved.rule_arn:
-            rule = find_rule(self._clients, resolved.rule_arn)
-            if rule is None:
-                raise ResourceNotFound(f'listener rule "{resolved.rule_arn}" does not exist')
-            actions = list(rule.get("Actions", []))
-        else:
-            listener = find_listener(self._clients, resolved.listener_arn)
-            if listener is None:
-                raise ResourceNotFound(f'listener "{resolved.listener_arn}" does not exist')
-            actions = list(listener.get("DefaultActions", []))
+        actions = route_actions(self._clients, resolved)
         home = weighted_actions(actions, {resolved.stable_tg_arn: 100, resolved.canary_tg_arn: 0})
         watch = self._service.watch
         return WatchTarget(
