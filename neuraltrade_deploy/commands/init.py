@@ -4,6 +4,8 @@ disabled rule); idempotent."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 import structlog
 
@@ -12,6 +14,9 @@ from neuraltrade_deploy.core.plan import ServiceConfig
 from neuraltrade_deploy.core.watch import watch_skipped
 from neuraltrade_deploy.shell.compose import clients_for
 
+if TYPE_CHECKING:
+    from neuraltrade_deploy.aws.clients import AwsClients
+
 log = structlog.get_logger("nt_deploy")
 
 
@@ -19,40 +24,34 @@ def init(options: GlobalOptions, dry_run: bool = False) -> int:
     from neuraltrade_deploy.aws.dynamodb import DynamoRecordStore
 
     config = options.load()
-    store = DynamoRecordStore(clients_for(config, options.aws), config.state_table)
+    clients = clients_for(config, options.aws)
+    store = DynamoRecordStore(clients, config.state_table)
     if dry_run:
         exists = store.table_exists()
         click.echo(f"would {'leave' if exists else 'create'} state table {config.state_table}")
-        for service in config.services.values():
-            skipped = watch_skipped(service)
-            what = (
-                f"no server-side watch: {skipped}"
-                if skipped
-                else (
-                    "would create (or bring up to date) the watch's runbook and its disabled rule"
-                )
-            )
-            click.echo(f"{service.name}: {what}")
-        return 0
-    created = store.ensure_table()
-    word = "created" if created else "already exists"
-    log.info("state_table_ready", table=config.state_table, created=created)
-    click.echo(f"state table {config.state_table} {word}", err=True)
+    else:
+        created = store.ensure_table()
+        word = "created" if created else "already exists"
+        log.info("state_table_ready", table=config.state_table, created=created)
+        click.echo(f"state table {config.state_table} {word}", err=True)
     for service in config.services.values():
-        for line in create_watch(options, service):
-            click.echo(f"{service.name}: {line}", err=True)
+        skipped = watch_skipped(service)
+        if skipped:
+            lines = [f"no server-side watch: {skipped}"]
+        elif dry_run:
+            lines = ["would create (or bring up to date) the watch's runbook and its disabled rule"]
+        else:
+            lines = create_watch(clients, service)
+        for line in lines:
+            click.echo(f"{service.name}: {line}", err=not dry_run)
     return 0
 
 
-def create_watch(options: GlobalOptions, service: ServiceConfig) -> list[str]:
+def create_watch(clients: AwsClients, service: ServiceConfig) -> list[str]:
+    """The service's runbook and disabled rule, created or brought up to date."""
     from neuraltrade_deploy.aws.elbv2 import resolve_traffic
     from neuraltrade_deploy.aws.watch import EventBridgeWatch
 
-    skipped = watch_skipped(service)
-    if skipped:
-        return [f"no server-side watch: {skipped}"]
-    config = options.load()
-    clients = clients_for(config, options.aws)
     where = f"services.{service.name}.traffic"
     watch = EventBridgeWatch(
         clients, resolve_traffic(clients, service.traffic, where=where), service

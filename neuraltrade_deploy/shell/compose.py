@@ -18,6 +18,7 @@ from neuraltrade_deploy.core.errors import ConfigError
 from neuraltrade_deploy.core.observation import SmokeOutcome
 from neuraltrade_deploy.core.plan import DeployConfig, ServiceConfig
 from neuraltrade_deploy.core.record import Owner
+from neuraltrade_deploy.core.watch import watch_skipped
 from neuraltrade_deploy.reporting import logs
 from neuraltrade_deploy.shell.liveness import Machine, here, holder_alive
 from neuraltrade_deploy.shell.ports import Hooks, Ports
@@ -149,17 +150,15 @@ def aws_ports(
 
 def with_watch(service: ServiceConfig, ports: Ports) -> ServiceConfig:
     """The service as this command runs it: with the server-side watch or without.
-    `watch.enabled` false, replicas mode or no alarms: without; true: with, and a watch
-    that `nt-deploy init` has not created is refused (exit 2); unset: with when init
-    created it and both roles are set (one DescribeRule)."""
-    watch = service.watch
-    if ports.watch is None or watch.enabled is False or not service.alarms:
-        return replace(service, watched=False)
-    if watch.enabled is None and not watch.configured:
+    Without when it has none to run (core/watch.py `watch_skipped`: `enabled: false`,
+    replicas mode, no alarms, no roles); otherwise with it once `nt-deploy init` has
+    created it (one DescribeRule), and under `enabled: true` a watch init has not
+    created is refused (exit 2)."""
+    if ports.watch is None or watch_skipped(service):
         return replace(service, watched=False)
     if ports.watch.exists():
         return replace(service, watched=True)
-    if watch.enabled:
+    if service.watch.enabled:
         raise ConfigError(
             f"services.{service.name}.watch.enabled is true but the watch's rule does not"
             " exist in AWS",
