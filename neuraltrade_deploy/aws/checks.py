@@ -53,8 +53,12 @@ def is_warning(line: str) -> bool:
     return line.startswith(WARNING_PREFIX)
 
 
-def check_resources(clients: AwsClients, config: DeployConfig) -> list[str]:
-    """All problems found, in deploy.yaml order; an empty list means all is there."""
+def check_resources(
+    clients: AwsClients, config: DeployConfig, notes: list[str] | None = None
+) -> list[str]:
+    """All problems found, in deploy.yaml order; an empty list means all is there.
+    `notes` gets what is worth saying of a sound setup: per service, whether its
+    server-side watch is in place and can be armed, or why it has none."""
     checker = _Checker(clients)
     active_clusters = checker.clusters(config)
     for name, service in config.services.items():
@@ -74,6 +78,8 @@ def check_resources(clients: AwsClients, config: DeployConfig) -> list[str]:
     with checker.reporting("state.table", "the state table"):
         if not DynamoRecordStore(clients, config.state_table).table_exists():
             checker.warn(f'state.table: table "{config.state_table}" does not exist; {INIT_HINT}')
+    if notes is not None:
+        notes += checker.notes
     return checker.problems
 
 
@@ -108,38 +114,11 @@ def bake_advice_lines(clients: AwsClients, config: DeployConfig, now: float) -> 
     return lines
 
 
-def watch_lines(clients: AwsClients, config: DeployConfig) -> list[str]:
-    """Per service, whether the server-side watch is there and can be armed (after the
-    checks passed: what is missing was a problem or a warning line already)."""
-    from neuraltrade_deploy.aws.elbv2 import resolve_traffic
-    from neuraltrade_deploy.aws.watch import EventBridgeWatch
-
-    lines: list[str] = []
-    for name, service in config.services.items():
-        key = f"services.{name}.watch"
-        skipped = watch_skipped(service)
-        if skipped:
-            lines.append(f"{key}: no server-side watch ({skipped})")
-            continue
-        try:
-            where = f"services.{name}.traffic"
-            resolved = resolve_traffic(clients, service.traffic, where=where)
-            status = EventBridgeWatch(clients, resolved, service).status()
-        except AWS_FAILURES as err:
-            lines.append(f"{WARNING_PREFIX}{key}: not read: {err}")
-            continue
-        if status.rule_state is not None and status.document_exists:
-            lines.append(
-                f"{key}: rule {status.rule} ({status.rule_state}) and runbook"
-                f" {status.document} in place: armed while a canary takes traffic"
-            )
-    return lines
-
-
 class _Checker:
     def __init__(self, clients: AwsClients) -> None:
         self.clients = clients
         self.problems: list[str] = []
+        self.notes: list[str] = []  # not problems: what a sound setup has (check_resources)
         self.stable_tg: dict[str, str] = {}  # service key -> stable target group ARN
 
     def add(self, line: str) -> None:
@@ -364,7 +343,8 @@ class _Checker:
 
         skipped = watch_skipped(service)
         key = f"{where}.watch"
-        if skipped:  # not asked for (no roles set) or not possible: `init` says which
+        if skipped:  # not asked for (no roles set) or not possible
+            self.notes.append(f"{key}: no server-side watch ({skipped})")
             return
         resolved = resolve_traffic(self.clients, service.traffic, where=f"{where}.traffic")
         watch = EventBridgeWatch(self.clients, resolved, service)
@@ -387,8 +367,13 @@ class _Checker:
         too_long = watch.target("validate").too_long()
         if too_long:
             self.add(f"{key}: the watch cannot carry the rule's request: {too_long}")
-        elif status.rule_state == "ENABLED":
+            return
+        if status.rule_state == "ENABLED":
             self.warn(f"{key}: rule {status.rule} is armed now (a canary takes production traffic)")
+        self.notes.append(
+            f"{key}: rule {status.rule} ({status.rule_state}) and runbook"
+            f" {status.document} in place: armed while a canary takes traffic"
+        )
 
     def alarms(self, config: DeployConfig) -> None:
         names = list(dict.fromkeys(a for s in config.services.values() for a in s.alarms))

@@ -31,10 +31,13 @@ def validate(request: ValidateRequest) -> int:
             task_definition_builder(service, variables, options.environ)
         except ConfigError as err:
             problems += err.problems
-    if request.aws and not problems:
+    notes: list[str] = []  # what validate --aws says of a sound setup (the watch)
+    # made only once deploy.yaml and the task definitions are sound (no region: exit 2)
+    clients = clients_for(config, options.aws) if request.aws and not problems else None
+    if clients is not None:
         from neuraltrade_deploy.aws.checks import check_resources, is_warning
 
-        found = check_resources(clients_for(config, options.aws), config)
+        found = check_resources(clients, config, notes)
         for line in (p for p in found if is_warning(p)):
             click.echo(f"nt-deploy: {line}", err=True)
         problems += [p for p in found if not is_warning(p)]
@@ -42,12 +45,11 @@ def validate(request: ValidateRequest) -> int:
         raise ConfigError(problems)
     where = " and in AWS" if request.aws else ""
     click.echo(f"{config.path.name}: {len(config.services)} service(s) valid{where}", err=True)
-    if request.aws:
+    if clients is not None:
         from time import time
 
-        from neuraltrade_deploy.aws.checks import bake_advice_lines, watch_lines
+        from neuraltrade_deploy.aws.checks import bake_advice_lines
 
-        clients = clients_for(config, options.aws)
-        for line in watch_lines(clients, config) + bake_advice_lines(clients, config, time()):
+        for line in notes + bake_advice_lines(clients, config, time()):
             click.echo(line)
     return 0

@@ -185,7 +185,12 @@ def test_rule_names_fit_eventbridge() -> None:
 def test_validate_says_whether_the_watch_is_there_and_can_be_armed(
     clients: AwsClients, world: World
 ) -> None:
-    from neuraltrade_deploy.aws.checks import check_resources, watch_lines
+    from neuraltrade_deploy.aws.checks import check_resources
+
+    def watch_lines(clients: AwsClients, config: Any) -> list[str]:
+        notes: list[str] = []
+        check_resources(clients, config, notes)
+        return [n for n in notes if n.startswith("services.api.watch")]
 
     watch = watch_of(clients, world)
     config = deploy_config(world, listener_rule=world.sticky_rule_arn)
