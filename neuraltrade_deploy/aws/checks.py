@@ -369,6 +369,14 @@ class _Checker:
             self.add(f"{key}: the watch cannot carry the rule's request: {too_long}")
             return
         if status.rule_state == "ENABLED":
+            runbook = f":automation-definition/{status.document}:"
+            if runbook not in (status.target_arn or ""):
+                self.add(
+                    f"{key}: rule {status.rule} is enabled but does not start the runbook"
+                    f" {status.document} (its target: {status.target_arn or 'none'}); an alarm"
+                    " would not move the traffic: `nt-deploy rollback`, then deploy again"
+                )
+                return
             self.warn(f"{key}: rule {status.rule} is armed now (a canary takes production traffic)")
         self.notes.append(
             f"{key}: rule {status.rule} ({status.rule_state}) and runbook"

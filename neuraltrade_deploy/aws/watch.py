@@ -239,7 +239,7 @@ class WatchStatus:
     rule_state: str | None  # ENABLED | DISABLED | None: no such rule
     document: str
     document_exists: bool
-    target_arn: str | None  # the runbook the rule's target starts (None: no target)
+    target_arn: str | None  # an armed rule's runbook (None: no target, or not armed)
 
 
 class EventBridgeWatch:
@@ -281,7 +281,7 @@ class EventBridgeWatch:
     def status(self) -> WatchStatus:
         state = self.rule_state()
         target = None
-        if state is not None:
+        if state == "ENABLED":  # armed: its target is what will act (init puts none)
             try:
                 targets = self._clients.events.list_targets_by_rule(Rule=self.rule)["Targets"]
             except Exception as err:

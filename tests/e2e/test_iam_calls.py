@@ -39,6 +39,7 @@ def test_the_policy_matches_the_calls_the_cli_makes(deployer: Deployer) -> None:
         ("validate", "--aws"),
         ("deploy", "--image", IMAGE),
         ("canary", "--image", "neuraltrade/api:2.1.0", "--weight", "10"),
+        ("validate", "--aws"),  # with the watch armed: reads its rule's target
         ("canary", "--weight", "50"),  # a later job: reads the alarm history
         ("rollback",),
         ("canary", "--image", "neuraltrade/api:2.2.0", "--weight", "10"),

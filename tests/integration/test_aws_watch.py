@@ -220,3 +220,25 @@ def test_validate_says_whether_the_watch_is_there_and_can_be_armed(
     assert watch_lines(clients, config) == [
         "services.api.watch: no server-side watch (watch.enabled is false)"
     ]
+
+
+def test_validate_refuses_an_armed_rule_that_does_not_start_our_runbook(
+    clients: AwsClients, world: World, aws: Callable[[str], Any]
+) -> None:
+    from neuraltrade_deploy.aws.checks import check_resources
+
+    watch = watch_of(clients, world)
+    config = deploy_config(world, listener_rule=world.sticky_rule_arn)
+    config.services["api"] = watch._service
+    watch.create()
+    watch.arm("d-1")
+    armed = [p for p in check_resources(clients, config) if ".watch" in p]
+    assert armed == [
+        f"warning: services.api.watch: rule {watch.rule} is armed now (a canary takes"
+        " production traffic)"
+    ]
+    other = "arn:aws:sns:us-east-1:123456789012:somebody-else"
+    aws("events").put_targets(Rule=watch.rule, Targets=[{"Id": "nt-deploy-watch", "Arn": other}])
+    (problem,) = [p for p in check_resources(clients, config) if ".watch" in p]
+    assert problem.startswith(f"services.api.watch: rule {watch.rule} is enabled but does not")
+    assert other in problem
